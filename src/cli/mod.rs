@@ -1,0 +1,152 @@
+//! The command line: argument parsing, dispatch, printing, exit codes. Clap types stop here;
+//! each command lives in `commands/` as `XxxArgs` plus `run(ctx, args)`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::commands;
+use crate::error::{Error, ErrorKind};
+use crate::report::Output;
+
+/// Deterministic, crash-safe bookkeeping for AI agent runs: planner → implementor → reviewer
+/// → tester, one step per call, resumable after any crash.
+#[derive(Debug, Parser)]
+#[command(name = "git-swarm", bin_name = "git swarm", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Print one JSON object on stdout (errors as {"error": {"message", "hint"}}).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Use this workflow config instead of ~/.cursor/agents/manager/config.json.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Run as if started in PATH.
+    #[arg(short = 'C', global = true, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(commands::init::InitArgs),
+    Start(commands::start::StartArgs),
+    Next(commands::next::NextArgs),
+    Status(commands::status::StatusArgs),
+    List(commands::list::ListArgs),
+    Retry(commands::retry::RetryArgs),
+    Abort(commands::abort::AbortArgs),
+    Validate(commands::validate::ValidateArgs),
+    Doctor(commands::doctor::DoctorArgs),
+}
+
+/// What a command cannot run without.
+pub struct Context {
+    pub cwd: PathBuf,
+    pub config: Option<PathBuf>,
+    pub json: bool,
+}
+
+pub fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let wants_json = args.iter().any(|a| a == "--json");
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand) {
+                let _ = e.print();
+                return ExitCode::from(if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 });
+            }
+            if wants_json {
+                let msg = e.to_string();
+                let first = msg.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+                print_json(&json!({"error": {"message": first, "hint": "run 'git swarm --help' (or 'git swarm <command> --help') for usage"}}));
+                return ExitCode::from(2);
+            }
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+    };
+    let json = cli.json;
+    let code = match run(cli) {
+        Ok(out) => {
+            if json {
+                print_json(&out.json);
+            } else {
+                let mut so = std::io::stdout().lock();
+                let _ = so.write_all(out.text.as_bytes());
+                if !out.text.is_empty() && !out.text.ends_with('\n') {
+                    let _ = so.write_all(b"\n");
+                }
+            }
+            out.code
+        }
+        Err(e) => {
+            report_error(&e, json);
+            e.exit_code()
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn print_json(v: &serde_json::Value) {
+    let mut so = std::io::stdout().lock();
+    let _ = serde_json::to_writer(&mut so, v);
+    let _ = so.write_all(b"\n");
+}
+
+fn report_error(e: &Error, json: bool) {
+    if json {
+        print_json(&json!({"error": {
+            "message": e.full_message(),
+            "hint": e.hint,
+            "kind": match e.kind { ErrorKind::Failure => "error", ErrorKind::Usage => "usage", ErrorKind::Refused => "refused" },
+        }}));
+    } else {
+        let mut se = std::io::stderr().lock();
+        let _ = writeln!(se, "error: {}", e.message);
+        for c in &e.causes {
+            for (i, line) in c.lines().enumerate() {
+                let _ = writeln!(se, "{}{line}", if i == 0 { "caused by: " } else { "  " });
+            }
+        }
+        if let Some(h) = &e.hint {
+            let _ = writeln!(se, "hint: {h}");
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<Output, Error> {
+    let cwd = std::env::current_dir().map_err(|e| Error::failure(format!("cannot read the current directory: {e}")))?;
+    let cwd = match &cli.dir {
+        Some(d) if d.is_absolute() => d.clone(),
+        Some(d) => cwd.join(d),
+        None => cwd,
+    };
+    let ctx = Context {
+        cwd,
+        config: cli.config.clone(),
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Init(a) => commands::init::run(&ctx, a),
+        Command::Start(a) => commands::start::run(&ctx, a),
+        Command::Next(a) => commands::next::run(&ctx, a),
+        Command::Status(a) => commands::status::run(&ctx, a),
+        Command::List(a) => commands::list::run(&ctx, a),
+        Command::Retry(a) => commands::retry::run(&ctx, a),
+        Command::Abort(a) => commands::abort::run(&ctx, a),
+        Command::Validate(a) => commands::validate::run(&ctx, a),
+        Command::Doctor(a) => commands::doctor::run(&ctx, a),
+    }
+}
+
+impl Context {
+    pub fn session(&self) -> Result<crate::driver::Session, Error> {
+        crate::driver::Session::open(&self.cwd, self.config.clone())
+    }
+}

@@ -1,0 +1,150 @@
+use std::path::Path;
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::cli::Context;
+use crate::error::Result;
+use crate::report::Output;
+
+/// Check the setup: config and where its paths resolve, schemas, standards, git, hooks, PR
+/// tools, and orphan worktrees. Exit 1 when something is broken.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {}
+
+struct Report {
+    checks: Vec<Value>,
+    text: String,
+    errors: usize,
+}
+
+impl Report {
+    fn add(&mut self, level: &str, what: &str, detail: impl Into<String>) {
+        let detail = detail.into();
+        if level == "error" {
+            self.errors += 1;
+        }
+        let mark = match level {
+            "ok" => "ok  ",
+            "warn" => "warn",
+            _ => "FAIL",
+        };
+        self.text.push_str(&format!("[{mark}] {what}: {detail}\n"));
+        self.checks.push(json!({"level": level, "check": what, "detail": detail}));
+    }
+}
+
+pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
+    let mut r = Report { checks: Vec::new(), text: String::new(), errors: 0 };
+    match crate::git::Git::new(&ctx.cwd).args(["--version"]).run() {
+        Ok(v) => r.add("ok", "git", v),
+        Err(e) => r.add("error", "git", e.message),
+    }
+    let session = match ctx.session() {
+        Ok(s) => s,
+        Err(e) => {
+            r.add("error", "repository", e.message);
+            return Ok(finish(r));
+        }
+    };
+    r.add("ok", "workspace", session.ws.root.display().to_string());
+    let exclude = session.ws.common_dir.join("info/exclude");
+    let excluded = std::fs::read_to_string(&exclude).map(|t| t.lines().any(|l| l.trim() == "/.swarm/runs/")).unwrap_or(false);
+    if session.swarm.runs.is_dir() && excluded {
+        r.add("ok", ".swarm", format!("{} (runs excluded in {})", session.swarm.dir.display(), exclude.display()));
+    } else {
+        r.add("warn", ".swarm", "not initialised; run 'git swarm init'");
+    }
+
+    match session.config_location() {
+        Err(e) => r.add("error", "config", e.message),
+        Ok(loc) => {
+            let home = session.home().unwrap_or_default();
+            match crate::config::load(&loc.path, &session.ws.root, &home) {
+                Err(e) => r.add("error", "config", format!("{} ({}): {}{}", loc.path.display(), loc.source, e.message, e.hint.map(|h| format!(" — {h}")).unwrap_or_default())),
+                Ok(cfg) => {
+                    r.add("ok", "config", format!("{} (from {})", loc.path.display(), loc.source));
+                    for a in &cfg.subagents {
+                        let s = &a.schema_path;
+                        let level = if s.path.is_file() { "ok" } else { "error" };
+                        r.add(level, &format!("{} schema", a.name), format!("{} → {} [{}]", s.raw, s.path.display(), s.how.describe()));
+                        if let Some(p) = &a.plan_path {
+                            let level = if p.path.is_file() { "ok" } else { "warn" };
+                            r.add(level, &format!("{} definition", a.name), format!("{} → {} [{}]{}", p.raw, p.path.display(), p.how.describe(), if p.path.is_file() { "" } else { " (missing)" }));
+                        }
+                    }
+                    if let Some(p) = &cfg.planning.schema_path {
+                        r.add(if p.path.is_file() { "ok" } else { "error" }, "plan schema", format!("{} → {} [{}]", p.raw, p.path.display(), p.how.describe()));
+                    }
+                }
+            }
+        }
+    }
+    match session.policies() {
+        Ok(_) if session.swarm.policies_path().exists() => r.add("ok", "policies", session.swarm.policies_path().display().to_string()),
+        Ok(_) => r.add("ok", "policies", "none (defaults)"),
+        Err(e) => r.add("error", "policies", e.message),
+    }
+    match crate::standards::check(&session.swarm.standards_path()) {
+        Ok(()) => r.add("ok", "standards", session.swarm.standards_path().display().to_string()),
+        Err(why) => r.add("warn", "standards", why),
+    }
+    for tool in ["gh", "glab", "acli"] {
+        match which::which(tool) {
+            Ok(p) => r.add("ok", tool, p.display().to_string()),
+            Err(_) => r.add("warn", tool, "not found on PATH (pull requests for that forge will be warnings)"),
+        }
+    }
+    orphans(&session, &mut r);
+    Ok(finish(r))
+}
+
+/// Worktrees on swarm branches that no run knows, and runs whose worktree vanished.
+fn orphans(session: &crate::driver::Session, r: &mut Report) {
+    let runs = session.swarm.all_runs().unwrap_or_default();
+    let known: Vec<String> = runs
+        .iter()
+        .filter_map(|(_, s)| s.as_ref().ok())
+        .filter_map(|s| s.worktree_path.clone())
+        .collect();
+    let list = crate::git::Git::new(&session.ws.root).args(["worktree", "list", "--porcelain"]).run().unwrap_or_default();
+    let prefix = session.policies().map(|p| p.branch_prefix).unwrap_or_else(|_| "swarm/".into());
+    let mut path = String::new();
+    let mut found = 0;
+    for line in list.lines() {
+        if let Some(p) = line.strip_prefix("worktree ") {
+            path = p.to_string();
+        } else if let Some(b) = line.strip_prefix("branch refs/heads/") {
+            if b.starts_with(&prefix) && !known.iter().any(|k| Path::new(k) == Path::new(&path)) {
+                r.add("warn", "orphan worktree", format!("{path} ({b}) belongs to no run; 'git worktree remove {path}' if it is not needed"));
+                found += 1;
+            }
+        }
+    }
+    for (run, st) in &runs {
+        if let Ok(st) = st {
+            if st.outcome.is_in_progress() {
+                if let Some(w) = &st.worktree_path {
+                    if !Path::new(w).exists() {
+                        r.add("warn", "missing worktree", format!("run {} expects {w}, which does not exist", run.id));
+                        found += 1;
+                    }
+                }
+            }
+        }
+    }
+    if found == 0 {
+        r.add("ok", "worktrees", "no orphans");
+    }
+}
+
+fn finish(r: Report) -> Output {
+    let ok = r.errors == 0;
+    let mut text = r.text;
+    text.push_str(if ok { "everything needed is in place\n" } else { "fix the FAIL lines above\n" });
+    Output {
+        json: json!({"ok": ok, "checks": r.checks}),
+        text,
+        code: if ok { 0 } else { 1 },
+    }
+}

@@ -1,0 +1,12 @@
+//! One file per command: a doc-commented `XxxArgs` (its doc is the help text) and
+//! `run(ctx, args)`.
+
+pub mod abort;
+pub mod doctor;
+pub mod init;
+pub mod list;
+pub mod next;
+pub mod retry;
+pub mod start;
+pub mod status;
+pub mod validate;

@@ -1,0 +1,93 @@
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::cli::Context;
+use crate::error::{Error, IoContext, Result};
+use crate::git::{self, clean};
+use crate::machine::{self, Facts, state::Task};
+use crate::report::{self, Output};
+use crate::store::atomic;
+
+/// Start a run: refuse a dirty tree, create the run, and return the first action.
+///
+/// The task is given as text or with --task-file. Nothing is written when the tree is dirty
+/// (exit 3). A missing or placeholder .swarm/standards.md creates the run with outcome
+/// needs-human (exit 4) and says what the file must contain.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// What the agents should do.
+    pub task: Option<String>,
+    /// Read the task from this file (the planner is pointed at it).
+    #[arg(long, value_name = "FILE", conflicts_with = "task")]
+    pub task_file: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
+    let session = ctx.session()?;
+    let task = match (&args.task, &args.task_file) {
+        (Some(t), None) if !t.trim().is_empty() => Task { text: t.trim().to_string(), file: None },
+        (None, Some(f)) => {
+            let p = if f.is_absolute() { f.clone() } else { ctx.cwd.join(f) };
+            let text = std::fs::read_to_string(&p).ctx("read the task file", &p)?;
+            if text.trim().is_empty() {
+                return Err(Error::usage(format!("the task file {} is empty", p.display())).hint("write the task in it"));
+            }
+            Task { text, file: Some(p.display().to_string()) }
+        }
+        _ => {
+            return Err(Error::usage("no task given").hint("run 'git swarm start \"<what to do>\"' or 'git swarm start --task-file task.md'"));
+        }
+    };
+
+    // Everything that can fail on bad input is checked before anything is written.
+    let location = session.config_location()?;
+    let cfg = crate::config::load(&location.path, &session.ws.root, &session.home()?)
+        .map_err(|e| if location.source == "default" { e } else { e.cause(format!("config chosen by {}", location.source)) })?;
+    let policies = session.policies()?;
+    let repo = session.ws.open()?;
+    let (base, branch) = git::head(&repo)?;
+    let dirt = clean::dirt(&repo, !policies.allow_untracked_files)?;
+    if !dirt.is_empty() {
+        return Err(Error::refused(format!(
+            "the working tree of {} is not clean; a run starts only from a clean tree:\n{}",
+            session.ws.root.display(),
+            clean::describe(&dirt)
+        ))
+        .hint(if dirt.iter().all(|d| d.kind == "untracked") {
+            "commit, remove or ignore the untracked files (or set git.allowUntrackedFiles in .swarm/policies.json), then run 'git swarm start' again"
+        } else {
+            "commit or stash your changes ('git stash -u'), then run 'git swarm start' again"
+        }));
+    }
+
+    session.swarm.ensure_dirs()?;
+    git::ensure_exclude(&session.ws.common_dir, "/.swarm/runs/")?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let run = session.swarm.run(&id);
+    atomic::create_dir_all(&run.path)?;
+    atomic::write(&run.task_path(), task_markdown(&task).as_bytes())?;
+    crate::failpoint!("start-before-status");
+
+    let standards_path = session.swarm.standards_path();
+    let facts = Facts {
+        standards: crate::standards::check(&standards_path),
+        ..Facts::default()
+    };
+    let mut mctx = session.ctx(&cfg, &run, &standards_path);
+    let t = machine::start(&mut mctx, &facts, &id, task, &base, branch);
+    let _lock = session.lock(&run)?;
+    crate::driver::apply(&session, &run, &t)?;
+    Ok(report::action(&t.status))
+}
+
+fn task_markdown(task: &crate::machine::state::Task) -> String {
+    let mut s = task.text.clone();
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    if let Some(f) = &task.file {
+        s = format!("<!-- task from {f} -->\n{s}");
+    }
+    s
+}

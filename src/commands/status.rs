@@ -1,0 +1,132 @@
+use clap::Args;
+use serde_json::json;
+
+use crate::cli::Context;
+use crate::error::Result;
+use crate::machine::state::RunStatus;
+use crate::report::{self, Output, manager_plan::offset};
+use crate::store::events;
+
+/// Show one run in detail: a timeline of its steps, counters, warnings and paths.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The run (default: the most recent run).
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
+    let session = ctx.session()?;
+    let run = session.recent_run(args.run.as_deref())?;
+    let st = run.require_status()?;
+    let log = events::read_all(&run.events_path());
+    let cfg = session.run_config(&st).ok();
+    let action = report::action(&st);
+
+    let limits: Vec<(String, u32, Option<u32>)> = counters(&st, cfg.as_ref());
+    let mut j = json!({
+        "run": st,
+        "action": action.json,
+        "events": log,
+        "paths": {
+            "runDir": run.path,
+            "status": run.status_path(),
+            "handoff": run.handoff_path(),
+            "events": run.events_path(),
+            "managerPlan": run.manager_plan_path(),
+            "worktree": st.worktree_path,
+        },
+        "results": st.swarm.results,
+    });
+    j["counters"] = json!(limits
+        .iter()
+        .map(|(k, v, m)| json!({"field": k, "value": v, "max": m}))
+        .collect::<Vec<_>>());
+
+    let mut t = String::new();
+    t.push_str(&format!("run {}  {}  ({})\n", st.run_id, st.outcome.as_str(), action.json["action"].as_str().unwrap_or_default()));
+    t.push_str(&format!("task:      {}\n", crate::driver::first_line(&st.swarm.task.text)));
+    t.push_str(&format!("created:   {}   updated: {}\n", st.created_at, st.updated_at));
+    t.push_str(&format!("step:      {} ({})\n", st.swarm.step, st.current_step));
+    t.push_str(&format!(
+        "base:      {}{}\n",
+        &st.swarm.base_commit[..st.swarm.base_commit.len().min(12)],
+        st.swarm.start_branch.as_ref().map(|b| format!(" (from {b})")).unwrap_or_default()
+    ));
+    if let Some(p) = &st.swarm.plan {
+        t.push_str(&format!("plan:      {} — {} task(s), {}\n", p.friendly_name, p.tasks.len(), p.path));
+    }
+    if let Some(b) = &st.branch {
+        t.push_str(&format!("branch:    {b}\n"));
+    }
+    if let Some(w) = &st.worktree_path {
+        t.push_str(&format!("worktree:  {w}{}\n", if std::path::Path::new(w).exists() { "" } else { " (removed)" }));
+    }
+    if let Some(u) = &st.pr_url {
+        t.push_str(&format!("pr:        {u}\n"));
+    }
+    t.push_str(&format!("run dir:   {}\n", run.path.display()));
+    if !limits.is_empty() {
+        let parts: Vec<String> = limits
+            .iter()
+            .map(|(k, v, m)| match m {
+                Some(m) => format!("{k} {v}/{m}"),
+                None => format!("{k} {v}"),
+            })
+            .collect();
+        t.push_str(&format!("counters:  {}\n", parts.join(", ")));
+    }
+    if !st.retry_counts.is_empty() {
+        let parts: Vec<String> = st.retry_counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        t.push_str(&format!("retries:   {}\n", parts.join(", ")));
+    }
+    if let Some(r) = &st.failure_reason {
+        t.push_str(&format!("reason:    {r}\n"));
+    }
+    t.push_str("\ntimeline:\n");
+    for e in &log {
+        t.push_str(&format!(
+            "  {:<8} {:<20} {}{}\n",
+            offset(&st.created_at, &e.at),
+            e.signal,
+            e.agent.as_ref().map(|a| format!("{a}: ")).unwrap_or_default(),
+            e.message.lines().next().unwrap_or_default()
+        ));
+    }
+    if !st.swarm.results.is_empty() {
+        t.push_str("\nlatest results:\n");
+        for (a, p) in &st.swarm.results {
+            t.push_str(&format!("  {a:<12} {p}\n"));
+        }
+    }
+    if !st.warnings.is_empty() {
+        t.push_str("\nwarnings:\n");
+        for w in &st.warnings {
+            t.push_str(&format!("  - {}: {}\n", w.reason, w.message));
+            if let Some(r) = &w.remediation {
+                t.push_str(&format!("    {r}\n"));
+            }
+        }
+    }
+    t.push('\n');
+    t.push_str(action.text.lines().last().unwrap_or_default());
+    t.push('\n');
+    Ok(Output::new(j, t))
+}
+
+/// Loop and replan counters with their limits (when the config is readable).
+fn counters(st: &RunStatus, cfg: Option<&crate::config::Workflow>) -> Vec<(String, u32, Option<u32>)> {
+    st.counters
+        .iter()
+        .map(|(k, v)| {
+            let max = cfg.and_then(|c| {
+                c.loop_control
+                    .iter()
+                    .find(|l| &l.count_field == k)
+                    .map(|l| l.max_loops)
+                    .or((c.planning.replan_count_field == *k).then_some(c.max_replans))
+            });
+            (k.clone(), *v, max)
+        })
+        .collect()
+}

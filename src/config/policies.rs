@@ -1,0 +1,140 @@
+//! `.swarm/policies.json`: the repository's policy, in the shape of the reference
+//! `policies.example.json`. Everything is optional and unknown keys are ignored.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Default)]
+pub struct Policies {
+    /// Raw document, for the keys used by later stages (pr.*, fileAccess.*).
+    pub raw: Value,
+    pub allow_untracked_files: bool,
+    pub branch_prefix: String,
+    pub worktree_name_template: Option<String>,
+}
+
+impl Policies {
+    pub fn load(path: &Path) -> Result<Policies> {
+        if !path.exists() {
+            return Ok(Policies::defaults());
+        }
+        let raw = crate::store::read_json(path)?;
+        if !raw.is_object() {
+            return Err(Error::failure(format!(
+                "{}: (root): must be a JSON object",
+                path.display()
+            ))
+            .hint("see README, 'Repository policy', for the shape of policies.json"));
+        }
+        let git = raw.get("git");
+        let allow_untracked_files = match git.and_then(|g| g.get("allowUntrackedFiles")) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(Error::failure(format!(
+                    "{}: /git/allowUntrackedFiles: must be true or false",
+                    path.display()
+                ))
+                .hint("set it to true or false"));
+            }
+        };
+        let branching = git.and_then(|g| g.get("branching"));
+        let branch_prefix = match branching.and_then(|b| b.get("branchPrefix")) {
+            None | Some(Value::Null) => "swarm/".to_string(),
+            Some(Value::String(s)) if valid_prefix(s) => s.clone(),
+            Some(_) => {
+                return Err(Error::failure(format!(
+                    "{}: /git/branching/branchPrefix: must be a branch-name prefix such as \"swarm/\"",
+                    path.display()
+                ))
+                .hint("use letters, digits, '-', '_' and '/' only, ending in '/' or '-'"));
+            }
+        };
+        let worktree_name_template = branching
+            .and_then(|b| b.get("worktreeNameTemplate"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        Ok(Policies {
+            raw,
+            allow_untracked_files,
+            branch_prefix,
+            worktree_name_template,
+        })
+    }
+
+    pub fn defaults() -> Policies {
+        Policies {
+            raw: Value::Null,
+            allow_untracked_files: false,
+            branch_prefix: "swarm/".to_string(),
+            worktree_name_template: None,
+        }
+    }
+
+    /// A string at a JSON pointer, e.g. `/pr/baseBranch`; empty strings count as unset.
+    pub fn string(&self, pointer: &str) -> Option<&str> {
+        self.raw
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn strings(&self, pointer: &str) -> Vec<String> {
+        self.raw
+            .pointer(pointer)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn valid_prefix(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('/')
+        && !s.starts_with('-')
+        && !s.contains("..")
+        && !s.contains("//")
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_policies_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("policies.json");
+        std::fs::write(
+            &p,
+            r#"{"git": {"allowUntrackedFiles": true, "branching": {"branchPrefix": "swarm/", "worktreeNameTemplate": "{workspace}-swarm-{friendlyName}"}}, "pr": {"baseBranch": "main", "createCommand": null}}"#,
+        )
+        .unwrap();
+        let pol = Policies::load(&p).unwrap();
+        assert!(pol.allow_untracked_files);
+        assert_eq!(pol.branch_prefix, "swarm/");
+        assert_eq!(pol.string("/pr/baseBranch"), Some("main"));
+        assert_eq!(pol.string("/pr/createCommand"), None);
+    }
+
+    #[test]
+    fn wrong_types_name_the_pointer() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("policies.json");
+        std::fs::write(&p, r#"{"git": {"allowUntrackedFiles": "yes"}}"#).unwrap();
+        let e = Policies::load(&p).unwrap_err();
+        assert!(e.message.contains("/git/allowUntrackedFiles"), "{}", e.message);
+    }
+
+    #[test]
+    fn missing_file_means_defaults() {
+        let pol = Policies::load(Path::new("/nonexistent/policies.json")).unwrap();
+        assert!(!pol.allow_untracked_files);
+        assert_eq!(pol.branch_prefix, "swarm/");
+    }
+}

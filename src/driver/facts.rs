@@ -1,0 +1,244 @@
+//! Reading results and plans, and probing git, for the machine.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::Session;
+use crate::config::Workflow;
+use crate::error::{Error, Result};
+use crate::git;
+use crate::machine::{Arrival, Facts, LoadedPlan, Slot, plan, state::RunStatus};
+use crate::schema;
+use crate::store::{self, RunDir};
+
+/// Reads and validates the result in `file` for pending invocation `slot`. Problems with the
+/// result itself are recorded in the arrival (the machine decides what they mean); problems
+/// with the tool's inputs (a schema that is missing or does not compile) are errors, and
+/// nothing changes.
+pub fn read_arrival(
+    session: &Session,
+    run: &RunDir,
+    st: &RunStatus,
+    cfg: &Workflow,
+    slot: usize,
+    file: &Path,
+) -> Result<Arrival> {
+    let inv = &st.swarm.pending[slot];
+    let agent = cfg.agent(&inv.agent).ok_or_else(|| {
+        Error::failure(format!(
+            "run {} waits for agent '{}', which is not in the workflow config {}",
+            run.id,
+            inv.agent,
+            cfg.path.display()
+        ))
+        .hint("restore the agent in the config, or abort the run with 'git swarm abort'")
+    })?;
+    let validator = schema::load(&agent.schema_path.path).map_err(|e| {
+        Error::failure(format!("cannot validate {}.result.json: {}", agent.name, e.message))
+            .hint(e.hint.clone().unwrap_or_default())
+    })?;
+    let content = store::read_limited(file).and_then(|bytes| store::parse_json(file, &bytes));
+    let content = content.map_err(|e| e.message);
+    let violations = match &content {
+        Ok(v) => schema::violations(&validator, v),
+        Err(_) => Vec::new(),
+    };
+    let plan = match (&content, cfg.plans(&agent.name)) {
+        (Ok(v), true) if violations.is_empty() => load_plan(session, run, cfg, v)?,
+        _ => None,
+    };
+    Ok(Arrival {
+        slot,
+        file: file.to_path_buf(),
+        content,
+        violations,
+        plan,
+    })
+}
+
+/// Follows the planner result's plan field to plan.json and validates it against the plan
+/// schema. `None` when the field is absent.
+fn load_plan(session: &Session, run: &RunDir, cfg: &Workflow, result: &Value) -> Result<Option<Result<LoadedPlan, String>>> {
+    let field = &cfg.planning.result_field;
+    let Some(raw) = result.get(field).and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let candidates: Vec<PathBuf> = if Path::new(raw).is_absolute() {
+        vec![PathBuf::from(raw)]
+    } else {
+        vec![session.ws.root.join(raw), run.path.join(raw)]
+    };
+    let Some(found) = candidates.iter().find(|p| p.exists()) else {
+        return Ok(Some(Err(format!(
+            "{field} \"{raw}\" does not exist (looked at {}); write plan.json into the run folder {} and point {field} at it",
+            candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" and "),
+            run.path.display()
+        ))));
+    };
+    let real = std::fs::canonicalize(found).map_err(|e| Error::io("resolve", found, e))?;
+    let run_real = std::fs::canonicalize(&run.path).map_err(|e| Error::io("resolve", &run.path, e))?;
+    if !real.starts_with(&run_real) || real.is_dir() {
+        return Ok(Some(Err(format!(
+            "{field} \"{raw}\" resolves to {}, which is outside the run folder {}; write plan.json inside the run folder",
+            real.display(),
+            run_real.display()
+        ))));
+    }
+    let value = match store::read_json(&real) {
+        Ok(v) => v,
+        Err(e) => return Ok(Some(Err(e.message))),
+    };
+    let violations = match &cfg.planning.schema_path {
+        Some(s) => {
+            let validator = schema::load(&s.path)?;
+            schema::violations(&validator, &value)
+        }
+        None => Vec::new(),
+    };
+    Ok(Some(Ok(LoadedPlan {
+        path: real.display().to_string(),
+        value,
+        violations,
+    })))
+}
+
+/// Facts for a transition: the standards gate, the worktree slot (when the transition may
+/// create the worktree), and the worktree's HEAD.
+pub fn gather_facts(session: &Session, run: &RunDir, st: &RunStatus, cfg: &Workflow, arrivals: &[Arrival]) -> Result<Facts> {
+    let standards = crate::standards::check(&session.swarm.standards_path());
+    let worktree_head = st
+        .worktree_path
+        .as_deref()
+        .and_then(|p| git::worktree_head(Path::new(p)));
+    let mut worktree_slot = None;
+    if cfg.branching && st.worktree_path.is_none() {
+        let planned = arrivals
+            .iter()
+            .filter_map(|a| a.plan.as_ref())
+            .filter_map(|p| p.as_ref().ok())
+            .filter_map(|p| p.value.get("friendly-name").and_then(Value::as_str))
+            .map(str::to_string)
+            .next();
+        let name = planned
+            .or_else(|| st.swarm.plan.as_ref().map(|p| p.friendly_name.clone()))
+            .filter(|n| plan::check_branch_component(n).is_ok())
+            .unwrap_or_else(|| fallback_name(st));
+        worktree_slot = Some(probe_slot(session, run, st, &name));
+    }
+    Ok(Facts {
+        standards,
+        worktree_slot,
+        worktree_head,
+    })
+}
+
+/// A branch name for runs without a plan: words of the task, else the run id.
+fn fallback_name(st: &RunStatus) -> String {
+    let mut s = String::new();
+    for c in st.swarm.task.text.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('-') && !s.is_empty() {
+            s.push('-');
+        }
+        if s.len() >= 40 {
+            break;
+        }
+    }
+    let s = s.trim_matches('-').to_string();
+    if s.is_empty() {
+        format!("run-{}", &st.run_id[..8])
+    } else {
+        s
+    }
+}
+
+/// Where the worktree of `name` goes: `behavior.branching.worktreePathTemplate`, else the
+/// policy's `worktreeNameTemplate` in the workspace's parent, else
+/// `../<workspace-dir>-swarm-<name>`.
+fn worktree_path(session: &Session, cfg_template: Option<&str>, policy_template: Option<&str>, name: &str, run_id: &str) -> PathBuf {
+    let root = &session.ws.root;
+    let dir = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "workspace".to_string());
+    let fill = |t: &str| {
+        t.replace("{workspaceDir}", &dir)
+            .replace("{workspace}", &dir)
+            .replace("{friendlyName}", name)
+            .replace("{friendly-name}", name)
+            .replace("{runId}", run_id)
+    };
+    let p = match (cfg_template, policy_template) {
+        (Some(t), _) => {
+            let f = PathBuf::from(fill(t));
+            if f.is_absolute() { f } else { root.join(f) }
+        }
+        (None, Some(t)) => root.parent().unwrap_or(root).join(fill(t)),
+        (None, None) => root.parent().unwrap_or(root).join(format!("{dir}-swarm-{name}")),
+    };
+    lexical(&p)
+}
+
+fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A branch and directory for the run's worktree: this run's own (from an interrupted earlier
+/// attempt), else the first free `swarm/<name>`, `swarm/<name>-2`, … — never one that exists.
+fn probe_slot(session: &Session, run: &RunDir, st: &RunStatus, name: &str) -> Result<Slot, String> {
+    let repo = session.ws.open().map_err(|e| e.message)?;
+    let cfg_template = session
+        .run_config(st)
+        .ok()
+        .and_then(|c| c.worktree_path_template.clone());
+    let policies = session.policies().map_err(|e| e.message)?;
+    if let Ok(intent) = store::read_json(&run.worktree_intent_path()) {
+        let branch = intent.get("branch").and_then(Value::as_str).unwrap_or_default().to_string();
+        let path = intent.get("path").and_then(Value::as_str).unwrap_or_default().to_string();
+        let p = Path::new(&path);
+        if p.exists() {
+            if git::worktree_branch(p).as_deref() == Some(branch.as_str()) {
+                return Ok(Slot { branch, path, adopt: true });
+            }
+            return Err(format!(
+                "{path} exists but is not this run's worktree on {branch}; move it away, then run 'git swarm retry --run {}'",
+                run.id
+            ));
+        }
+        return Ok(Slot { branch, path, adopt: false });
+    }
+    for n in 1..=99 {
+        let candidate = if n == 1 { name.to_string() } else { format!("{name}-{n}") };
+        let branch = format!("{}{candidate}", policies.branch_prefix);
+        let path = worktree_path(
+            session,
+            cfg_template.as_deref(),
+            policies.worktree_name_template.as_deref(),
+            &candidate,
+            &run.id,
+        );
+        if !git::branch_exists(&repo, &branch) && !path.exists() {
+            return Ok(Slot {
+                branch,
+                path: path.display().to_string(),
+                adopt: false,
+            });
+        }
+    }
+    Err(format!(
+        "branches {}{name} to {}{name}-99 or their directories all exist already",
+        policies.branch_prefix, policies.branch_prefix
+    ))
+}

@@ -1,0 +1,308 @@
+//! The imperative shell around the step machine: finds the workspace and the run, reads and
+//! validates results, gathers facts from git, calls the pure transition, and performs its
+//! effects in the crash-safe order (effects, events, then `run.status.json` last).
+
+mod facts;
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Workflow, paths::home_dir, policies::Policies};
+use crate::error::{Error, Result};
+use crate::git::{self, Workspace};
+use crate::machine::{self, Arrival, Ctx, Effect, Facts, Transition, state::RunStatus};
+use crate::store::{RunDir, Swarm, atomic, events, lock};
+
+pub use facts::{gather_facts, read_arrival};
+
+/// What every command that works on a repository needs.
+pub struct Session {
+    pub cwd: PathBuf,
+    pub ws: Workspace,
+    pub swarm: Swarm,
+    pub config_flag: Option<PathBuf>,
+}
+
+impl Session {
+    pub fn open(cwd: &Path, config_flag: Option<PathBuf>) -> Result<Session> {
+        let ws = git::discover(cwd)?;
+        let swarm = Swarm::new(&ws.root);
+        Ok(Session {
+            cwd: cwd.to_path_buf(),
+            ws,
+            swarm,
+            config_flag,
+        })
+    }
+
+    pub fn home(&self) -> Result<PathBuf> {
+        home_dir()
+    }
+
+    /// Where the workflow config is for a new run (flag, env, git config, default).
+    pub fn config_location(&self) -> Result<config::paths::ConfigLocation> {
+        let home = self.home()?;
+        let from_git = if self.config_flag.is_none() && std::env::var_os("GIT_SWARM_CONFIG").is_none() {
+            self.ws
+                .open()
+                .ok()
+                .and_then(|r| r.config_snapshot().string("swarm.config").map(|s| s.to_string()))
+        } else {
+            None
+        };
+        Ok(config::paths::locate(self.config_flag.as_deref(), from_git, &self.cwd, &home))
+    }
+
+    /// The config of a run: the one it started with unless `--config`/`GIT_SWARM_CONFIG`
+    /// say otherwise.
+    pub fn run_config(&self, st: &RunStatus) -> Result<Workflow> {
+        let home = self.home()?;
+        let path = match (&self.config_flag, std::env::var_os("GIT_SWARM_CONFIG")) {
+            (Some(p), _) => absolute(&self.cwd, p),
+            (None, Some(p)) if !p.is_empty() => absolute(&self.cwd, Path::new(&p)),
+            _ => PathBuf::from(&st.swarm.config),
+        };
+        config::load(&path, &self.ws.root, &home)
+    }
+
+    pub fn policies(&self) -> Result<Policies> {
+        Policies::load(&self.swarm.policies_path())
+    }
+
+    /// The run a command means: `--run`, else the only in-progress run.
+    pub fn active_run(&self, wanted: Option<&str>) -> Result<RunDir> {
+        if let Some(w) = wanted {
+            return self.swarm.find_run(w);
+        }
+        let active = self.swarm.active_runs()?;
+        match active.len() {
+            1 => Ok(active.into_iter().next().expect("one").0),
+            0 => Err(Error::failure("there is no run in progress in this repository")
+                .hint("start one with 'git swarm start <task>', or name a run with --run <id> ('git swarm list' shows them)")),
+            n => {
+                let ids: Vec<String> = active
+                    .iter()
+                    .map(|(r, s)| format!("{} ({})", r.id, first_line(&s.swarm.task.text)))
+                    .collect();
+                Err(Error::failure(format!("{n} runs are in progress: {}", ids.join(", ")))
+                    .hint("say which one with --run <id>"))
+            }
+        }
+    }
+
+    /// The run a command means: `--run`, else the most recent run.
+    pub fn recent_run(&self, wanted: Option<&str>) -> Result<RunDir> {
+        if let Some(w) = wanted {
+            return self.swarm.find_run(w);
+        }
+        let all = self.swarm.all_runs()?;
+        all.into_iter()
+            .rev()
+            .find(|(_, s)| s.is_ok())
+            .map(|(r, _)| r)
+            .ok_or_else(|| {
+                Error::failure("there are no runs in this repository")
+                    .hint("start one with 'git swarm start <task>'")
+            })
+    }
+
+    pub fn lock(&self, run: &RunDir) -> Result<lock::RunLock> {
+        let l = lock::acquire(&run.lock_path(), &format!("run {}", run.id), lock::default_timeout())?;
+        if let Some(prev) = &l.recovered_from {
+            eprintln!(
+                "note: recovered the lock of run {} from {prev}, which ended without releasing it",
+                run.id
+            );
+        }
+        Ok(l)
+    }
+
+    /// A machine context for `run`.
+    pub fn ctx<'a>(&'a self, cfg: &'a Workflow, run: &'a RunDir, standards: &'a Path) -> Ctx<'a> {
+        Ctx {
+            cfg,
+            run,
+            workspace: &self.ws.root,
+            standards_path: standards,
+            now: now(),
+            ids: (0..8).map(|_| uuid::Uuid::new_v4().to_string()).collect(),
+        }
+    }
+}
+
+fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) }
+}
+
+pub fn first_line(s: &str) -> String {
+    let l = s.lines().next().unwrap_or_default().trim();
+    if l.chars().count() > 60 {
+        format!("{}…", l.chars().take(59).collect::<String>())
+    } else {
+        l.to_string()
+    }
+}
+
+/// The real UTC clock, RFC 3339 with milliseconds.
+pub fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+/// The result files present for pending invocations, without reading them: `(slot, file)`.
+/// A result already moved into the archive by an interrupted transition is found there.
+pub fn present_results(run: &RunDir, st: &RunStatus) -> Vec<(usize, PathBuf)> {
+    let mut out = Vec::new();
+    for (i, inv) in st.swarm.pending.iter().enumerate() {
+        let archived = run.consumed_path(inv.step, &inv.agent);
+        if archived.is_file() {
+            out.push((i, archived));
+            continue;
+        }
+        let p = PathBuf::from(&inv.result);
+        if p.is_file() {
+            out.push((i, p));
+        }
+    }
+    out
+}
+
+/// Performs a transition: effects in order, then the events, then the status. A crash at any
+/// point leaves files that the next invocation completes (see `present_results`).
+pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
+    let active = t.status.outcome.is_in_progress();
+    if active {
+        session.swarm.set_active(&run.id, true)?;
+    }
+    atomic::create_dir_all(&run.archive_dir())?;
+    for e in &t.effects {
+        perform(session, run, e)?;
+    }
+    events::append(&run.events_path(), &t.events)?;
+    run.write_status(&t.status)?;
+    crate::report::manager_plan::write(run, &t.status)?;
+    if !active {
+        session.swarm.set_active(&run.id, false)?;
+    }
+    Ok(())
+}
+
+fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
+    match e {
+        Effect::Move { from, to } => {
+            if from.exists() {
+                atomic::rename(from, to)?;
+            }
+        }
+        Effect::Sweep { from, to } => {
+            if from.exists() {
+                atomic::rename(from, to)?;
+            }
+        }
+        Effect::Copy { from, to } => {
+            let bytes = std::fs::read(from).map_err(|err| Error::io("read", from, err))?;
+            atomic::write(to, &bytes)?;
+        }
+        Effect::WriteJson { path, value } => atomic::write_json(path, value)?,
+        Effect::CreateWorktree {
+            branch,
+            path,
+            base,
+            adopt,
+        } => {
+            if *adopt {
+                return Ok(());
+            }
+            // Intent first: if we die inside `git worktree add`, the next attempt knows the
+            // branch and directory are this run's and resumes instead of picking new names.
+            atomic::write_json(
+                &run.worktree_intent_path(),
+                &serde_json::json!({"branch": branch, "path": path, "base": base}),
+            )?;
+            let root = &session.ws.root;
+            let repo = session.ws.open()?;
+            let p = Path::new(path);
+            if git::branch_exists(&repo, branch) {
+                let _ = git::Git::new(root).args(["worktree", "prune"]).run();
+                git::worktree_add_existing(root, p, branch)?;
+            } else {
+                git::worktree_add(root, p, branch, base)?;
+            }
+        }
+        Effect::RemoveWorktree { path } => {
+            crate::failpoint!("worktree-remove-before");
+            git::Git::new(&session.ws.root)
+                .args(["worktree", "remove"])
+                .arg_path(Path::new(path))
+                .run()?;
+            crate::failpoint!("worktree-remove-after");
+        }
+    }
+    Ok(())
+}
+
+/// Validates a transition's pre-conditions that need the world, then applies it; used by the
+/// commands so they all advance runs the same way.
+pub fn transition(
+    session: &Session,
+    run: &RunDir,
+    f: impl FnOnce(&mut Ctx, &Facts) -> Result<Transition>,
+    cfg: &Workflow,
+    facts: &Facts,
+) -> Result<RunStatus> {
+    let standards = session.swarm.standards_path();
+    let mut ctx = session.ctx(cfg, run, &standards);
+    let t = f(&mut ctx, facts)?;
+    apply(session, run, &t)?;
+    Ok(t.status)
+}
+
+/// Advances an in-progress run as far as it can without an agent. Returns the status after.
+pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<RunStatus> {
+    let mut st = run.require_status()?;
+    let mut rejected = false;
+    // A transition can only be followed by another when results are already waiting (an
+    // agent that wrote early); the bound is a guard, never reached in practice.
+    for _ in 0..16 {
+        if !st.outcome.is_in_progress() {
+            break;
+        }
+        let present = present_results(run, &st);
+        if let Some(feedback) = reject.filter(|_| !rejected) {
+            let Some((slot, file)) = present.into_iter().next() else {
+                let waiting: Vec<_> = st.swarm.pending.iter().map(|p| p.agent.as_str()).collect();
+                return Err(Error::refused(format!(
+                    "nothing to reject: no fresh result of {} in {}",
+                    if waiting.is_empty() { "any agent".to_string() } else { waiting.join(", ") },
+                    run.path.display()
+                ))
+                .hint("--reject applies to a result that 'git swarm next' has not consumed yet; read the result first, then call next --reject"));
+            };
+            let cfg = session.run_config(&st)?;
+            let arrival = Arrival {
+                slot,
+                file,
+                content: Ok(serde_json::Value::Null),
+                violations: Vec::new(),
+                plan: None,
+            };
+            let facts = gather_facts(session, run, &st, &cfg, &[])?;
+            st = transition(session, run, |ctx, facts| Ok(machine::reject(ctx, facts, &st, arrival, feedback)), &cfg, &facts)?;
+            rejected = true;
+            continue;
+        }
+        if present.is_empty() {
+            break;
+        }
+        let cfg = session.run_config(&st)?;
+        let mut arrivals = Vec::new();
+        for (slot, file) in present {
+            arrivals.push(read_arrival(session, run, &st, &cfg, slot, &file)?);
+        }
+        let facts = gather_facts(session, run, &st, &cfg, &arrivals)?;
+        let before = st.swarm.seq;
+        st = transition(session, run, |ctx, facts| Ok(machine::consume(ctx, facts, &st, arrivals)), &cfg, &facts)?;
+        if st.swarm.seq == before {
+            break;
+        }
+    }
+    Ok(st)
+}

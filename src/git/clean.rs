@@ -1,0 +1,94 @@
+//! The clean-tree gate: is there anything a run could lose or mix up? Staged and modified
+//! files always count; untracked files count unless the policy allows them; ignored files and
+//! `.swarm/runs/` never count.
+
+use gix::bstr::ByteSlice;
+
+use crate::error::{Error, Result};
+
+/// One reason the tree is not clean.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirt {
+    pub kind: &'static str,
+    pub path: String,
+}
+
+/// Stops after this many findings: the message needs a few examples, not all of them.
+const ENOUGH: usize = 20;
+
+/// The first findings that make the work tree of `repo` dirty (empty: clean).
+pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<Dirt>> {
+    use gix::status::UntrackedFiles;
+    let fail = |e: &dyn std::fmt::Display| {
+        Error::failure(format!("could not compute the status of {}: {e}", repo.workdir().map(|p| p.display().to_string()).unwrap_or_default()))
+    };
+    let platform = repo
+        .status(gix::progress::Discard)
+        .map_err(|e| fail(&e))?
+        .untracked_files(if count_untracked {
+            UntrackedFiles::Collapsed
+        } else {
+            UntrackedFiles::None
+        })
+        .index_worktree_rewrites(None)
+        .index_worktree_submodules(gix::status::Submodule::AsConfigured { check_dirty: true });
+    let iter = platform.into_iter(Vec::new()).map_err(|e| fail(&e))?;
+    let mut out = Vec::new();
+    for item in iter {
+        let item = item.map_err(|e| fail(&e))?;
+        let Some(d) = classify(&item) else { continue };
+        if ignorable(&d.path) {
+            continue;
+        }
+        out.push(d);
+        if out.len() >= ENOUGH {
+            break;
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+fn classify(item: &gix::status::Item) -> Option<Dirt> {
+    use gix::status::Item;
+    use gix::status::index_worktree::iter::Summary;
+    match item {
+        Item::TreeIndex(change) => Some(Dirt {
+            kind: "staged",
+            path: change.location().to_str_lossy().into_owned(),
+        }),
+        Item::IndexWorktree(change) => {
+            let kind = match change.summary()? {
+                Summary::Added => "untracked",
+                Summary::Removed => "deleted",
+                Summary::Modified | Summary::TypeChange => "modified",
+                Summary::Renamed | Summary::Copied => "renamed",
+                Summary::IntentToAdd => "intent-to-add",
+                Summary::Conflict => "conflict",
+            };
+            Some(Dirt {
+                kind,
+                path: change.rela_path().to_str_lossy().into_owned(),
+            })
+        }
+    }
+}
+
+/// `.swarm/runs/` is the tool's own state; it never makes the tree dirty, even before
+/// `info/exclude` lists it.
+fn ignorable(path: &str) -> bool {
+    path == ".swarm/runs" || path.starts_with(".swarm/runs/")
+}
+
+/// A one-paragraph description of the findings for an error message.
+pub fn describe(dirt: &[Dirt]) -> String {
+    let mut lines: Vec<String> = dirt
+        .iter()
+        .take(10)
+        .map(|d| format!("  {:<10} {}", d.kind, d.path))
+        .collect();
+    if dirt.len() > 10 {
+        lines.push(format!("  … and more ({}+ in all)", dirt.len()));
+    }
+    lines.join("\n")
+}

@@ -1,0 +1,313 @@
+//! Everything that touches git: gix for reads (discovery, status, refs), and the `git` binary
+//! — the one place that spawns it — for writes that must run the user's hooks, credential
+//! helpers and signing (`worktree add`, `commit`, `push`).
+
+pub mod clean;
+pub mod url;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IoContext, Result};
+
+/// A work tree and its git directories.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Root of the work tree that owns `.swarm/` (the main worktree, normally).
+    pub root: PathBuf,
+    /// The git dir of that work tree.
+    pub git_dir: PathBuf,
+    /// The common git dir (shared by all linked worktrees): holds `info/exclude`, refs, hooks.
+    pub common_dir: PathBuf,
+}
+
+/// Finds the workspace containing `cwd`. Cheap on purpose (a few `stat`s and two tiny reads,
+/// no config parsing): `git swarm next` runs it on every call.
+///
+/// When `cwd` is inside a linked worktree (an agent's cwd is the run's worktree) and that
+/// worktree has no `.swarm/` of its own, the main worktree — where the runs live — is used.
+pub fn discover(cwd: &Path) -> Result<Workspace> {
+    if std::env::var_os("GIT_DIR").is_some() || std::env::var_os("GIT_WORK_TREE").is_some() {
+        return discover_with_git(cwd);
+    }
+    let mut dir = Some(cwd);
+    while let Some(d) = dir {
+        let dotgit = d.join(".git");
+        if let Ok(meta) = std::fs::metadata(&dotgit) {
+            let git_dir = if meta.is_dir() {
+                dotgit
+            } else {
+                read_gitfile(&dotgit)?
+            };
+            let common_dir = match std::fs::read_to_string(git_dir.join("commondir")) {
+                Ok(c) => normalize(&git_dir.join(c.trim())),
+                Err(_) => git_dir.clone(),
+            };
+            let ws = Workspace {
+                root: d.to_path_buf(),
+                git_dir: git_dir.clone(),
+                common_dir: common_dir.clone(),
+            };
+            if git_dir != common_dir && !d.join(".swarm").is_dir() {
+                // A linked worktree: prefer the main worktree's .swarm/.
+                if common_dir.file_name().is_some_and(|n| n == ".git") {
+                    let main_root = common_dir.parent().expect("a .git dir has a parent").to_path_buf();
+                    if main_root.join(".swarm").is_dir() {
+                        return Ok(Workspace {
+                            root: main_root,
+                            git_dir: common_dir.clone(),
+                            common_dir,
+                        });
+                    }
+                }
+            }
+            return Ok(ws);
+        }
+        dir = d.parent();
+    }
+    Err(Error::failure(format!(
+        "{} is not inside a git repository",
+        cwd.display()
+    ))
+    .hint("run git swarm from inside the repository the agents should work on"))
+}
+
+fn read_gitfile(path: &Path) -> Result<PathBuf> {
+    let text = std::fs::read_to_string(path).ctx("read", path)?;
+    let target = text
+        .lines()
+        .find_map(|l| l.strip_prefix("gitdir:"))
+        .map(str::trim)
+        .ok_or_else(|| Error::failure(format!("{} is not a valid .git file", path.display())))?;
+    let p = PathBuf::from(target);
+    Ok(if p.is_absolute() {
+        p
+    } else {
+        normalize(&path.parent().expect("file has parent").join(p))
+    })
+}
+
+/// Lexically removes `.` and `..` (the paths come from git, which writes them without
+/// symlink games).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn discover_with_git(cwd: &Path) -> Result<Workspace> {
+    let out = Git::new(cwd)
+        .args([
+            "rev-parse",
+            "--path-format=absolute",
+            "--show-toplevel",
+            "--git-dir",
+            "--git-common-dir",
+        ])
+        .run()?;
+    let mut lines = out.lines();
+    let mut next = || lines.next().map(PathBuf::from).unwrap_or_default();
+    let (root, git_dir, common_dir) = (next(), next(), next());
+    Ok(Workspace {
+        root,
+        git_dir,
+        common_dir,
+    })
+}
+
+impl Workspace {
+    pub fn open(&self) -> Result<gix::Repository> {
+        open(&self.root)
+    }
+}
+
+pub fn open(path: &Path) -> Result<gix::Repository> {
+    gix::open(path).map_err(|e| {
+        Error::failure(format!("could not open the git repository at {}: {e}", path.display()))
+    })
+}
+
+/// The commit `HEAD` points at, and the branch it is on (`None` when detached).
+pub fn head(repo: &gix::Repository) -> Result<(String, Option<String>)> {
+    let mut head = repo
+        .head()
+        .map_err(|e| Error::failure(format!("could not read HEAD: {e}")))?;
+    let branch = head
+        .referent_name()
+        .map(|n| n.shorten().to_string());
+    let id = head.try_peel_to_id().map_err(|e| Error::failure(format!("could not resolve HEAD: {e}")))?;
+    match id {
+        Some(id) => Ok((id.to_string(), branch)),
+        None => Err(Error::refused("the repository has no commits yet, so there is nothing to branch a run from")
+            .hint("make a first commit, then start the run again")),
+    }
+}
+
+/// Does `refs/heads/<branch>` exist?
+pub fn branch_exists(repo: &gix::Repository, branch: &str) -> bool {
+    repo.try_find_reference(format!("refs/heads/{branch}").as_str())
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+/// The commit `HEAD` of the work tree at `path` points at, if it can be read.
+pub fn worktree_head(path: &Path) -> Option<String> {
+    let repo = gix::open(path).ok()?;
+    repo.head_id().ok().map(|id| id.to_string())
+}
+
+/// Adds `pattern` to `<common dir>/info/exclude` unless it is there; returns whether it was
+/// added. The common dir is shared by linked worktrees, so they all see it.
+pub fn ensure_exclude(common_dir: &Path, pattern: &str) -> Result<bool> {
+    let info = common_dir.join("info");
+    let path = info.join("exclude");
+    let current = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    if current.lines().any(|l| l.trim() == pattern) {
+        return Ok(false);
+    }
+    crate::store::atomic::create_dir_all(&info)?;
+    let mut text = current;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("# git swarm: run state is never part of the tree\n");
+    text.push_str(pattern);
+    text.push('\n');
+    crate::store::atomic::write(&path, text.as_bytes())?;
+    Ok(true)
+}
+
+/// A `git` command, run with argv (never a shell), with its output captured.
+pub struct Git {
+    cwd: PathBuf,
+    args: Vec<std::ffi::OsString>,
+    env: Vec<(String, String)>,
+}
+
+impl Git {
+    pub fn new(cwd: &Path) -> Git {
+        Git {
+            cwd: cwd.to_path_buf(),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Git
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Git {
+        self.env.push((k.to_string(), v.to_string()));
+        self
+    }
+
+    /// The command line for messages, with credentials in URLs removed.
+    pub fn display(&self) -> String {
+        let mut parts = vec!["git".to_string()];
+        parts.extend(
+            self.args
+                .iter()
+                .map(|a| crate::git::url::redact(&a.to_string_lossy())),
+        );
+        shell_words::join(parts)
+    }
+
+    /// Runs the command; non-zero exit is an error carrying the command and stderr's tail.
+    pub fn run(self) -> Result<String> {
+        let out = self.output()?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+        } else {
+            Err(self.failed(&out))
+        }
+    }
+
+    pub fn output(&self) -> Result<std::process::Output> {
+        let mut e = duct::cmd("git", &self.args)
+            .dir(&self.cwd)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin_null()
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked();
+        for (k, v) in &self.env {
+            e = e.env(k, v);
+        }
+        e.run().map_err(|err| {
+            Error::failure(format!("could not run '{}': {err}", self.display()))
+                .hint("make sure git is installed and on PATH")
+        })
+    }
+
+    pub fn failed(&self, out: &std::process::Output) -> Error {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail = tail_lines(&crate::git::url::redact(&stderr), 12);
+        Error::failure(format!(
+            "'{}' failed ({}) in {}",
+            self.display(),
+            out.status,
+            self.cwd.display()
+        ))
+        .cause(if tail.is_empty() { "no output".to_string() } else { tail })
+    }
+}
+
+/// The last `n` lines of `text`.
+pub fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// `git worktree add <path> -b <branch> <base>`.
+pub fn worktree_add(root: &Path, path: &Path, branch: &str, base: &str) -> Result<()> {
+    crate::failpoint!("worktree-add-before");
+    Git::new(root)
+        .args(["worktree", "add", "--quiet"])
+        .arg_path(path)
+        .args(["-b", branch, base])
+        .run()?;
+    crate::failpoint!("worktree-add-after");
+    Ok(())
+}
+
+/// `git worktree add <path> <existing branch>` (resuming a creation that died half-way).
+pub fn worktree_add_existing(root: &Path, path: &Path, branch: &str) -> Result<()> {
+    Git::new(root)
+        .args(["worktree", "add", "--quiet"])
+        .arg_path(path)
+        .args([branch])
+        .run()
+        .map(|_| ())
+}
+
+impl Git {
+    pub fn arg_path(mut self, p: &Path) -> Git {
+        self.args.push(p.as_os_str().to_os_string());
+        self
+    }
+}
+
+/// The branch checked out in the work tree at `path`, if any.
+pub fn worktree_branch(path: &Path) -> Option<String> {
+    let repo = gix::open(path).ok()?;
+    let head = repo.head().ok()?;
+    head.referent_name().map(|n| n.shorten().to_string())
+}

@@ -1,0 +1,28 @@
+//! git swarm: deterministic, crash-safe bookkeeping for planner → implementor → reviewer →
+//! tester runs of AI coding agents, as a git subcommand.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod driver;
+pub mod error;
+pub mod git;
+pub mod json;
+pub mod machine;
+pub mod pack;
+pub mod report;
+pub mod schema;
+pub mod standards;
+pub mod store;
+
+/// A named failpoint: compiled in only with the `failpoints` feature, where the crash tests
+/// use it to kill the process at that exact point.
+#[macro_export]
+macro_rules! failpoint {
+    ($name:literal) => {
+        #[cfg(feature = "failpoints")]
+        {
+            fail::fail_point!($name);
+        }
+    };
+}

@@ -1,0 +1,310 @@
+//! `run.status.json`: the single source of truth of a run. The seed's fields are kept with
+//! their exact names; the tool's own bookkeeping lives under the `swarm` key.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    InProgress,
+    Completed,
+    Failed,
+    Canceled,
+    NeedsHuman,
+    DowngradeScope,
+    ManualInterventionRequired,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::InProgress => "in-progress",
+            Outcome::Completed => "completed",
+            Outcome::Failed => "failed",
+            Outcome::Canceled => "canceled",
+            Outcome::NeedsHuman => "needs-human",
+            Outcome::DowngradeScope => "downgrade-scope",
+            Outcome::ManualInterventionRequired => "manual-intervention-required",
+        }
+    }
+
+    pub fn parse_escalation(s: &str) -> Option<Outcome> {
+        match s {
+            "needs-human" => Some(Outcome::NeedsHuman),
+            "downgrade-scope" => Some(Outcome::DowngradeScope),
+            "manual-intervention-required" => Some(Outcome::ManualInterventionRequired),
+            _ => None,
+        }
+    }
+
+    pub fn is_in_progress(self) -> bool {
+        self == Outcome::InProgress
+    }
+
+    pub fn is_escalation(self) -> bool {
+        matches!(
+            self,
+            Outcome::NeedsHuman | Outcome::DowngradeScope | Outcome::ManualInterventionRequired
+        )
+    }
+}
+
+/// A non-fatal problem recorded on the run (publish issues, ignored stale results, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    pub reason: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunStatus {
+    #[serde(rename = "run-id")]
+    pub run_id: String,
+    #[serde(rename = "current-step")]
+    pub current_step: String,
+    pub outcome: Outcome,
+    #[serde(rename = "created-at")]
+    pub created_at: String,
+    #[serde(rename = "updated-at")]
+    pub updated_at: String,
+    #[serde(rename = "step-timestamps", default)]
+    pub step_timestamps: IndexMap<String, String>,
+    #[serde(rename = "retry-counts", default)]
+    pub retry_counts: IndexMap<String, u32>,
+    #[serde(
+        rename = "failure-reason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub failure_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    #[serde(
+        rename = "worktreePath",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub worktree_path: Option<String>,
+    #[serde(rename = "prUrl", default, skip_serializing_if = "Option::is_none")]
+    pub pr_url: Option<String>,
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+    #[serde(rename = "step-tokens", default, skip_serializing_if = "IndexMap::is_empty")]
+    pub step_tokens: IndexMap<String, u64>,
+    /// The tool's own bookkeeping.
+    pub swarm: Engine,
+    /// Loop-control and replan counters; their names come from the workflow config
+    /// (`review-fix-loop-count`, `plan-replan-count`, …), so they are top-level keys.
+    #[serde(flatten)]
+    pub counters: IndexMap<String, u32>,
+}
+
+/// Where the run stands, beyond `outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Waiting for the results of `pending`.
+    Awaiting,
+    /// The last agent succeeded; `git swarm publish` is next.
+    Publish,
+    /// Nothing more will happen (see `outcome`).
+    Finished,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Engine {
+    pub version: u32,
+    /// Number of committed transitions; tags events so a replayed transition logs once.
+    pub seq: u64,
+    /// The last step number handed out (every invocation gets the next one).
+    pub step: u32,
+    pub workspace: String,
+    /// The workflow config this run uses (a run keeps the config it started with).
+    pub config: String,
+    pub task: Task,
+    pub base_commit: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_branch: Option<String>,
+    pub phase: Phase,
+    /// How many times each agent has been invoked; the next handoff's `iteration`.
+    #[serde(default)]
+    pub passes: IndexMap<String, u32>,
+    /// The invocations whose results are awaited.
+    #[serde(default)]
+    pub pending: Vec<Invocation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanSummary>,
+    /// What `git swarm retry` re-issues when the run failed or escalated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<Resume>,
+    /// Archive path of the latest consumed result of each agent.
+    #[serde(default)]
+    pub results: IndexMap<String, String>,
+    /// The summary and changed files of the latest result of each agent, for the handoffs
+    /// that follow it.
+    #[serde(default)]
+    pub notes: IndexMap<String, StepNote>,
+    /// Every file an editing agent reported changing, in order of first report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files_changed: Vec<String>,
+    /// What a person should do next, when the run stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Publication state (filled by `publish`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tested: Option<Tested>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+/// One awaited agent invocation — exactly what the action contract returns for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invocation {
+    pub agent: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    pub step: u32,
+    pub iteration: u32,
+    /// The agent whose result this invocation follows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff: Option<String>,
+    pub result: String,
+    pub cwd: String,
+    pub prompt: String,
+    pub issued_at: String,
+    /// Task ids this invocation covers (parallel workers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<String>,
+    /// The files this invocation may change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_files: Vec<String>,
+}
+
+/// What the run keeps of an accepted plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanSummary {
+    pub id: String,
+    pub path: String,
+    pub friendly_name: String,
+    pub goal: String,
+    #[serde(default)]
+    pub description: String,
+    /// Every file the plan names (tasks and touch-maps), the implementor's `allowedFiles`.
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub tasks: Vec<PlanTask>,
+    #[serde(default)]
+    pub test_commands: Vec<String>,
+    #[serde(default)]
+    pub acceptance: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PlanTask {
+    pub id: String,
+    pub description: String,
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+    #[serde(default)]
+    pub lane: usize,
+}
+
+/// The part of an agent's result that later handoffs carry forward.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct StepNote {
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files_changed: Vec<String>,
+    /// Things the next agent must address (review issues, schema violations, feedback).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feedback: Vec<String>,
+}
+
+/// What `retry` re-issues.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Resume {
+    /// The standards gate stopped the run before its first agent.
+    StandardsGate,
+    /// Hand to `to` (from `from`), optionally counting a loop on `loop_field`.
+    Issue {
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        feedback: Vec<String>,
+        #[serde(
+            rename = "loopField",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        loop_field: Option<String>,
+        #[serde(rename = "replan", default, skip_serializing_if = "std::ops::Not::not")]
+        replan: bool,
+    },
+    /// The tester passed but publishing failed (push), re-run `publish`.
+    Publish,
+}
+
+/// The content the tester passed on (filled when the last agent succeeds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tested {
+    pub tree: String,
+    pub head: String,
+    pub at: String,
+}
+
+impl RunStatus {
+    pub fn counter(&self, field: &str) -> u32 {
+        self.counters.get(field).copied().unwrap_or(0)
+    }
+
+    pub fn bump_counter(&mut self, field: &str) {
+        *self.counters.entry(field.to_string()).or_insert(0) += 1;
+    }
+
+    pub fn bump_retry(&mut self, agent: &str) {
+        *self.retry_counts.entry(agent.to_string()).or_insert(0) += 1;
+    }
+
+    /// `<agent>.started` for the first pass, `<agent>#<n>.started` for later passes, so every
+    /// pass keeps its own timestamps.
+    pub fn timestamp_key(agent: &str, pass: u32, what: &str) -> String {
+        if pass <= 1 {
+            format!("{agent}.{what}")
+        } else {
+            format!("{agent}#{pass}.{what}")
+        }
+    }
+}

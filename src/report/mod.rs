@@ -1,0 +1,152 @@
+//! What commands print: the action contract (JSON) and its human form.
+
+pub mod manager_plan;
+
+use serde_json::{Value, json};
+
+use crate::machine::{ActionKind, action_of, state::RunStatus};
+
+/// A command's answer: the JSON object for `--json`, the text for a person, the exit code.
+#[derive(Debug)]
+pub struct Output {
+    pub json: Value,
+    pub text: String,
+    pub code: u8,
+}
+
+impl Output {
+    pub fn new(json: Value, text: String) -> Output {
+        Output { json, text, code: 0 }
+    }
+}
+
+/// The action a run's status stands for, in the contract's shape.
+pub fn action(st: &RunStatus) -> Output {
+    let kind = action_of(st);
+    let id = &st.run_id;
+    let invocations: Vec<Value> = if kind == ActionKind::Invoke {
+        st.swarm
+            .pending
+            .iter()
+            .map(|inv| {
+                let mut v = json!({
+                    "agent": inv.agent,
+                    "prompt": inv.prompt,
+                    "handoff": inv.handoff,
+                    "result": inv.result,
+                    "cwd": inv.cwd,
+                    "step": inv.step,
+                    "iteration": inv.iteration,
+                });
+                if let Some(w) = &inv.worker {
+                    v["worker"] = json!(w);
+                }
+                v
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let reason = st.failure_reason.clone().unwrap_or_default();
+    let message = match kind {
+        ActionKind::Invoke => {
+            let names: Vec<String> = st
+                .swarm
+                .pending
+                .iter()
+                .map(|i| match &i.worker {
+                    Some(w) => format!("{} [{w}]", i.agent),
+                    None => i.agent.clone(),
+                })
+                .collect();
+            let first = st.swarm.pending.first();
+            format!(
+                "spawn {}{} (step {}, iteration {}), then run 'git swarm next'",
+                names.join(" and "),
+                if names.len() > 1 { " in parallel" } else { "" },
+                first.map(|i| i.step).unwrap_or(0),
+                first.map(|i| i.iteration).unwrap_or(0)
+            )
+        }
+        ActionKind::Publish => format!("{} passed; run 'git swarm publish'", st.current_step),
+        ActionKind::Done => match &st.pr_url {
+            Some(u) => format!("run completed: {u}"),
+            None => "run completed".to_string(),
+        },
+        ActionKind::Failed => format!("run failed: {reason}"),
+        ActionKind::Escalated => format!("{}: {reason}", st.outcome.as_str()),
+        ActionKind::Canceled => "run canceled".to_string(),
+    };
+    let mut j = json!({
+        "run-id": id,
+        "outcome": st.outcome.as_str(),
+        "action": kind.as_str(),
+        "invocations": invocations,
+        "message": message,
+    });
+    if let Some(h) = &st.swarm.hint {
+        j["hint"] = json!(h);
+    }
+    if let Some(w) = &st.worktree_path {
+        j["worktreePath"] = json!(w);
+    }
+    if let Some(b) = &st.branch {
+        j["branch"] = json!(b);
+    }
+
+    let mut t = String::new();
+    let short = &id[..id.len().min(8)];
+    match kind {
+        ActionKind::Invoke => {
+            for inv in &st.swarm.pending {
+                t.push_str(&format!(
+                    "run {short} · step {} · {}{} (iteration {})\n",
+                    inv.step,
+                    inv.agent,
+                    inv.worker.as_ref().map(|w| format!(" [{w}]")).unwrap_or_default(),
+                    inv.iteration
+                ));
+                t.push_str(&format!("Spawn the {} subagent with this prompt:\n\n", inv.agent));
+                for line in inv.prompt.lines() {
+                    t.push_str(&format!("    {line}\n"));
+                }
+                t.push_str(&format!("\n  cwd:    {}\n  result: {}\n", inv.cwd, inv.result));
+                if let Some(h) = &inv.handoff {
+                    t.push_str(&format!("  handoff: {h}\n"));
+                }
+                t.push('\n');
+            }
+            t.push_str("When it has written its result, run: git swarm next\n");
+        }
+        ActionKind::Publish => {
+            t.push_str(&format!("run {short}: {} passed.\n", st.current_step));
+            t.push_str(&format!("Next: git swarm publish --run {id}\n"));
+        }
+        ActionKind::Done => {
+            t.push_str(&format!("run {short} completed.\n"));
+            if let Some(u) = &st.pr_url {
+                t.push_str(&format!("Pull request: {u}\n"));
+            }
+            t.push_str(&format!("Next: git swarm status --run {id}\n"));
+        }
+        ActionKind::Failed | ActionKind::Escalated => {
+            t.push_str(&format!("run {short}: {}\n", st.outcome.as_str()));
+            t.push_str(&format!("  {reason}\n"));
+            if let Some(h) = &st.swarm.hint {
+                t.push_str(&format!("Next: {h}\n"));
+            }
+        }
+        ActionKind::Canceled => {
+            t.push_str(&format!("run {short} was canceled.\n"));
+            if let Some(r) = &st.failure_reason {
+                t.push_str(&format!("  {r}\n"));
+            }
+            t.push_str("Next: git swarm start <task>\n");
+        }
+    }
+    Output {
+        json: j,
+        text: t,
+        code: kind.exit_code(),
+    }
+}

@@ -1,0 +1,301 @@
+//! The `.swarm/` folder: where runs live, how their files are named, the index of active runs,
+//! the event log, and run selection. All writes go through [`atomic`].
+
+pub mod atomic;
+pub mod events;
+pub mod lock;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IoContext, Result};
+use crate::machine::state::RunStatus;
+
+/// Largest JSON file (result, plan, status) the tool will read. Anything bigger is refused
+/// with a message rather than read into memory.
+pub const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The `.swarm/` folder of one workspace.
+#[derive(Debug, Clone)]
+pub struct Swarm {
+    /// The workspace root (the main worktree).
+    pub root: PathBuf,
+    /// `<root>/.swarm`
+    pub dir: PathBuf,
+    /// `<root>/.swarm/runs`
+    pub runs: PathBuf,
+}
+
+impl Swarm {
+    pub fn new(root: &Path) -> Swarm {
+        let dir = root.join(".swarm");
+        let runs = dir.join("runs");
+        Swarm {
+            root: root.to_path_buf(),
+            dir,
+            runs,
+        }
+    }
+
+    pub fn standards_path(&self) -> PathBuf {
+        self.dir.join("standards.md")
+    }
+
+    pub fn policies_path(&self) -> PathBuf {
+        self.dir.join("policies.json")
+    }
+
+    /// `.swarm/runs/.active/`: one empty file per run whose outcome is `in-progress`, so that
+    /// `next` finds the active run without reading every run that ever existed.
+    fn active_dir(&self) -> PathBuf {
+        self.runs.join(".active")
+    }
+
+    pub fn run(&self, id: &str) -> RunDir {
+        RunDir {
+            id: id.to_string(),
+            path: self.runs.join(id),
+        }
+    }
+
+    /// Creates `.swarm/` and `.swarm/runs/` (idempotent).
+    pub fn ensure_dirs(&self) -> Result<()> {
+        atomic::create_dir_all(&self.runs)?;
+        atomic::create_dir_all(&self.active_dir())
+    }
+
+    /// Records whether `id` is active. Marked active *before* a status saying `in-progress` is
+    /// written and unmarked *after* a terminal status is written, so every in-progress run is
+    /// always listed; a stale entry is dropped lazily by [`Swarm::active_runs`].
+    pub fn set_active(&self, id: &str, active: bool) -> Result<()> {
+        let p = self.active_dir().join(id);
+        if active {
+            atomic::create_dir_all(&self.active_dir())?;
+            if !p.exists() {
+                atomic::write(&p, b"")?;
+            }
+        } else if p.exists() {
+            fs::remove_file(&p).ctx("remove", &p)?;
+        }
+        Ok(())
+    }
+
+    /// Ids of runs whose outcome is `in-progress`, with their status.
+    pub fn active_runs(&self) -> Result<Vec<(RunDir, RunStatus)>> {
+        let mut out = Vec::new();
+        let dir = self.active_dir();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(Error::io("list", &dir, e)),
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let run = self.run(&name);
+            match run.load_status() {
+                Ok(Some(st)) if st.outcome.is_in_progress() => out.push((run, st)),
+                // Finished, or its folder is gone: the entry is stale.
+                Ok(_) => {
+                    let _ = fs::remove_file(entry.path());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        out.sort_by(|a, b| a.1.created_at.cmp(&b.1.created_at));
+        Ok(out)
+    }
+
+    /// Every run folder holding a readable `run.status.json`, oldest first. Unreadable runs
+    /// are returned as errors beside the good ones so `list` can show them.
+    pub fn all_runs(&self) -> Result<Vec<(RunDir, Result<RunStatus>)>> {
+        let mut out = Vec::new();
+        let entries = match fs::read_dir(&self.runs) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(Error::io("list", &self.runs, e)),
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || !entry.path().is_dir() {
+                continue;
+            }
+            let run = self.run(&name);
+            match run.load_status() {
+                Ok(Some(st)) => out.push((run, Ok(st))),
+                Ok(None) => {}
+                Err(e) => out.push((run, Err(e))),
+            }
+        }
+        out.sort_by(|a, b| {
+            let ka = a.1.as_ref().map(|s| s.created_at.clone()).unwrap_or_default();
+            let kb = b.1.as_ref().map(|s| s.created_at.clone()).unwrap_or_default();
+            ka.cmp(&kb).then_with(|| a.0.id.cmp(&b.0.id))
+        });
+        Ok(out)
+    }
+
+    /// Resolves `--run <id>` (a full id or a unique prefix of at least 4 characters).
+    pub fn find_run(&self, wanted: &str) -> Result<RunDir> {
+        let direct = self.run(wanted);
+        if is_safe_id(wanted) && direct.status_path().is_file() {
+            return Ok(direct);
+        }
+        let mut matches = Vec::new();
+        if wanted.len() >= 4 && is_safe_id(wanted) {
+            if let Ok(entries) = fs::read_dir(&self.runs) {
+                for e in entries.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if name.starts_with(wanted) && self.run(&name).status_path().is_file() {
+                        matches.push(name);
+                    }
+                }
+            }
+        }
+        match matches.len() {
+            1 => Ok(self.run(&matches[0])),
+            0 => Err(Error::failure(format!(
+                "no run with id '{wanted}' in {}",
+                self.runs.display()
+            ))
+            .hint("run 'git swarm list' to see the runs of this repository")),
+            _ => {
+                matches.sort();
+                Err(Error::failure(format!(
+                    "run id prefix '{wanted}' is ambiguous: {}",
+                    matches.join(", ")
+                ))
+                .hint("give more characters of the run id"))
+            }
+        }
+    }
+}
+
+fn is_safe_id(s: &str) -> bool {
+    !s.is_empty()
+        && s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// One run folder, `.swarm/runs/<id>/`, and the names of the files in it.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    pub id: String,
+    pub path: PathBuf,
+}
+
+impl RunDir {
+    pub fn status_path(&self) -> PathBuf {
+        self.path.join("run.status.json")
+    }
+    pub fn task_path(&self) -> PathBuf {
+        self.path.join("task.md")
+    }
+    pub fn lock_path(&self) -> PathBuf {
+        self.path.join(".lock")
+    }
+    pub fn events_path(&self) -> PathBuf {
+        self.path.join("events.jsonl")
+    }
+    pub fn archive_dir(&self) -> PathBuf {
+        self.path.join("archive")
+    }
+    pub fn result_path(&self, agent: &str) -> PathBuf {
+        self.path.join(format!("{agent}.result.json"))
+    }
+    pub fn handoff_path(&self) -> PathBuf {
+        self.path.join("handoff.json")
+    }
+    pub fn handoff_agent_path(&self, agent: &str) -> PathBuf {
+        self.path.join(format!("handoff.{agent}.json"))
+    }
+    pub fn handoff_archive_path(&self, step: u32, agent: &str) -> PathBuf {
+        self.path.join(format!("handoff.step-{step:04}.{agent}.json"))
+    }
+    /// Where a consumed result of `step` is moved to.
+    pub fn consumed_path(&self, step: u32, file_stem: &str) -> PathBuf {
+        self.archive_dir()
+            .join(format!("step-{step:04}.{file_stem}.result.json"))
+    }
+    pub fn manager_plan_path(&self) -> PathBuf {
+        self.path.join("MANAGER_PLAN.md")
+    }
+    pub fn worktree_intent_path(&self) -> PathBuf {
+        self.path.join("worktree.json")
+    }
+    pub fn mir_path(&self) -> PathBuf {
+        self.path.join("manual-intervention-required.result.json")
+    }
+
+    /// Reads `run.status.json`; `Ok(None)` when the folder has none (a start that crashed
+    /// before its first status write).
+    pub fn load_status(&self) -> Result<Option<RunStatus>> {
+        let p = self.status_path();
+        let bytes = match fs::read(&p) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("read", &p, e)),
+        };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            Error::failure(format!("{} is not a valid run status: {e}", p.display())).hint(
+                "the file is written only by git swarm; restore it from a backup or start a new run",
+            )
+        })
+    }
+
+    pub fn require_status(&self) -> Result<RunStatus> {
+        self.load_status()?.ok_or_else(|| {
+            Error::failure(format!(
+                "run {} has no run.status.json (its start did not finish)",
+                self.id
+            ))
+            .hint("start a new run with 'git swarm start'")
+        })
+    }
+
+    pub fn write_status(&self, st: &RunStatus) -> Result<()> {
+        crate::failpoint!("status-write-before");
+        atomic::write_json(&self.status_path(), st)?;
+        crate::failpoint!("status-write-after");
+        Ok(())
+    }
+}
+
+/// Reads a JSON file with a size limit; the error names the file and the position.
+pub fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let bytes = read_limited(path)?;
+    parse_json(path, &bytes)
+}
+
+pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
+    let meta = fs::metadata(path).ctx("read", path)?;
+    if meta.len() > MAX_JSON_BYTES {
+        return Err(Error::failure(format!(
+            "{} is {} bytes, more than the {} bytes git swarm reads",
+            path.display(),
+            meta.len(),
+            MAX_JSON_BYTES
+        ))
+        .hint("write a smaller file (results and plans are summaries, not logs)"));
+    }
+    fs::read(path).ctx("read", path)
+}
+
+/// Parses JSON bytes strictly: a byte-order mark, trailing garbage and duplicate keys are
+/// errors that name the file and the line and column.
+pub fn parse_json(path: &Path, bytes: &[u8]) -> Result<serde_json::Value> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return Err(Error::failure(format!(
+            "{} starts with a UTF-8 byte-order mark",
+            path.display()
+        ))
+        .hint("save the file as UTF-8 without a BOM"));
+    }
+    crate::json::parse_strict(bytes).map_err(|e| {
+        Error::failure(format!("{} is not valid JSON: {e}", path.display()))
+            .hint("fix the JSON syntax at that line and column")
+    })
+}
