@@ -24,7 +24,8 @@ pub struct Workspace {
 /// no config parsing): `git swarm next` runs it on every call.
 ///
 /// When `cwd` is inside a linked worktree (an agent's cwd is the run's worktree) and that
-/// worktree has no `.swarm/` of its own, the main worktree — where the runs live — is used.
+/// worktree has no `.swarm/runs/` of its own, the main worktree — where the runs live — is
+/// used.
 pub fn discover(cwd: &Path) -> Result<Workspace> {
     if std::env::var_os("GIT_DIR").is_some() || std::env::var_os("GIT_WORK_TREE").is_some() {
         return discover_with_git(cwd);
@@ -47,11 +48,12 @@ pub fn discover(cwd: &Path) -> Result<Workspace> {
                 git_dir: git_dir.clone(),
                 common_dir: common_dir.clone(),
             };
-            if git_dir != common_dir && !d.join(".swarm").is_dir() {
-                // A linked worktree: prefer the main worktree's .swarm/.
+            if git_dir != common_dir && !d.join(".swarm/runs").is_dir() {
+                // A linked worktree without runs of its own (a run's worktree, where agents
+                // work): the runs live in the main worktree.
                 if common_dir.file_name().is_some_and(|n| n == ".git") {
                     let main_root = common_dir.parent().expect("a .git dir has a parent").to_path_buf();
-                    if main_root.join(".swarm").is_dir() {
+                    if main_root.join(".swarm/runs").is_dir() {
                         return Ok(Workspace {
                             root: main_root,
                             git_dir: common_dir.clone(),
