@@ -154,7 +154,11 @@ fn has_justification(plan: &Value) -> bool {
 
 /// A dependency cycle, as the task ids along it (first id repeated at the end).
 fn find_cycle(tasks: &[PlanTask]) -> Option<Vec<String>> {
-    let idx: HashMap<&str, usize> = tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+    // A duplicated id means its first task (duplicates are reported separately).
+    let mut idx: HashMap<&str, usize> = HashMap::new();
+    for (i, t) in tasks.iter().enumerate() {
+        idx.entry(t.id.as_str()).or_insert(i);
+    }
     // 0 = unvisited, 1 = on the stack, 2 = done.
     let mut mark = vec![0u8; tasks.len()];
     let mut stack: Vec<usize> = Vec::new();
