@@ -16,13 +16,18 @@ pub mod standards;
 pub mod store;
 
 /// A named failpoint: compiled in only with the `failpoints` feature, where the crash tests
-/// use it to kill the process at that exact point.
+/// use it to kill the process at that exact point. Configured with `FAILPOINTS=<name>=return`
+/// (or `<name>=N*off->return` for the N+1th hit), it aborts the process — no destructors, no
+/// clean-up, exactly like `kill -9`.
 #[macro_export]
 macro_rules! failpoint {
     ($name:literal) => {
         #[cfg(feature = "failpoints")]
         {
-            fail::fail_point!($name);
+            fail::fail_point!($name, |_| {
+                eprintln!("failpoint {} hit: aborting", $name);
+                std::process::abort()
+            });
         }
     };
 }

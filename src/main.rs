@@ -1,3 +1,5 @@
 fn main() -> std::process::ExitCode {
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     git_swarm::cli::main()
 }

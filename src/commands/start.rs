@@ -66,6 +66,7 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
     let id = uuid::Uuid::new_v4().to_string();
     let run = session.swarm.run(&id);
     atomic::create_dir_all(&run.path)?;
+    let _lock = session.lock(&run)?;
     atomic::write(&run.task_path(), task_markdown(&task).as_bytes())?;
     crate::failpoint!("start-before-status");
 
@@ -76,7 +77,6 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
     };
     let mut mctx = session.ctx(&cfg, &run, &standards_path);
     let t = machine::start(&mut mctx, &facts, &id, task, &base, branch);
-    let _lock = session.lock(&run)?;
     crate::driver::apply(&session, &run, &t)?;
     Ok(report::action(&t.status))
 }

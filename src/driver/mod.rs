@@ -112,6 +112,7 @@ impl Session {
                 "note: recovered the lock of run {} from {prev}, which ended without releasing it",
                 run.id
             );
+            remove_torn_temp_files(run);
         }
         Ok(l)
     }
@@ -168,6 +169,7 @@ pub fn present_results(run: &RunDir, st: &RunStatus) -> Vec<(usize, PathBuf)> {
 /// Performs a transition: effects in order, then the events, then the status. A crash at any
 /// point leaves files that the next invocation completes (see `present_results`).
 pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
+    remove_torn_temp_files(run);
     let active = t.status.outcome.is_in_progress();
     if active {
         session.swarm.set_active(&run.id, true)?;
@@ -183,6 +185,21 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
         session.swarm.set_active(&run.id, false)?;
     }
     Ok(())
+}
+
+/// Temporary files in a run folder belong to a writer that died before its rename (we hold
+/// the run's lock, so no live writer owns one); they are garbage.
+fn remove_torn_temp_files(run: &RunDir) {
+    for dir in [run.path.clone(), run.archive_dir()] {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
