@@ -14,12 +14,18 @@ pub const FILES: &[(&str, &str)] = &[
     ("manager/handoff.schema.json", embedded::HANDOFF),
     ("plan/plan.schema.json", embedded::PLAN),
     ("plan/planner.result.schema.json", embedded::PLANNER_RESULT),
-    ("implementor/implementor.schema.json", embedded::IMPLEMENTOR_RESULT),
+    (
+        "implementor/implementor.schema.json",
+        embedded::IMPLEMENTOR_RESULT,
+    ),
     ("reviewer/reviewer.schema.json", embedded::REVIEWER_RESULT),
     ("tester/tester.schema.json", embedded::TESTER_RESULT),
     ("manager.md", include_str!("../pack/agents/manager.md")),
     ("planner.md", include_str!("../pack/agents/planner.md")),
-    ("implementor.md", include_str!("../pack/agents/implementor.md")),
+    (
+        "implementor.md",
+        include_str!("../pack/agents/implementor.md"),
+    ),
     ("reviewer.md", include_str!("../pack/agents/reviewer.md")),
     ("tester.md", include_str!("../pack/agents/tester.md")),
 ];

@@ -39,13 +39,21 @@ pub fn check(path: &Path) -> Result<(), String> {
     let text = match std::fs::read(path) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!("{} does not exist; {}", path.display(), what_to_write(path)));
+            return Err(format!(
+                "{} does not exist; {}",
+                path.display(),
+                what_to_write(path)
+            ));
         }
         Err(e) => return Err(format!("{} cannot be read ({e})", path.display())),
     };
     let (lines, words) = substance(&text);
     if text.trim().is_empty() {
-        return Err(format!("{} is empty; {}", path.display(), what_to_write(path)));
+        return Err(format!(
+            "{} is empty; {}",
+            path.display(),
+            what_to_write(path)
+        ));
     }
     if lines < MIN_LINES || words < MIN_WORDS {
         return Err(format!(
@@ -75,7 +83,10 @@ pub fn substance(text: &str) -> (usize, usize) {
             .trim_start_matches("[ ]")
             .trim_start_matches("[x]")
             .trim();
-        let content = content.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['.', ')']).trim();
+        let content = content
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start_matches(['.', ')'])
+            .trim();
         if content.is_empty() || is_placeholder(content) {
             continue;
         }
@@ -99,13 +110,11 @@ fn is_rule(l: &str) -> bool {
 fn is_placeholder(l: &str) -> bool {
     let lower = l.to_lowercase();
     let has_word = |w: &str| {
-        lower
-            .match_indices(w)
-            .any(|(i, _)| {
-                let before = lower[..i].chars().next_back();
-                let after = lower[i + w.len()..].chars().next();
-                !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-            })
+        lower.match_indices(w).any(|(i, _)| {
+            let before = lower[..i].chars().next_back();
+            let after = lower[i + w.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
     };
     if PLACEHOLDER_WORDS.iter().any(|w| has_word(w)) {
         return true;
@@ -168,7 +177,10 @@ mod tests {
         assert!(check(&p).unwrap_err().contains("is empty"));
         std::fs::write(&p, "# Standards\nTODO\n").unwrap();
         let e = check(&p).unwrap_err();
-        assert!(e.contains("placeholder-only") && e.contains("0 lines"), "{e}");
+        assert!(
+            e.contains("placeholder-only") && e.contains("0 lines"),
+            "{e}"
+        );
         std::fs::write(&p, "Use four spaces.\n").unwrap();
         assert!(check(&p).unwrap_err().contains("1 line and 3 words"));
         std::fs::write(

@@ -26,14 +26,24 @@ fn config_missing() {
     let env = Env::bare();
     env.write_standards(STANDARDS);
     let p = env.config_path().display().to_string();
-    refuses(&env, &["start", "x"], 1, &["no workflow config at", &p, "git swarm init --pack"]);
+    refuses(
+        &env,
+        &["start", "x"],
+        1,
+        &["no workflow config at", &p, "git swarm init --pack"],
+    );
 }
 
 #[test]
 fn config_not_json() {
     let env = Env::new();
     std::fs::write(env.config_path(), "{\"subagents\": [").unwrap();
-    refuses(&env, &["start", "x"], 1, &["config.json is not valid JSON", "line 1"]);
+    refuses(
+        &env,
+        &["start", "x"],
+        1,
+        &["config.json is not valid JSON", "line 1"],
+    );
 }
 
 #[test]
@@ -42,7 +52,12 @@ fn config_with_wrong_types() {
     let mut c = env.config();
     c["handoff-to"] = json!(["planner"]);
     env.set_config(&c);
-    refuses(&env, &["start", "x"], 1, &["/handoff-to", "fix the value at /handoff-to"]);
+    refuses(
+        &env,
+        &["start", "x"],
+        1,
+        &["/handoff-to", "fix the value at /handoff-to"],
+    );
     let mut c = env.config();
     c["handoff-to"] = json!({"planner": "implementor"});
     env.set_config(&c);
@@ -55,7 +70,16 @@ fn config_with_two_first_steps() {
     let mut c = env.config();
     c["subagents"][1]["first-step"] = json!(true);
     env.set_config(&c);
-    refuses(&env, &["start", "x"], 1, &["/subagents/1/first-step", "2 agents are marked first-step (planner, implementor)", "exactly one"]);
+    refuses(
+        &env,
+        &["start", "x"],
+        1,
+        &[
+            "/subagents/1/first-step",
+            "2 agents are marked first-step (planner, implementor)",
+            "exactly one",
+        ],
+    );
 }
 
 #[test]
@@ -64,14 +88,36 @@ fn config_naming_an_unknown_agent() {
     let mut c = env.config();
     c["handoff-to"]["reviewer"] = json!(["implementor", "deployer"]);
     env.set_config(&c);
-    refuses(&env, &["start", "x"], 1, &["/handoff-to/reviewer/1", "'deployer'", "not one of the subagents"]);
+    refuses(
+        &env,
+        &["start", "x"],
+        1,
+        &[
+            "/handoff-to/reviewer/1",
+            "'deployer'",
+            "not one of the subagents",
+        ],
+    );
 }
 
 #[test]
 fn config_with_a_missing_schema_file() {
     let env = Env::new();
-    std::fs::remove_file(env.home.join(".cursor/agents/reviewer/reviewer.schema.json")).unwrap();
-    refuses(&env, &["start", "x"], 1, &["/subagents/2/schemaPath", "reviewer.schema.json", "does not exist"]);
+    std::fs::remove_file(
+        env.home
+            .join(".cursor/agents/reviewer/reviewer.schema.json"),
+    )
+    .unwrap();
+    refuses(
+        &env,
+        &["start", "x"],
+        1,
+        &[
+            "/subagents/2/schemaPath",
+            "reviewer.schema.json",
+            "does not exist",
+        ],
+    );
 }
 
 #[test]
@@ -79,15 +125,30 @@ fn config_from_the_environment_and_flag() {
     let env = Env::new();
     let mut e = Env::new();
     e.extra_env = vec![("GIT_SWARM_CONFIG".into(), "/nowhere/config.json".into())];
-    refuses(&e, &["start", "x"], 1, &["/nowhere/config.json", "GIT_SWARM_CONFIG"]);
-    refuses(&env, &["start", "x", "--config", "/elsewhere/c.json"], 1, &["/elsewhere/c.json"]);
+    refuses(
+        &e,
+        &["start", "x"],
+        1,
+        &["/nowhere/config.json", "GIT_SWARM_CONFIG"],
+    );
+    refuses(
+        &env,
+        &["start", "x", "--config", "/elsewhere/c.json"],
+        1,
+        &["/elsewhere/c.json"],
+    );
 }
 
 #[test]
 fn a_dirty_tree_is_refused_and_nothing_is_written() {
     let env = Env::new();
     std::fs::write(env.work.join("src/lib.rs"), "changed").unwrap();
-    refuses(&env, &["start", "x"], 3, &["not clean", "modified", "src/lib.rs", "git stash -u"]);
+    refuses(
+        &env,
+        &["start", "x"],
+        3,
+        &["not clean", "modified", "src/lib.rs", "git stash -u"],
+    );
     assert!(!env.work.join(".swarm/runs").exists(), "nothing written");
     env.git(&["checkout", "src/lib.rs"]);
 
@@ -95,10 +156,19 @@ fn a_dirty_tree_is_refused_and_nothing_is_written() {
     env.git(&["add", "new.txt"]);
     refuses(&env, &["start", "x"], 3, &["staged", "new.txt"]);
     env.git(&["reset", "-q", "new.txt"]);
-    refuses(&env, &["start", "x"], 3, &["untracked", "new.txt", "allowUntrackedFiles"]);
+    refuses(
+        &env,
+        &["start", "x"],
+        3,
+        &["untracked", "new.txt", "allowUntrackedFiles"],
+    );
 
     // Untracked files allowed by policy; ignored files never count.
-    std::fs::write(env.work.join(".swarm/policies.json"), r#"{"git": {"allowUntrackedFiles": true}}"#).unwrap();
+    std::fs::write(
+        env.work.join(".swarm/policies.json"),
+        r#"{"git": {"allowUntrackedFiles": true}}"#,
+    )
+    .unwrap();
     env.git(&["add", ".swarm/policies.json"]);
     env.git(&["commit", "-q", "-m", "policy"]);
     std::fs::write(env.work.join(".gitignore"), "*.log\n").unwrap();
@@ -111,10 +181,25 @@ fn a_dirty_tree_is_refused_and_nothing_is_written() {
 #[test]
 fn next_without_a_run_and_an_unknown_run() {
     let env = Env::new();
-    refuses(&env, &["next"], 1, &["no run in progress", "git swarm start"]);
+    refuses(
+        &env,
+        &["next"],
+        1,
+        &["no run in progress", "git swarm start"],
+    );
     env.start("x");
-    refuses(&env, &["next", "--run", "0000dead"], 1, &["no run with id '0000dead'", "git swarm list"]);
-    refuses(&env, &["status", "--run", "../../etc"], 1, &["no run with id"]);
+    refuses(
+        &env,
+        &["next", "--run", "0000dead"],
+        1,
+        &["no run with id '0000dead'", "git swarm list"],
+    );
+    refuses(
+        &env,
+        &["status", "--run", "../../etc"],
+        1,
+        &["no run with id"],
+    );
 }
 
 #[test]
@@ -125,7 +210,12 @@ fn usage_errors_exit_2_with_json() {
     assert!(out.error_message().contains("no task given"));
     let out = env.sj(&["frobnicate"]);
     out.code(2);
-    assert!(out.json()["error"]["message"].as_str().unwrap().contains("frobnicate"));
+    assert!(
+        out.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("frobnicate")
+    );
 }
 
 fn planned(env: &Env, plan_fn: impl Fn(&str) -> serde_json::Value) -> (String, serde_json::Value) {
@@ -153,16 +243,50 @@ fn replanned(env: &Env, j: &serde_json::Value, needles: &[&str]) {
 fn plan_with_duplicate_ids_unknown_dependency_and_cycle() {
     let env = Env::new();
     let (_, j) = planned(&env, |id| {
-        plan(id, "x", vec![task("a", &["src/a.rs"], &["b"]), task("b", &["src/b.rs"], &["a"]), task("a", &["src/c.rs"], &["zzz"])])
+        plan(
+            id,
+            "x",
+            vec![
+                task("a", &["src/a.rs"], &["b"]),
+                task("b", &["src/b.rs"], &["a"]),
+                task("a", &["src/c.rs"], &["zzz"]),
+            ],
+        )
     });
-    replanned(&env, &j, &["task id \"a\" is used twice", "depends on \"zzz\"", "cycle: a -> b -> a"]);
+    replanned(
+        &env,
+        &j,
+        &[
+            "task id \"a\" is used twice",
+            "depends on \"zzz\"",
+            "cycle: a -> b -> a",
+        ],
+    );
 }
 
 #[test]
 fn plan_with_absolute_and_escaping_paths() {
     let env = Env::new();
-    let (_, j) = planned(&env, |id| plan(id, "x", vec![task("a", &["/etc/passwd", "../outside.txt", "C:\\win.ini"], &[])]));
-    replanned(&env, &j, &["\"/etc/passwd\": absolute paths are not allowed", "\"../outside.txt\": the path leaves the repository", "C:\\\\win.ini"]);
+    let (_, j) = planned(&env, |id| {
+        plan(
+            id,
+            "x",
+            vec![task(
+                "a",
+                &["/etc/passwd", "../outside.txt", "C:\\win.ini"],
+                &[],
+            )],
+        )
+    });
+    replanned(
+        &env,
+        &j,
+        &[
+            "\"/etc/passwd\": absolute paths are not allowed",
+            "\"../outside.txt\": the path leaves the repository",
+            "C:\\\\win.ini",
+        ],
+    );
 }
 
 #[test]
@@ -185,13 +309,20 @@ fn plan_path_outside_the_run_folder() {
     );
     let out = env.sj(&["next"]);
     out.code(4);
-    assert!(out.json()["message"].as_str().unwrap().contains("outside the run folder"));
+    assert!(
+        out.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside the run folder")
+    );
 }
 
 #[test]
 fn plan_with_a_friendly_name_that_is_not_a_branch() {
     let env = Env::new();
-    let (_, j) = planned(&env, |id| plan(id, "Bad Name..", vec![task("a", &["src/a.rs"], &[])]));
+    let (_, j) = planned(&env, |id| {
+        plan(id, "Bad Name..", vec![task("a", &["src/a.rs"], &[])])
+    });
     replanned(&env, &j, &["/friendly-name"]);
 }
 
@@ -206,7 +337,13 @@ fn a_result_violating_its_schema_lists_every_violation() {
     let out = env.sj(&["next"]);
     out.code(5);
     let m = out.json()["message"].as_str().unwrap().to_string();
-    for n in ["/subagent", "/status", "plan-path", "extra", "planner.result.schema.json"] {
+    for n in [
+        "/subagent",
+        "/status",
+        "plan-path",
+        "extra",
+        "planner.result.schema.json",
+    ] {
         assert!(m.contains(n), "missing {n} in {m}");
     }
     assert_run_files_valid(&env, &id);
@@ -222,15 +359,35 @@ fn validate_command_reports_pointers() {
     let j = out.json();
     let v = j["error"]["violations"].as_array().unwrap();
     assert!(v.iter().any(|x| x["pointer"] == "/status"), "{j}");
-    assert!(v.iter().any(|x| x["pointer"] == "" && x["message"].as_str().unwrap().contains("summary")), "{j}");
-    write_json(&f, &json!({"subagent": "tester", "status": "passed", "summary": "ok"}));
-    env.sj(&["validate", f.to_str().unwrap(), "--agent", "tester"]).code(0);
+    assert!(
+        v.iter()
+            .any(|x| x["pointer"] == "" && x["message"].as_str().unwrap().contains("summary")),
+        "{j}"
+    );
+    write_json(
+        &f,
+        &json!({"subagent": "tester", "status": "passed", "summary": "ok"}),
+    );
+    env.sj(&["validate", f.to_str().unwrap(), "--agent", "tester"])
+        .code(0);
     let out = env.sj(&["validate", f.to_str().unwrap(), "--agent", "nobody"]);
     out.code(1);
     assert!(out.error_message().contains("agent 'nobody'"));
     // --plan runs the structure checks too.
-    write_json(&f, &plan("0b6c3f8e-7a51-4f0e-9d1c-2f9e8a7b6c5d", "x", vec![task("a", &["x"], &["a"])]));
+    write_json(
+        &f,
+        &plan(
+            "0b6c3f8e-7a51-4f0e-9d1c-2f9e8a7b6c5d",
+            "x",
+            vec![task("a", &["x"], &["a"])],
+        ),
+    );
     let out = env.sj(&["validate", f.to_str().unwrap(), "--plan"]);
     out.code(1);
-    assert!(out.json()["error"]["message"].as_str().unwrap().contains("depends on itself"));
+    assert!(
+        out.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("depends on itself")
+    );
 }

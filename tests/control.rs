@@ -34,8 +34,17 @@ fn loop_exhaustion_escalates_and_retry_reopens_the_refused_handoff() {
     let j = out.json();
     assert_eq!(j["action"], "escalated");
     assert_eq!(j["outcome"], "needs-human");
-    assert!(j["message"].as_str().unwrap().contains("review-fix-loop-count 1 of 1"), "{j}");
-    assert!(j["hint"].as_str().unwrap().contains("git swarm retry"), "{j}");
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("review-fix-loop-count 1 of 1"),
+        "{j}"
+    );
+    assert!(
+        j["hint"].as_str().unwrap().contains("git swarm retry"),
+        "{j}"
+    );
     let st = env.status(&id);
     assert_eq!(st["outcome"], "needs-human");
     assert_eq!(st["review-fix-loop-count"], 1);
@@ -47,14 +56,22 @@ fn loop_exhaustion_escalates_and_retry_reopens_the_refused_handoff() {
     let out = env.sj(&["retry"]);
     out.code(0);
     let j = out.json();
-    assert_eq!(j["invocations"][0]["agent"], "implementor", "the refused hand-off is re-opened");
+    assert_eq!(
+        j["invocations"][0]["agent"], "implementor",
+        "the refused hand-off is re-opened"
+    );
     assert_eq!(j["invocations"][0]["iteration"], 3);
     let st = env.status(&id);
     assert_eq!(st["outcome"], "in-progress");
     assert_eq!(st["retry-counts"]["implementor"], 1);
     assert_eq!(st["review-fix-loop-count"], 2);
     let h = handoff(&env, &id);
-    assert!(h["context"]["feedback"][0].as_str().unwrap().contains("must return the greeting"));
+    assert!(
+        h["context"]["feedback"][0]
+            .as_str()
+            .unwrap()
+            .contains("must return the greeting")
+    );
     assert_run_files_valid(&env, &id);
 }
 
@@ -62,7 +79,14 @@ fn loop_exhaustion_escalates_and_retry_reopens_the_refused_handoff() {
 fn replan_exhaustion_escalates_with_the_feedback() {
     let env = Env::new();
     let id = env.start("Add a greeting");
-    let bad = plan(&id, "add-greeting", vec![task("t1", &["/etc/passwd"], &[]), task("t1", &["src/a.rs"], &["nope"])]);
+    let bad = plan(
+        &id,
+        "add-greeting",
+        vec![
+            task("t1", &["/etc/passwd"], &[]),
+            task("t1", &["src/a.rs"], &["nope"]),
+        ],
+    );
     play_planner(&env, &id, &bad);
     let out = env.sj(&["next"]);
     out.code(0);
@@ -76,14 +100,23 @@ fn replan_exhaustion_escalates_with_the_feedback() {
     assert!(p.contains("absolute paths are not allowed"), "{p}");
     assert!(p.contains("depends on \"nope\""), "{p}");
     assert_eq!(env.status(&id)["plan-replan-count"], 1);
-    assert!(!env.root().join("work-swarm-add-greeting").exists(), "no worktree for a rejected plan");
+    assert!(
+        !env.root().join("work-swarm-add-greeting").exists(),
+        "no worktree for a rejected plan"
+    );
 
     play_planner(&env, &id, &bad);
     let out = env.sj(&["next"]);
     out.code(4);
     let j = out.json();
     assert_eq!(j["outcome"], "needs-human");
-    assert!(j["message"].as_str().unwrap().contains("no re-plan is left"), "{j}");
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("no re-plan is left"),
+        "{j}"
+    );
     assert_eq!(env.status(&id)["plan-replan-count"], 1);
     assert!(env.git(&["branch", "--list", "swarm/*"]).is_empty());
     assert_run_files_valid(&env, &id);
@@ -91,9 +124,17 @@ fn replan_exhaustion_escalates_with_the_feedback() {
     // retry re-opens the planner with the same feedback.
     let j = env.sj(&["retry"]).json();
     assert_eq!(j["invocations"][0]["agent"], "planner");
-    assert!(j["invocations"][0]["prompt"].as_str().unwrap().contains("used twice"));
+    assert!(
+        j["invocations"][0]["prompt"]
+            .as_str()
+            .unwrap()
+            .contains("used twice")
+    );
     play_planner(&env, &id, &simple_plan(&id));
-    assert_eq!(env.sj(&["next"]).json()["invocations"][0]["agent"], "implementor");
+    assert_eq!(
+        env.sj(&["next"]).json()["invocations"][0]["agent"],
+        "implementor"
+    );
 }
 
 #[test]
@@ -109,7 +150,10 @@ fn a_stale_result_is_never_consumed() {
     let out = env.sj(&["next"]);
     out.code(0);
     let j = out.json();
-    assert_eq!(j["invocations"][0]["agent"], "reviewer", "still waiting for the real result");
+    assert_eq!(
+        j["invocations"][0]["agent"], "reviewer",
+        "still waiting for the real result"
+    );
     assert!(!p.exists(), "the stale file is moved out of the way");
     let st = env.status(&id);
     assert_eq!(st["warnings"][0]["reason"], "stale-result");
@@ -122,13 +166,20 @@ fn a_stale_result_is_never_consumed() {
     let old = std::fs::read_dir(&archived)
         .unwrap()
         .flatten()
-        .find(|e| e.file_name().to_string_lossy().ends_with(".implementor.result.json"))
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .ends_with(".implementor.result.json")
+        })
         .unwrap()
         .path();
     std::fs::copy(&old, env.run_dir(&id).join("implementor.result.json")).unwrap();
     let j = env.sj(&["next"]).json();
     assert_eq!(j["invocations"][0]["agent"], "implementor");
-    assert_eq!(j["invocations"][0]["iteration"], 2, "the old result did not advance the run");
+    assert_eq!(
+        j["invocations"][0]["iteration"], 2,
+        "the old result did not advance the run"
+    );
     assert_run_files_valid(&env, &id);
 }
 
@@ -146,7 +197,10 @@ fn an_invalid_result_fails_the_run_and_retry_reinvokes_with_the_violations() {
     assert_eq!(j["action"], "failed");
     let msg = j["message"].as_str().unwrap();
     assert!(msg.contains("/verdict"), "{msg}");
-    assert!(msg.contains("\"handoffId\" is a required property") || msg.contains("handoffId"), "{msg}");
+    assert!(
+        msg.contains("\"handoffId\" is a required property") || msg.contains("handoffId"),
+        "{msg}"
+    );
     let st = env.status(&id);
     assert_eq!(st["outcome"], "failed");
     assert!(st["failure-reason"].as_str().unwrap().contains("/verdict"));
@@ -158,21 +212,34 @@ fn an_invalid_result_fails_the_run_and_retry_reinvokes_with_the_violations() {
     assert_eq!(j["invocations"][0]["iteration"], 2);
     let h = handoff(&env, &id);
     let fb = h["context"]["feedback"].as_array().unwrap();
-    assert!(fb.iter().any(|f| f.as_str().unwrap().contains("/verdict")), "{fb:?}");
+    assert!(
+        fb.iter().any(|f| f.as_str().unwrap().contains("/verdict")),
+        "{fb:?}"
+    );
     assert_eq!(env.status(&id)["retry-counts"]["reviewer"], 1);
     play_reviewer(&env, &id, "approved");
-    assert_eq!(env.sj(&["next"]).json()["invocations"][0]["agent"], "tester");
+    assert_eq!(
+        env.sj(&["next"]).json()["invocations"][0]["agent"],
+        "tester"
+    );
 }
 
 #[test]
 fn malformed_json_fails_with_the_position() {
     let env = Env::new();
     let (id, _) = to_reviewer(&env);
-    std::fs::write(env.run_dir(&id).join("reviewer.result.json"), "{\"verdict\": \"approved\",,}").unwrap();
+    std::fs::write(
+        env.run_dir(&id).join("reviewer.result.json"),
+        "{\"verdict\": \"approved\",,}",
+    )
+    .unwrap();
     let out = env.sj(&["next"]);
     out.code(5);
     let msg = out.json()["message"].as_str().unwrap().to_string();
-    assert!(msg.contains("reviewer.result.json is not valid JSON") && msg.contains("line 1 column"), "{msg}");
+    assert!(
+        msg.contains("reviewer.result.json is not valid JSON") && msg.contains("line 1 column"),
+        "{msg}"
+    );
     assert_run_files_valid(&env, &id);
 }
 
@@ -186,8 +253,20 @@ fn tester_failure_fails_the_run() {
     let out = env.sj(&["next"]);
     out.code(5);
     let j = out.json();
-    assert!(j["message"].as_str().unwrap().contains("tester reported failed"), "{j}");
-    assert!(j["message"].as_str().unwrap().contains("tests::hello failed"), "{j}");
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("tester reported failed"),
+        "{j}"
+    );
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("tests::hello failed"),
+        "{j}"
+    );
     let j = env.sj(&["retry"]).json();
     assert_eq!(j["invocations"][0]["agent"], "tester");
 }
@@ -201,20 +280,38 @@ fn reject_sends_a_plan_back_and_a_step_back_to_its_agent() {
     out.code(3);
     assert!(out.error_message().contains("nothing to reject"));
     play_planner(&env, &id, &simple_plan(&id));
-    let j = env.sj(&["next", "--reject", "conflicts with the standards: no tests planned"]).json();
+    let j = env
+        .sj(&[
+            "next",
+            "--reject",
+            "conflicts with the standards: no tests planned",
+        ])
+        .json();
     assert_eq!(j["invocations"][0]["agent"], "planner");
-    assert!(j["invocations"][0]["prompt"].as_str().unwrap().contains("no tests planned"));
+    assert!(
+        j["invocations"][0]["prompt"]
+            .as_str()
+            .unwrap()
+            .contains("no tests planned")
+    );
     assert_eq!(env.status(&id)["plan-replan-count"], 1);
 
     play_planner(&env, &id, &simple_plan(&id));
     env.sj(&["next"]).code(0);
     play_implementor(&env, &id, "completed");
-    let j = env.sj(&["next", "--reject", "the change is untested"]).json();
+    let j = env
+        .sj(&["next", "--reject", "the change is untested"])
+        .json();
     assert_eq!(j["invocations"][0]["agent"], "implementor");
     assert_eq!(j["invocations"][0]["iteration"], 2);
     assert_eq!(env.status(&id)["retry-counts"]["implementor"], 1);
     let h = handoff(&env, &id);
-    assert!(h["context"]["feedback"][0].as_str().unwrap().contains("the change is untested"));
+    assert!(
+        h["context"]["feedback"][0]
+            .as_str()
+            .unwrap()
+            .contains("the change is untested")
+    );
 }
 
 #[test]
@@ -242,18 +339,37 @@ fn abort_keeps_unpushed_commits_and_removes_a_clean_unchanged_worktree() {
     let env = Env::new();
     let (id, wt) = to_reviewer(&env);
     let j = env.sj(&["abort", "--run", &id]).json();
-    assert!(j["worktree"].as_str().unwrap().contains("not on any remote"), "{j}");
+    assert!(
+        j["worktree"]
+            .as_str()
+            .unwrap()
+            .contains("not on any remote"),
+        "{j}"
+    );
     assert!(wt.exists());
 
     let id2 = env.start("Second task");
-    play_planner(&env, &id2, &plan(&id2, "second", vec![task("t1", &["src/lib.rs"], &[])]));
+    play_planner(
+        &env,
+        &id2,
+        &plan(&id2, "second", vec![task("t1", &["src/lib.rs"], &[])]),
+    );
     let j = env.sj(&["next", "--run", &id2]).json();
     let wt2 = PathBuf::from(j["invocations"][0]["cwd"].as_str().unwrap());
-    let j = env.sj(&["abort", "--run", &id2, "--reason", "changed my mind"]).json();
+    let j = env
+        .sj(&["abort", "--run", &id2, "--reason", "changed my mind"])
+        .json();
     assert!(j["worktree"].as_str().unwrap().contains("removed"), "{j}");
     assert!(!wt2.exists());
-    assert!(env.git(&["branch", "--list", "swarm/second"]).contains("swarm/second"), "the branch stays");
-    assert_eq!(env.status(&id2)["failure-reason"], "canceled: changed my mind");
+    assert!(
+        env.git(&["branch", "--list", "swarm/second"])
+            .contains("swarm/second"),
+        "the branch stays"
+    );
+    assert_eq!(
+        env.status(&id2)["failure-reason"],
+        "canceled: changed my mind"
+    );
 }
 
 #[test]
@@ -262,11 +378,25 @@ fn concurrent_next_calls_make_exactly_one_transition() {
     let id = env.start("Add a greeting");
     play_planner(&env, &id, &simple_plan(&id));
     let children: Vec<_> = (0..8)
-        .map(|_| env.command(&env.work, &["next", "--json"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap())
+        .map(|_| {
+            env.command(&env.work, &["next", "--json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
         .collect();
-    let outs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
     for o in &outs {
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(j["invocations"][0]["agent"], "implementor");
         assert_eq!(j["invocations"][0]["step"], 2);
@@ -286,13 +416,26 @@ fn existing_branch_and_directory_are_never_clobbered() {
     let env = Env::new();
     env.git(&["branch", "swarm/add-greeting"]);
     std::fs::create_dir_all(env.root().join("work-swarm-add-greeting-2")).unwrap();
-    std::fs::write(env.root().join("work-swarm-add-greeting-2/keep.txt"), "mine").unwrap();
+    std::fs::write(
+        env.root().join("work-swarm-add-greeting-2/keep.txt"),
+        "mine",
+    )
+    .unwrap();
     let id = env.start("Add a greeting");
     play_planner(&env, &id, &simple_plan(&id));
     let j = env.sj(&["next"]).json();
-    assert_eq!(j["invocations"][0]["cwd"], env.root().join("work-swarm-add-greeting-3").display().to_string());
+    assert_eq!(
+        j["invocations"][0]["cwd"],
+        env.root()
+            .join("work-swarm-add-greeting-3")
+            .display()
+            .to_string()
+    );
     assert_eq!(env.status(&id)["branch"], "swarm/add-greeting-3");
-    assert_eq!(std::fs::read_to_string(env.root().join("work-swarm-add-greeting-2/keep.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(env.root().join("work-swarm-add-greeting-2/keep.txt")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]
@@ -310,10 +453,18 @@ fn the_standards_gate_escalates_then_retry_starts_the_planner() {
     assert_run_files_valid(&env, &id);
     // Placeholder-only standards do not pass either.
     std::fs::create_dir_all(env.work.join(".swarm")).unwrap();
-    std::fs::write(env.work.join(".swarm/standards.md"), "# Standards\n\nTODO: fill in\n").unwrap();
+    std::fs::write(
+        env.work.join(".swarm/standards.md"),
+        "# Standards\n\nTODO: fill in\n",
+    )
+    .unwrap();
     let out = env.sj(&["retry"]);
     out.code(3);
-    assert!(out.error_message().contains("placeholder-only"), "{}", out.stdout);
+    assert!(
+        out.error_message().contains("placeholder-only"),
+        "{}",
+        out.stdout
+    );
     std::fs::write(env.work.join(".swarm/standards.md"), STANDARDS).unwrap();
     let j = env.sj(&["retry"]).json();
     assert_eq!(j["action"], "invoke");
@@ -330,7 +481,12 @@ fn two_runs_need_run_to_choose() {
     out.code(1);
     let m = out.error_message();
     assert!(m.contains(&a) && m.contains(&b), "{m}");
-    assert!(out.json()["error"]["hint"].as_str().unwrap().contains("--run"));
+    assert!(
+        out.json()["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("--run")
+    );
     env.sj(&["next", "--run", &a[..8]]).code(0);
     let out = env.sj(&["next", "--run", "ffffffff"]);
     out.code(1);

@@ -31,10 +31,7 @@ fn crashed(env: &Env, args: &[&str], point: &str, skip: usize) -> bool {
         .env("FAILPOINTS", format!("{point}={skip}*off->return"))
         .output()
         .unwrap();
-    match out.status.code() {
-        None => true, // killed by SIGABRT
-        Some(_) => false,
-    }
+    out.status.code().is_none()
 }
 
 fn check_planner_to_implementor(env: &Env, id: &str) {
@@ -48,16 +45,30 @@ fn check_planner_to_implementor(env: &Env, id: &str) {
     assert_eq!(st["branch"], "swarm/add-greeting");
     let wt = PathBuf::from(st["worktreePath"].as_str().unwrap());
     assert!(wt.join("src/lib.rs").exists());
-    assert_eq!(env.git(&["worktree", "list"]).lines().count(), 2, "one worktree");
-    assert_eq!(env.git(&["branch", "--list", "swarm/*"]).lines().count(), 1, "one branch");
+    assert_eq!(
+        env.git(&["worktree", "list"]).lines().count(),
+        2,
+        "one worktree"
+    );
+    assert_eq!(
+        env.git(&["branch", "--list", "swarm/*"]).lines().count(),
+        1,
+        "one branch"
+    );
     let dir = env.run_dir(id);
     assert!(!dir.join("planner.result.json").exists(), "consumed");
     assert!(dir.join("archive/step-0001.planner.result.json").exists());
     let h = handoff(env, id);
     assert_eq!(h["step"], 2);
     assert_eq!(read_json(&dir.join("handoff.implementor.json")), h);
-    assert_eq!(read_json(&dir.join("handoff.step-0002.implementor.json")), h);
-    assert_eq!(j["invocations"][0]["handoff"], dir.join("handoff.json").display().to_string());
+    assert_eq!(
+        read_json(&dir.join("handoff.step-0002.implementor.json")),
+        h
+    );
+    assert_eq!(
+        j["invocations"][0]["handoff"],
+        dir.join("handoff.json").display().to_string()
+    );
     assert_eq!(st["swarm"]["pending"][0]["handoffId"], h["handoffId"]);
     let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
     assert_eq!(events.matches("\"PLAN_ACCEPTED\"").count(), 1, "{events}");
@@ -65,7 +76,10 @@ fn check_planner_to_implementor(env: &Env, id: &str) {
     assert_run_files_valid(env, id);
     // And the run goes on normally.
     play_implementor(env, id, "completed");
-    assert_eq!(env.sj(&["next"]).json()["invocations"][0]["agent"], "reviewer");
+    assert_eq!(
+        env.sj(&["next"]).json()["invocations"][0]["agent"],
+        "reviewer"
+    );
 }
 
 #[test]
@@ -86,19 +100,36 @@ fn next_survives_a_crash_at_every_failpoint() {
         }
     }
     println!("failpoint hits during next: {hits:?}");
-    assert!(hits.iter().any(|h| h.starts_with("worktree-add-after: 1")), "{hits:?}");
+    assert!(
+        hits.iter().any(|h| h.starts_with("worktree-add-after: 1")),
+        "{hits:?}"
+    );
 }
 
 #[test]
 fn start_survives_a_crash_at_every_failpoint() {
-    for point in ["atomic-write-before", "atomic-write-before-rename", "atomic-write-after-rename", "start-before-status", "events-append-before", "status-write-before", "status-write-after", "lock-after"] {
+    for point in [
+        "atomic-write-before",
+        "atomic-write-before-rename",
+        "atomic-write-after-rename",
+        "start-before-status",
+        "events-append-before",
+        "status-write-before",
+        "status-write-after",
+        "lock-after",
+    ] {
         for skip in 0..20 {
             let env = Env::new();
             let hit = crashed(&env, &["start", "Add a greeting", "--json"], point, skip);
             // Whatever is left is consistent, and never makes the tree dirty.
             assert_eq!(env.git(&["status", "--porcelain"]), "");
             let runs: Vec<_> = std::fs::read_dir(env.work.join(".swarm/runs"))
-                .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.is_dir() && !p.ends_with(".active")).collect())
+                .map(|d| {
+                    d.flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.is_dir() && !p.ends_with(".active"))
+                        .collect()
+                })
                 .unwrap_or_default();
             for r in &runs {
                 let id = r.file_name().unwrap().to_string_lossy().into_owned();

@@ -22,13 +22,28 @@ fn happy_path_with_one_review_rejection_reaches_publish() {
     assert_eq!(inv["agent"], "planner");
     let run_dir = env.run_dir(&id);
     let prompt = inv["prompt"].as_str().unwrap();
-    assert!(prompt.starts_with("Task: Add a greeting. Run-id: "), "{prompt}");
-    assert!(prompt.contains(&format!("Write output to {}/.", run_dir.display())), "{prompt}");
-    assert!(prompt.contains("Create plan.json and planner.result.json per your schema."), "{prompt}");
-    assert_eq!(inv["result"], run_dir.join("planner.result.json").display().to_string());
+    assert!(
+        prompt.starts_with("Task: Add a greeting. Run-id: "),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains(&format!("Write output to {}/.", run_dir.display())),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("Create plan.json and planner.result.json per your schema."),
+        "{prompt}"
+    );
+    assert_eq!(
+        inv["result"],
+        run_dir.join("planner.result.json").display().to_string()
+    );
     assert_eq!(inv["cwd"], env.work.display().to_string());
     assert!(inv["handoff"].is_null());
-    assert_eq!(std::fs::read_to_string(run_dir.join("task.md")).unwrap(), "Add a greeting\n");
+    assert_eq!(
+        std::fs::read_to_string(run_dir.join("task.md")).unwrap(),
+        "Add a greeting\n"
+    );
     // The run folder never makes the tree dirty.
     assert_eq!(env.git(&["status", "--porcelain"]), "");
 
@@ -46,28 +61,57 @@ fn happy_path_with_one_review_rejection_reaches_publish() {
     let wt = PathBuf::from(inv["cwd"].as_str().unwrap());
     assert_eq!(wt, env.root().join("work-swarm-add-greeting"));
     assert!(wt.join("src/lib.rs").exists(), "worktree checked out");
-    assert_eq!(env.git_in(&wt, &["branch", "--show-current"]), "swarm/add-greeting");
+    assert_eq!(
+        env.git_in(&wt, &["branch", "--show-current"]),
+        "swarm/add-greeting"
+    );
     let h = handoff(&env, &id);
     assert_eq!(h["to"], "implementor");
     assert_eq!(h["step"], 2);
     assert_eq!(h["iteration"], 1);
-    assert_eq!(h["context"]["allowedFiles"], serde_json::json!(["src/lib.rs"]));
+    assert_eq!(
+        h["context"]["allowedFiles"],
+        serde_json::json!(["src/lib.rs"])
+    );
     assert_eq!(h["context"]["worktreePath"], wt.display().to_string());
     assert_eq!(h["context"]["branch"], "swarm/add-greeting");
-    assert_eq!(h["artifacts"]["planPath"], run_dir.join("plan.json").display().to_string());
+    assert_eq!(
+        h["artifacts"]["planPath"],
+        run_dir.join("plan.json").display().to_string()
+    );
     let p = inv["prompt"].as_str().unwrap();
-    assert!(p.starts_with(&format!("Your input is the handoff at: {}.", run_dir.join("handoff.json").display())), "{p}");
+    assert!(
+        p.starts_with(&format!(
+            "Your input is the handoff at: {}.",
+            run_dir.join("handoff.json").display()
+        )),
+        "{p}"
+    );
     // The planner's result was consumed (moved into the archive).
     assert!(!run_dir.join("planner.result.json").exists());
-    assert!(run_dir.join("archive/step-0001.planner.result.json").exists());
+    assert!(
+        run_dir
+            .join("archive/step-0001.planner.result.json")
+            .exists()
+    );
 
     play_implementor(&env, &id, "completed");
     let j = env.sj(&["next"]).json();
     assert_eq!(j["invocations"][0]["agent"], "reviewer");
     let h = handoff(&env, &id);
-    assert_eq!(h["context"]["allowedFiles"], serde_json::json!([]), "a reviewer changes nothing");
-    assert_eq!(h["context"]["filesChanged"], serde_json::json!(["src/lib.rs"]));
-    assert_eq!(h["context"]["commitSha"], env.git_in(&wt, &["rev-parse", "HEAD"]));
+    assert_eq!(
+        h["context"]["allowedFiles"],
+        serde_json::json!([]),
+        "a reviewer changes nothing"
+    );
+    assert_eq!(
+        h["context"]["filesChanged"],
+        serde_json::json!(["src/lib.rs"])
+    );
+    assert_eq!(
+        h["context"]["commitSha"],
+        env.git_in(&wt, &["rev-parse", "HEAD"])
+    );
 
     play_reviewer(&env, &id, "rejected");
     let j = env.sj(&["next"]).json();
@@ -76,7 +120,10 @@ fn happy_path_with_one_review_rejection_reaches_publish() {
     let h = handoff(&env, &id);
     assert_eq!(h["iteration"], 2);
     let fb = h["context"]["feedback"][0].as_str().unwrap();
-    assert!(fb.contains("src/lib.rs:1: hello() must return the greeting"), "{fb}");
+    assert!(
+        fb.contains("src/lib.rs:1: hello() must return the greeting"),
+        "{fb}"
+    );
     assert_eq!(env.status(&id)["review-fix-loop-count"], 1);
 
     play_implementor(&env, &id, "completed");
@@ -91,15 +138,31 @@ fn happy_path_with_one_review_rejection_reaches_publish() {
     let j = out.json();
     assert_eq!(j["action"], "publish");
     assert_eq!(j["outcome"], "in-progress");
-    assert_eq!(env.sj(&["next"]).json()["action"], "publish", "publish is repeated until done");
+    assert_eq!(
+        env.sj(&["next"]).json()["action"],
+        "publish",
+        "publish is repeated until done"
+    );
 
     let st = env.status(&id);
     let ts = st["step-timestamps"].as_object().unwrap();
-    for k in ["planner.started", "planner.completed", "implementor.started", "implementor.completed", "implementor#2.started", "implementor#2.completed", "reviewer#2.completed", "tester.completed"] {
+    for k in [
+        "planner.started",
+        "planner.completed",
+        "implementor.started",
+        "implementor.completed",
+        "implementor#2.started",
+        "implementor#2.completed",
+        "reviewer#2.completed",
+        "tester.completed",
+    ] {
         assert!(ts.contains_key(k), "missing {k} in {ts:?}");
     }
     for v in ts.values() {
-        assert!(v.as_str().unwrap().starts_with("20"), "real timestamps: {v}");
+        assert!(
+            v.as_str().unwrap().starts_with("20"),
+            "real timestamps: {v}"
+        );
     }
     assert_eq!(st["plan-replan-count"], 0);
     assert_eq!(st["branch"], "swarm/add-greeting");
@@ -117,9 +180,15 @@ fn happy_path_with_one_review_rejection_reaches_publish() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let signals: Vec<&str> = events.iter().map(|e| e["signal"].as_str().unwrap()).collect();
+    let signals: Vec<&str> = events
+        .iter()
+        .map(|e| e["signal"].as_str().unwrap())
+        .collect();
     assert_eq!(signals.first(), Some(&"RUN_STARTED"));
-    assert_eq!(signals.iter().filter(|s| **s == "WORKER_ASSIGNED").count(), 6);
+    assert_eq!(
+        signals.iter().filter(|s| **s == "WORKER_ASSIGNED").count(),
+        6
+    );
     assert!(signals.contains(&"ALL_WORKERS_COMPLETE"));
     assert_run_files_valid(&env, &id);
     // The main workspace never changed.
@@ -131,8 +200,16 @@ fn human_output_ends_with_the_next_command() {
     let env = Env::new();
     let out = env.swarm(&["start", "Add a greeting"]);
     out.code(0);
-    assert!(out.stdout.contains("Spawn the planner subagent"), "{}", out.stdout);
-    assert!(out.stdout.trim_end().ends_with("run: git swarm next"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Spawn the planner subagent"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.trim_end().ends_with("run: git swarm next"),
+        "{}",
+        out.stdout
+    );
     let st = env.swarm(&["status"]);
     st.code(0);
     assert!(st.stdout.contains("timeline:"), "{}", st.stdout);

@@ -15,7 +15,12 @@ use crate::report::Output;
 /// Deterministic, crash-safe bookkeeping for AI agent runs: planner → implementor → reviewer
 /// → tester, one step per call, resumable after any crash.
 #[derive(Debug, Parser)]
-#[command(name = "git-swarm", bin_name = "git swarm", version, max_term_width = 100)]
+#[command(
+    name = "git-swarm",
+    bin_name = "git swarm",
+    version,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -57,14 +62,30 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind as K;
-            if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
-                return ExitCode::from(if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 });
+                return ExitCode::from(
+                    if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
+                        2
+                    } else {
+                        0
+                    },
+                );
             }
             if wants_json {
                 let msg = e.to_string();
-                let first = msg.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
-                print_json(&json!({"error": {"message": first, "hint": "run 'git swarm --help' (or 'git swarm <command> --help') for usage"}}));
+                let first = msg
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ")
+                    .to_string();
+                print_json(
+                    &json!({"error": {"message": first, "hint": "run 'git swarm --help' (or 'git swarm <command> --help') for usage"}}),
+                );
                 return ExitCode::from(2);
             }
             let _ = e.print();
@@ -121,7 +142,8 @@ fn report_error(e: &Error, json: bool) {
 }
 
 fn run(cli: Cli) -> Result<Output, Error> {
-    let cwd = std::env::current_dir().map_err(|e| Error::failure(format!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::failure(format!("cannot read the current directory: {e}")))?;
     let cwd = match &cli.dir {
         Some(d) if d.is_absolute() => d.clone(),
         Some(d) => cwd.join(d),

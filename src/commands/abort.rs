@@ -30,18 +30,36 @@ pub fn run(ctx: &Context, args: AbortArgs) -> Result<Output> {
     let st = run.require_status()?;
     match st.outcome {
         Outcome::Completed => {
-            return Err(Error::refused(format!("run {} is completed; there is nothing to abort", run.id))
-                .hint("'git swarm status' shows what it did"));
+            return Err(Error::refused(format!(
+                "run {} is completed; there is nothing to abort",
+                run.id
+            ))
+            .hint("'git swarm status' shows what it did"));
         }
         Outcome::Canceled => return Ok(report::action(&st)),
         _ => {}
     }
-    let (remove, note) = match st.worktree_path.as_deref().filter(|w| Path::new(w).exists()) {
+    let (remove, note) = match st
+        .worktree_path
+        .as_deref()
+        .filter(|w| Path::new(w).exists())
+    {
         None => (None, None),
         Some(w) => match keep_reason(w, &st.swarm.base_commit) {
-            Ok(None) => (Some(w.to_string()), Some(format!("removed the worktree {w} (nothing was lost; the branch stays)"))),
+            Ok(None) => (
+                Some(w.to_string()),
+                Some(format!(
+                    "removed the worktree {w} (nothing was lost; the branch stays)"
+                )),
+            ),
             Ok(Some(why)) => (None, Some(format!("kept the worktree {w}: {why}"))),
-            Err(e) => (None, Some(format!("kept the worktree {w}: could not check it ({})", e.message))),
+            Err(e) => (
+                None,
+                Some(format!(
+                    "kept the worktree {w}: could not check it ({})",
+                    e.message
+                )),
+            ),
         },
     };
     let t = machine::abort(&crate::driver::now(), &st, &args.reason, remove);

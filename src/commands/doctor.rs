@@ -30,12 +30,17 @@ impl Report {
             _ => "FAIL",
         };
         self.text.push_str(&format!("[{mark}] {what}: {detail}\n"));
-        self.checks.push(json!({"level": level, "check": what, "detail": detail}));
+        self.checks
+            .push(json!({"level": level, "check": what, "detail": detail}));
     }
 }
 
 pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
-    let mut r = Report { checks: Vec::new(), text: String::new(), errors: 0 };
+    let mut r = Report {
+        checks: Vec::new(),
+        text: String::new(),
+        errors: 0,
+    };
     match crate::git::Git::new(&ctx.cwd).args(["--version"]).run() {
         Ok(v) => r.add("ok", "git", v),
         Err(e) => r.add("error", "git", e.message),
@@ -49,9 +54,19 @@ pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
     };
     r.add("ok", "workspace", session.ws.root.display().to_string());
     let exclude = session.ws.common_dir.join("info/exclude");
-    let excluded = std::fs::read_to_string(&exclude).map(|t| t.lines().any(|l| l.trim() == "/.swarm/runs/")).unwrap_or(false);
+    let excluded = std::fs::read_to_string(&exclude)
+        .map(|t| t.lines().any(|l| l.trim() == "/.swarm/runs/"))
+        .unwrap_or(false);
     if session.swarm.runs.is_dir() && excluded {
-        r.add("ok", ".swarm", format!("{} (runs excluded in {})", session.swarm.dir.display(), exclude.display()));
+        r.add(
+            "ok",
+            ".swarm",
+            format!(
+                "{} (runs excluded in {})",
+                session.swarm.dir.display(),
+                exclude.display()
+            ),
+        );
     } else {
         r.add("warn", ".swarm", "not initialised; run 'git swarm init'");
     }
@@ -61,38 +76,82 @@ pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
         Ok(loc) => {
             let home = session.home().unwrap_or_default();
             match crate::config::load(&loc.path, &session.ws.root, &home) {
-                Err(e) => r.add("error", "config", format!("{} ({}): {}{}", loc.path.display(), loc.source, e.message, e.hint.map(|h| format!(" — {h}")).unwrap_or_default())),
+                Err(e) => r.add(
+                    "error",
+                    "config",
+                    format!(
+                        "{} ({}): {}{}",
+                        loc.path.display(),
+                        loc.source,
+                        e.message,
+                        e.hint.map(|h| format!(" — {h}")).unwrap_or_default()
+                    ),
+                ),
                 Ok(cfg) => {
-                    r.add("ok", "config", format!("{} (from {})", loc.path.display(), loc.source));
+                    r.add(
+                        "ok",
+                        "config",
+                        format!("{} (from {})", loc.path.display(), loc.source),
+                    );
                     for a in &cfg.subagents {
                         let s = &a.schema_path;
                         let level = if s.path.is_file() { "ok" } else { "error" };
-                        r.add(level, &format!("{} schema", a.name), format!("{} → {} [{}]", s.raw, s.path.display(), s.how.describe()));
+                        r.add(
+                            level,
+                            &format!("{} schema", a.name),
+                            format!("{} → {} [{}]", s.raw, s.path.display(), s.how.describe()),
+                        );
                         if let Some(p) = &a.plan_path {
                             let level = if p.path.is_file() { "ok" } else { "warn" };
-                            r.add(level, &format!("{} definition", a.name), format!("{} → {} [{}]{}", p.raw, p.path.display(), p.how.describe(), if p.path.is_file() { "" } else { " (missing)" }));
+                            r.add(
+                                level,
+                                &format!("{} definition", a.name),
+                                format!(
+                                    "{} → {} [{}]{}",
+                                    p.raw,
+                                    p.path.display(),
+                                    p.how.describe(),
+                                    if p.path.is_file() { "" } else { " (missing)" }
+                                ),
+                            );
                         }
                     }
                     if let Some(p) = &cfg.planning.schema_path {
-                        r.add(if p.path.is_file() { "ok" } else { "error" }, "plan schema", format!("{} → {} [{}]", p.raw, p.path.display(), p.how.describe()));
+                        r.add(
+                            if p.path.is_file() { "ok" } else { "error" },
+                            "plan schema",
+                            format!("{} → {} [{}]", p.raw, p.path.display(), p.how.describe()),
+                        );
                     }
                 }
             }
         }
     }
     match session.policies() {
-        Ok(_) if session.swarm.policies_path().exists() => r.add("ok", "policies", session.swarm.policies_path().display().to_string()),
+        Ok(_) if session.swarm.policies_path().exists() => r.add(
+            "ok",
+            "policies",
+            session.swarm.policies_path().display().to_string(),
+        ),
         Ok(_) => r.add("ok", "policies", "none (defaults)"),
         Err(e) => r.add("error", "policies", e.message),
     }
     match crate::standards::check(&session.swarm.standards_path()) {
-        Ok(()) => r.add("ok", "standards", session.swarm.standards_path().display().to_string()),
+        Ok(()) => r.add(
+            "ok",
+            "standards",
+            session.swarm.standards_path().display().to_string(),
+        ),
         Err(why) => r.add("warn", "standards", why),
     }
     for tool in ["gh", "glab", "acli"] {
         match which::which(tool) {
             Ok(p) => r.add("ok", tool, p.display().to_string()),
-            Err(_) => r.add("warn", tool, "not found on PATH (pull requests for that forge will be warnings)"),
+            Err(_) => r.add(
+                "warn",
+                tool,
+                "not found on PATH (pull requests for that forge will be warnings)",
+            ),
         }
     }
     orphans(&session, &mut r);
@@ -107,30 +166,39 @@ fn orphans(session: &crate::driver::Session, r: &mut Report) {
         .filter_map(|(_, s)| s.as_ref().ok())
         .filter_map(|s| s.worktree_path.clone())
         .collect();
-    let list = crate::git::Git::new(&session.ws.root).args(["worktree", "list", "--porcelain"]).run().unwrap_or_default();
-    let prefix = session.policies().map(|p| p.branch_prefix).unwrap_or_else(|_| "swarm/".into());
+    let list = crate::git::Git::new(&session.ws.root)
+        .args(["worktree", "list", "--porcelain"])
+        .run()
+        .unwrap_or_default();
+    let prefix = session
+        .policies()
+        .map(|p| p.branch_prefix)
+        .unwrap_or_else(|_| "swarm/".into());
     let mut path = String::new();
     let mut found = 0;
     for line in list.lines() {
         if let Some(p) = line.strip_prefix("worktree ") {
             path = p.to_string();
-        } else if let Some(b) = line.strip_prefix("branch refs/heads/") {
-            if b.starts_with(&prefix) && !known.iter().any(|k| Path::new(k) == Path::new(&path)) {
-                r.add("warn", "orphan worktree", format!("{path} ({b}) belongs to no run; 'git worktree remove {path}' if it is not needed"));
-                found += 1;
-            }
+        } else if let Some(b) = line.strip_prefix("branch refs/heads/")
+            && b.starts_with(&prefix)
+            && !known.iter().any(|k| Path::new(k) == Path::new(&path))
+        {
+            r.add("warn", "orphan worktree", format!("{path} ({b}) belongs to no run; 'git worktree remove {path}' if it is not needed"));
+            found += 1;
         }
     }
     for (run, st) in &runs {
-        if let Ok(st) = st {
-            if st.outcome.is_in_progress() {
-                if let Some(w) = &st.worktree_path {
-                    if !Path::new(w).exists() {
-                        r.add("warn", "missing worktree", format!("run {} expects {w}, which does not exist", run.id));
-                        found += 1;
-                    }
-                }
-            }
+        if let Ok(st) = st
+            && st.outcome.is_in_progress()
+            && let Some(w) = &st.worktree_path
+            && !Path::new(w).exists()
+        {
+            r.add(
+                "warn",
+                "missing worktree",
+                format!("run {} expects {w}, which does not exist", run.id),
+            );
+            found += 1;
         }
     }
     if found == 0 {
@@ -141,7 +209,11 @@ fn orphans(session: &crate::driver::Session, r: &mut Report) {
 fn finish(r: Report) -> Output {
     let ok = r.errors == 0;
     let mut text = r.text;
-    text.push_str(if ok { "everything needed is in place\n" } else { "fix the FAIL lines above\n" });
+    text.push_str(if ok {
+        "everything needed is in place\n"
+    } else {
+        "fix the FAIL lines above\n"
+    });
     Output {
         json: json!({"ok": ok, "checks": r.checks}),
         text,

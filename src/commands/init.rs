@@ -47,21 +47,31 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
             t.push_str(&format!("wrote {}\n", p.display()));
         }
         if !kept.is_empty() {
-            t.push_str(&format!("kept {} existing pack file(s) under {}\n", kept.len(), home.join(".cursor/agents").display()));
+            t.push_str(&format!(
+                "kept {} existing pack file(s) under {}\n",
+                kept.len(),
+                home.join(".cursor/agents").display()
+            ));
         }
         j["pack"] = json!({"written": written, "kept": kept});
     }
     let standards = session.swarm.standards_path();
     match crate::standards::check(&standards) {
         Ok(()) => {
-            t.push_str(&format!("standards: {} is actionable\n", standards.display()));
+            t.push_str(&format!(
+                "standards: {} is actionable\n",
+                standards.display()
+            ));
             j["standards"] = json!({"ok": true, "path": standards});
             t.push_str("Next: git swarm start \"<task>\"\n");
         }
         Err(why) => {
             t.push_str(&format!("standards: {why}\n"));
             j["standards"] = json!({"ok": false, "path": standards, "message": why});
-            t.push_str(&format!("Next: write {}, then git swarm start \"<task>\"\n", standards.display()));
+            t.push_str(&format!(
+                "Next: write {}, then git swarm start \"<task>\"\n",
+                standards.display()
+            ));
         }
     }
     Ok(Output::new(j, t))

@@ -42,7 +42,11 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
             }
             Err(e) => {
                 rows.push(json!({"run-id": run.id, "error": e.message}));
-                t.push_str(&format!("{}  unreadable: {}\n", &run.id[..run.id.len().min(8)], e.message));
+                t.push_str(&format!(
+                    "{}  unreadable: {}\n",
+                    &run.id[..run.id.len().min(8)],
+                    e.message
+                ));
             }
         }
     }

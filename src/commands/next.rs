@@ -23,10 +23,12 @@ pub fn run(ctx: &Context, args: NextArgs) -> Result<Output> {
     let session = ctx.session()?;
     let run = session.active_run(args.run.as_deref())?;
     let _lock = session.lock(&run)?;
-    if let Some(r) = &args.reject {
-        if r.trim().is_empty() {
-            return Err(crate::error::Error::usage("--reject needs feedback that says what is wrong"));
-        }
+    if let Some(r) = &args.reject
+        && r.trim().is_empty()
+    {
+        return Err(crate::error::Error::usage(
+            "--reject needs feedback that says what is wrong",
+        ));
     }
     let st = crate::driver::advance(&session, &run, args.reject.as_deref())?;
     Ok(report::action(&st))

@@ -27,7 +27,9 @@ pub fn run(ctx: &Context, args: RetryArgs) -> Result<Output> {
     let status = crate::driver::transition(
         &session,
         &run,
-        |mctx, facts| machine::retry(mctx, facts, &st).map_err(|r| Error::refused(r.message).hint(r.hint)),
+        |mctx, facts| {
+            machine::retry(mctx, facts, &st).map_err(|r| Error::refused(r.message).hint(r.hint))
+        },
         &cfg,
         &facts,
     )?;

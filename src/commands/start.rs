@@ -26,24 +26,45 @@ pub struct StartArgs {
 pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
     let session = ctx.session()?;
     let task = match (&args.task, &args.task_file) {
-        (Some(t), None) if !t.trim().is_empty() => Task { text: t.trim().to_string(), file: None },
+        (Some(t), None) if !t.trim().is_empty() => Task {
+            text: t.trim().to_string(),
+            file: None,
+        },
         (None, Some(f)) => {
-            let p = if f.is_absolute() { f.clone() } else { ctx.cwd.join(f) };
+            let p = if f.is_absolute() {
+                f.clone()
+            } else {
+                ctx.cwd.join(f)
+            };
             let text = std::fs::read_to_string(&p).ctx("read the task file", &p)?;
             if text.trim().is_empty() {
-                return Err(Error::usage(format!("the task file {} is empty", p.display())).hint("write the task in it"));
+                return Err(
+                    Error::usage(format!("the task file {} is empty", p.display()))
+                        .hint("write the task in it"),
+                );
             }
-            Task { text, file: Some(p.display().to_string()) }
+            Task {
+                text,
+                file: Some(p.display().to_string()),
+            }
         }
         _ => {
-            return Err(Error::usage("no task given").hint("run 'git swarm start \"<what to do>\"' or 'git swarm start --task-file task.md'"));
+            return Err(Error::usage("no task given").hint(
+                "run 'git swarm start \"<what to do>\"' or 'git swarm start --task-file task.md'",
+            ));
         }
     };
 
     // Everything that can fail on bad input is checked before anything is written.
     let location = session.config_location()?;
-    let cfg = crate::config::load(&location.path, &session.ws.root, &session.home()?)
-        .map_err(|e| if location.source == "default" { e } else { e.cause(format!("config chosen by {}", location.source)) })?;
+    let cfg =
+        crate::config::load(&location.path, &session.ws.root, &session.home()?).map_err(|e| {
+            if location.source == "default" {
+                e
+            } else {
+                e.cause(format!("config chosen by {}", location.source))
+            }
+        })?;
     let policies = session.policies()?;
     let repo = session.ws.open()?;
     let (base, branch) = git::head(&repo)?;

@@ -38,29 +38,61 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
         },
         "results": st.swarm.results,
     });
-    j["counters"] = json!(limits
-        .iter()
-        .map(|(k, v, m)| json!({"field": k, "value": v, "max": m}))
-        .collect::<Vec<_>>());
+    j["counters"] = json!(
+        limits
+            .iter()
+            .map(|(k, v, m)| json!({"field": k, "value": v, "max": m}))
+            .collect::<Vec<_>>()
+    );
 
     let mut t = String::new();
-    t.push_str(&format!("run {}  {}  ({})\n", st.run_id, st.outcome.as_str(), action.json["action"].as_str().unwrap_or_default()));
-    t.push_str(&format!("task:      {}\n", crate::driver::first_line(&st.swarm.task.text)));
-    t.push_str(&format!("created:   {}   updated: {}\n", st.created_at, st.updated_at));
-    t.push_str(&format!("step:      {} ({})\n", st.swarm.step, st.current_step));
+    t.push_str(&format!(
+        "run {}  {}  ({})\n",
+        st.run_id,
+        st.outcome.as_str(),
+        action.json["action"].as_str().unwrap_or_default()
+    ));
+    t.push_str(&format!(
+        "task:      {}\n",
+        crate::driver::first_line(&st.swarm.task.text)
+    ));
+    t.push_str(&format!(
+        "created:   {}   updated: {}\n",
+        st.created_at, st.updated_at
+    ));
+    t.push_str(&format!(
+        "step:      {} ({})\n",
+        st.swarm.step, st.current_step
+    ));
     t.push_str(&format!(
         "base:      {}{}\n",
         &st.swarm.base_commit[..st.swarm.base_commit.len().min(12)],
-        st.swarm.start_branch.as_ref().map(|b| format!(" (from {b})")).unwrap_or_default()
+        st.swarm
+            .start_branch
+            .as_ref()
+            .map(|b| format!(" (from {b})"))
+            .unwrap_or_default()
     ));
     if let Some(p) = &st.swarm.plan {
-        t.push_str(&format!("plan:      {} — {} task(s), {}\n", p.friendly_name, p.tasks.len(), p.path));
+        t.push_str(&format!(
+            "plan:      {} — {} task(s), {}\n",
+            p.friendly_name,
+            p.tasks.len(),
+            p.path
+        ));
     }
     if let Some(b) = &st.branch {
         t.push_str(&format!("branch:    {b}\n"));
     }
     if let Some(w) = &st.worktree_path {
-        t.push_str(&format!("worktree:  {w}{}\n", if std::path::Path::new(w).exists() { "" } else { " (removed)" }));
+        t.push_str(&format!(
+            "worktree:  {w}{}\n",
+            if std::path::Path::new(w).exists() {
+                ""
+            } else {
+                " (removed)"
+            }
+        ));
     }
     if let Some(u) = &st.pr_url {
         t.push_str(&format!("pr:        {u}\n"));
@@ -77,7 +109,11 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
         t.push_str(&format!("counters:  {}\n", parts.join(", ")));
     }
     if !st.retry_counts.is_empty() {
-        let parts: Vec<String> = st.retry_counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let parts: Vec<String> = st
+            .retry_counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         t.push_str(&format!("retries:   {}\n", parts.join(", ")));
     }
     if let Some(r) = &st.failure_reason {
@@ -89,7 +125,10 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
             "  {:<8} {:<20} {}{}\n",
             offset(&st.created_at, &e.at),
             e.signal,
-            e.agent.as_ref().map(|a| format!("{a}: ")).unwrap_or_default(),
+            e.agent
+                .as_ref()
+                .map(|a| format!("{a}: "))
+                .unwrap_or_default(),
             e.message.lines().next().unwrap_or_default()
         ));
     }
@@ -115,7 +154,10 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
 }
 
 /// Loop and replan counters with their limits (when the config is readable).
-fn counters(st: &RunStatus, cfg: Option<&crate::config::Workflow>) -> Vec<(String, u32, Option<u32>)> {
+fn counters(
+    st: &RunStatus,
+    cfg: Option<&crate::config::Workflow>,
+) -> Vec<(String, u32, Option<u32>)> {
     st.counters
         .iter()
         .map(|(k, v)| {

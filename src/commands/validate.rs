@@ -30,8 +30,18 @@ pub struct ValidateArgs {
 }
 
 pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Output> {
-    let file = if args.file.is_absolute() { args.file.clone() } else { ctx.cwd.join(&args.file) };
-    let abs = |p: &PathBuf| if p.is_absolute() { p.clone() } else { ctx.cwd.join(p) };
+    let file = if args.file.is_absolute() {
+        args.file.clone()
+    } else {
+        ctx.cwd.join(&args.file)
+    };
+    let abs = |p: &PathBuf| {
+        if p.is_absolute() {
+            p.clone()
+        } else {
+            ctx.cwd.join(p)
+        }
+    };
     let load_cfg = || -> Result<crate::config::Workflow> {
         let session = ctx.session()?;
         let loc = session.config_location()?;
@@ -42,8 +52,11 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Output> {
             let cfg = load_cfg()?;
             let agent = cfg.agent(a).ok_or_else(|| {
                 let names: Vec<_> = cfg.subagents.iter().map(|s| s.name.as_str()).collect();
-                Error::failure(format!("agent '{a}' is not in the workflow config {}", cfg.path.display()))
-                    .hint(format!("use one of: {}", names.join(", ")))
+                Error::failure(format!(
+                    "agent '{a}' is not in the workflow config {}",
+                    cfg.path.display()
+                ))
+                .hint(format!("use one of: {}", names.join(", ")))
             })?;
             (Some(agent.schema_path.path.clone()), false)
         }
@@ -53,7 +66,9 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Output> {
             (cfg.planning.schema_path.map(|s| s.path), true)
         }
         _ => {
-            return Err(Error::usage("say what to validate against: --agent <name>, --schema <path> or --plan"));
+            return Err(Error::usage(
+                "say what to validate against: --agent <name>, --schema <path> or --plan",
+            ));
         }
     };
     let value = crate::store::read_json(&file)?;
@@ -74,13 +89,29 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Output> {
     if problems.is_empty() {
         return Ok(Output::new(
             json!({"valid": true, "file": file, "schema": schema_s}),
-            format!("{} is valid{}\n", file.display(), schema_s.as_ref().map(|s| format!(" against {s}")).unwrap_or_default()),
+            format!(
+                "{} is valid{}\n",
+                file.display(),
+                schema_s
+                    .as_ref()
+                    .map(|s| format!(" against {s}"))
+                    .unwrap_or_default()
+            ),
         ));
     }
-    let mut text = format!("{} is not valid ({} problem{}):\n", file.display(), problems.len(), if problems.len() == 1 { "" } else { "s" });
+    let mut text = format!(
+        "{} is not valid ({} problem{}):\n",
+        file.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
     for p in &problems {
         let ptr = p["pointer"].as_str().unwrap_or_default();
-        text.push_str(&format!("  {}: {}\n", crate::json::show_pointer(ptr), p["message"].as_str().unwrap_or_default()));
+        text.push_str(&format!(
+            "  {}: {}\n",
+            crate::json::show_pointer(ptr),
+            p["message"].as_str().unwrap_or_default()
+        ));
     }
     let hint = "fix each value at the JSON pointer shown, then validate again";
     Ok(Output {

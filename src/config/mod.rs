@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::machine::state::Outcome;
 use crate::schema;
-pub use paths::{ResolvedPath, Resolution};
+pub use paths::{Resolution, ResolvedPath};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputType {
@@ -171,7 +171,12 @@ fn escalation_at(v: Option<&Value>, default: Outcome) -> Outcome {
 
 fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workflow> {
     let mut subagents: Vec<Subagent> = Vec::new();
-    for (i, a) in v["subagents"].as_array().expect("schema: array").iter().enumerate() {
+    for (i, a) in v["subagents"]
+        .as_array()
+        .expect("schema: array")
+        .iter()
+        .enumerate()
+    {
         let name = str_at(a, "name").expect("schema: name").to_string();
         if subagents.iter().any(|s| s.name == name) {
             return Err(bad(
@@ -206,7 +211,10 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
             } else {
                 InputType::Handoff
             },
-            first_step: a.get("first-step").and_then(Value::as_bool).unwrap_or(false),
+            first_step: a
+                .get("first-step")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             plan_path: str_at(a, "planPath").map(|p| paths::resolve(p, workspace, home)),
             schema_path,
             edits,
@@ -224,7 +232,9 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
             name,
         });
     }
-    let firsts: Vec<usize> = (0..subagents.len()).filter(|i| subagents[*i].first_step).collect();
+    let firsts: Vec<usize> = (0..subagents.len())
+        .filter(|i| subagents[*i].first_step)
+        .collect();
     match firsts.len() {
         1 => {}
         0 => {
@@ -240,7 +250,11 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
             return Err(bad(
                 path,
                 &format!("/subagents/{}/first-step", firsts[1]),
-                format!("{} agents are marked first-step ({})", firsts.len(), names.join(", ")),
+                format!(
+                    "{} agents are marked first-step ({})",
+                    firsts.len(),
+                    names.join(", ")
+                ),
                 "keep \"first-step\": true on exactly one subagent",
             ));
         }
@@ -258,7 +272,12 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
             ));
         }
         let mut list = Vec::new();
-        for (j, t) in targets.as_array().expect("schema: array").iter().enumerate() {
+        for (j, t) in targets
+            .as_array()
+            .expect("schema: array")
+            .iter()
+            .enumerate()
+        {
             let t = t.as_str().expect("schema: string");
             if !known(t) {
                 return Err(bad(
@@ -289,7 +308,11 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
     let mut loop_control = Vec::new();
     let lc = &v["loop-control"];
     let lcs: Vec<(String, &Value)> = match lc {
-        Value::Array(a) => a.iter().enumerate().map(|(i, x)| (format!("/loop-control/{i}"), x)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (format!("/loop-control/{i}"), x))
+            .collect(),
         Value::Object(_) => vec![("/loop-control".to_string(), lc)],
         _ => vec![],
     };
@@ -327,8 +350,12 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
     let rc = v.get("retry-control").filter(|x| x.is_object());
     let par = v.get("parallelization").filter(|x| x.is_object());
     let behavior = v.get("behavior").filter(|x| x.is_object());
-    let planning_v = behavior.and_then(|b| b.get("planning")).filter(|x| x.is_object());
-    let branching_v = behavior.and_then(|b| b.get("branching")).filter(|x| x.is_object());
+    let planning_v = behavior
+        .and_then(|b| b.get("planning"))
+        .filter(|x| x.is_object());
+    let branching_v = behavior
+        .and_then(|b| b.get("branching"))
+        .filter(|x| x.is_object());
 
     let planning_enabled = planning_v
         .and_then(|p| p.get("enabled"))
@@ -370,9 +397,16 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
             rules
                 .iter()
                 .map(|r| ParallelRule {
-                    max_concurrent: r.get("maxConcurrent").and_then(Value::as_u64).unwrap_or(2) as u32,
-                    require_disjoint_files: r.get("requireDisjointFiles").and_then(Value::as_bool).unwrap_or(false),
-                    respect_dependencies: r.get("respectDependencies").and_then(Value::as_bool).unwrap_or(true),
+                    max_concurrent: r.get("maxConcurrent").and_then(Value::as_u64).unwrap_or(2)
+                        as u32,
+                    require_disjoint_files: r
+                        .get("requireDisjointFiles")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    respect_dependencies: r
+                        .get("respectDependencies")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true),
                 })
                 .collect()
         })
@@ -383,26 +417,46 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
         handoff_notes: v
             .get("handoff-notes")
             .and_then(Value::as_object)
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
             .unwrap_or_default(),
         subagents,
         handoff_to,
         loop_control,
-        max_replans: pv.and_then(|p| p.get("maxReplans")).and_then(Value::as_u64).unwrap_or(1) as u32,
+        max_replans: pv
+            .and_then(|p| p.get("maxReplans"))
+            .and_then(Value::as_u64)
+            .unwrap_or(1) as u32,
         replan_escalation: escalation_at(pv, Outcome::NeedsHuman),
-        max_retries: rc.and_then(|p| p.get("maxRetries")).and_then(Value::as_u64).unwrap_or(2) as u32,
+        max_retries: rc
+            .and_then(|p| p.get("maxRetries"))
+            .and_then(Value::as_u64)
+            .unwrap_or(2) as u32,
         retry_escalation: escalation_at(rc, Outcome::NeedsHuman),
-        parallel_enabled: par.and_then(|p| p.get("enabled")).and_then(Value::as_bool).unwrap_or(false),
+        parallel_enabled: par
+            .and_then(|p| p.get("enabled"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         parallel_rules,
         planning,
-        branching: branching_v.and_then(|b| b.get("enabled")).and_then(Value::as_bool).unwrap_or(false),
+        branching: branching_v
+            .and_then(|b| b.get("enabled"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         worktree_path_template: branching_v
             .and_then(|b| str_at(b, "worktreePathTemplate"))
             .map(str::to_string),
         escalation_actions: v
             .get("escalation-actions")
             .and_then(Value::as_object)
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
             .unwrap_or_default(),
         exec: string_array(v.get("exec")),
     })
@@ -422,7 +476,11 @@ fn string_array(v: Option<&Value>) -> Option<Vec<String>> {
 fn schema_declares(path: &Path, property: &str) -> bool {
     crate::store::read_json(path)
         .ok()
-        .and_then(|s| s.get("properties").and_then(|p| p.get(property)).map(|_| ()))
+        .and_then(|s| {
+            s.get("properties")
+                .and_then(|p| p.get(property))
+                .map(|_| ())
+        })
         .is_some()
 }
 

@@ -40,8 +40,10 @@ pub struct ResolvedPath {
 pub fn home_dir() -> Result<PathBuf> {
     match std::env::var_os("HOME") {
         Some(h) if !h.is_empty() => Ok(PathBuf::from(h)),
-        _ => Err(Error::failure("HOME is not set, so ~/.cursor cannot be found")
-            .hint("set HOME, or pass --config with an absolute path")),
+        _ => Err(
+            Error::failure("HOME is not set, so ~/.cursor cannot be found")
+                .hint("set HOME, or pass --config with an absolute path"),
+        ),
     }
 }
 

@@ -87,7 +87,12 @@ impl Policies {
         self.raw
             .pointer(pointer)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -128,7 +133,11 @@ mod tests {
         let p = dir.path().join("policies.json");
         std::fs::write(&p, r#"{"git": {"allowUntrackedFiles": "yes"}}"#).unwrap();
         let e = Policies::load(&p).unwrap_err();
-        assert!(e.message.contains("/git/allowUntrackedFiles"), "{}", e.message);
+        assert!(
+            e.message.contains("/git/allowUntrackedFiles"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

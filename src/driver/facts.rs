@@ -35,8 +35,11 @@ pub fn read_arrival(
         .hint("restore the agent in the config, or abort the run with 'git swarm abort'")
     })?;
     let validator = schema::load(&agent.schema_path.path).map_err(|e| {
-        Error::failure(format!("cannot validate {}.result.json: {}", agent.name, e.message))
-            .hint(e.hint.clone().unwrap_or_default())
+        Error::failure(format!(
+            "cannot validate {}.result.json: {}",
+            agent.name, e.message
+        ))
+        .hint(e.hint.clone().unwrap_or_default())
     })?;
     let content = store::read_limited(file).and_then(|bytes| store::parse_json(file, &bytes));
     let content = content.map_err(|e| e.message);
@@ -59,7 +62,12 @@ pub fn read_arrival(
 
 /// Follows the planner result's plan field to plan.json and validates it against the plan
 /// schema. `None` when the field is absent.
-fn load_plan(session: &Session, run: &RunDir, cfg: &Workflow, result: &Value) -> Result<Option<Result<LoadedPlan, String>>> {
+fn load_plan(
+    session: &Session,
+    run: &RunDir,
+    cfg: &Workflow,
+    result: &Value,
+) -> Result<Option<Result<LoadedPlan, String>>> {
     let field = &cfg.planning.result_field;
     let Some(raw) = result.get(field).and_then(Value::as_str) else {
         return Ok(None);
@@ -72,12 +80,17 @@ fn load_plan(session: &Session, run: &RunDir, cfg: &Workflow, result: &Value) ->
     let Some(found) = candidates.iter().find(|p| p.exists()) else {
         return Ok(Some(Err(format!(
             "{field} \"{raw}\" does not exist (looked at {}); write plan.json into the run folder {} and point {field} at it",
-            candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" and "),
+            candidates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" and "),
             run.path.display()
         ))));
     };
     let real = std::fs::canonicalize(found).map_err(|e| Error::io("resolve", found, e))?;
-    let run_real = std::fs::canonicalize(&run.path).map_err(|e| Error::io("resolve", &run.path, e))?;
+    let run_real =
+        std::fs::canonicalize(&run.path).map_err(|e| Error::io("resolve", &run.path, e))?;
     if !real.starts_with(&run_real) || real.is_dir() {
         return Ok(Some(Err(format!(
             "{field} \"{raw}\" resolves to {}, which is outside the run folder {}; write plan.json inside the run folder",
@@ -105,7 +118,13 @@ fn load_plan(session: &Session, run: &RunDir, cfg: &Workflow, result: &Value) ->
 
 /// Facts for a transition: the standards gate, the worktree slot (when the transition may
 /// create the worktree), and the worktree's HEAD.
-pub fn gather_facts(session: &Session, run: &RunDir, st: &RunStatus, cfg: &Workflow, arrivals: &[Arrival]) -> Result<Facts> {
+pub fn gather_facts(
+    session: &Session,
+    run: &RunDir,
+    st: &RunStatus,
+    cfg: &Workflow,
+    arrivals: &[Arrival],
+) -> Result<Facts> {
     let standards = crate::standards::check(&session.swarm.standards_path());
     let worktree_head = st
         .worktree_path
@@ -157,7 +176,13 @@ fn fallback_name(st: &RunStatus) -> String {
 /// Where the worktree of `name` goes: `behavior.branching.worktreePathTemplate`, else the
 /// policy's `worktreeNameTemplate` in the workspace's parent, else
 /// `../<workspace-dir>-swarm-<name>`.
-fn worktree_path(session: &Session, cfg_template: Option<&str>, policy_template: Option<&str>, name: &str, run_id: &str) -> PathBuf {
+fn worktree_path(
+    session: &Session,
+    cfg_template: Option<&str>,
+    policy_template: Option<&str>,
+    name: &str,
+    run_id: &str,
+) -> PathBuf {
     let root = &session.ws.root;
     let dir = root
         .file_name()
@@ -176,7 +201,10 @@ fn worktree_path(session: &Session, cfg_template: Option<&str>, policy_template:
             if f.is_absolute() { f } else { root.join(f) }
         }
         (None, Some(t)) => root.parent().unwrap_or(root).join(fill(t)),
-        (None, None) => root.parent().unwrap_or(root).join(format!("{dir}-swarm-{name}")),
+        (None, None) => root
+            .parent()
+            .unwrap_or(root)
+            .join(format!("{dir}-swarm-{name}")),
     };
     lexical(&p)
 }
@@ -205,22 +233,42 @@ fn probe_slot(session: &Session, run: &RunDir, st: &RunStatus, name: &str) -> Re
         .and_then(|c| c.worktree_path_template.clone());
     let policies = session.policies().map_err(|e| e.message)?;
     if let Ok(intent) = store::read_json(&run.worktree_intent_path()) {
-        let branch = intent.get("branch").and_then(Value::as_str).unwrap_or_default().to_string();
-        let path = intent.get("path").and_then(Value::as_str).unwrap_or_default().to_string();
+        let branch = intent
+            .get("branch")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let path = intent
+            .get("path")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let p = Path::new(&path);
         if p.exists() {
             if git::worktree_branch(p).as_deref() == Some(branch.as_str()) {
-                return Ok(Slot { branch, path, adopt: true });
+                return Ok(Slot {
+                    branch,
+                    path,
+                    adopt: true,
+                });
             }
             return Err(format!(
                 "{path} exists but is not this run's worktree on {branch}; move it away, then run 'git swarm retry --run {}'",
                 run.id
             ));
         }
-        return Ok(Slot { branch, path, adopt: false });
+        return Ok(Slot {
+            branch,
+            path,
+            adopt: false,
+        });
     }
     for n in 1..=99 {
-        let candidate = if n == 1 { name.to_string() } else { format!("{name}-{n}") };
+        let candidate = if n == 1 {
+            name.to_string()
+        } else {
+            format!("{name}-{n}")
+        };
         let branch = format!("{}{candidate}", policies.branch_prefix);
         let path = worktree_path(
             session,

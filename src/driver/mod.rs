@@ -41,15 +41,22 @@ impl Session {
     /// Where the workflow config is for a new run (flag, env, git config, default).
     pub fn config_location(&self) -> Result<config::paths::ConfigLocation> {
         let home = self.home()?;
-        let from_git = if self.config_flag.is_none() && std::env::var_os("GIT_SWARM_CONFIG").is_none() {
-            self.ws
-                .open()
-                .ok()
-                .and_then(|r| r.config_snapshot().string("swarm.config").map(|s| s.to_string()))
-        } else {
-            None
-        };
-        Ok(config::paths::locate(self.config_flag.as_deref(), from_git, &self.cwd, &home))
+        let from_git =
+            if self.config_flag.is_none() && std::env::var_os("GIT_SWARM_CONFIG").is_none() {
+                self.ws.open().ok().and_then(|r| {
+                    r.config_snapshot()
+                        .string("swarm.config")
+                        .map(|s| s.to_string())
+                })
+            } else {
+                None
+            };
+        Ok(config::paths::locate(
+            self.config_flag.as_deref(),
+            from_git,
+            &self.cwd,
+            &home,
+        ))
     }
 
     /// The config of a run: the one it started with unless `--config`/`GIT_SWARM_CONFIG`
@@ -106,7 +113,11 @@ impl Session {
     }
 
     pub fn lock(&self, run: &RunDir) -> Result<lock::RunLock> {
-        let l = lock::acquire(&run.lock_path(), &format!("run {}", run.id), lock::default_timeout())?;
+        let l = lock::acquire(
+            &run.lock_path(),
+            &format!("run {}", run.id),
+            lock::default_timeout(),
+        )?;
         if let Some(prev) = &l.recovered_from {
             eprintln!(
                 "note: recovered the lock of run {} from {prev}, which ended without releasing it",
@@ -131,7 +142,11 @@ impl Session {
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) }
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    }
 }
 
 pub fn first_line(s: &str) -> String {
@@ -191,7 +206,9 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
 /// the run's lock, so no live writer owns one); they are garbage.
 fn remove_torn_temp_files(run: &RunDir) {
     for dir in [run.path.clone(), run.archive_dir()] {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let name = e.file_name();
             let name = name.to_string_lossy();
@@ -302,7 +319,13 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
                 plan: None,
             };
             let facts = gather_facts(session, run, &st, &cfg, &[])?;
-            st = transition(session, run, |ctx, facts| Ok(machine::reject(ctx, facts, &st, arrival, feedback)), &cfg, &facts)?;
+            st = transition(
+                session,
+                run,
+                |ctx, facts| Ok(machine::reject(ctx, facts, &st, arrival, feedback)),
+                &cfg,
+                &facts,
+            )?;
             rejected = true;
             continue;
         }
@@ -316,7 +339,13 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
         }
         let facts = gather_facts(session, run, &st, &cfg, &arrivals)?;
         let before = st.swarm.seq;
-        st = transition(session, run, |ctx, facts| Ok(machine::consume(ctx, facts, &st, arrivals)), &cfg, &facts)?;
+        st = transition(
+            session,
+            run,
+            |ctx, facts| Ok(machine::consume(ctx, facts, &st, arrivals)),
+            &cfg,
+            &facts,
+        )?;
         if st.swarm.seq == before {
             break;
         }

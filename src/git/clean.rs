@@ -20,7 +20,12 @@ const ENOUGH: usize = 20;
 pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<Dirt>> {
     use gix::status::UntrackedFiles;
     let fail = |e: &dyn std::fmt::Display| {
-        Error::failure(format!("could not compute the status of {}: {e}", repo.workdir().map(|p| p.display().to_string()).unwrap_or_default()))
+        Error::failure(format!(
+            "could not compute the status of {}: {e}",
+            repo.workdir()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ))
     };
     let platform = repo
         .status(gix::progress::Discard)

@@ -52,7 +52,10 @@ pub fn discover(cwd: &Path) -> Result<Workspace> {
                 // A linked worktree without runs of its own (a run's worktree, where agents
                 // work): the runs live in the main worktree.
                 if common_dir.file_name().is_some_and(|n| n == ".git") {
-                    let main_root = common_dir.parent().expect("a .git dir has a parent").to_path_buf();
+                    let main_root = common_dir
+                        .parent()
+                        .expect("a .git dir has a parent")
+                        .to_path_buf();
                     if main_root.join(".swarm/runs").is_dir() {
                         return Ok(Workspace {
                             root: main_root,
@@ -66,11 +69,10 @@ pub fn discover(cwd: &Path) -> Result<Workspace> {
         }
         dir = d.parent();
     }
-    Err(Error::failure(format!(
-        "{} is not inside a git repository",
-        cwd.display()
-    ))
-    .hint("run git swarm from inside the repository the agents should work on"))
+    Err(
+        Error::failure(format!("{} is not inside a git repository", cwd.display()))
+            .hint("run git swarm from inside the repository the agents should work on"),
+    )
 }
 
 fn read_gitfile(path: &Path) -> Result<PathBuf> {
@@ -132,7 +134,10 @@ impl Workspace {
 
 pub fn open(path: &Path) -> Result<gix::Repository> {
     gix::open(path).map_err(|e| {
-        Error::failure(format!("could not open the git repository at {}: {e}", path.display()))
+        Error::failure(format!(
+            "could not open the git repository at {}: {e}",
+            path.display()
+        ))
     })
 }
 
@@ -141,14 +146,16 @@ pub fn head(repo: &gix::Repository) -> Result<(String, Option<String>)> {
     let mut head = repo
         .head()
         .map_err(|e| Error::failure(format!("could not read HEAD: {e}")))?;
-    let branch = head
-        .referent_name()
-        .map(|n| n.shorten().to_string());
-    let id = head.try_peel_to_id().map_err(|e| Error::failure(format!("could not resolve HEAD: {e}")))?;
+    let branch = head.referent_name().map(|n| n.shorten().to_string());
+    let id = head
+        .try_peel_to_id()
+        .map_err(|e| Error::failure(format!("could not resolve HEAD: {e}")))?;
     match id {
         Some(id) => Ok((id.to_string(), branch)),
-        None => Err(Error::refused("the repository has no commits yet, so there is nothing to branch a run from")
-            .hint("make a first commit, then start the run again")),
+        None => Err(Error::refused(
+            "the repository has no commits yet, so there is nothing to branch a run from",
+        )
+        .hint("make a first commit, then start the run again")),
     }
 }
 
@@ -212,7 +219,8 @@ impl Git {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        self.args.extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
         self
     }
 
@@ -268,7 +276,11 @@ impl Git {
             out.status,
             self.cwd.display()
         ))
-        .cause(if tail.is_empty() { "no output".to_string() } else { tail })
+        .cause(if tail.is_empty() {
+            "no output".to_string()
+        } else {
+            tail
+        })
     }
 }
 

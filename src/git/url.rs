@@ -37,7 +37,10 @@ mod tests {
             redact("fatal: unable to access 'https://user:ghp_SECRET@github.com/o/r.git/': 403"),
             "fatal: unable to access 'https://***@github.com/o/r.git/': 403"
         );
-        assert_eq!(redact("https://TOKEN@host:8443/x"), "https://***@host:8443/x");
+        assert_eq!(
+            redact("https://TOKEN@host:8443/x"),
+            "https://***@host:8443/x"
+        );
         assert_eq!(redact("git@github.com:o/r.git"), "git@github.com:o/r.git");
         assert_eq!(redact("https://github.com/o/r"), "https://github.com/o/r");
         assert_eq!(

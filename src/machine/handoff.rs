@@ -38,7 +38,10 @@ pub fn prompt(st: &RunStatus, b: &Brief) -> String {
                 Some(f) => format!("Task (from file): {f}."),
                 None => format!("Task: {}.", task.text.trim().trim_end_matches('.')),
             };
-            p.push_str(&format!(" Run-id: {}. Write output to {}/.", b.run_id, b.run_dir));
+            p.push_str(&format!(
+                " Run-id: {}. Write output to {}/.",
+                b.run_id, b.run_dir
+            ));
             if b.plans {
                 p.push_str(&format!(
                     " Create plan.json and {name}.result.json per your schema. Use {} as the plan id.",
@@ -93,13 +96,16 @@ pub fn input_text(p: &InputParts) -> String {
         s.push(format!("Your role: {}", p.description.trim()));
     }
     match (p.goal, p.plan_path) {
-        (Some(g), Some(plan)) => s.push(format!("Goal: {} (plan: {plan}).", g.trim().trim_end_matches('.'))),
+        (Some(g), Some(plan)) => s.push(format!(
+            "Goal: {} (plan: {plan}).",
+            g.trim().trim_end_matches('.')
+        )),
         _ => s.push(format!("Task: {}.", p.task.trim().trim_end_matches('.'))),
     }
-    if let Some(from) = p.from {
-        if !p.from_summary.is_empty() {
-            s.push(format!("The {from} step reported: {}", p.from_summary));
-        }
+    if let Some(from) = p.from
+        && !p.from_summary.is_empty()
+    {
+        s.push(format!("The {from} step reported: {}", p.from_summary));
     }
     if !p.feedback.is_empty() {
         s.push(format!(
@@ -113,12 +119,18 @@ pub fn input_text(p: &InputParts) -> String {
     };
     s.push(place);
     if p.edits {
-        s.push("Change only the files listed in context.allowedFiles, and commit your work as you go.".into());
+        s.push(
+            "Change only the files listed in context.allowedFiles, and commit your work as you go."
+                .into(),
+        );
     } else {
         s.push("Do not change any file: context.allowedFiles is empty.".into());
     }
     if !p.test_commands.is_empty() {
-        s.push(format!("The plan's test commands: {}.", p.test_commands.join("; ")));
+        s.push(format!(
+            "The plan's test commands: {}.",
+            p.test_commands.join("; ")
+        ));
     }
     s.push(format!("Follow the standards in {}.", p.standards));
     s.push(format!(

@@ -92,18 +92,32 @@ pub struct LoadedPlan {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Consume a result: move it into the archive.
-    Move { from: PathBuf, to: PathBuf },
+    Move {
+        from: PathBuf,
+        to: PathBuf,
+    },
     /// Move a leftover result out of the way before a new invocation, if there is one.
-    Sweep { from: PathBuf, to: PathBuf },
-    Copy { from: PathBuf, to: PathBuf },
+    Sweep {
+        from: PathBuf,
+        to: PathBuf,
+    },
+    Copy {
+        from: PathBuf,
+        to: PathBuf,
+    },
     CreateWorktree {
         branch: String,
         path: String,
         base: String,
         adopt: bool,
     },
-    RemoveWorktree { path: String },
-    WriteJson { path: PathBuf, value: Value },
+    RemoveWorktree {
+        path: String,
+    },
+    WriteJson {
+        path: PathBuf,
+        value: Value,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -143,7 +157,13 @@ impl<'c, 'a> Builder<'c, 'a> {
         }
     }
 
-    fn ev(&mut self, signal: &str, agent: Option<&str>, step: Option<u32>, message: impl Into<String>) {
+    fn ev(
+        &mut self,
+        signal: &str,
+        agent: Option<&str>,
+        step: Option<u32>,
+        message: impl Into<String>,
+    ) {
         self.events.push(Event {
             seq: self.st.swarm.seq,
             at: self.ctx.now.clone(),
@@ -187,11 +207,22 @@ impl<'c, 'a> Builder<'c, 'a> {
     }
 
     /// Ends the run's progress with `outcome` (failed or an escalation).
-    fn stop(&mut self, outcome: Outcome, agent: &str, reason: String, resume: Option<Resume>, keep_pending: bool) {
+    fn stop(
+        &mut self,
+        outcome: Outcome,
+        agent: &str,
+        reason: String,
+        resume: Option<Resume>,
+        keep_pending: bool,
+    ) {
         let retry = self.run_cmd("retry");
         let hint = match outcome {
-            Outcome::Failed => format!("fix the cause, then run '{retry}' to re-open the run at {agent}"),
-            Outcome::NeedsHuman => format!("a person must decide: resolve the problem above, then run '{retry}'"),
+            Outcome::Failed => {
+                format!("fix the cause, then run '{retry}' to re-open the run at {agent}")
+            }
+            Outcome::NeedsHuman => {
+                format!("a person must decide: resolve the problem above, then run '{retry}'")
+            }
             Outcome::DowngradeScope => format!(
                 "reduce the scope of the task (partial work is kept), then run '{retry}' or start a smaller run"
             ),
@@ -314,7 +345,10 @@ impl<'c, 'a> Builder<'c, 'a> {
             self.stop(
                 Outcome::ManualInterventionRequired,
                 &to,
-                format!("agent '{to}' is not in the workflow config {}", cfg.path.display()),
+                format!(
+                    "agent '{to}' is not in the workflow config {}",
+                    cfg.path.display()
+                ),
                 None,
                 false,
             );
@@ -341,7 +375,9 @@ impl<'c, 'a> Builder<'c, 'a> {
         let result = run.result_path(&to);
         self.effects.push(Effect::Sweep {
             from: result.clone(),
-            to: run.archive_dir().join(format!("step-{step:04}.{to}.stale.json")),
+            to: run
+                .archive_dir()
+                .join(format!("step-{step:04}.{to}.stale.json")),
         });
         let result_s = result.display().to_string();
         let run_dir = run.path.display().to_string();
@@ -377,7 +413,10 @@ impl<'c, 'a> Builder<'c, 'a> {
                 cwd: &cwd,
                 branch: self.st.branch.as_deref(),
                 edits: agent.edits,
-                test_commands: plan.as_ref().map(|p| p.test_commands.as_slice()).unwrap_or(&[]),
+                test_commands: plan
+                    .as_ref()
+                    .map(|p| p.test_commands.as_slice())
+                    .unwrap_or(&[]),
                 standards: &standards,
                 result_path: &result_s,
                 schema_path: &schema,
@@ -472,7 +511,12 @@ impl<'c, 'a> Builder<'c, 'a> {
         let cfg = self.ctx.cfg;
         let field = cfg.planning.replan_count_field.clone();
         let step = self.st.swarm.step;
-        self.ev("PLAN_REJECTED", Some(agent), Some(step), problems.join("; "));
+        self.ev(
+            "PLAN_REJECTED",
+            Some(agent),
+            Some(step),
+            problems.join("; "),
+        );
         let count = self.st.counter(&field);
         if count >= cfg.max_replans {
             self.stop(
@@ -590,11 +634,24 @@ pub fn start(
     for c in counters {
         b.st.counters.entry(c).or_insert(0);
     }
-    let task_line = b.st.swarm.task.text.lines().next().unwrap_or_default().to_string();
+    let task_line =
+        b.st.swarm
+            .task
+            .text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
     b.ev("RUN_STARTED", None, None, task_line);
     match facts.standards.clone() {
         Err(why) => {
-            b.stop(Outcome::NeedsHuman, &first, why, Some(Resume::StandardsGate), false);
+            b.stop(
+                Outcome::NeedsHuman,
+                &first,
+                why,
+                Some(Resume::StandardsGate),
+                false,
+            );
             b.st.swarm.hint = Some(format!(
                 "write actionable rules in {}, then run 'git swarm retry --run {run_id}'",
                 b.ctx.standards_path.display()
@@ -621,31 +678,40 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
         let step = inv.step;
 
         // A result that answers an older handoff is never consumed.
-        if let (Ok(v), Some(expected)) = (&arrival.content, &inv.handoff_id) {
-            if let Some(got) = v.get("handoffId").and_then(Value::as_str) {
-                if got != expected {
-                    let n = b.st.warnings.len();
-                    b.effects.push(Effect::Move {
-                        from: arrival.file.clone(),
-                        to: b.ctx.run.archive_dir().join(format!("step-{step:04}.{agent}.stale-{n}.json")),
-                    });
-                    let msg = format!(
-                        "ignored {agent}.result.json: it answers handoff {got}, not the current handoff {expected}"
-                    );
-                    b.warn("stale-result", msg.clone());
-                    b.ev("STALE_RESULT", Some(&agent), Some(step), msg);
-                    continue;
-                }
-            }
+        if let (Ok(v), Some(expected)) = (&arrival.content, &inv.handoff_id)
+            && let Some(got) = v.get("handoffId").and_then(Value::as_str)
+            && got != expected
+        {
+            let n = b.st.warnings.len();
+            b.effects.push(Effect::Move {
+                from: arrival.file.clone(),
+                to: b
+                    .ctx
+                    .run
+                    .archive_dir()
+                    .join(format!("step-{step:04}.{agent}.stale-{n}.json")),
+            });
+            let msg = format!(
+                "ignored {agent}.result.json: it answers handoff {got}, not the current handoff {expected}"
+            );
+            b.warn("stale-result", msg.clone());
+            b.ev("STALE_RESULT", Some(&agent), Some(step), msg);
+            continue;
         }
 
         // The standards gate is checked before a plan is accepted; when it fails the result
         // stays where it is, to be consumed after `retry`.
-        if b.ctx.cfg.plans(&agent) {
-            if let Err(why) = facts.standards.clone() {
-                b.stop(Outcome::NeedsHuman, &agent, why, Some(Resume::StandardsGate), true);
-                return b.done();
-            }
+        if b.ctx.cfg.plans(&agent)
+            && let Err(why) = facts.standards.clone()
+        {
+            b.stop(
+                Outcome::NeedsHuman,
+                &agent,
+                why,
+                Some(Resume::StandardsGate),
+                true,
+            );
+            return b.done();
         }
 
         b.consume_file(&inv, &arrival.file);
@@ -659,7 +725,13 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
             Err(e) => {
                 let why = format!("{agent}.result.json is not valid JSON: {e}");
                 b.ev("WORKER_FAILED", Some(&agent), Some(step), why.clone());
-                b.stop(Outcome::Failed, &agent, why.clone(), Some(resume_same(&inv, vec![why])), false);
+                b.stop(
+                    Outcome::Failed,
+                    &agent,
+                    why.clone(),
+                    Some(resume_same(&inv, vec![why])),
+                    false,
+                );
                 return b.done();
             }
             Ok(v) => v,
@@ -671,7 +743,13 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
                 list.join("; ")
             );
             b.ev("WORKER_FAILED", Some(&agent), Some(step), why.clone());
-            b.stop(Outcome::Failed, &agent, why, Some(resume_same(&inv, list)), false);
+            b.stop(
+                Outcome::Failed,
+                &agent,
+                why,
+                Some(resume_same(&inv, list)),
+                false,
+            );
             return b.done();
         }
         let edits = b.ctx.cfg.agent(&agent).is_some_and(|a| a.edits);
@@ -688,14 +766,28 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
             }
         }
         b.st.swarm.notes.insert(agent.clone(), note.clone());
-        b.ev("WORKER_COMPLETED", Some(&agent), Some(step), if note.summary.is_empty() { format!("{agent} finished") } else { note.summary.clone() });
+        b.ev(
+            "WORKER_COMPLETED",
+            Some(&agent),
+            Some(step),
+            if note.summary.is_empty() {
+                format!("{agent} finished")
+            } else {
+                note.summary.clone()
+            },
+        );
 
         if let Some(why) = route::blocked_reason(&value) {
             b.stop(
                 Outcome::NeedsHuman,
                 &agent,
                 format!("{agent} is blocked: {why}"),
-                Some(resume_same(&inv, vec![format!("you reported being blocked: {why}; a person has resolved it")])),
+                Some(resume_same(
+                    &inv,
+                    vec![format!(
+                        "you reported being blocked: {why}; a person has resolved it"
+                    )],
+                )),
                 false,
             );
             return b.done();
@@ -719,7 +811,11 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
                     }
                     problems.extend(found);
                     if problems.is_empty() {
-                        let snapshot = b.ctx.run.archive_dir().join(format!("step-{step:04}.plan.json"));
+                        let snapshot = b
+                            .ctx
+                            .run
+                            .archive_dir()
+                            .join(format!("step-{step:04}.plan.json"));
                         b.effects.push(Effect::Copy {
                             from: PathBuf::from(&lp.path),
                             to: snapshot,
@@ -731,7 +827,12 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
                             );
                             b.warn("plan-id-mismatch", msg);
                         }
-                        b.ev("PLAN_ACCEPTED", Some(&agent), Some(step), format!("{} ({} tasks)", summary.friendly_name, summary.tasks.len()));
+                        b.ev(
+                            "PLAN_ACCEPTED",
+                            Some(&agent),
+                            Some(step),
+                            format!("{} ({} tasks)", summary.friendly_name, summary.tasks.len()),
+                        );
                         b.st.swarm.plan = Some(summary);
                     }
                 }
@@ -743,7 +844,10 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
         }
 
         if route::is_partial(&value) {
-            b.warn("partial-result", format!("{agent} reported status partial: {}", note.summary));
+            b.warn(
+                "partial-result",
+                format!("{agent} reported status partial: {}", note.summary),
+            );
         }
         match route::route(b.ctx.cfg, &agent, &value) {
             Route::Next(to) => {
@@ -769,7 +873,12 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
                         return b.done();
                     }
                     b.st.bump_counter(&lc.count_field);
-                    let msg = format!("{agent} → {to}: {} {} of {}", lc.count_field, count + 1, lc.max_loops);
+                    let msg = format!(
+                        "{agent} → {to}: {} {} of {}",
+                        lc.count_field,
+                        count + 1,
+                        lc.max_loops
+                    );
                     b.ev("LOOP", Some(&agent), Some(step), msg);
                 }
                 // Issues travel to an agent that can fix them, not forward to one that
@@ -778,7 +887,11 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
                 b.issue(IssueSpec {
                     to,
                     from: Some(agent.clone()),
-                    feedback: if fixes { note.feedback.clone() } else { Vec::new() },
+                    feedback: if fixes {
+                        note.feedback.clone()
+                    } else {
+                        Vec::new()
+                    },
                     replan: false,
                 });
             }
@@ -787,19 +900,41 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
                 if b.ctx.cfg.branching {
                     b.st.swarm.phase = Phase::Publish;
                     b.st.swarm.hint = Some(b.run_cmd("publish"));
-                    b.ev("ALL_WORKERS_COMPLETE", Some(&agent), Some(step), format!("{agent} passed; ready to publish"));
+                    b.ev(
+                        "ALL_WORKERS_COMPLETE",
+                        Some(&agent),
+                        Some(step),
+                        format!("{agent} passed; ready to publish"),
+                    );
                 } else {
                     b.st.outcome = Outcome::Completed;
                     b.st.swarm.phase = Phase::Finished;
-                    b.ev("TASK_COMPLETE", Some(&agent), Some(step), format!("{agent} passed"));
+                    b.ev(
+                        "TASK_COMPLETE",
+                        Some(&agent),
+                        Some(step),
+                        format!("{agent} passed"),
+                    );
                 }
             }
             Route::Finish(Err(why)) | Route::Fail(why) => {
                 b.ev("WORKER_FAILED", Some(&agent), Some(step), why.clone());
-                b.stop(Outcome::Failed, &agent, why, Some(resume_same(&inv, Vec::new())), false);
+                b.stop(
+                    Outcome::Failed,
+                    &agent,
+                    why,
+                    Some(resume_same(&inv, Vec::new())),
+                    false,
+                );
             }
             Route::Escalate(why) => {
-                b.stop(Outcome::NeedsHuman, &agent, why.clone(), Some(resume_same(&inv, vec![why])), false);
+                b.stop(
+                    Outcome::NeedsHuman,
+                    &agent,
+                    why.clone(),
+                    Some(resume_same(&inv, vec![why])),
+                    false,
+                );
             }
         }
     }
@@ -808,7 +943,13 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
 
 /// `next --reject <feedback>`: the host (or a person) rejects the fresh result of a pending
 /// invocation for reasons only judgement can see.
-pub fn reject(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrival: Arrival, feedback: &str) -> Transition {
+pub fn reject(
+    ctx: &mut Ctx,
+    facts: &Facts,
+    st: &RunStatus,
+    arrival: Arrival,
+    feedback: &str,
+) -> Transition {
     let mut b = Builder::new(ctx, facts, st.clone());
     let Some(inv) = b.st.swarm.pending.get(arrival.slot).cloned() else {
         return b.done();
@@ -862,7 +1003,10 @@ pub fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Transition,
         }
         Outcome::Completed | Outcome::Canceled => {
             return Err(Refusal {
-                message: format!("run {id} is {}; it cannot be re-opened", st.outcome.as_str()),
+                message: format!(
+                    "run {id} is {}; it cannot be re-opened",
+                    st.outcome.as_str()
+                ),
                 hint: "start a new run with 'git swarm start <task>'".to_string(),
             });
         }
@@ -870,7 +1014,10 @@ pub fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Transition,
     }
     let Some(resume) = st.swarm.resume.clone() else {
         return Err(Refusal {
-            message: format!("run {id} ({}) recorded nothing to resume", st.outcome.as_str()),
+            message: format!(
+                "run {id} ({}) recorded nothing to resume",
+                st.outcome.as_str()
+            ),
             hint: "start a new run with 'git swarm start <task>'".to_string(),
         });
     };
@@ -938,7 +1085,12 @@ pub fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Transition,
 /// `git swarm abort`: the run is canceled; the worktree is removed only when the executor
 /// established that nothing would be lost (`remove_worktree`). Needs no config, so a run can
 /// be canceled even when its config is broken.
-pub fn abort(now: &str, st: &RunStatus, reason: &str, remove_worktree: Option<String>) -> Transition {
+pub fn abort(
+    now: &str,
+    st: &RunStatus,
+    reason: &str,
+    remove_worktree: Option<String>,
+) -> Transition {
     let mut st = st.clone();
     st.swarm.seq += 1;
     st.updated_at = now.to_string();

@@ -14,10 +14,20 @@ pub const MAX_LANES_WITHOUT_JUSTIFICATION: usize = 4;
 /// Checks `plan`; returns the problems found (empty: accepted) and the summary the run keeps.
 pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
     let mut problems = Vec::new();
-    let s = |k: &str| plan.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let s = |k: &str| {
+        plan.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     let strings = |v: Option<&Value>| -> Vec<String> {
         v.and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     };
 
@@ -29,7 +39,11 @@ pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
         ));
     }
 
-    let lanes = plan.get("lanes").and_then(Value::as_array).cloned().unwrap_or_default();
+    let lanes = plan
+        .get("lanes")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if lanes.is_empty() {
         problems.push("the plan has no lanes; add at least one lane with tasks".to_string());
     }
@@ -45,16 +59,26 @@ pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
     let mut test_commands = Vec::new();
     let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
     for (li, lane) in lanes.iter().enumerate() {
-        let lane_tasks = lane.get("tasks").and_then(Value::as_array).cloned().unwrap_or_default();
+        let lane_tasks = lane
+            .get("tasks")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         if lane_tasks.is_empty() {
             problems.push(format!(
                 "lane {} ({}) has no tasks; give it tasks or remove it",
                 li + 1,
-                lane.get("branch-name").and_then(Value::as_str).unwrap_or("unnamed")
+                lane.get("branch-name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unnamed")
             ));
         }
         for (ti, t) in lane_tasks.iter().enumerate() {
-            let id = t.get("task-id").and_then(Value::as_str).unwrap_or_default().to_string();
+            let id = t
+                .get("task-id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             if id.is_empty() {
                 problems.push(format!("lanes[{li}].tasks[{ti}] has no task-id"));
             } else if let Some((l0, t0)) = seen.get(&id) {
@@ -67,13 +91,20 @@ pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
             let tf = strings(t.get("files"));
             for f in &tf {
                 if let Err(why) = check_repo_path(f) {
-                    problems.push(format!("task \"{id}\" names file \"{}\": {why}", f.escape_debug()));
+                    problems.push(format!(
+                        "task \"{id}\" names file \"{}\": {why}",
+                        f.escape_debug()
+                    ));
                 }
             }
             push_unique(&mut files, &tf);
             tasks.push(PlanTask {
                 id,
-                description: t.get("description").and_then(Value::as_str).unwrap_or_default().to_string(),
+                description: t
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
                 files: tf,
                 dependencies: strings(t.get("dependencies")),
                 lane: li,
@@ -172,20 +203,25 @@ fn find_cycle(tasks: &[PlanTask]) -> Option<Vec<String>> {
         mark[i] = 1;
         stack.push(i);
         for d in &tasks[i].dependencies {
-            let Some(&j) = idx.get(d.as_str()) else { continue };
+            let Some(&j) = idx.get(d.as_str()) else {
+                continue;
+            };
             if j == i {
                 continue; // reported separately as "depends on itself"
             }
             if mark[j] == 1 {
                 let start = stack.iter().position(|&k| k == j).expect("on stack");
-                let mut cyc: Vec<String> = stack[start..].iter().map(|&k| tasks[k].id.clone()).collect();
+                let mut cyc: Vec<String> = stack[start..]
+                    .iter()
+                    .map(|&k| tasks[k].id.clone())
+                    .collect();
                 cyc.push(tasks[j].id.clone());
                 return Some(cyc);
             }
-            if mark[j] == 0 {
-                if let Some(c) = visit(j, tasks, idx, mark, stack) {
-                    return Some(c);
-                }
+            if mark[j] == 0
+                && let Some(c) = visit(j, tasks, idx, mark, stack)
+            {
+                return Some(c);
             }
         }
         stack.pop();
@@ -197,10 +233,10 @@ fn find_cycle(tasks: &[PlanTask]) -> Option<Vec<String>> {
         if !seen_ids.insert(tasks[i].id.as_str()) {
             continue; // duplicate ids are reported elsewhere
         }
-        if mark[i] == 0 {
-            if let Some(c) = visit(i, tasks, &idx, &mut mark, &mut stack) {
-                return Some(c);
-            }
+        if mark[i] == 0
+            && let Some(c) = visit(i, tasks, &idx, &mut mark, &mut stack)
+        {
+            return Some(c);
         }
     }
     None
@@ -245,8 +281,13 @@ pub fn check_repo_path(p: &str) -> Result<(), String> {
         return Err("the path contains control characters".into());
     }
     let b = p.as_bytes();
-    if p.starts_with('/') || p.starts_with('\\') || (b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic()) {
-        return Err("absolute paths are not allowed; use a path relative to the repository root".into());
+    if p.starts_with('/')
+        || p.starts_with('\\')
+        || (b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic())
+    {
+        return Err(
+            "absolute paths are not allowed; use a path relative to the repository root".into(),
+        );
     }
     if p.starts_with('~') {
         return Err("paths relative to a home directory are not allowed; use a path relative to the repository root".into());
@@ -267,7 +308,11 @@ pub fn check_repo_path(p: &str) -> Result<(), String> {
             _ => depth += 1,
         }
     }
-    let first = p.trim_start_matches("./").split('/').next().unwrap_or_default();
+    let first = p
+        .trim_start_matches("./")
+        .split('/')
+        .next()
+        .unwrap_or_default();
     if first == ".git" {
         return Err("files inside .git may not be changed".into());
     }
@@ -325,18 +370,39 @@ mod tests {
 
     #[test]
     fn paths_must_stay_inside_the_repo() {
-        for bad in ["/etc/passwd", "../x", "a/../../x", "C:\\x", "src\\a.rs", "~/x", ".git/config", ".swarm/runs/x", ""] {
+        for bad in [
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "C:\\x",
+            "src\\a.rs",
+            "~/x",
+            ".git/config",
+            ".swarm/runs/x",
+            "",
+        ] {
             assert!(check_repo_path(bad).is_err(), "{bad} should be rejected");
         }
-        for good in ["src/a.rs", "a/../b", "./README.md", "docs/**/*.md", ".swarm/standards.md"] {
+        for good in [
+            "src/a.rs",
+            "a/../b",
+            "./README.md",
+            "docs/**/*.md",
+            ".swarm/standards.md",
+        ] {
             assert!(check_repo_path(good).is_ok(), "{good} should be accepted");
         }
     }
 
     #[test]
     fn branch_components() {
-        for bad in ["", "a..b", "-x", ".x", "x.lock", "a b", "a/b", "x@{1}", "@", "a\u{7}b", "a:b"] {
-            assert!(check_branch_component(bad).is_err(), "{bad:?} should be rejected");
+        for bad in [
+            "", "a..b", "-x", ".x", "x.lock", "a b", "a/b", "x@{1}", "@", "a\u{7}b", "a:b",
+        ] {
+            assert!(
+                check_branch_component(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
         assert!(check_branch_component("add-user-auth").is_ok());
     }
@@ -348,7 +414,10 @@ mod tests {
             .collect();
         let mut p = plan(Value::Array(lanes));
         let (problems, _) = check(&p, "p");
-        assert!(problems.iter().any(|m| m.contains("5 lanes")), "{problems:?}");
+        assert!(
+            problems.iter().any(|m| m.contains("5 lanes")),
+            "{problems:?}"
+        );
         p["assumptions"] = json!(["Justification: five services change independently"]);
         let (problems, _) = check(&p, "p");
         assert!(problems.is_empty(), "{problems:?}");
@@ -358,6 +427,9 @@ mod tests {
     fn empty_lane_is_reported() {
         let p = plan(json!([lane(json!([]))]));
         let (problems, _) = check(&p, "p");
-        assert!(problems.iter().any(|m| m.contains("has no tasks")), "{problems:?}");
+        assert!(
+            problems.iter().any(|m| m.contains("has no tasks")),
+            "{problems:?}"
+        );
     }
 }

@@ -17,7 +17,16 @@ pub enum Route {
     Escalate(String),
 }
 
-const SUCCESS: &[&str] = &["passed", "completed", "complete", "success", "succeeded", "ok", "done", "approved"];
+const SUCCESS: &[&str] = &[
+    "passed",
+    "completed",
+    "complete",
+    "success",
+    "succeeded",
+    "ok",
+    "done",
+    "approved",
+];
 const FAILURE: &[&str] = &["failed", "error", "failure", "rejected", "blocked"];
 
 fn status_of(result: &Value) -> Option<String> {
@@ -62,7 +71,12 @@ pub fn summary(result: &Value) -> String {
 /// `failures`, one line each.
 pub fn feedback(result: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    for issue in result.get("issues").and_then(Value::as_array).into_iter().flatten() {
+    for issue in result
+        .get("issues")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         match issue {
             Value::String(s) => out.push(s.clone()),
             Value::Object(o) => {
@@ -74,7 +88,11 @@ pub fn feedback(result: &Value) -> Vec<String> {
                     }
                     line.push_str(": ");
                 }
-                line.push_str(o.get("description").and_then(Value::as_str).unwrap_or("(no description)"));
+                line.push_str(
+                    o.get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or("(no description)"),
+                );
                 if let Some(s) = o.get("standard").and_then(Value::as_str) {
                     line.push_str(&format!(" [standard: {s}]"));
                 }
@@ -83,7 +101,12 @@ pub fn feedback(result: &Value) -> Vec<String> {
             _ => {}
         }
     }
-    for f in result.get("failures").and_then(Value::as_array).into_iter().flatten() {
+    for f in result
+        .get("failures")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(s) = f.as_str() {
             out.push(s.to_string());
         }
@@ -96,7 +119,12 @@ pub fn files_changed(result: &Value) -> Vec<String> {
     result
         .get("filesChanged")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -119,7 +147,9 @@ fn succeeded(result: &Value) -> Option<bool> {
 fn failure_text(agent: &str, result: &Value) -> String {
     let mut s = format!(
         "{agent} reported {}",
-        status_of(result).or_else(|| verdict_of(result)).unwrap_or_else(|| "failure".into())
+        status_of(result)
+            .or_else(|| verdict_of(result))
+            .unwrap_or_else(|| "failure".into())
     );
     let sum = summary(result);
     if !sum.is_empty() {
@@ -179,11 +209,21 @@ pub fn route(cfg: &Workflow, agent: &str, result: &Value) -> Route {
             };
             let me = cfg.order(agent).unwrap_or(0);
             let pick: Vec<&String> = if forward {
-                options.iter().filter(|o| cfg.order(o).unwrap_or(0) > me).collect()
-            } else if let Some(l) = cfg.loop_control.iter().find(|l| l.from == agent && options.contains(&l.to)) {
+                options
+                    .iter()
+                    .filter(|o| cfg.order(o).unwrap_or(0) > me)
+                    .collect()
+            } else if let Some(l) = cfg
+                .loop_control
+                .iter()
+                .find(|l| l.from == agent && options.contains(&l.to))
+            {
                 vec![&l.to]
             } else {
-                options.iter().filter(|o| cfg.order(o).unwrap_or(0) < me).collect()
+                options
+                    .iter()
+                    .filter(|o| cfg.order(o).unwrap_or(0) < me)
+                    .collect()
             };
             match pick.as_slice() {
                 [one] => Route::Next((*one).clone()),

@@ -100,7 +100,11 @@ pub struct RunStatus {
     pub pr_url: Option<String>,
     #[serde(default)]
     pub warnings: Vec<Warning>,
-    #[serde(rename = "step-tokens", default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        rename = "step-tokens",
+        default,
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub step_tokens: IndexMap<String, u64>,
     /// The tool's own bookkeeping.
     pub swarm: Engine,
@@ -263,11 +267,7 @@ pub enum Resume {
         from: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         feedback: Vec<String>,
-        #[serde(
-            rename = "loopField",
-            default,
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "loopField", default, skip_serializing_if = "Option::is_none")]
         loop_field: Option<String>,
         #[serde(rename = "replan", default, skip_serializing_if = "std::ops::Not::not")]
         replan: bool,

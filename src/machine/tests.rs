@@ -6,7 +6,9 @@ use indexmap::IndexMap;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::config::{InputType, LoopControl, Planning, ResolvedPath, Resolution, Subagent, Workflow};
+use crate::config::{
+    InputType, LoopControl, Planning, Resolution, ResolvedPath, Subagent, Workflow,
+};
 use crate::schema::Violation;
 use crate::store::RunDir;
 
@@ -37,7 +39,10 @@ fn wf() -> Workflow {
     let mut handoff_to = IndexMap::new();
     handoff_to.insert("planner".to_string(), vec!["implementor".to_string()]);
     handoff_to.insert("implementor".to_string(), vec!["reviewer".to_string()]);
-    handoff_to.insert("reviewer".to_string(), vec!["implementor".to_string(), "tester".to_string()]);
+    handoff_to.insert(
+        "reviewer".to_string(),
+        vec!["implementor".to_string(), "tester".to_string()],
+    );
     handoff_to.insert("tester".to_string(), vec![]);
     Workflow {
         path: PathBuf::from("/home/config.json"),
@@ -85,10 +90,17 @@ impl T {
     fn new() -> T {
         T {
             cfg: wf(),
-            run: RunDir { id: RUN.into(), path: PathBuf::from("/w/.swarm/runs").join(RUN) },
+            run: RunDir {
+                id: RUN.into(),
+                path: PathBuf::from("/w/.swarm/runs").join(RUN),
+            },
             facts: Facts {
                 standards: Ok(()),
-                worktree_slot: Some(Ok(Slot { branch: "swarm/greet".into(), path: "/w-swarm-greet".into(), adopt: false })),
+                worktree_slot: Some(Ok(Slot {
+                    branch: "swarm/greet".into(),
+                    path: "/w-swarm-greet".into(),
+                    adopt: false,
+                })),
                 worktree_head: Some("c0ffee".into()),
             },
         }
@@ -101,7 +113,9 @@ impl T {
             workspace: Path::new("/w"),
             standards_path: Path::new("/w/.swarm/standards.md"),
             now: "2026-01-01T00:00:00.000Z".into(),
-            ids: (0..8).map(|i| format!("00000000-0000-4000-8000-00000000000{i}")).collect(),
+            ids: (0..8)
+                .map(|i| format!("00000000-0000-4000-8000-00000000000{i}"))
+                .collect(),
         }
     }
 
@@ -110,7 +124,10 @@ impl T {
             &mut self.ctx(),
             &self.facts,
             RUN,
-            Task { text: "Greet".into(), file: None },
+            Task {
+                text: "Greet".into(),
+                file: None,
+            },
             &"a".repeat(40),
             Some("main".into()),
         )
@@ -132,8 +149,15 @@ impl T {
     }
 
     fn planned(&self, st: &RunStatus, plan: Value) -> Transition {
-        let mut a = self.arrive(st, json!({"subagent": "planner", "status": "complete", "plan-id": RUN, "plan-path": "p"}));
-        a.plan = Some(Ok(LoadedPlan { path: format!("/w/.swarm/runs/{RUN}/plan.json"), value: plan, violations: vec![] }));
+        let mut a = self.arrive(
+            st,
+            json!({"subagent": "planner", "status": "complete", "plan-id": RUN, "plan-path": "p"}),
+        );
+        a.plan = Some(Ok(LoadedPlan {
+            path: format!("/w/.swarm/runs/{RUN}/plan.json"),
+            value: plan,
+            violations: vec![],
+        }));
         self.consume(st, a)
     }
 
@@ -173,11 +197,18 @@ fn start_issues_the_first_agent_with_the_seed_prompt() {
     let inv = &st.swarm.pending[0];
     assert_eq!(inv.step, 1);
     assert_eq!(inv.iteration, 1);
-    assert!(inv.prompt.starts_with(&format!("Task: Greet. Run-id: {RUN}. Write output to /w/.swarm/runs/{RUN}/.")));
+    assert!(inv.prompt.starts_with(&format!(
+        "Task: Greet. Run-id: {RUN}. Write output to /w/.swarm/runs/{RUN}/."
+    )));
     assert_eq!(inv.cwd, "/w");
     assert_eq!(st.counter("plan-replan-count"), 0);
     assert!(st.counters.contains_key("review-fix-loop-count"));
-    assert_eq!(st.step_timestamps.get("planner.started").map(String::as_str), Some("2026-01-01T00:00:00.000Z"));
+    assert_eq!(
+        st.step_timestamps
+            .get("planner.started")
+            .map(String::as_str),
+        Some("2026-01-01T00:00:00.000Z")
+    );
     // No handoff for a user-task agent; the result path is swept first.
     assert!(matches!(t.effects.as_slice(), [Effect::Sweep { .. }]));
     let signals: Vec<_> = t.events.iter().map(|e| e.signal.as_str()).collect();
@@ -224,11 +255,21 @@ fn an_accepted_plan_creates_the_worktree_and_hands_off() {
             Effect::WriteJson { .. } => "write",
         })
         .collect();
-    assert_eq!(kinds, ["move", "copy", "worktree", "sweep", "write", "write", "write"]);
-    let Effect::WriteJson { path, value } = &tr.effects[4] else { panic!() };
+    assert_eq!(
+        kinds,
+        [
+            "move", "copy", "worktree", "sweep", "write", "write", "write"
+        ]
+    );
+    let Effect::WriteJson { path, value } = &tr.effects[4] else {
+        panic!()
+    };
     assert!(path.ends_with("handoff.step-0002.implementor.json"));
     assert_eq!(value["context"]["commitSha"], "c0ffee");
-    assert_eq!(value["artifacts"]["planPath"], format!("/w/.swarm/runs/{RUN}/plan.json"));
+    assert_eq!(
+        value["artifacts"]["planPath"],
+        format!("/w/.swarm/runs/{RUN}/plan.json")
+    );
     assert!(tr.events.iter().any(|e| e.signal == "PLAN_ACCEPTED"));
 }
 
@@ -245,7 +286,10 @@ fn plan_problems_replan_then_escalate() {
     assert!(st.worktree_path.is_none());
     let st = t.planned(&st, bad).status;
     assert_eq!(st.outcome, Outcome::NeedsHuman);
-    assert!(matches!(st.swarm.resume, Some(Resume::Issue { replan: true, .. })));
+    assert!(matches!(
+        st.swarm.resume,
+        Some(Resume::Issue { replan: true, .. })
+    ));
 }
 
 #[test]
@@ -256,7 +300,10 @@ fn plan_schema_violations_are_replan_feedback() {
     a.plan = Some(Ok(LoadedPlan {
         path: "/p".into(),
         value: good_plan(),
-        violations: vec![Violation { pointer: "/goal".into(), message: "bad".into() }],
+        violations: vec![Violation {
+            pointer: "/goal".into(),
+            message: "bad".into(),
+        }],
     }));
     let st = t.consume(&st, a).status;
     assert!(st.swarm.pending[0].prompt.contains("plan.json /goal: bad"));
@@ -289,11 +336,21 @@ fn review_loop_counts_then_escalates_and_retry_reopens() {
     assert_eq!(st.swarm.notes["reviewer"].feedback, ["src/a.rs:3: fix it"]);
     // Back through the implementor, rejected again (2 of 2), then once more: escalate.
     let hid = st.swarm.pending[0].handoff_id.clone().unwrap();
-    let st = t.consume(&st, t.arrive(&st, json!({"status": "completed", "handoffId": hid}))).status;
+    let st = t
+        .consume(
+            &st,
+            t.arrive(&st, json!({"status": "completed", "handoffId": hid})),
+        )
+        .status;
     let st = t.review(&st, "rejected").status;
     assert_eq!(st.counter("review-fix-loop-count"), 2);
     let hid = st.swarm.pending[0].handoff_id.clone().unwrap();
-    let st = t.consume(&st, t.arrive(&st, json!({"status": "completed", "handoffId": hid}))).status;
+    let st = t
+        .consume(
+            &st,
+            t.arrive(&st, json!({"status": "completed", "handoffId": hid})),
+        )
+        .status;
     let st = t.review(&st, "rejected").status;
     assert_eq!(st.outcome, Outcome::NeedsHuman);
     assert_eq!(st.counter("review-fix-loop-count"), 2);
@@ -318,20 +375,42 @@ fn the_last_agent_decides_publish_done_or_failed() {
     let t = T::new();
     let st = t.at_reviewer();
     let st = t.review(&st, "approved").status;
-    let passed = t.consume(&st, t.arrive(&st, json!({"status": "passed", "summary": "ok"}))).status;
+    let passed = t
+        .consume(
+            &st,
+            t.arrive(&st, json!({"status": "passed", "summary": "ok"})),
+        )
+        .status;
     assert_eq!(action_of(&passed), ActionKind::Publish);
     assert_eq!(passed.outcome, Outcome::InProgress);
-    let failed = t.consume(&st, t.arrive(&st, json!({"status": "failed", "summary": "2 failures", "failures": ["a", "b"]}))).status;
+    let failed = t
+        .consume(
+            &st,
+            t.arrive(
+                &st,
+                json!({"status": "failed", "summary": "2 failures", "failures": ["a", "b"]}),
+            ),
+        )
+        .status;
     assert_eq!(failed.outcome, Outcome::Failed);
-    assert!(failed.failure_reason.unwrap().contains("tester reported failed: 2 failures (a; b)"));
-    let unknown = t.consume(&st, t.arrive(&st, json!({"summary": "?"}))).status;
+    assert!(
+        failed
+            .failure_reason
+            .unwrap()
+            .contains("tester reported failed: 2 failures (a; b)")
+    );
+    let unknown = t
+        .consume(&st, t.arrive(&st, json!({"summary": "?"})))
+        .status;
     assert_eq!(unknown.outcome, Outcome::NeedsHuman);
 
     let mut t2 = T::new();
     t2.cfg.branching = false;
     let st = t2.at_reviewer();
     let st = t2.review(&st, "approved").status;
-    let done = t2.consume(&st, t2.arrive(&st, json!({"status": "passed"}))).status;
+    let done = t2
+        .consume(&st, t2.arrive(&st, json!({"status": "passed"})))
+        .status;
     assert_eq!(done.outcome, Outcome::Completed);
     assert_eq!(action_of(&done), ActionKind::Done);
 }
@@ -340,10 +419,15 @@ fn the_last_agent_decides_publish_done_or_failed() {
 fn stale_results_are_moved_aside_not_consumed() {
     let t = T::new();
     let st = t.at_reviewer();
-    let tr = t.consume(&st, t.arrive(&st, json!({"verdict": "approved", "handoffId": "old"})));
+    let tr = t.consume(
+        &st,
+        t.arrive(&st, json!({"verdict": "approved", "handoffId": "old"})),
+    );
     assert_eq!(pending_agent(&tr.status), "reviewer");
     assert_eq!(tr.status.swarm.pending, st.swarm.pending);
-    assert!(matches!(&tr.effects[..], [Effect::Move { to, .. }] if to.to_string_lossy().contains("stale")));
+    assert!(
+        matches!(&tr.effects[..], [Effect::Move { to, .. }] if to.to_string_lossy().contains("stale"))
+    );
     assert_eq!(tr.status.warnings[0].reason, "stale-result");
 }
 
@@ -352,10 +436,18 @@ fn invalid_results_fail_and_retry_carries_the_violations() {
     let t = T::new();
     let st = t.at_reviewer();
     let mut a = t.arrive(&st, json!({}));
-    a.violations = vec![Violation { pointer: "/verdict".into(), message: "missing".into() }];
+    a.violations = vec![Violation {
+        pointer: "/verdict".into(),
+        message: "missing".into(),
+    }];
     let st = t.consume(&st, a).status;
     assert_eq!(st.outcome, Outcome::Failed);
-    assert!(st.failure_reason.as_deref().unwrap().contains("/verdict: missing"));
+    assert!(
+        st.failure_reason
+            .as_deref()
+            .unwrap()
+            .contains("/verdict: missing")
+    );
     let st = retry(&mut t.ctx(), &t.facts, &st).unwrap().status;
     assert_eq!(pending_agent(&st), "reviewer");
     assert_eq!(st.swarm.pending[0].iteration, 2);
@@ -372,7 +464,15 @@ fn a_blocked_agent_escalates() {
     let t = T::new();
     let st = t.start().status;
     let st = t.planned(&st, good_plan()).status;
-    let st = t.consume(&st, t.arrive(&st, json!({"status": "partial", "blockedReason": "needs an API key"}))).status;
+    let st = t
+        .consume(
+            &st,
+            t.arrive(
+                &st,
+                json!({"status": "partial", "blockedReason": "needs an API key"}),
+            ),
+        )
+        .status;
     assert_eq!(st.outcome, Outcome::NeedsHuman);
     assert!(st.failure_reason.unwrap().contains("needs an API key"));
 }
@@ -382,7 +482,15 @@ fn a_failed_single_option_agent_fails_the_run() {
     let t = T::new();
     let st = t.start().status;
     let st = t.planned(&st, good_plan()).status;
-    let st = t.consume(&st, t.arrive(&st, json!({"status": "failed", "summary": "cannot compile"}))).status;
+    let st = t
+        .consume(
+            &st,
+            t.arrive(
+                &st,
+                json!({"status": "failed", "summary": "cannot compile"}),
+            ),
+        )
+        .status;
     assert_eq!(st.outcome, Outcome::Failed);
     assert_eq!(action_of(&st), ActionKind::Failed);
 }
@@ -390,17 +498,44 @@ fn a_failed_single_option_agent_fails_the_run() {
 #[test]
 fn routing_with_several_options() {
     let cfg = wf();
-    assert_eq!(route::route(&cfg, "reviewer", &json!({"verdict": "approved"})), route::Route::Next("tester".into()));
-    assert_eq!(route::route(&cfg, "reviewer", &json!({"verdict": "rejected"})), route::Route::Next("implementor".into()));
-    assert_eq!(route::route(&cfg, "reviewer", &json!({"next-agent": "tester", "verdict": "rejected"})), route::Route::Next("tester".into()));
-    assert!(matches!(route::route(&cfg, "reviewer", &json!({"next-agent": "deployer"})), route::Route::Escalate(m) if m.contains("deployer")));
-    assert!(matches!(route::route(&cfg, "reviewer", &json!({"summary": "hmm"})), route::Route::Escalate(m) if m.contains("does not say which")));
-    assert_eq!(route::route(&cfg, "reviewer", &json!({"status": "passed"})), route::Route::Next("tester".into()));
+    assert_eq!(
+        route::route(&cfg, "reviewer", &json!({"verdict": "approved"})),
+        route::Route::Next("tester".into())
+    );
+    assert_eq!(
+        route::route(&cfg, "reviewer", &json!({"verdict": "rejected"})),
+        route::Route::Next("implementor".into())
+    );
+    assert_eq!(
+        route::route(
+            &cfg,
+            "reviewer",
+            &json!({"next-agent": "tester", "verdict": "rejected"})
+        ),
+        route::Route::Next("tester".into())
+    );
+    assert!(
+        matches!(route::route(&cfg, "reviewer", &json!({"next-agent": "deployer"})), route::Route::Escalate(m) if m.contains("deployer"))
+    );
+    assert!(
+        matches!(route::route(&cfg, "reviewer", &json!({"summary": "hmm"})), route::Route::Escalate(m) if m.contains("does not say which"))
+    );
+    assert_eq!(
+        route::route(&cfg, "reviewer", &json!({"status": "passed"})),
+        route::Route::Next("tester".into())
+    );
     // Two forward options and a verdict: ambiguous, escalate rather than guess.
     let mut cfg2 = wf();
-    cfg2.subagents.push(agent("docs", InputType::Handoff, false, true));
-    cfg2.handoff_to.insert("reviewer".into(), vec!["implementor".into(), "tester".into(), "docs".into()]);
-    assert!(matches!(route::route(&cfg2, "reviewer", &json!({"verdict": "approved"})), route::Route::Escalate(_)));
+    cfg2.subagents
+        .push(agent("docs", InputType::Handoff, false, true));
+    cfg2.handoff_to.insert(
+        "reviewer".into(),
+        vec!["implementor".into(), "tester".into(), "docs".into()],
+    );
+    assert!(matches!(
+        route::route(&cfg2, "reviewer", &json!({"verdict": "approved"})),
+        route::Route::Escalate(_)
+    ));
 }
 
 #[test]
@@ -412,7 +547,11 @@ fn escalation_outcomes_other_than_needs_human() {
     let tr = t.review(&st, "rejected");
     assert_eq!(tr.status.outcome, Outcome::ManualInterventionRequired);
     let mir = tr.effects.iter().find_map(|e| match e {
-        Effect::WriteJson { path, value } if path.ends_with("manual-intervention-required.result.json") => Some(value),
+        Effect::WriteJson { path, value }
+            if path.ends_with("manual-intervention-required.result.json") =>
+        {
+            Some(value)
+        }
         _ => None,
     });
     let mir = mir.expect("manual-intervention-required.result.json is written");
@@ -429,8 +568,18 @@ fn no_worktree_slot_escalates_for_manual_intervention() {
     let st = t.start().status;
     let tr = t.planned(&st, good_plan());
     assert_eq!(tr.status.outcome, Outcome::ManualInterventionRequired);
-    assert!(tr.status.failure_reason.as_deref().unwrap().contains("all taken"));
-    assert!(!tr.effects.iter().any(|e| matches!(e, Effect::CreateWorktree { .. })));
+    assert!(
+        tr.status
+            .failure_reason
+            .as_deref()
+            .unwrap()
+            .contains("all taken")
+    );
+    assert!(
+        !tr.effects
+            .iter()
+            .any(|e| matches!(e, Effect::CreateWorktree { .. }))
+    );
 }
 
 #[test]

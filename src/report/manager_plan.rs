@@ -55,7 +55,10 @@ pub fn render(st: &RunStatus, log: &[events::Event]) -> String {
                     .or_else(|| {
                         log.iter()
                             .rev()
-                            .find(|e| e.signal == "SUBTASK_COMPLETE" && e.message.starts_with(&format!("{} ", t.id)))
+                            .find(|e| {
+                                e.signal == "SUBTASK_COMPLETE"
+                                    && e.message.starts_with(&format!("{} ", t.id))
+                            })
                             .and_then(|e| e.worker.clone())
                     })
                     .unwrap_or_else(|| "implementor".to_string());
@@ -85,7 +88,10 @@ pub fn render(st: &RunStatus, log: &[events::Event]) -> String {
         s.push_str(&format!(
             "- {}{}: IN_PROGRESS — step {}, iteration {}\n",
             inv.agent,
-            inv.worker.as_ref().map(|w| format!(" [{w}]")).unwrap_or_default(),
+            inv.worker
+                .as_ref()
+                .map(|w| format!(" [{w}]"))
+                .unwrap_or_default(),
             inv.step,
             inv.iteration
         ));
@@ -93,7 +99,10 @@ pub fn render(st: &RunStatus, log: &[events::Event]) -> String {
     for (agent, _) in &st.swarm.results {
         if !st.swarm.pending.iter().any(|p| &p.agent == agent) {
             let passes = st.swarm.passes.get(agent).copied().unwrap_or(0);
-            s.push_str(&format!("- {agent}: COMPLETED ({passes} pass{})\n", if passes == 1 { "" } else { "es" }));
+            s.push_str(&format!(
+                "- {agent}: COMPLETED ({passes} pass{})\n",
+                if passes == 1 { "" } else { "es" }
+            ));
         }
     }
     if let Some(r) = &st.failure_reason {
@@ -121,7 +130,12 @@ fn task_status(st: &RunStatus, log: &[events::Event], id: &str, finished: bool) 
     if finished {
         return "DONE";
     }
-    if st.swarm.pending.iter().any(|p| p.tasks.iter().any(|t| t == id)) {
+    if st
+        .swarm
+        .pending
+        .iter()
+        .any(|p| p.tasks.iter().any(|t| t == id))
+    {
         return "IN_PROGRESS";
     }
     if log
@@ -132,7 +146,11 @@ fn task_status(st: &RunStatus, log: &[events::Event], id: &str, finished: bool) 
     }
     // Serial runs: one implementor covers every task; once it reported changes the tasks are
     // implemented and under review or test.
-    if st.swarm.files_changed.is_empty() { "PENDING" } else { "IMPLEMENTED" }
+    if st.swarm.files_changed.is_empty() {
+        "PENDING"
+    } else {
+        "IMPLEMENTED"
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,11 @@ pub struct Output {
 
 impl Output {
     pub fn new(json: Value, text: String) -> Output {
-        Output { json, text, code: 0 }
+        Output {
+            json,
+            text,
+            code: 0,
+        }
     }
 }
 
@@ -103,14 +107,23 @@ pub fn action(st: &RunStatus) -> Output {
                     "run {short} · step {} · {}{} (iteration {})\n",
                     inv.step,
                     inv.agent,
-                    inv.worker.as_ref().map(|w| format!(" [{w}]")).unwrap_or_default(),
+                    inv.worker
+                        .as_ref()
+                        .map(|w| format!(" [{w}]"))
+                        .unwrap_or_default(),
                     inv.iteration
                 ));
-                t.push_str(&format!("Spawn the {} subagent with this prompt:\n\n", inv.agent));
+                t.push_str(&format!(
+                    "Spawn the {} subagent with this prompt:\n\n",
+                    inv.agent
+                ));
                 for line in inv.prompt.lines() {
                     t.push_str(&format!("    {line}\n"));
                 }
-                t.push_str(&format!("\n  cwd:    {}\n  result: {}\n", inv.cwd, inv.result));
+                t.push_str(&format!(
+                    "\n  cwd:    {}\n  result: {}\n",
+                    inv.cwd, inv.result
+                ));
                 if let Some(h) = &inv.handoff {
                     t.push_str(&format!("  handoff: {h}\n"));
                 }

@@ -36,7 +36,11 @@ pub fn append(path: &Path, events: &[Event]) -> Result<()> {
     }
     let (last, torn) = tail(path);
     // A line torn by a crash is closed first so the new events start on a line of their own.
-    let mut text = if torn { "\n".to_string() } else { String::new() };
+    let mut text = if torn {
+        "\n".to_string()
+    } else {
+        String::new()
+    };
     for e in events.iter().filter(|e| last.is_none_or(|l| e.seq > l)) {
         text.push_str(&serde_json::to_string(e).expect("events serialise"));
         text.push('\n');

@@ -79,7 +79,11 @@ pub fn acquire(path: &Path, what: &str, timeout: Duration) -> Result<RunLock> {
     let me = format!(
         "pid {} ({})\n",
         std::process::id(),
-        std::env::args().skip(1).take(2).collect::<Vec<_>>().join(" ")
+        std::env::args()
+            .skip(1)
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     file.set_len(0).ctx("truncate", path)?;
     file.seek(SeekFrom::Start(0)).ctx("seek", path)?;
@@ -113,7 +117,10 @@ mod tests {
         assert!(err.message.contains("locked"), "{}", err.message);
         drop(held);
         let again = acquire(&p, "run x", Duration::from_millis(10)).unwrap();
-        assert!(again.recovered_from.is_none(), "clean release leaves no owner");
+        assert!(
+            again.recovered_from.is_none(),
+            "clean release leaves no owner"
+        );
     }
 
     #[test]

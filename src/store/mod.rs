@@ -130,8 +130,14 @@ impl Swarm {
             }
         }
         out.sort_by(|a, b| {
-            let ka = a.1.as_ref().map(|s| s.created_at.clone()).unwrap_or_default();
-            let kb = b.1.as_ref().map(|s| s.created_at.clone()).unwrap_or_default();
+            let ka =
+                a.1.as_ref()
+                    .map(|s| s.created_at.clone())
+                    .unwrap_or_default();
+            let kb =
+                b.1.as_ref()
+                    .map(|s| s.created_at.clone())
+                    .unwrap_or_default();
             ka.cmp(&kb).then_with(|| a.0.id.cmp(&b.0.id))
         });
         Ok(out)
@@ -144,13 +150,14 @@ impl Swarm {
             return Ok(direct);
         }
         let mut matches = Vec::new();
-        if wanted.len() >= 4 && is_safe_id(wanted) {
-            if let Ok(entries) = fs::read_dir(&self.runs) {
-                for e in entries.flatten() {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    if name.starts_with(wanted) && self.run(&name).status_path().is_file() {
-                        matches.push(name);
-                    }
+        if wanted.len() >= 4
+            && is_safe_id(wanted)
+            && let Ok(entries) = fs::read_dir(&self.runs)
+        {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with(wanted) && self.run(&name).status_path().is_file() {
+                    matches.push(name);
                 }
             }
         }
@@ -175,8 +182,7 @@ impl Swarm {
 
 fn is_safe_id(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -213,7 +219,8 @@ impl RunDir {
         self.path.join(format!("handoff.{agent}.json"))
     }
     pub fn handoff_archive_path(&self, step: u32, agent: &str) -> PathBuf {
-        self.path.join(format!("handoff.step-{step:04}.{agent}.json"))
+        self.path
+            .join(format!("handoff.step-{step:04}.{agent}.json"))
     }
     /// Where a consumed result of `step` is moved to.
     pub fn consumed_path(&self, step: u32, file_stem: &str) -> PathBuf {

@@ -31,22 +31,35 @@ pub struct Out {
 impl Out {
     pub fn json(&self) -> Value {
         serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
-            panic!("stdout is not one JSON object ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+            panic!(
+                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
         })
     }
 
     #[track_caller]
     pub fn code(&self, want: i32) -> &Self {
-        assert_eq!(self.code, want, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, want,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     pub fn action(&self) -> String {
-        self.json()["action"].as_str().unwrap_or_default().to_string()
+        self.json()["action"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub fn error_message(&self) -> String {
-        self.json()["error"]["message"].as_str().unwrap_or_default().to_string()
+        self.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -87,7 +100,14 @@ impl Env {
             "[user]\n\tname = Test\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
         )
         .unwrap();
-        let env = Env { tmp, home, work, origin, gitconfig, extra_env: Vec::new() };
+        let env = Env {
+            tmp,
+            home,
+            work,
+            origin,
+            gitconfig,
+            extra_env: Vec::new(),
+        };
         env.git(&["init", "-q", "-b", "main"]);
         std::fs::create_dir_all(env.work.join("src")).unwrap();
         std::fs::write(env.work.join("README.md"), "# app\n").unwrap();
@@ -105,12 +125,17 @@ impl Env {
     }
 
     pub fn fixture(rel: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(rel)
     }
 
     /// Copies the reference pack to ~/.cursor/agents/, exactly where its schemaPaths point.
     pub fn install_reference_pack(&self) {
-        copy_dir(&Env::fixture("reference/agents"), &self.home.join(".cursor/agents"));
+        copy_dir(
+            &Env::fixture("reference/agents"),
+            &self.home.join(".cursor/agents"),
+        );
     }
 
     pub fn config_path(&self) -> PathBuf {
@@ -203,11 +228,17 @@ impl Env {
                 if p.file_name().is_some_and(|n| n == ".lock") {
                     return;
                 }
-                out.push((p.display().to_string(), std::fs::read(p).unwrap_or_default()));
+                out.push((
+                    p.display().to_string(),
+                    std::fs::read(p).unwrap_or_default(),
+                ));
             });
         }
         out.push(("refs".into(), self.git(&["for-each-ref"]).into_bytes()));
-        out.push(("worktrees".into(), self.git(&["worktree", "list", "--porcelain"]).into_bytes()));
+        out.push((
+            "worktrees".into(),
+            self.git(&["worktree", "list", "--porcelain"]).into_bytes(),
+        ));
         out
     }
 
@@ -231,7 +262,11 @@ pub fn write_json(p: &Path, v: &Value) {
 }
 
 fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -294,7 +329,11 @@ pub fn play_planner(env: &Env, run_id: &str, plan: &Value) {
 }
 
 pub fn simple_plan(run_id: &str) -> Value {
-    plan(run_id, "add-greeting", vec![task("t1", &["src/lib.rs"], &[])])
+    plan(
+        run_id,
+        "add-greeting",
+        vec![task("t1", &["src/lib.rs"], &[])],
+    )
 }
 
 /// The current handoff of a run.
@@ -308,9 +347,21 @@ pub fn play_implementor(env: &Env, run_id: &str, status: &str) {
     assert_eq!(h["to"], "implementor", "{h}");
     let wt = PathBuf::from(h["context"]["worktreePath"].as_str().expect("worktreePath"));
     let iteration = h["iteration"].as_u64().unwrap();
-    std::fs::write(wt.join("src/lib.rs"), format!("pub fn hello() {{ println!(\"hello {iteration}\"); }}\n")).unwrap();
+    std::fs::write(
+        wt.join("src/lib.rs"),
+        format!("pub fn hello() {{ println!(\"hello {iteration}\"); }}\n"),
+    )
+    .unwrap();
     env.git_in(&wt, &["add", "-A"]);
-    env.git_in(&wt, &["commit", "-q", "-m", &format!("implement, iteration {iteration}")]);
+    env.git_in(
+        &wt,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            &format!("implement, iteration {iteration}"),
+        ],
+    );
     write_json(
         &env.run_dir(run_id).join("implementor.result.json"),
         &json!({
