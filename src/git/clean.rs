@@ -18,6 +18,27 @@ const ENOUGH: usize = 20;
 
 /// The first findings that make the work tree of `repo` dirty (empty: clean).
 pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<Dirt>> {
+    let fast = if std::env::var_os("GIT_SWARM_FULL_STATUS").is_some() {
+        None
+    } else {
+        super::clean_fast::dirt(repo, count_untracked).map_err(|e| {
+            Error::failure(format!(
+                "could not compute the status of {}: {e}",
+                repo.workdir().map(|p| p.display().to_string()).unwrap_or_default()
+            ))
+        })?
+    };
+    match fast {
+        Some(mut d) => {
+            d.sort_by(|a, b| a.path.cmp(&b.path));
+            Ok(d)
+        }
+        None => full(repo, count_untracked),
+    }
+}
+
+/// The full gix status, for repositories the fast walk does not model.
+fn full(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<Dirt>> {
     use gix::status::UntrackedFiles;
     let fail = |e: &dyn std::fmt::Display| {
         Error::failure(format!(

@@ -3,6 +3,7 @@
 //! helpers and signing (`worktree add`, `commit`, `push`).
 
 pub mod clean;
+mod clean_fast;
 pub mod url;
 
 use std::path::{Path, PathBuf};
