@@ -31,3 +31,25 @@ macro_rules! failpoint {
         }
     };
 }
+
+/// `GIT_SWARM_TRACE=1` prints where time goes (milliseconds since the process started) on
+/// stderr, like git's `GIT_TRACE_PERFORMANCE`.
+pub mod trace {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+
+    static START: OnceLock<Option<Instant>> = OnceLock::new();
+
+    pub fn init() {
+        START.get_or_init(|| std::env::var_os("GIT_SWARM_TRACE").map(|_| Instant::now()));
+    }
+
+    pub fn mark(what: &str) {
+        if let Some(Some(t)) = START.get() {
+            eprintln!(
+                "trace: {:>8.3} ms  {what}",
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    }
+}

@@ -26,7 +26,8 @@ fn swarm_verdict(env: &Env, full: bool) -> i32 {
     if code == 0 {
         // Started: cancel it so the next probe starts from the same state.
         let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        env.sj(&["abort", "--run", j["run-id"].as_str().unwrap()]).code(0);
+        env.sj(&["abort", "--run", j["run-id"].as_str().unwrap()])
+            .code(0);
     }
     code
 }
@@ -36,7 +37,12 @@ fn agree(env: &Env, what: &str) {
     let dirty = git_dirty(env, true);
     for full in [false, true] {
         let code = swarm_verdict(env, full);
-        assert_eq!(code, if dirty { 3 } else { 0 }, "{what} (full status: {full}): git says dirty={dirty}\n{}", env.git(&["status", "--porcelain"]));
+        assert_eq!(
+            code,
+            if dirty { 3 } else { 0 },
+            "{what} (full status: {full}): git says dirty={dirty}\n{}",
+            env.git(&["status", "--porcelain"])
+        );
     }
 }
 
@@ -120,7 +126,10 @@ fn gate_agrees_with_git_status() {
 
     env.git(&["rm", "-q", "--cached", "docs/b.md"]);
     env.git(&["add", "docs/b.md"]);
-    agree(&env, "re-added unchanged (cache-tree invalidated, no real change)");
+    agree(
+        &env,
+        "re-added unchanged (cache-tree invalidated, no real change)",
+    );
 
     env.git(&["init", "-q", "nested"]);
     agree(&env, "nested repository");
@@ -131,7 +140,10 @@ fn gate_agrees_with_git_status() {
 #[test]
 fn untracked_files_are_allowed_by_policy_but_modifications_are_not() {
     let env = Env::new();
-    write(&env.work.join(".swarm/policies.json"), r#"{"git": {"allowUntrackedFiles": true}}"#);
+    write(
+        &env.work.join(".swarm/policies.json"),
+        r#"{"git": {"allowUntrackedFiles": true}}"#,
+    );
     env.git(&["add", "-A"]);
     env.git(&["commit", "-q", "-m", "policy"]);
     write(&env.work.join("scratch/notes.txt"), "x");

@@ -56,6 +56,7 @@ pub struct Context {
 }
 
 pub fn main() -> ExitCode {
+    crate::trace::init();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let wants_json = args.iter().any(|a| a == "--json");
     let cli = match Cli::try_parse_from(&args) {

@@ -56,6 +56,7 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
     };
 
     // Everything that can fail on bad input is checked before anything is written.
+    crate::trace::mark("start: session");
     let location = session.config_location()?;
     let cfg =
         crate::config::load(&location.path, &session.ws.root, &session.home()?).map_err(|e| {
@@ -65,10 +66,13 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
                 e.cause(format!("config chosen by {}", location.source))
             }
         })?;
+    crate::trace::mark("start: config loaded");
     let policies = session.policies()?;
     let repo = session.ws.open()?;
     let (base, branch) = git::head(&repo)?;
+    crate::trace::mark("start: repository opened");
     let dirt = clean::dirt(&repo, !policies.allow_untracked_files)?;
+    crate::trace::mark("start: clean-tree gate");
     if !dirt.is_empty() {
         return Err(Error::refused(format!(
             "the working tree of {} is not clean; a run starts only from a clean tree:\n{}",
@@ -99,6 +103,7 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
     let mut mctx = session.ctx(&cfg, &run, &standards_path);
     let t = machine::start(&mut mctx, &facts, &id, task, &base, branch);
     crate::driver::apply(&session, &run, &t)?;
+    crate::trace::mark("start: run written");
     Ok(report::action(&t.status))
 }
 

@@ -24,7 +24,9 @@ pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<Dirt>> 
         super::clean_fast::dirt(repo, count_untracked).map_err(|e| {
             Error::failure(format!(
                 "could not compute the status of {}: {e}",
-                repo.workdir().map(|p| p.display().to_string()).unwrap_or_default()
+                repo.workdir()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
             ))
         })?
     };

@@ -56,14 +56,14 @@ struct Shared<'a> {
 
 /// `Ok(None)` when this repository needs the full status.
 pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Option<Vec<Dirt>>, String> {
-    let Some(workdir) = repo.workdir() else { return Ok(None) };
+    let Some(workdir) = repo.workdir() else {
+        return Ok(None);
+    };
     let cfg = repo.config_snapshot();
     if cfg.boolean("core.ignoreCase") == Some(true) || cfg.boolean("core.fsmonitor") == Some(true) {
         return Ok(None);
     }
     let filemode = cfg.boolean("core.fileMode").unwrap_or(true);
-    drop(cfg);
-    let t0 = std::time::Instant::now();
     // Like git (which verifies the index checksum only in fsck), the checksum is not
     // verified: hashing a 10 MB index costs more than the rest of the check.
     let index_path = repo.index_path();
@@ -72,10 +72,7 @@ pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Option<Vec<
     }
     let index = gix::index::File::at(&index_path, repo.object_hash(), true, Default::default())
         .map_err(|e| format!("cannot read the index {}: {e}", index_path.display()))?;
-    let trace = std::env::var_os("GIT_SWARM_TRACE").is_some();
-    if trace {
-        eprintln!("trace: index read in {:?}", t0.elapsed());
-    }
+    crate::trace::mark("clean: index read");
     let state: &gix::index::State = &index;
     if state.is_sparse() || state.link().is_some() {
         return Ok(None);
@@ -92,7 +89,10 @@ pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Option<Vec<
         } else {
             continue;
         };
-        found.push(Dirt { kind, path: e.path(state).to_str_lossy().into_owned() });
+        found.push(Dirt {
+            kind,
+            path: e.path(state).to_str_lossy().into_owned(),
+        });
     }
     if !found.is_empty() {
         return Ok(Some(found));
@@ -101,9 +101,7 @@ pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Option<Vec<
         return Ok(Some(vec![staged]));
     }
 
-    if trace {
-        eprintln!("trace: flags and staged check done at {:?}", t0.elapsed());
-    }
+    crate::trace::mark("clean: staged check");
     let opts = repo.stat_options().map_err(|e| e.to_string())?;
     let ts = state.timestamp();
     let shared = Shared {
@@ -116,13 +114,21 @@ pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Option<Vec<
         },
         filemode,
         count_untracked,
-        queue: Mutex::new(vec![Job { prefix: Vec::new(), lo: 0, hi: state.entries().len(), tracked: true }]),
+        queue: Mutex::new(vec![Job {
+            prefix: Vec::new(),
+            lo: 0,
+            hi: state.entries().len(),
+            tracked: true,
+        }]),
         in_flight: AtomicUsize::new(1),
         stop: AtomicBool::new(false),
         dirt: Mutex::new(Vec::new()),
         uncertain: Mutex::new(Vec::new()),
     };
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
     let sync_repo = repo.clone().into_sync();
     let errors: Mutex<Option<String>> = Mutex::new(None);
     std::thread::scope(|s| {
@@ -136,9 +142,7 @@ pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Option<Vec<
             });
         }
     });
-    if trace {
-        eprintln!("trace: walk done at {:?}", t0.elapsed());
-    }
+    crate::trace::mark("clean: walk");
     if let Some(e) = errors.into_inner().expect("not poisoned") {
         return Err(e);
     }
@@ -156,24 +160,41 @@ pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Option<Vec<
 /// Is the index different from `HEAD`? A valid cache-tree whose root is `HEAD`'s tree proves
 /// it is not, without reading a single tree object; otherwise the trees are compared.
 fn staged(repo: &gix::Repository, state: &gix::index::State) -> Result<Option<Dirt>, String> {
-    let head_tree = repo.head_tree_id_or_empty().map_err(|e| e.to_string())?.detach();
-    if let Some(t) = state.tree() {
-        if t.num_entries.is_some() && t.id == head_tree {
-            return Ok(None);
-        }
+    let head_tree = repo
+        .head_tree_id_or_empty()
+        .map_err(|e| e.to_string())?
+        .detach();
+    if let Some(t) = state.tree()
+        && t.num_entries.is_some()
+        && t.id == head_tree
+    {
+        return Ok(None);
     }
     let mut first: Option<Dirt> = None;
-    repo.tree_index_status(&head_tree, state, None, gix::status::tree_index::TrackRenames::Disabled, |change, _, _| {
-        first = Some(Dirt { kind: "staged", path: change.location().to_str_lossy().into_owned() });
-        Ok(std::ops::ControlFlow::Break(()))
-    })
+    repo.tree_index_status(
+        &head_tree,
+        state,
+        None,
+        gix::status::tree_index::TrackRenames::Disabled,
+        |change, _, _| {
+            first = Some(Dirt {
+                kind: "staged",
+                path: change.location().to_str_lossy().into_owned(),
+            });
+            Ok(std::ops::ControlFlow::Break(()))
+        },
+    )
     .map_err(|e| e.to_string())?;
     Ok(first)
 }
 
 /// Lets gix decide the entries whose stat data could not: it compares content (with the
 /// configured filters) and reports only real modifications.
-fn settle(repo: &gix::Repository, state: &gix::index::State, idx: &[usize]) -> Result<Vec<Dirt>, String> {
+fn settle(
+    repo: &gix::Repository,
+    state: &gix::index::State,
+    idx: &[usize],
+) -> Result<Vec<Dirt>, String> {
     let patterns: Vec<gix::bstr::BString> = idx
         .iter()
         .map(|i| {
@@ -193,7 +214,10 @@ fn settle(repo: &gix::Repository, state: &gix::index::State, idx: &[usize]) -> R
     for item in iter {
         let item = item.map_err(|e| e.to_string())?;
         if item.summary().is_some() {
-            out.push(Dirt { kind: "modified", path: item.rela_path().to_str_lossy().into_owned() });
+            out.push(Dirt {
+                kind: "modified",
+                path: item.rela_path().to_str_lossy().into_owned(),
+            });
             if out.len() >= ENOUGH {
                 break;
             }
@@ -235,7 +259,10 @@ fn push_job(sh: &Shared, job: Job) {
 
 fn report(sh: &Shared, kind: &'static str, path: &[u8]) {
     let mut d = sh.dirt.lock().expect("not poisoned");
-    d.push(Dirt { kind, path: path.to_str_lossy().into_owned() });
+    d.push(Dirt {
+        kind,
+        path: path.to_str_lossy().into_owned(),
+    });
     if d.len() >= ENOUGH {
         sh.stop.store(true, Ordering::SeqCst);
     }
@@ -255,19 +282,31 @@ fn is_excluded<'r>(
 ) -> Result<bool, String> {
     if excludes.is_none() {
         *excludes = Some(
-            repo.excludes(sh.state, None, gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped)
-                .map_err(|e| e.to_string())?,
+            repo.excludes(
+                sh.state,
+                None,
+                gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
+            )
+            .map_err(|e| e.to_string())?,
         );
     }
     let stack = excludes.as_mut().expect("just set");
     let platform = stack
-        .at_path(Path::new(std::ffi::OsStr::from_bytes(rel)), Some(if is_dir { Mode::DIR } else { Mode::FILE }))
+        .at_path(
+            Path::new(std::ffi::OsStr::from_bytes(rel)),
+            Some(if is_dir { Mode::DIR } else { Mode::FILE }),
+        )
         .map_err(|e| e.to_string())?;
     Ok(platform.is_excluded())
 }
 
 /// The direct children a directory has in the index, sorted by name.
-fn children<'s>(state: &'s gix::index::State, prefix: &[u8], lo: usize, hi: usize) -> Vec<(&'s [u8], Kind)> {
+fn children<'s>(
+    state: &'s gix::index::State,
+    prefix: &[u8],
+    lo: usize,
+    hi: usize,
+) -> Vec<(&'s [u8], Kind)> {
     let entries = state.entries();
     let mut out = Vec::new();
     let mut i = lo;
@@ -285,7 +324,8 @@ fn children<'s>(state: &'s gix::index::State, prefix: &[u8], lo: usize, hi: usiz
                 // Entries below `name/` are contiguous in the sorted index: find the end by
                 // bisection instead of scanning the whole subtree.
                 let sub = &path[..sub_len];
-                let j = i + 1 + entries[i + 1..hi].partition_point(|e| e.path(state).starts_with(sub));
+                let j =
+                    i + 1 + entries[i + 1..hi].partition_point(|e| e.path(state).starts_with(sub));
                 out.push((name, Kind::Dir(i, j)));
                 i = j;
             }
@@ -302,11 +342,17 @@ fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
     v
 }
 
-fn tracked_dir<'r>(sh: &Shared, repo: &'r gix::Repository, excludes: &mut Option<gix::AttributeStack<'r>>, job: &Job) -> Result<(), String> {
+fn tracked_dir<'r>(
+    sh: &Shared,
+    repo: &'r gix::Repository,
+    excludes: &mut Option<gix::AttributeStack<'r>>,
+    job: &Job,
+) -> Result<(), String> {
     let kids = children(sh.state, &job.prefix, job.lo, job.hi);
     let mut seen = vec![false; kids.len()];
     let dir = sh.workdir.join(std::ffi::OsStr::from_bytes(&job.prefix));
-    let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut uncertain = Vec::new();
     for de in entries {
         let de = de.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
@@ -336,11 +382,20 @@ fn tracked_dir<'r>(sh: &Shared, repo: &'r gix::Repository, excludes: &mut Option
                         let mode_ok = if e.mode == Mode::SYMLINK {
                             ft.is_symlink()
                         } else {
-                            ft.is_file() && (!sh.filemode || ((meta.mode() & 0o100) != 0) == (e.mode == Mode::FILE_EXECUTABLE))
+                            ft.is_file()
+                                && (!sh.filemode
+                                    || ((meta.mode() & 0o100) != 0)
+                                        == (e.mode == Mode::FILE_EXECUTABLE))
                         };
                         let stat = Stat {
-                            mtime: gix::index::entry::stat::Time { secs: meta.mtime() as u32, nsecs: meta.mtime_nsec() as u32 },
-                            ctime: gix::index::entry::stat::Time { secs: meta.ctime() as u32, nsecs: meta.ctime_nsec() as u32 },
+                            mtime: gix::index::entry::stat::Time {
+                                secs: meta.mtime() as u32,
+                                nsecs: meta.mtime_nsec() as u32,
+                            },
+                            ctime: gix::index::entry::stat::Time {
+                                secs: meta.ctime() as u32,
+                                nsecs: meta.ctime_nsec() as u32,
+                            },
                             dev: meta.dev() as u32,
                             ino: meta.ino() as u32,
                             uid: meta.uid(),
@@ -348,7 +403,9 @@ fn tracked_dir<'r>(sh: &Shared, repo: &'r gix::Repository, excludes: &mut Option
                             size: meta.size() as u32,
                         };
                         let racy = e.stat.mtime.secs > sh.timestamp.secs
-                            || (e.stat.mtime.secs == sh.timestamp.secs && (!(sh.opts.use_nsec && sh.opts.check_stat) || e.stat.mtime.nsecs >= sh.timestamp.nsecs));
+                            || (e.stat.mtime.secs == sh.timestamp.secs
+                                && (!(sh.opts.use_nsec && sh.opts.check_stat)
+                                    || e.stat.mtime.nsecs >= sh.timestamp.nsecs));
                         if !mode_ok || !e.stat.matches(&stat, sh.opts) || racy {
                             uncertain.push(idx);
                         }
@@ -356,7 +413,15 @@ fn tracked_dir<'r>(sh: &Shared, repo: &'r gix::Repository, excludes: &mut Option
                     Kind::Dir(lo, hi) => {
                         let rel = join(&job.prefix, name);
                         if ft.is_dir() {
-                            push_job(sh, Job { prefix: join(&rel, b"/"), lo, hi, tracked: true });
+                            push_job(
+                                sh,
+                                Job {
+                                    prefix: join(&rel, b"/"),
+                                    lo,
+                                    hi,
+                                    tracked: true,
+                                },
+                            );
                         } else {
                             report(sh, "modified", &rel);
                         }
@@ -372,7 +437,15 @@ fn tracked_dir<'r>(sh: &Shared, repo: &'r gix::Repository, excludes: &mut Option
                     continue;
                 }
                 if ft.is_dir() {
-                    push_job(sh, Job { prefix: join(&rel, b"/"), lo: 0, hi: 0, tracked: false });
+                    push_job(
+                        sh,
+                        Job {
+                            prefix: join(&rel, b"/"),
+                            lo: 0,
+                            hi: 0,
+                            tracked: false,
+                        },
+                    );
                 } else {
                     report(sh, "untracked", &rel);
                 }
@@ -404,9 +477,16 @@ fn tracked_dir<'r>(sh: &Shared, repo: &'r gix::Repository, excludes: &mut Option
 
 /// An untracked directory counts (once, as `dir/`) when it holds a file that is not ignored,
 /// or is a nested repository.
-fn untracked_dir<'r>(sh: &Shared, repo: &'r gix::Repository, excludes: &mut Option<gix::AttributeStack<'r>>, job: &Job) -> Result<(), String> {
+fn untracked_dir<'r>(
+    sh: &Shared,
+    repo: &'r gix::Repository,
+    excludes: &mut Option<gix::AttributeStack<'r>>,
+    job: &Job,
+) -> Result<(), String> {
     let dir = sh.workdir.join(std::ffi::OsStr::from_bytes(&job.prefix));
-    let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(()) };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
     let mut subdirs = Vec::new();
     for de in entries.flatten() {
         let name_os = de.file_name();
@@ -431,7 +511,15 @@ fn untracked_dir<'r>(sh: &Shared, repo: &'r gix::Repository, excludes: &mut Opti
         }
     }
     for d in subdirs {
-        push_job(sh, Job { prefix: join(&d, b"/"), lo: 0, hi: 0, tracked: false });
+        push_job(
+            sh,
+            Job {
+                prefix: join(&d, b"/"),
+                lo: 0,
+                hi: 0,
+                tracked: false,
+            },
+        );
     }
     Ok(())
 }

@@ -1,0 +1,193 @@
+//! The benchmark: git swarm's costs as ratios against git commands measured in the same run,
+//! on a generated repository.
+//!
+//!     cargo bench --bench swarm                       # 100,000 files
+//!     SWARM_BENCH_FILES=1000 cargo bench --bench swarm
+//!     SWARM_BENCH_ROUNDS=31 cargo bench --bench swarm
+//!
+//! Each measurement alternates the git command and the git swarm command, so both see the
+//! same machine state, and reports medians.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_git-swarm");
+
+struct Bench {
+    _tmp: tempfile::TempDir,
+    home: PathBuf,
+    work: PathBuf,
+}
+
+impl Bench {
+    fn cmd(&self, prog: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(prog);
+        c.args(args)
+            .current_dir(&self.work)
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", self.home.join("gitconfig"))
+            .env_remove("GIT_SWARM_CONFIG");
+        c
+    }
+
+    fn run(&self, prog: &str, args: &[&str]) -> String {
+        let out = self.cmd(prog, args).output().expect("spawn");
+        assert!(
+            out.status.success(),
+            "{prog} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn time(&self, prog: &str, args: &[&str]) -> Duration {
+        let t = Instant::now();
+        let out = self.cmd(prog, args).output().expect("spawn");
+        let d = t.elapsed();
+        assert!(
+            out.status.success(),
+            "{prog} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        d
+    }
+}
+
+fn setup(files: usize) -> Bench {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().canonicalize().unwrap();
+    let home = root.join("home");
+    let work = root.join("work");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        home.join("gitconfig"),
+        "[user]\n\tname = Bench\n\temail = bench@example.com\n",
+    )
+    .unwrap();
+    let b = Bench {
+        _tmp: tmp,
+        home,
+        work,
+    };
+    b.run("git", &["init", "-q", "-b", "main"]);
+    // 100 files per directory, directories two levels deep, like a source tree.
+    let dirs = files.div_ceil(100);
+    let mut written = 0;
+    for d in 0..dirs {
+        let dir = b.work.join(format!("pkg{:03}/mod{}", d / 10, d % 10));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in 0..100 {
+            if written == files {
+                break;
+            }
+            std::fs::write(
+                dir.join(format!("file{f:03}.rs")),
+                format!("// {d} {f}\npub fn f() {{}}\n"),
+            )
+            .unwrap();
+            written += 1;
+        }
+    }
+    std::fs::create_dir_all(b.work.join(".swarm")).unwrap();
+    std::fs::write(
+        b.work.join(".swarm/standards.md"),
+        "# Standards\n- Format every change with the formatter before committing it.\n- Every behaviour change comes with a test that fails without it.\n",
+    )
+    .unwrap();
+    b.run("git", &["add", "-A"]);
+    b.run("git", &["commit", "-q", "-m", "generated"]);
+    b.run(BIN, &["init", "--pack"]);
+    b
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn row(what: &str, ours: Duration, theirs: Duration, baseline: &str, goal: f64) {
+    let ratio = ours.as_secs_f64() / theirs.as_secs_f64();
+    println!(
+        "{what:<44} {:>10}  vs {baseline:<28} {:>10}  ratio {ratio:>5.2}x  (goal <= {goal}x) {}",
+        ms(ours),
+        ms(theirs),
+        if ratio <= goal { "ok" } else { "MISSED" }
+    );
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a filter argument is not used.
+    let files: usize = std::env::var("SWARM_BENCH_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let rounds: usize = std::env::var("SWARM_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(15);
+    let t = Instant::now();
+    let b = setup(files);
+    println!(
+        "git swarm benchmark: {files} files, {rounds} rounds, medians (setup {:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
+    println!(
+        "machine: {} cpus, {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        b.run("git", &["--version"]).trim()
+    );
+
+    // Warm caches (and let git refresh its index once, as any user's would be).
+    b.run("git", &["status", "--porcelain"]);
+    b.run(BIN, &["start", "warm-up", "--json"]);
+
+    let mut git_status = Vec::new();
+    let mut start = Vec::new();
+    let mut run_id = String::new();
+    for _ in 0..rounds {
+        git_status.push(b.time("git", &["status", "--porcelain"]));
+        let t = Instant::now();
+        let out = b.cmd(BIN, &["start", "bench", "--json"]).output().unwrap();
+        start.push(t.elapsed());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        run_id = j["run-id"].as_str().unwrap().to_string();
+    }
+    row(
+        "start (clean-tree gate + new run)",
+        median(start),
+        median(git_status),
+        "git status --porcelain",
+        1.0,
+    );
+
+    let mut rev_parse = Vec::new();
+    let mut next = Vec::new();
+    for _ in 0..rounds * 2 {
+        rev_parse.push(b.time("git", &["rev-parse", "HEAD"]));
+        next.push(b.time(BIN, &["next", "--json", "--run", &run_id]));
+    }
+    row(
+        "next, nothing to do",
+        median(next),
+        median(rev_parse),
+        "git rev-parse HEAD",
+        3.0,
+    );
+    let _ = Path::new(BIN);
+}
