@@ -14,7 +14,12 @@ fn init_is_idempotent_and_reports_the_standards_gate() {
     assert_eq!(j["created"], true);
     assert_eq!(j["exclude"]["added"], true);
     assert_eq!(j["standards"]["ok"], false);
-    assert!(j["standards"]["message"].as_str().unwrap().contains("does not exist"));
+    assert!(
+        j["standards"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist")
+    );
     let j = env.sj(&["init"]).json();
     assert_eq!(j["created"], false);
     assert_eq!(j["exclude"]["added"], false);
@@ -33,11 +38,19 @@ fn init_pack_installs_a_working_pack_without_overwriting() {
     std::fs::create_dir_all(env.home.join(".cursor/agents")).unwrap();
     std::fs::write(env.home.join(".cursor/agents/planner.md"), "my own planner").unwrap();
     let j = env.sj(&["init", "--pack"]).json();
-    let written: Vec<String> = j["pack"]["written"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let written: Vec<String> = j["pack"]["written"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
     assert!(written.iter().any(|p| p.ends_with("manager/config.json")));
     assert!(written.iter().any(|p| p.ends_with("plan/plan.schema.json")));
     assert_eq!(j["pack"]["kept"].as_array().unwrap().len(), 1);
-    assert_eq!(std::fs::read_to_string(env.home.join(".cursor/agents/planner.md")).unwrap(), "my own planner");
+    assert_eq!(
+        std::fs::read_to_string(env.home.join(".cursor/agents/planner.md")).unwrap(),
+        "my own planner"
+    );
     // The installed pack runs a whole pipeline.
     let id = env.start("Add a greeting");
     play_planner(&env, &id, &simple_plan(&id));
@@ -61,15 +74,37 @@ fn doctor_reports_resolved_paths_and_problems() {
     out.code(0);
     let j = out.json();
     let checks = j["checks"].as_array().unwrap();
-    let find = |name: &str| checks.iter().find(|c| c["check"] == name).unwrap_or_else(|| panic!("{name} in {j}")).clone();
+    let find = |name: &str| {
+        checks
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("{name} in {j}"))
+            .clone()
+    };
     assert_eq!(find("config")["level"], "ok");
-    assert!(find("reviewer schema")["detail"].as_str().unwrap().contains("[home (~/)]"));
-    assert!(find("planner definition")["detail"].as_str().unwrap().contains("relative to home"));
+    assert!(
+        find("reviewer schema")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("[home (~/)]")
+    );
+    assert!(
+        find("planner definition")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("relative to home")
+    );
     assert_eq!(find("standards")["level"], "ok");
     std::fs::remove_file(env.home.join(".cursor/agents/tester/tester.schema.json")).unwrap();
     let out = env.sj(&["doctor"]);
     out.code(1);
-    assert!(out.json()["checks"].as_array().unwrap().iter().any(|c| c["level"] == "error" && c["detail"].as_str().unwrap().contains("/subagents/3/schemaPath")));
+    assert!(out.json()["checks"].as_array().unwrap().iter().any(|c| {
+        c["level"] == "error"
+            && c["detail"]
+                .as_str()
+                .unwrap()
+                .contains("/subagents/3/schemaPath")
+    }));
 }
 
 #[test]
@@ -77,9 +112,14 @@ fn task_file_points_the_planner_at_the_file() {
     let env = Env::new();
     let f = env.root().join("task.md");
     std::fs::write(&f, "# Greeting\nAdd a greeting.\n").unwrap();
-    let j = env.sj(&["start", "--task-file", f.to_str().unwrap()]).json();
+    let j = env
+        .sj(&["start", "--task-file", f.to_str().unwrap()])
+        .json();
     let p = j["invocations"][0]["prompt"].as_str().unwrap();
-    assert!(p.starts_with(&format!("Task (from file): {}.", f.display())), "{p}");
+    assert!(
+        p.starts_with(&format!("Task (from file): {}.", f.display())),
+        "{p}"
+    );
     let id = j["run-id"].as_str().unwrap();
     let task = std::fs::read_to_string(env.run_dir(id).join("task.md")).unwrap();
     assert!(task.contains("Add a greeting."), "{task}");
@@ -101,7 +141,10 @@ fn manual_intervention_writes_its_result_file() {
     let out = env.sj(&["next"]);
     out.code(4);
     assert_eq!(out.json()["outcome"], "manual-intervention-required");
-    let mir = read_json(&env.run_dir(&id).join("manual-intervention-required.result.json"));
+    let mir = read_json(
+        &env.run_dir(&id)
+            .join("manual-intervention-required.result.json"),
+    );
     assert_eq!(mir["runId"], id.as_str());
     assert_eq!(mir["agent"], "reviewer");
     assert!(mir["resume"].as_str().unwrap().contains("git swarm retry"));
