@@ -40,12 +40,14 @@ pub enum Command {
     Init(commands::init::InitArgs),
     Start(commands::start::StartArgs),
     Next(commands::next::NextArgs),
+    Publish(commands::publish::PublishArgs),
     Status(commands::status::StatusArgs),
     List(commands::list::ListArgs),
     Retry(commands::retry::RetryArgs),
     Abort(commands::abort::AbortArgs),
     Validate(commands::validate::ValidateArgs),
     Doctor(commands::doctor::DoctorArgs),
+    Hook(commands::hook::HookArgs),
 }
 
 /// What a command cannot run without.
@@ -159,12 +161,14 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Init(a) => commands::init::run(&ctx, a),
         Command::Start(a) => commands::start::run(&ctx, a),
         Command::Next(a) => commands::next::run(&ctx, a),
+        Command::Publish(a) => commands::publish::run(&ctx, a),
         Command::Status(a) => commands::status::run(&ctx, a),
         Command::List(a) => commands::list::run(&ctx, a),
         Command::Retry(a) => commands::retry::run(&ctx, a),
         Command::Abort(a) => commands::abort::run(&ctx, a),
         Command::Validate(a) => commands::validate::run(&ctx, a),
         Command::Doctor(a) => commands::doctor::run(&ctx, a),
+        Command::Hook(a) => commands::hook::run(&ctx, a),
     }
 }
 

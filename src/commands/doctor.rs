@@ -71,6 +71,14 @@ pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
         r.add("warn", ".swarm", "not initialised; run 'git swarm init'");
     }
 
+    match crate::hook::installed(&session.ws.root) {
+        Some(p) => r.add("ok", "pre-push hook", p.display().to_string()),
+        None => r.add(
+            "warn",
+            "pre-push hook",
+            "not installed; run 'git swarm init'",
+        ),
+    }
     match session.config_location() {
         Err(e) => r.add("error", "config", e.message),
         Ok(loc) => {

@@ -6,7 +6,8 @@ use crate::error::Result;
 use crate::git;
 use crate::report::Output;
 
-/// Set up git swarm in this repository: .swarm/, .swarm/runs/ and its exclude entry.
+/// Set up git swarm in this repository: .swarm/, .swarm/runs/, its exclude entry, and the
+/// pre-push hook (chaining any pre-push hook already there).
 ///
 /// Idempotent. With --pack, also installs the default agent pack (workflow config, result
 /// schemas, agent definitions) under ~/.cursor/agents/, never overwriting a file. Reports the
@@ -35,10 +36,20 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
         if excluded { "added" } else { "kept" },
         exclude_path.display()
     ));
+    let hook = crate::hook::install(&session.ws.root)?;
+    t.push_str(&match hook.action {
+        "chained" => format!(
+            "installed the pre-push hook at {} (the hook that was there runs first, as {})\n",
+            hook.path.display(),
+            crate::hook::CHAINED
+        ),
+        other => format!("{other} the pre-push hook at {}\n", hook.path.display()),
+    });
     let mut j = json!({
         "swarmDir": session.swarm.dir,
         "created": created,
         "exclude": {"path": exclude_path, "added": excluded},
+        "hook": {"path": hook.path, "action": hook.action},
     });
     if args.pack {
         let home = session.home()?;

@@ -3,9 +3,11 @@
 
 pub mod abort;
 pub mod doctor;
+pub mod hook;
 pub mod init;
 pub mod list;
 pub mod next;
+pub mod publish;
 pub mod retry;
 pub mod start;
 pub mod status;

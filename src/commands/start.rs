@@ -88,6 +88,15 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
 
     session.swarm.ensure_dirs()?;
     git::ensure_exclude(&session.ws.common_dir, "/.swarm/runs/")?;
+    // The pre-push hook guards what a run pushes; a repository that never ran init gets it now.
+    if crate::hook::installed(&session.ws.root).is_none() {
+        let h = crate::hook::install(&session.ws.root)?;
+        eprintln!(
+            "git swarm: installed the pre-push hook at {} ({})",
+            h.path.display(),
+            h.action
+        );
+    }
     let id = uuid::Uuid::new_v4().to_string();
     let run = session.swarm.run(&id);
     atomic::create_dir_all(&run.path)?;

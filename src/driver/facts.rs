@@ -130,6 +130,19 @@ pub fn gather_facts(
         .worktree_path
         .as_deref()
         .and_then(|p| git::worktree_head(Path::new(p)));
+    // What the last agent passed on: the worktree's content, uncommitted changes included.
+    let last_agent_arrived = arrivals.iter().any(|a| {
+        st.swarm
+            .pending
+            .get(a.slot)
+            .is_some_and(|inv| cfg.next_options(&inv.agent).is_empty())
+    });
+    let worktree_content = match st.worktree_path.as_deref() {
+        Some(w) if last_agent_arrived && cfg.branching && Path::new(w).exists() => {
+            Some(git::content_tree(Path::new(w))?)
+        }
+        _ => None,
+    };
     let mut worktree_slot = None;
     if cfg.branching && st.worktree_path.is_none() {
         let planned = arrivals
@@ -149,6 +162,7 @@ pub fn gather_facts(
         standards,
         worktree_slot,
         worktree_head,
+        worktree_content,
     })
 }
 

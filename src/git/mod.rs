@@ -28,9 +28,17 @@ pub struct Workspace {
 /// worktree has no `.swarm/runs/` of its own, the main worktree — where the runs live — is
 /// used.
 pub fn discover(cwd: &Path) -> Result<Workspace> {
-    if std::env::var_os("GIT_DIR").is_some() || std::env::var_os("GIT_WORK_TREE").is_some() {
-        return discover_with_git(cwd);
-    }
+    let ws = if std::env::var_os("GIT_DIR").is_some() || std::env::var_os("GIT_WORK_TREE").is_some()
+    {
+        // Hooks and some tools run with GIT_DIR set: let git interpret it.
+        discover_with_git(cwd)?
+    } else {
+        discover_by_walking(cwd)?
+    };
+    Ok(prefer_main_worktree(ws))
+}
+
+fn discover_by_walking(cwd: &Path) -> Result<Workspace> {
     let mut dir = Some(cwd);
     while let Some(d) = dir {
         let dotgit = d.join(".git");
@@ -44,29 +52,11 @@ pub fn discover(cwd: &Path) -> Result<Workspace> {
                 Ok(c) => normalize(&git_dir.join(c.trim())),
                 Err(_) => git_dir.clone(),
             };
-            let ws = Workspace {
+            return Ok(Workspace {
                 root: d.to_path_buf(),
-                git_dir: git_dir.clone(),
-                common_dir: common_dir.clone(),
-            };
-            if git_dir != common_dir && !d.join(".swarm/runs").is_dir() {
-                // A linked worktree without runs of its own (a run's worktree, where agents
-                // work): the runs live in the main worktree.
-                if common_dir.file_name().is_some_and(|n| n == ".git") {
-                    let main_root = common_dir
-                        .parent()
-                        .expect("a .git dir has a parent")
-                        .to_path_buf();
-                    if main_root.join(".swarm/runs").is_dir() {
-                        return Ok(Workspace {
-                            root: main_root,
-                            git_dir: common_dir.clone(),
-                            common_dir,
-                        });
-                    }
-                }
-            }
-            return Ok(ws);
+                git_dir,
+                common_dir,
+            });
         }
         dir = d.parent();
     }
@@ -74,6 +64,29 @@ pub fn discover(cwd: &Path) -> Result<Workspace> {
         Error::failure(format!("{} is not inside a git repository", cwd.display()))
             .hint("run git swarm from inside the repository the agents should work on"),
     )
+}
+
+/// A linked worktree without runs of its own (a run's worktree, where agents work): the runs
+/// live in the main worktree.
+fn prefer_main_worktree(ws: Workspace) -> Workspace {
+    if ws.git_dir == ws.common_dir || ws.root.join(".swarm/runs").is_dir() {
+        return ws;
+    }
+    if ws.common_dir.file_name().is_some_and(|n| n == ".git") {
+        let main_root = ws
+            .common_dir
+            .parent()
+            .expect("a .git dir has a parent")
+            .to_path_buf();
+        if main_root.join(".swarm/runs").is_dir() {
+            return Workspace {
+                root: main_root,
+                git_dir: ws.common_dir.clone(),
+                common_dir: ws.common_dir,
+            };
+        }
+    }
+    ws
 }
 
 fn read_gitfile(path: &Path) -> Result<PathBuf> {
@@ -325,4 +338,41 @@ pub fn worktree_branch(path: &Path) -> Option<String> {
     let repo = gix::open(path).ok()?;
     let head = repo.head().ok()?;
     head.referent_name().map(|n| n.shorten().to_string())
+}
+
+/// `(HEAD, tree)` of the work tree at `path`, where the tree includes uncommitted and
+/// untracked (not ignored) files: exactly the content a test run there saw. Computed in a
+/// copy of the worktree's index, so the real index is untouched and only changed files are
+/// hashed.
+pub fn content_tree(path: &Path) -> Result<(String, String)> {
+    let head = Git::new(path).args(["rev-parse", "HEAD"]).run()?;
+    let index = Git::new(path)
+        .args(["rev-parse", "--path-format=absolute", "--git-path", "index"])
+        .run()?;
+    let index = PathBuf::from(index);
+    let dir = index.parent().unwrap_or(path).to_path_buf();
+    let tmp = tempfile::Builder::new()
+        .prefix("swarm-index.")
+        .tempfile_in(&dir)
+        .ctx("create a temporary index in", &dir)?;
+    if index.exists() {
+        std::fs::copy(&index, tmp.path()).ctx("copy the index", &index)?;
+    }
+    let tmp_s = tmp.path().display().to_string();
+    Git::new(path)
+        .env("GIT_INDEX_FILE", &tmp_s)
+        .args(["add", "-A"])
+        .run()?;
+    let tree = Git::new(path)
+        .env("GIT_INDEX_FILE", &tmp_s)
+        .args(["write-tree"])
+        .run()?;
+    Ok((head, tree))
+}
+
+/// The tree of a commit.
+pub fn tree_of(cwd: &Path, rev: &str) -> Result<String> {
+    Git::new(cwd)
+        .args(["rev-parse", &format!("{rev}^{{tree}}")])
+        .run()
 }

@@ -56,6 +56,9 @@ pub struct Facts {
     pub worktree_slot: Option<Result<Slot, String>>,
     /// `HEAD` of the run's worktree, when it exists.
     pub worktree_head: Option<String>,
+    /// `(HEAD, tree of the worktree's content including uncommitted changes)`, computed when
+    /// the last agent's result arrives: what the tester passed on.
+    pub worktree_content: Option<(String, String)>,
 }
 
 impl Default for Facts {
@@ -64,6 +67,7 @@ impl Default for Facts {
             standards: Ok(()),
             worktree_slot: None,
             worktree_head: None,
+            worktree_content: None,
         }
     }
 }
@@ -898,6 +902,15 @@ pub fn consume(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, arrivals: Vec<Arriv
             Route::Finish(Ok(())) => {
                 b.st.swarm.pending.clear();
                 if b.ctx.cfg.branching {
+                    b.st.swarm.tested =
+                        facts
+                            .worktree_content
+                            .clone()
+                            .map(|(head, tree)| state::Tested {
+                                tree,
+                                head,
+                                at: b.ctx.now.clone(),
+                            });
                     b.st.swarm.phase = Phase::Publish;
                     b.st.swarm.hint = Some(b.run_cmd("publish"));
                     b.ev(

@@ -3,7 +3,6 @@
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -170,7 +169,27 @@ pub struct Engine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tested: Option<Tested>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publish: Option<Value>,
+    pub publish: Option<PublishState>,
+}
+
+/// How far `git swarm publish` got; every step it finished is skipped when it runs again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishState {
+    pub remote: String,
+    pub base: String,
+    /// The commit publish made of leftover changes, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The commit that was pushed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed: Option<String>,
+    /// `none`, `attempting` (a tool was started; a crash here makes the state unknown),
+    /// `created`, `failed`, `skipped`.
+    #[serde(default)]
+    pub pr: String,
+    #[serde(default)]
+    pub worktree_removed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

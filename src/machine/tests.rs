@@ -102,6 +102,7 @@ impl T {
                     adopt: false,
                 })),
                 worktree_head: Some("c0ffee".into()),
+                worktree_content: Some(("c0ffee".into(), "7ree".into())),
             },
         }
     }
@@ -382,6 +383,10 @@ fn the_last_agent_decides_publish_done_or_failed() {
         )
         .status;
     assert_eq!(action_of(&passed), ActionKind::Publish);
+    assert_eq!(
+        passed.swarm.tested.as_ref().map(|t| t.tree.as_str()),
+        Some("7ree")
+    );
     assert_eq!(passed.outcome, Outcome::InProgress);
     let failed = t
         .consume(

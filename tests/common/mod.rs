@@ -433,3 +433,88 @@ pub fn assert_run_files_valid(env: &Env, run_id: &str) {
         serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("events.jsonl line {l:?}: {e}"));
     }
 }
+
+// ---- publishing ---------------------------------------------------------------------------
+
+impl Env {
+    /// Makes `origin`'s fetch URL look like `url` while pushes go to the bare repository.
+    pub fn remote_looks_like(&self, url: &str) {
+        self.git(&["remote", "set-url", "origin", url]);
+        let key = format!("url.{}.pushInsteadOf", self.origin.display());
+        self.git(&["config", &key, url]);
+        self.git(&[
+            "symbolic-ref",
+            "refs/remotes/origin/HEAD",
+            "refs/remotes/origin/main",
+        ]);
+    }
+
+    /// A directory for fake tools, first on PATH for every command this env runs.
+    pub fn fake_bin(&mut self) -> PathBuf {
+        let dir = self.root().join("fakebin");
+        if !dir.exists() {
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = format!(
+                "{}:{}",
+                dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            );
+            self.extra_env.push(("PATH".into(), path));
+            self.extra_env.push((
+                "FAKE_LOG".into(),
+                self.root().join("fake.log").display().to_string(),
+            ));
+        }
+        dir
+    }
+
+    /// Installs an executable `name` that logs its argv (one `---` line, then one argument per
+    /// line) and answers with `script` (shell code).
+    pub fn fake_tool(&mut self, name: &str, script: &str) -> PathBuf {
+        let dir = self.fake_bin();
+        let p = dir.join(name);
+        self.write_fake(&p, script);
+        p
+    }
+
+    pub fn write_fake(&mut self, p: &Path, script: &str) {
+        self.fake_bin();
+        let log = self.root().join("fake.log");
+        let text = format!(
+            "#!/bin/sh\n{{ echo \"--- $(basename \"$0\")\"; for a in \"$@\"; do printf '%s\\n' \"$a\"; done; }} >> '{}'\n{script}\n",
+            log.display()
+        );
+        std::fs::write(p, text).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// Every recorded call: (tool, argv).
+    pub fn fake_calls(&self) -> Vec<(String, Vec<String>)> {
+        let text = std::fs::read_to_string(self.root().join("fake.log")).unwrap_or_default();
+        let mut calls: Vec<(String, Vec<String>)> = Vec::new();
+        for line in text.lines() {
+            if let Some(tool) = line.strip_prefix("--- ") {
+                calls.push((tool.to_string(), Vec::new()));
+            } else if let Some(c) = calls.last_mut() {
+                c.1.push(line.to_string());
+            }
+        }
+        calls
+    }
+
+    /// Plays a whole run up to the publish action; returns the run id and worktree.
+    pub fn run_to_publish(&self) -> (String, PathBuf) {
+        let id = self.start("Add a greeting");
+        play_planner(self, &id, &simple_plan(&id));
+        let j = self.sj(&["next"]).json();
+        let wt = PathBuf::from(j["invocations"][0]["cwd"].as_str().unwrap());
+        play_implementor(self, &id, "completed");
+        self.sj(&["next"]).code(0);
+        play_reviewer(self, &id, "approved");
+        self.sj(&["next"]).code(0);
+        play_tester(self, &id, "passed");
+        assert_eq!(self.sj(&["next"]).json()["action"], "publish");
+        (id, wt)
+    }
+}

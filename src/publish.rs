@@ -1,0 +1,852 @@
+//! `git swarm publish`: commit leftovers, push `swarm/<name>`, open the pull request with the
+//! remote's tool, remove the worktree. Each step is recorded in `run.status.json` as soon as
+//! it is done, so running publish again skips it (and never opens a second pull request).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::config::policies::Policies;
+use crate::driver::{Session, now};
+use crate::error::{Error, Result};
+use crate::forge::{self, Hosts, Kind, PrRequest, Remote, template};
+use crate::git::{self, Git, url::redact};
+use crate::machine::state::{Outcome, Phase, PublishState, Resume, RunStatus, Warning};
+use crate::store::{RunDir, atomic, events::Event};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub draft: bool,
+}
+
+/// A status being advanced step by step; `save` commits it (events, then the status).
+struct Journal<'a> {
+    session: &'a Session,
+    run: &'a RunDir,
+    st: RunStatus,
+    events: Vec<Event>,
+}
+
+impl Journal<'_> {
+    fn ev(&mut self, signal: &str, message: impl Into<String>) {
+        self.events.push(Event {
+            seq: self.st.swarm.seq + 1,
+            at: now(),
+            signal: signal.to_string(),
+            agent: None,
+            worker: None,
+            step: Some(self.st.swarm.step),
+            message: message.into(),
+        });
+    }
+
+    fn warn(&mut self, w: Warning) {
+        self.ev("WARNING", format!("{}: {}", w.reason, w.message));
+        self.st.warnings.push(w);
+    }
+
+    fn ps(&mut self) -> &mut PublishState {
+        self.st.swarm.publish.get_or_insert_with(Default::default)
+    }
+
+    fn save(&mut self) -> Result<()> {
+        self.st.swarm.seq += 1;
+        self.st.updated_at = now();
+        for e in &mut self.events {
+            e.seq = self.st.swarm.seq;
+        }
+        let active = self.st.outcome.is_in_progress();
+        if active {
+            self.session.swarm.set_active(&self.run.id, true)?;
+        }
+        crate::store::events::append(&self.run.events_path(), &self.events)?;
+        self.events.clear();
+        self.run.write_status(&self.st)?;
+        crate::report::manager_plan::write(self.run, &self.st)?;
+        if !active {
+            self.session.swarm.set_active(&self.run.id, false)?;
+        }
+        Ok(())
+    }
+}
+
+fn warning(
+    reason: &str,
+    message: String,
+    tool: Option<&str>,
+    command: Option<String>,
+    output: Option<String>,
+    remediation: String,
+) -> Warning {
+    Warning {
+        reason: reason.to_string(),
+        message,
+        tool: tool.map(str::to_string),
+        command,
+        output,
+        remediation: Some(remediation),
+        at: now(),
+    }
+}
+
+/// Publishes the run; the returned status says how it ended (completed, or failed when the
+/// push failed).
+pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus> {
+    let st = run.require_status()?;
+    let id = st.run_id.clone();
+    match (st.outcome, st.swarm.phase) {
+        (Outcome::Completed, _) => {
+            // Completed with the pull request not made (tool missing, failed): publishing
+            // again tries the pull request once more, and nothing else.
+            let retry_pr = st.pr_url.is_none()
+                && st
+                    .swarm
+                    .publish
+                    .as_ref()
+                    .is_some_and(|p| p.pr == "failed" && p.pushed.is_some());
+            if !retry_pr {
+                return Ok(st);
+            }
+            let policies = session.policies()?;
+            let ps = st.swarm.publish.clone().expect("checked");
+            let branch = st.branch.clone().unwrap_or_default();
+            let root = session.ws.root.clone();
+            let mut j = Journal {
+                session,
+                run,
+                st,
+                events: Vec::new(),
+            };
+            pull_request(
+                &mut j, &root, &root, &policies, &ps.remote, &branch, &ps.base, opts,
+            )?;
+            j.save()?;
+            return Ok(j.st);
+        }
+        (Outcome::InProgress, Phase::Publish) => {}
+        (Outcome::Failed, _) if st.swarm.resume == Some(Resume::Publish) => {}
+        (Outcome::InProgress, _) => {
+            let waits: Vec<_> = st.swarm.pending.iter().map(|p| p.agent.as_str()).collect();
+            return Err(Error::refused(format!(
+                "run {id} cannot be published yet: its last agent has not passed (it waits for {})",
+                if waits.is_empty() { "nothing".to_string() } else { waits.join(", ") }
+            ))
+            .hint(format!("finish the run with 'git swarm next --run {id}'; publish when it answers \"publish\"")));
+        }
+        (o, _) => {
+            return Err(Error::refused(format!(
+                "run {id} is {} and cannot be published",
+                o.as_str()
+            ))
+            .hint(format!("see 'git swarm status --run {id}'")));
+        }
+    }
+    let (Some(branch), Some(tested)) = (st.branch.clone(), st.swarm.tested.clone()) else {
+        return Err(Error::refused(format!(
+            "run {id} has no branch or no tested content to publish"
+        ))
+        .hint("publishing needs behavior.branching.enabled in the workflow config"));
+    };
+    let policies = session.policies()?;
+    let mut j = Journal {
+        session,
+        run,
+        st,
+        events: Vec::new(),
+    };
+    if j.st.outcome == Outcome::Failed {
+        j.st.outcome = Outcome::InProgress;
+        j.st.failure_reason = None;
+        j.st.swarm.resume = None;
+        j.st.swarm.phase = Phase::Publish;
+        j.ev("RETRY", "publish again");
+    }
+    let root = session.ws.root.clone();
+    let wt = j.st.worktree_path.clone().map(PathBuf::from);
+    let wt_exists = wt.as_ref().is_some_and(|w| w.exists());
+    let cwd = if wt_exists {
+        wt.clone().expect("exists")
+    } else {
+        root.clone()
+    };
+
+    // 1. Commit what is left, and make sure what ships is what was tested.
+    if wt_exists
+        && j.st
+            .swarm
+            .publish
+            .as_ref()
+            .and_then(|p| p.pushed.as_ref())
+            .is_none()
+    {
+        let w = wt.as_ref().expect("exists");
+        let (head, tree) = git::content_tree(w)?;
+        if tree != tested.tree {
+            return Err(Error::refused(format!(
+                "the worktree {} changed after the tester passed (tested tree {}, now {}); the tested content is what ships",
+                w.display(),
+                short(&tested.tree),
+                short(&tree)
+            ))
+            .hint(format!(
+                "restore the tested content (the tester passed on commit {} plus its uncommitted changes), or have the change tested: 'git swarm abort' and start a new run",
+                short(&tested.head)
+            )));
+        }
+        if git::tree_of(w, "HEAD")? != tree {
+            let msg_path = run.path.join("commit-message.txt");
+            atomic::write(&msg_path, commit_message(&j.st).as_bytes())?;
+            crate::failpoint!("publish-commit-before");
+            Git::new(w).args(["add", "-A"]).run()?;
+            Git::new(w)
+                .args(["commit", "-q", "-F"])
+                .arg_path(&msg_path)
+                .run()?;
+            crate::failpoint!("publish-commit-after");
+            let new_head = Git::new(w).args(["rev-parse", "HEAD"]).run()?;
+            j.ps().commit = Some(new_head.clone());
+            j.ev(
+                "COMMITTED",
+                format!("leftover changes committed as {}", short(&new_head)),
+            );
+            j.save()?;
+        } else if head != tested.head {
+            // Committed after the test with the same content: fine, the content is what counts.
+        }
+    }
+    let tip = Git::new(&root)
+        .args(["rev-parse", &format!("refs/heads/{branch}")])
+        .run()?;
+    if git::tree_of(&root, &tip)? != tested.tree {
+        return Err(Error::refused(format!(
+            "branch {branch} holds content the tester did not pass (tip {})",
+            short(&tip)
+        ))
+        .hint(format!(
+            "reset {branch} to the tested content, then run 'git swarm publish --run {id}' again"
+        )));
+    }
+    if tip == j.st.swarm.base_commit {
+        j.warn(warning(
+            "nothing-to-publish",
+            format!("the run changed nothing: {branch} has no commits beyond its base"),
+            None,
+            None,
+            None,
+            "nothing was pushed; start a new run if work is still needed".to_string(),
+        ));
+        remove_worktree(&mut j, &root, wt.as_deref())?;
+        return finish(j);
+    }
+
+    // 2. Push.
+    let remote = policies
+        .string("/pr/remote")
+        .unwrap_or("origin")
+        .to_string();
+    if j.st
+        .swarm
+        .publish
+        .as_ref()
+        .is_none_or(|p| p.remote.is_empty())
+    {
+        let base = base_branch(&root, &remote, &policies, &j.st);
+        let ps = j.ps();
+        ps.remote = remote.clone();
+        ps.base = base;
+    }
+    let base =
+        j.st.swarm
+            .publish
+            .as_ref()
+            .map(|p| p.base.clone())
+            .unwrap_or_default();
+    let already = j.st.swarm.publish.as_ref().and_then(|p| p.pushed.clone()) == Some(tip.clone())
+        && Git::new(&root)
+            .args(["rev-parse", &format!("refs/remotes/{remote}/{branch}")])
+            .run()
+            .ok()
+            == Some(tip.clone());
+    if !already {
+        crate::failpoint!("publish-push-before");
+        let push = Git::new(&cwd).args(["push", "-u", &remote, &branch]);
+        let shown = push.display();
+        let out = push.output()?;
+        crate::failpoint!("publish-push-after");
+        if !out.status.success() {
+            let output = excerpt(&String::from_utf8_lossy(&out.stderr));
+            let why = format!(
+                "'{shown}' failed: {}",
+                output.lines().last().unwrap_or("no output")
+            );
+            j.st.outcome = Outcome::Failed;
+            j.st.failure_reason = Some(format!("push failed: {output}"));
+            j.st.swarm.resume = Some(Resume::Publish);
+            j.st.swarm.phase = Phase::Publish;
+            j.st.swarm.hint = Some(format!(
+                "the worktree {} is kept; fix the cause (remote '{remote}' exists and accepts pushes, credentials), then run 'git swarm publish --run {}'",
+                cwd.display(),
+                j.st.run_id
+            ));
+            j.ev("FAILED", why);
+            j.save()?;
+            return Ok(j.st);
+        }
+        j.ps().pushed = Some(tip.clone());
+        j.ev("PUSHED", format!("{branch} → {remote} ({})", short(&tip)));
+        j.save()?;
+    }
+
+    // 3. The pull request (best effort: problems are warnings).
+    if j.st.pr_url.is_none() {
+        pull_request(
+            &mut j, &root, &cwd, &policies, &remote, &branch, &base, opts,
+        )?;
+        j.save()?;
+    }
+
+    // 4. The branch is safe on the remote: the worktree can go.
+    remove_worktree(&mut j, &root, wt.as_deref())?;
+    finish(j)
+}
+
+fn finish(mut j: Journal) -> Result<RunStatus> {
+    j.st.outcome = Outcome::Completed;
+    j.st.swarm.phase = Phase::Finished;
+    j.st.swarm.hint = None;
+    let msg = match &j.st.pr_url {
+        Some(u) => format!("published: {u}"),
+        None => "published".to_string(),
+    };
+    j.ev("TASK_COMPLETE", msg);
+    j.save()?;
+    Ok(j.st)
+}
+
+fn short(s: &str) -> &str {
+    &s[..s.len().min(12)]
+}
+
+/// The last lines of a tool's output, credentials removed, at most 2,000 bytes.
+pub fn excerpt(text: &str) -> String {
+    let t = git::tail_lines(&redact(text), 20);
+    if t.len() <= 2000 {
+        return t;
+    }
+    let mut start = t.len() - 2000;
+    while !t.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &t[start..])
+}
+
+fn commit_message(st: &RunStatus) -> String {
+    let (goal, desc) = match &st.swarm.plan {
+        Some(p) => (p.goal.trim().to_string(), p.description.trim().to_string()),
+        None => (
+            crate::driver::first_line(&st.swarm.task.text),
+            String::new(),
+        ),
+    };
+    let mut subject: String = goal.lines().next().unwrap_or("swarm run").to_string();
+    if subject.chars().count() > 72 {
+        subject = format!("{}…", subject.chars().take(71).collect::<String>());
+    }
+    let mut m = subject;
+    m.push_str("\n\n");
+    if !desc.is_empty() && desc != goal {
+        m.push_str(&desc);
+        m.push_str("\n\n");
+    }
+    m.push_str(&format!("Swarm-Run: {}\n", st.run_id));
+    m
+}
+
+/// The branch the pull request targets: `policies.pr.baseBranch`, else the remote's default
+/// branch (`refs/remotes/<remote>/HEAD`, else `ls-remote --symref` without prompts), else the
+/// branch the run started from, else `main`.
+fn base_branch(root: &Path, remote: &str, policies: &Policies, st: &RunStatus) -> String {
+    if let Some(b) = policies.string("/pr/baseBranch") {
+        return b.to_string();
+    }
+    if let Ok(r) = Git::new(root)
+        .args([
+            "symbolic-ref",
+            "--quiet",
+            &format!("refs/remotes/{remote}/HEAD"),
+        ])
+        .run()
+        && let Some(b) = r.strip_prefix(&format!("refs/remotes/{remote}/"))
+    {
+        return b.to_string();
+    }
+    if let Ok(out) = Git::new(root)
+        .args(["ls-remote", "--symref", remote, "HEAD"])
+        .run()
+    {
+        for line in out.lines() {
+            if let Some(rest) = line.strip_prefix("ref: refs/heads/")
+                && let Some(b) = rest.split_whitespace().next()
+            {
+                return b.to_string();
+            }
+        }
+    }
+    st.swarm
+        .start_branch
+        .clone()
+        .unwrap_or_else(|| "main".to_string())
+}
+
+fn configured_hosts(root: &Path, policies: &Policies) -> Hosts {
+    let git_hosts = |key: &str| -> Vec<String> {
+        Git::new(root)
+            .args(["config", "--get-all", key])
+            .run()
+            .map(|o| o.lines().map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let mut h = Hosts {
+        github: git_hosts("swarm.githubHost"),
+        bitbucket: git_hosts("swarm.bitbucketHost"),
+        gitlab: git_hosts("swarm.gitlabHost"),
+    };
+    h.github.extend(policies.strings("/forges/github"));
+    h.bitbucket.extend(policies.strings("/forges/bitbucket"));
+    h.gitlab.extend(policies.strings("/forges/gitlab"));
+    if let Ok(gh) = std::env::var("GH_HOST")
+        && !gh.is_empty()
+    {
+        h.github.push(gh);
+    }
+    h
+}
+
+/// The tool's executable: gh and glab from PATH; acli from ~/.cursor/acli.exe,
+/// ~/.cursor/acli, then PATH.
+fn find_tool(tool: &str) -> Option<PathBuf> {
+    if tool == "acli"
+        && let Ok(home) = crate::config::paths::home_dir()
+    {
+        for name in ["acli.exe", "acli"] {
+            let p = home.join(".cursor").join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    which::which(tool).ok()
+}
+
+fn title_and_body(
+    st: &RunStatus,
+    policies: &Policies,
+    branch: &str,
+    base: &str,
+) -> (String, String) {
+    let plan = st.swarm.plan.clone().unwrap_or_default();
+    let goal = if plan.goal.is_empty() {
+        crate::driver::first_line(&st.swarm.task.text)
+    } else {
+        plan.goal.trim().to_string()
+    };
+    let mut summary: Vec<String> = st
+        .swarm
+        .notes
+        .iter()
+        .filter(|(_, n)| !n.summary.is_empty())
+        .map(|(a, n)| format!("- {a}: {}", n.summary))
+        .collect();
+    if summary.is_empty() {
+        summary.push("- (no summaries recorded)".to_string());
+    }
+    let acceptance = plan
+        .acceptance
+        .iter()
+        .map(|a| format!("- {a}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let vars: Vec<(&str, String)> = vec![
+        ("goal", goal.clone()),
+        ("summary", summary.join("\n")),
+        ("runId", st.run_id.clone()),
+        ("friendlyName", plan.friendly_name.clone()),
+        ("description", plan.description.clone()),
+        ("acceptance", acceptance),
+        ("branch", branch.to_string()),
+        ("baseBranch", base.to_string()),
+    ];
+    let fill = |t: &str| {
+        let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        template::substitute(&[t.to_string()], &refs).remove(0)
+    };
+    let title = fill(
+        policies
+            .string("/pr/titleTemplate")
+            .unwrap_or("[swarm] {goal}"),
+    );
+    let body = fill(policies.string("/pr/bodyTemplate").unwrap_or(
+        "Goal: {goal}\n\nSummary:\n{summary}\n\nAcceptance criteria:\n{acceptance}\n\nArtifacts:\n- Run folder: .swarm/runs/{runId}\n- Plan: .swarm/runs/{runId}/plan.json\n",
+    ));
+    (title.lines().next().unwrap_or_default().to_string(), body)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pull_request(
+    j: &mut Journal,
+    root: &Path,
+    cwd: &Path,
+    policies: &Policies,
+    remote_name: &str,
+    branch: &str,
+    base: &str,
+    opts: &Options,
+) -> Result<()> {
+    let ps_pr =
+        j.st.swarm
+            .publish
+            .as_ref()
+            .map(|p| p.pr.clone())
+            .unwrap_or_default();
+    if ps_pr == "created" || ps_pr == "skipped" {
+        return Ok(());
+    }
+    let url = Git::new(root)
+        .args(["remote", "get-url", remote_name])
+        .run()
+        .unwrap_or_default();
+    let remote: Option<Remote> = forge::parse_remote(&url);
+    let hosts = configured_hosts(root, policies);
+    let submit = policies
+        .string("/pr/submitMethod")
+        .unwrap_or_default()
+        .to_string();
+    let mut kind = remote.as_ref().and_then(|r| forge::detect(r, &hosts));
+    if kind.is_none() {
+        kind = match submit.as_str() {
+            "gh" => Some(Kind::GitHub),
+            "glab" => Some(Kind::GitLab),
+            "bb" | "acli" => Some(Kind::BitbucketCloud),
+            _ => None,
+        };
+    }
+    let manual = remote
+        .as_ref()
+        .map(|r| forge::manual_url(r, kind, branch, base))
+        .unwrap_or_else(|| format!("the web page of remote '{remote_name}'"));
+    let manual_steps = format!("open {manual} and create a pull request from {branch} into {base}");
+
+    if policies.raw.pointer("/pr/createOnSuccess") == Some(&Value::Bool(false))
+        || submit == "manual"
+    {
+        j.ps().pr = "skipped".into();
+        j.warn(warning(
+            "pr-manual",
+            format!(
+                "pull requests are created by hand in this repository (policies.pr.{})",
+                if submit == "manual" {
+                    "submitMethod"
+                } else {
+                    "createOnSuccess"
+                }
+            ),
+            None,
+            None,
+            None,
+            manual_steps,
+        ));
+        return Ok(());
+    }
+
+    let (title, body) = title_and_body(&j.st, policies, branch, base);
+    let body_file = j.run.path.join("pr-body.md");
+    atomic::write(&body_file, body.as_bytes())?;
+    let draft = opts.draft || policies.raw.pointer("/pr/createDraft") == Some(&Value::Bool(true));
+    let pr = PrRequest {
+        head: branch.to_string(),
+        base: base.to_string(),
+        title,
+        body,
+        body_file: body_file.display().to_string(),
+        remote: remote_name.to_string(),
+        draft,
+    };
+
+    let custom = policies
+        .raw
+        .pointer("/pr/createCommand")
+        .filter(|v| !v.is_null())
+        .cloned();
+    let argv: Vec<String> = if let Some(t) = custom {
+        let words = template::words(&t).map_err(|e| {
+            Error::failure(format!(
+                "{}: /pr/createCommand {e}",
+                j.session.swarm.policies_path().display()
+            ))
+            .hint("write it as an array of strings, or a string split like a shell would")
+        })?;
+        let (owner, repo) = remote
+            .as_ref()
+            .map(|r| forge::owner_repo(r, kind))
+            .unwrap_or_default();
+        let host = remote.as_ref().map(|r| r.host.clone()).unwrap_or_default();
+        template::substitute(
+            &words,
+            &[
+                ("baseBranch", &pr.base),
+                ("head", &pr.head),
+                ("title", &pr.title),
+                ("body", &pr.body),
+                ("bodyFile", &pr.body_file),
+                ("remote", &pr.remote),
+                ("host", &host),
+                ("owner", &owner),
+                ("repo", &repo),
+            ],
+        )
+    } else {
+        let (Some(k), Some(r)) = (kind, remote.as_ref()) else {
+            j.ps().pr = "failed".into();
+            j.warn(warning(
+                "pr-tool-undetermined",
+                format!(
+                    "cannot tell which pull-request tool serves remote '{remote_name}' ({})",
+                    if url.is_empty() { "no URL".to_string() } else { redact(&url) }
+                ),
+                None,
+                None,
+                None,
+                format!("{manual_steps}; for a GitHub Enterprise, Bitbucket Server or GitLab host, add it with 'git config --add swarm.githubHost <host>' (or swarm.bitbucketHost / swarm.gitlabHost)"),
+            ));
+            return Ok(());
+        };
+        let Some(exe) = find_tool(k.tool()) else {
+            j.ps().pr = "failed".into();
+            j.warn(warning(
+                "pr-tool-missing",
+                format!("{} is needed for {} but was not found", k.tool(), r.host),
+                Some(k.tool()),
+                None,
+                None,
+                format!(
+                    "install {} (or set policies.pr.createCommand), then run 'git swarm publish --run {}' again; or {manual_steps}",
+                    k.tool(),
+                    j.st.run_id
+                ),
+            ));
+            return Ok(());
+        };
+        forge::builtin_argv(k, &exe.display().to_string(), r, &pr)
+    };
+    let tool_name = argv
+        .first()
+        .map(|t| {
+            Path::new(t)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let shown = redact(&shell_words::join(&argv));
+    // An earlier publish died while the tool ran: only gh is known to refuse duplicates, so
+    // any other tool is not run again blindly.
+    if ps_pr == "attempting" && tool_name != "gh" {
+        j.ps().pr = "failed".into();
+        j.warn(warning(
+            "pr-state-unknown",
+            "an earlier publish stopped while creating the pull request; it may exist already"
+                .to_string(),
+            Some(&tool_name),
+            Some(shown),
+            None,
+            format!("check {manual}; if there is no pull request, create it there"),
+        ));
+        return Ok(());
+    }
+    j.ps().pr = "attempting".into();
+    j.save()?;
+    crate::failpoint!("publish-pr-before");
+    let result = run_tool(&argv, cwd);
+    crate::failpoint!("publish-pr-after");
+    match result {
+        Err(e) => {
+            j.ps().pr = "failed".into();
+            j.warn(warning(
+                "pr-tool-missing",
+                format!("could not run {tool_name}: {e}"),
+                Some(&tool_name),
+                Some(shown),
+                None,
+                manual_steps,
+            ));
+        }
+        Ok((true, stdout, _)) => match forge::find_url(
+            stdout
+                .lines()
+                .rev()
+                .find(|l| l.contains("://"))
+                .unwrap_or_default(),
+        ) {
+            Some(u) => {
+                j.ps().pr = "created".into();
+                j.ev("PR_CREATED", u.clone());
+                j.st.pr_url = Some(u);
+            }
+            None => {
+                j.ps().pr = "failed".into();
+                j.warn(warning(
+                    "pr-create-failed",
+                    format!("{tool_name} succeeded but printed no pull-request URL"),
+                    Some(&tool_name),
+                    Some(shown),
+                    Some(excerpt(&stdout)),
+                    format!("check {manual}"),
+                ));
+            }
+        },
+        Ok((false, stdout, stderr)) => {
+            let both = format!("{stdout}\n{stderr}");
+            if let Some(u) = forge::existing_pr_url(&both) {
+                j.ps().pr = "created".into();
+                j.ev("PR_EXISTS", u.clone());
+                j.st.pr_url = Some(u);
+            } else {
+                j.ps().pr = "failed".into();
+                j.warn(warning(
+                    "pr-create-failed",
+                    format!("{tool_name} could not create the pull request"),
+                    Some(&tool_name),
+                    Some(shown),
+                    Some(excerpt(&both)),
+                    format!(
+                        "fix the cause shown in the output, then run 'git swarm publish --run {}' again; or {manual_steps}",
+                        j.st.run_id
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs a forge tool (argv, never a shell) with prompts disabled and a time limit.
+fn run_tool(argv: &[String], cwd: &Path) -> std::result::Result<(bool, String, String), String> {
+    let (prog, args) = argv.split_first().ok_or("empty command")?;
+    let handle = duct::cmd(prog, args)
+        .dir(cwd)
+        .env("GH_PROMPT_DISABLED", "1")
+        .env("GH_NO_UPDATE_NOTIFIER", "1")
+        .env("NO_COLOR", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin_null()
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .start()
+        .map_err(|e| e.to_string())?;
+    let limit = std::env::var("GIT_SWARM_PR_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120u64);
+    let deadline = Instant::now() + Duration::from_secs(limit);
+    loop {
+        match handle.try_wait() {
+            Ok(Some(out)) => {
+                return Ok((
+                    out.status.success(),
+                    String::from_utf8_lossy(&out.stdout).into_owned(),
+                    String::from_utf8_lossy(&out.stderr).into_owned(),
+                ));
+            }
+            Ok(None) if Instant::now() > deadline => {
+                let _ = handle.kill();
+                return Ok((false, String::new(), format!("timed out after {limit} s")));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// Removes the worktree once the branch is safe on the remote; never one holding changes.
+fn remove_worktree(j: &mut Journal, root: &Path, wt: Option<&Path>) -> Result<()> {
+    if j.st
+        .swarm
+        .publish
+        .as_ref()
+        .is_some_and(|p| p.worktree_removed)
+    {
+        return Ok(());
+    }
+    let Some(w) = wt else { return Ok(()) };
+    if !w.exists() {
+        let _ = Git::new(root).args(["worktree", "prune"]).run();
+        j.ev(
+            "WORKTREE_REMOVED",
+            format!("{} was already gone (pruned)", w.display()),
+        );
+        j.ps().worktree_removed = true;
+        return Ok(());
+    }
+    let dirt = git::open(w).and_then(|r| git::clean::dirt(&r, true))?;
+    if !dirt.is_empty() {
+        j.warn(warning(
+            "worktree-kept",
+            format!(
+                "{} holds changes that were not published, so it is kept",
+                w.display()
+            ),
+            None,
+            None,
+            Some(git::clean::describe(&dirt)),
+            format!(
+                "look at them, then remove it yourself with 'git worktree remove {}'",
+                w.display()
+            ),
+        ));
+        return Ok(());
+    }
+    crate::failpoint!("worktree-remove-before");
+    match Git::new(root)
+        .args(["worktree", "remove"])
+        .arg_path(w)
+        .run()
+    {
+        Ok(_) => {
+            crate::failpoint!("worktree-remove-after");
+            j.ps().worktree_removed = true;
+            j.ev("WORKTREE_REMOVED", w.display().to_string());
+        }
+        Err(e) => {
+            let locked = e.causes.iter().any(|c| c.contains("locked"));
+            j.warn(warning(
+                if locked {
+                    "worktree-locked"
+                } else {
+                    "worktree-kept"
+                },
+                format!(
+                    "could not remove {}: {}",
+                    w.display(),
+                    e.causes.first().cloned().unwrap_or(e.message.clone())
+                ),
+                None,
+                None,
+                None,
+                if locked {
+                    format!(
+                        "unlock it with 'git worktree unlock {0}', then 'git worktree remove {0}'",
+                        w.display()
+                    )
+                } else {
+                    format!(
+                        "remove it yourself with 'git worktree remove {}'",
+                        w.display()
+                    )
+                },
+            ));
+        }
+    }
+    Ok(())
+}
