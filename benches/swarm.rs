@@ -8,7 +8,7 @@
 //! Each measurement alternates the git command and the git swarm command, so both see the
 //! same machine state, and reports medians.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -189,5 +189,57 @@ fn main() {
         "git rev-parse HEAD",
         3.0,
     );
-    let _ = Path::new(BIN);
+
+    // The pre-push hook on a non-swarm ref: one new commit on main.
+    let bare = b.home.join("origin.git");
+    b.run("git", &["init", "-q", "--bare", bare.to_str().unwrap()]);
+    b.run("git", &["remote", "add", "origin", bare.to_str().unwrap()]);
+    b.run("git", &["push", "-q", "origin", "main"]);
+    b.run("git", &["commit", "-q", "--allow-empty", "-m", "one more"]);
+    let head = b.run("git", &["rev-parse", "HEAD"]).trim().to_string();
+    let old = b.run("git", &["rev-parse", "HEAD~1"]).trim().to_string();
+    let line = format!("refs/heads/main {head} refs/heads/main {old}\n");
+    let mut rev_parse = Vec::new();
+    let mut hook = Vec::new();
+    for _ in 0..rounds * 2 {
+        rev_parse.push(b.time("git", &["rev-parse", "HEAD"]));
+        hook.push(time_with_stdin(
+            &b,
+            &["hook", "pre-push", "origin", "x"],
+            &line,
+        ));
+    }
+    row(
+        "pre-push hook, non-swarm ref",
+        median(hook),
+        median(rev_parse),
+        "git rev-parse HEAD",
+        2.0,
+    );
+}
+
+fn time_with_stdin(b: &Bench, args: &[&str], input: &str) -> Duration {
+    use std::io::Write;
+    let t = Instant::now();
+    let mut child = b
+        .cmd(BIN, args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let d = t.elapsed();
+    assert!(
+        out.status.success(),
+        "hook: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d
 }

@@ -140,6 +140,8 @@ pub fn pre_push(cwd: &Path, remote: &str, input: impl BufRead) -> Result<Vec<Str
     let repo = ws.open()?;
     let mut refusals = Vec::new();
     let mut swarm_runs: Option<Vec<crate::machine::state::RunStatus>> = None;
+    let mut prefix: Option<String> = None;
+    crate::trace::mark("hook: repository opened");
     for (local_ref, local_sha, remote_ref, remote_sha) in &lines {
         if is_zero(local_sha) {
             continue;
@@ -147,16 +149,27 @@ pub fn pre_push(cwd: &Path, remote: &str, input: impl BufRead) -> Result<Vec<Str
         // 1. A branch of a known run ships only the content its tester passed.
         let branch = remote_ref.strip_prefix("refs/heads/").unwrap_or(remote_ref);
         let local_branch = local_ref.strip_prefix("refs/heads/").unwrap_or(local_ref);
-        let runs = swarm_runs.get_or_insert_with(|| {
-            let swarm = Swarm::new(&ws.root);
-            swarm
-                .all_runs()
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|(_, s)| s.ok())
-                .filter(|s| s.branch.is_some())
-                .collect()
+        let prefix = prefix.get_or_insert_with(|| {
+            crate::config::policies::Policies::load(&Swarm::new(&ws.root).policies_path())
+                .map(|p| p.branch_prefix)
+                .unwrap_or_else(|_| "swarm/".to_string())
         });
+        let is_swarm =
+            branch.starts_with(prefix.as_str()) || local_branch.starts_with(prefix.as_str());
+        let runs = if !is_swarm {
+            &Vec::new()
+        } else {
+            swarm_runs.get_or_insert_with(|| {
+                let swarm = Swarm::new(&ws.root);
+                swarm
+                    .all_runs()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(_, s)| s.ok())
+                    .filter(|s| s.branch.is_some())
+                    .collect()
+            })
+        };
         if let Some(st) = runs.iter().rev().find(|s| {
             s.branch.as_deref() == Some(branch) || s.branch.as_deref() == Some(local_branch)
         }) {
@@ -186,6 +199,7 @@ pub fn pre_push(cwd: &Path, remote: &str, input: impl BufRead) -> Result<Vec<Str
             ));
         }
     }
+    crate::trace::mark("hook: checked");
     Ok(refusals)
 }
 
