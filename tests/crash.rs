@@ -151,3 +151,124 @@ fn start_survives_a_crash_at_every_failpoint() {
         }
     }
 }
+
+/// A gh that behaves like the real one: the first call creates the pull request, later calls
+/// answer that it exists already. Creations are counted in a file.
+const GH_DEDUP: &str = r#"count="$FAKE_LOG.created"
+if [ -f "$count" ]; then
+  echo 'a pull request for branch "swarm/add-greeting" into branch "main" already exists:' >&2
+  echo 'https://github.com/acme/app/pull/1' >&2
+  exit 1
+fi
+echo 1 > "$count"
+echo 'https://github.com/acme/app/pull/1'"#;
+
+const PUBLISH_POINTS: &[&str] = &[
+    "publish-commit-before",
+    "publish-commit-after",
+    "publish-push-before",
+    "publish-push-after",
+    "publish-pr-before",
+    "publish-pr-after",
+    "worktree-remove-before",
+    "worktree-remove-after",
+    "atomic-write-before-rename",
+    "atomic-write-after-rename",
+    "events-append-before",
+    "status-write-before",
+    "status-write-after",
+];
+
+fn publish_env() -> (Env, String, PathBuf) {
+    let mut env = Env::new();
+    env.remote_looks_like("https://github.com/acme/app.git");
+    env.fake_tool("gh", GH_DEDUP);
+    let id = env.start("Add a greeting");
+    play_planner(&env, &id, &simple_plan(&id));
+    let j = env.sj(&["next"]).json();
+    let wt = PathBuf::from(j["invocations"][0]["cwd"].as_str().unwrap());
+    play_implementor(&env, &id, "completed");
+    env.sj(&["next"]).code(0);
+    play_reviewer(&env, &id, "approved");
+    env.sj(&["next"]).code(0);
+    // A leftover the tester ran on, so publish has a commit to make.
+    std::fs::write(wt.join("src/extra.rs"), "pub fn extra() {}\n").unwrap();
+    play_tester(&env, &id, "passed");
+    assert_eq!(env.sj(&["next"]).json()["action"], "publish");
+    (env, id, wt)
+}
+
+fn check_published(env: &Env, id: &str, wt: &std::path::Path) {
+    let out = env.sj(&["publish", "--run", id]);
+    out.code(0);
+    let st = env.status(id);
+    assert_eq!(st["outcome"], "completed", "{st:#}");
+    assert_eq!(st["prUrl"], "https://github.com/acme/app/pull/1");
+    let created = std::fs::read_to_string(env.root().join("fake.log.created")).unwrap_or_default();
+    assert_eq!(created.lines().count(), 1, "exactly one pull request");
+    let tip = env.git(&["rev-parse", "swarm/add-greeting"]);
+    let remote = std::process::Command::new("git")
+        .args([
+            "--git-dir",
+            env.origin.to_str().unwrap(),
+            "rev-parse",
+            "refs/heads/swarm/add-greeting",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&remote.stdout).trim(),
+        tip,
+        "the tested tip is on the remote"
+    );
+    assert_eq!(
+        env.git(&["rev-parse", "swarm/add-greeting^{tree}"]),
+        st["swarm"]["tested"]["tree"].as_str().unwrap()
+    );
+    assert_eq!(
+        env.git(&["rev-list", "--count", "main..swarm/add-greeting"]),
+        "2",
+        "one implementor commit, one leftover commit"
+    );
+    assert!(!wt.exists());
+    assert_run_files_valid(env, id);
+}
+
+#[test]
+fn publish_survives_a_crash_at_every_failpoint() {
+    let mut hits = Vec::new();
+    for point in PUBLISH_POINTS {
+        for skip in 0..30 {
+            let (env, id, wt) = publish_env();
+            let hit = crashed(&env, &["publish", "--json"], point, skip);
+            check_published(&env, &id, &wt);
+            if !hit {
+                hits.push(format!("{point}: {skip}"));
+                break;
+            }
+        }
+    }
+    println!("failpoint hits during publish: {hits:?}");
+    assert!(
+        hits.iter().any(|h| h.starts_with("publish-pr-after: 1")),
+        "{hits:?}"
+    );
+}
+
+#[test]
+fn a_crash_while_a_tool_without_duplicate_detection_ran_is_not_repeated() {
+    let mut env = Env::new();
+    env.remote_looks_like("https://gitlab.com/acme/app.git");
+    env.fake_tool(
+        "glab",
+        "echo https://gitlab.com/acme/app/-/merge_requests/1",
+    );
+    let (id, _) = env.run_to_publish();
+    assert!(crashed(&env, &["publish", "--json"], "publish-pr-after", 0));
+    assert_eq!(env.fake_calls().len(), 1);
+    let j = env.sj(&["publish", "--run", &id]).json();
+    assert_eq!(j["outcome"], "completed");
+    assert_eq!(env.fake_calls().len(), 1, "glab is not run a second time");
+    let w = env.status(&id)["warnings"].as_array().unwrap().clone();
+    assert!(w.iter().any(|w| w["reason"] == "pr-state-unknown"), "{w:?}");
+}
