@@ -184,15 +184,24 @@ fn publish_env() -> (Env, String, PathBuf) {
     env.remote_looks_like("https://github.com/acme/app.git");
     env.fake_tool("gh", GH_DEDUP);
     let id = env.start("Add a greeting");
-    play_planner(&env, &id, &simple_plan(&id));
+    play_planner(
+        &env,
+        &id,
+        &plan(
+            &id,
+            "add-greeting",
+            vec![task("t1", &["src/lib.rs", "src/extra.rs"], &[])],
+        ),
+    );
     let j = env.sj(&["next"]).json();
     let wt = PathBuf::from(j["invocations"][0]["cwd"].as_str().unwrap());
     play_implementor(&env, &id, "completed");
+    // A leftover the implementor did not commit (the tester runs on it), so publish has a
+    // commit to make.
+    std::fs::write(wt.join("src/extra.rs"), "pub fn extra() {}\n").unwrap();
     env.sj(&["next"]).code(0);
     play_reviewer(&env, &id, "approved");
     env.sj(&["next"]).code(0);
-    // A leftover the tester ran on, so publish has a commit to make.
-    std::fs::write(wt.join("src/extra.rs"), "pub fn extra() {}\n").unwrap();
     play_tester(&env, &id, "passed");
     assert_eq!(env.sj(&["next"]).json()["action"], "publish");
     (env, id, wt)

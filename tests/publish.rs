@@ -92,15 +92,23 @@ fn leftover_changes_are_committed_with_a_trailer_and_tested_content_ships() {
     let mut env = github_env();
     env.fake_tool("gh", GH_OK);
     let id = env.start("Add a greeting");
-    play_planner(&env, &id, &simple_plan(&id));
-    env.sj(&["next"]).code(0);
-    play_implementor(&env, &id, "completed");
-    env.sj(&["next"]).code(0);
-    play_reviewer(&env, &id, "approved");
+    play_planner(
+        &env,
+        &id,
+        &plan(
+            &id,
+            "add-greeting",
+            vec![task("t1", &["src/lib.rs", "src/extra.rs"], &[])],
+        ),
+    );
     let j = env.sj(&["next"]).json();
     let wt = std::path::PathBuf::from(j["invocations"][0]["cwd"].as_str().unwrap());
-    // The implementor left a change uncommitted; the tester runs on it.
+    play_implementor(&env, &id, "completed");
+    // The implementor left a change uncommitted; the reviewer and the tester see it.
     std::fs::write(wt.join("src/extra.rs"), "pub fn extra() {}\n").unwrap();
+    env.sj(&["next"]).code(0);
+    play_reviewer(&env, &id, "approved");
+    env.sj(&["next"]).code(0);
     play_tester(&env, &id, "passed");
     env.sj(&["next"]).code(0);
     let out = env.sj(&["publish"]);

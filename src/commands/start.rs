@@ -105,8 +105,15 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
     crate::failpoint!("start-before-status");
 
     let standards_path = session.swarm.standards_path();
+    // The tree is clean: its content is HEAD's tree, the planner's guard-rail baseline.
+    let mut content = indexmap::IndexMap::new();
+    content.insert(
+        session.ws.root.display().to_string(),
+        (base.clone(), git::tree_of(&session.ws.root, &base)?),
+    );
     let facts = Facts {
         standards: crate::standards::check(&standards_path),
+        content,
         ..Facts::default()
     };
     let mut mctx = session.ctx(&cfg, &run, &standards_path);

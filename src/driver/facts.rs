@@ -57,7 +57,32 @@ pub fn read_arrival(
         content,
         violations,
         plan,
+        changed: changed_since_handoff(st, inv)?,
     })
+}
+
+/// What the invocation's work location changed since its handoff: its content now (commits,
+/// uncommitted and untracked files) against the baseline recorded at the handoff — for a
+/// parallel worker, the run's branch it started from.
+fn changed_since_handoff(
+    st: &RunStatus,
+    inv: &crate::machine::state::Invocation,
+) -> Result<Option<Vec<String>>> {
+    let cwd = Path::new(&inv.cwd);
+    if !cwd.exists() {
+        return Ok(None);
+    }
+    let base = match (&inv.worker, &st.branch, &inv.base_tree) {
+        (Some(_), Some(run_branch), _) => {
+            let root = Path::new(&st.swarm.workspace);
+            Some(git::tree_of(root, &format!("refs/heads/{run_branch}"))?)
+        }
+        (_, _, Some(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let Some(base) = base else { return Ok(None) };
+    let (_, now) = git::content_tree(cwd)?;
+    Ok(Some(git::diff_paths(cwd, &base, &now)?))
 }
 
 /// Follows the planner result's plan field to plan.json and validates it against the plan
@@ -130,19 +155,34 @@ pub fn gather_facts(
         .worktree_path
         .as_deref()
         .and_then(|p| git::worktree_head(Path::new(p)));
-    // What the last agent passed on: the worktree's content, uncommitted changes included.
-    let last_agent_arrived = arrivals.iter().any(|a| {
-        st.swarm
-            .pending
-            .get(a.slot)
-            .is_some_and(|inv| cfg.next_options(&inv.agent).is_empty())
-    });
-    let worktree_content = match st.worktree_path.as_deref() {
-        Some(w) if last_agent_arrived && cfg.branching && Path::new(w).exists() => {
-            Some(git::content_tree(Path::new(w))?)
-        }
-        _ => None,
+    // The content of the places work is handed to: the run's worktree (a baseline for the
+    // guard rails, and what a passing tester passed on) and, when the first agent may be
+    // invoked again, the workspace root.
+    let mut content = indexmap::IndexMap::new();
+    if let Some(w) = st
+        .worktree_path
+        .as_deref()
+        .filter(|w| Path::new(w).exists())
+    {
+        content.insert(w.to_string(), git::content_tree(Path::new(w))?);
+    }
+    let first = cfg.first_step().name.clone();
+    let first_again = st.worktree_path.is_none()
+        || !st.outcome.is_in_progress()
+        || st.swarm.pending.iter().any(|p| p.agent == first);
+    if first_again {
+        let root = session.ws.root.display().to_string();
+        content.insert(root, git::content_tree(&session.ws.root)?);
+    }
+    let base_tree = if cfg.branching && st.worktree_path.is_none() {
+        git::tree_of(&session.ws.root, &st.swarm.base_commit).ok()
+    } else {
+        None
     };
+    let deny = session
+        .policies()
+        .map(|p| p.strings("/fileAccess/deny"))
+        .unwrap_or_default();
     let mut worktree_slot = None;
     if cfg.branching && st.worktree_path.is_none() {
         let planned = arrivals
@@ -162,7 +202,9 @@ pub fn gather_facts(
         standards,
         worktree_slot,
         worktree_head,
-        worktree_content,
+        content,
+        base_tree,
+        deny,
     })
 }
 

@@ -168,7 +168,7 @@ pub fn now() -> String {
 pub fn present_results(run: &RunDir, st: &RunStatus) -> Vec<(usize, PathBuf)> {
     let mut out = Vec::new();
     for (i, inv) in st.swarm.pending.iter().enumerate() {
-        let archived = run.consumed_path(inv.step, &inv.agent);
+        let archived = run.consumed_path(inv.step, &inv.stem());
         if archived.is_file() {
             out.push((i, archived));
             continue;
@@ -242,18 +242,23 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             base,
             adopt,
         } => {
-            if *adopt {
+            let p = Path::new(path);
+            // Done already by an interrupted attempt of this transition?
+            if *adopt || (p.exists() && git::worktree_branch(p).as_deref() == Some(branch.as_str()))
+            {
                 return Ok(());
             }
-            // Intent first: if we die inside `git worktree add`, the next attempt knows the
-            // branch and directory are this run's and resumes instead of picking new names.
-            atomic::write_json(
-                &run.worktree_intent_path(),
-                &serde_json::json!({"branch": branch, "path": path, "base": base}),
-            )?;
             let root = &session.ws.root;
+            let is_run_worktree = !branch.contains("--w");
+            if is_run_worktree {
+                // Intent first: if we die inside `git worktree add`, the next attempt knows the
+                // branch and directory are this run's and resumes instead of picking new names.
+                atomic::write_json(
+                    &run.worktree_intent_path(),
+                    &serde_json::json!({"branch": branch, "path": path, "base": base}),
+                )?;
+            }
             let repo = session.ws.open()?;
-            let p = Path::new(path);
             if git::branch_exists(&repo, branch) {
                 let _ = git::Git::new(root).args(["worktree", "prune"]).run();
                 git::worktree_add_existing(root, p, branch)?;
@@ -261,6 +266,7 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
                 git::worktree_add(root, p, branch, base)?;
             }
         }
+        Effect::MergeWorkers { into, workers } => merge_workers(session, Path::new(into), workers)?,
         Effect::RemoveWorktree { path } => {
             crate::failpoint!("worktree-remove-before");
             git::Git::new(&session.ws.root)
@@ -317,6 +323,7 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
                 content: Ok(serde_json::Value::Null),
                 violations: Vec::new(),
                 plan: None,
+                changed: None,
             };
             let facts = gather_facts(session, run, &st, &cfg, &[])?;
             st = transition(
@@ -330,6 +337,19 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
             continue;
         }
         if present.is_empty() {
+            // A batch merged by the previous transition: continue from the merged content.
+            if st.swarm.batch.as_ref().is_some_and(|b| b.merged) {
+                let cfg = session.run_config(&st)?;
+                let facts = gather_facts(session, run, &st, &cfg, &[])?;
+                st = transition(
+                    session,
+                    run,
+                    |ctx, facts| Ok(machine::after_merge(ctx, facts, &st)),
+                    &cfg,
+                    &facts,
+                )?;
+                continue;
+            }
             break;
         }
         let cfg = session.run_config(&st)?;
@@ -351,4 +371,72 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
         }
     }
     Ok(st)
+}
+
+/// Merges a finished batch: each worker's leftovers are committed on its branch, its branch is
+/// merged into the run's worktree, then its worktree and branch are removed. Every step is
+/// skipped when already done, so a crash in the middle is finished by running it again.
+fn merge_workers(
+    session: &Session,
+    into: &Path,
+    workers: &[(String, String, String)],
+) -> Result<()> {
+    let root = &session.ws.root;
+    for (label, branch, path) in workers {
+        let wt = Path::new(path);
+        let exists = git::branch_exists(&session.ws.open()?, branch);
+        if wt.exists() {
+            let (head, tree) = git::content_tree(wt)?;
+            if git::tree_of(wt, &head)? != tree {
+                git::Git::new(wt).args(["add", "-A"]).run()?;
+                git::Git::new(wt)
+                    .args([
+                        "commit",
+                        "-q",
+                        "-m",
+                        &format!("{label}: work left uncommitted"),
+                    ])
+                    .run()?;
+            }
+        }
+        if exists {
+            let merged = git::Git::new(into)
+                .args(["merge-base", "--is-ancestor", branch, "HEAD"])
+                .output()?
+                .status
+                .success();
+            if !merged {
+                crate::failpoint!("merge-before");
+                git::Git::new(into)
+                    .args([
+                        "merge",
+                        "--no-edit",
+                        "-q",
+                        "-m",
+                        &format!("Merge {label}"),
+                        branch,
+                    ])
+                    .run()
+                    .map_err(|e| {
+                        e.hint(format!(
+                            "resolve the merge in {} by hand, then run 'git swarm next'",
+                            into.display()
+                        ))
+                    })?;
+                crate::failpoint!("merge-after");
+            }
+        }
+        if wt.exists() {
+            git::Git::new(root)
+                .args(["worktree", "remove", "--force"])
+                .arg_path(wt)
+                .run()?;
+        }
+        if exists {
+            git::Git::new(root)
+                .args(["branch", "-D", "-q", branch])
+                .run()?;
+        }
+    }
+    Ok(())
 }

@@ -376,3 +376,26 @@ pub fn tree_of(cwd: &Path, rev: &str) -> Result<String> {
         .args(["rev-parse", &format!("{rev}^{{tree}}")])
         .run()
 }
+
+/// Paths that differ between two trees (added, changed, deleted), without rename detection.
+pub fn diff_paths(cwd: &Path, from: &str, to: &str) -> Result<Vec<String>> {
+    if from == to {
+        return Ok(Vec::new());
+    }
+    let out = Git::new(cwd)
+        .args([
+            "diff-tree",
+            "-r",
+            "--no-renames",
+            "--name-only",
+            "-z",
+            from,
+            to,
+        ])
+        .run()?;
+    Ok(out
+        .split('\0')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect())
+}

@@ -53,6 +53,11 @@ pub fn blocked_reason(result: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The result's `status` says it failed.
+pub fn status_failed(result: &Value) -> bool {
+    status_of(result).is_some_and(|s| FAILURE.contains(&s.as_str()))
+}
+
 pub fn is_partial(result: &Value) -> bool {
     status_of(result).as_deref() == Some("partial")
 }

@@ -162,6 +162,18 @@ pub struct Engine {
     /// Every file an editing agent reported changing, in order of first report.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files_changed: Vec<String>,
+    /// Plan tasks whose work is merged into the run's branch (parallel runs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub done_tasks: Vec<String>,
+    /// The batch of parallel workers in flight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Batch>,
+    /// Workers of finished batches (their notes make the merged result).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finished_workers: Vec<Worker>,
+    /// Workers handed out so far (worker ids are w1, w2, … over the whole run).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub workers: u32,
     /// What a person should do next, when the run stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
@@ -225,6 +237,66 @@ pub struct Invocation {
     /// The files this invocation may change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_files: Vec<String>,
+    /// The content of `cwd` when the invocation was issued (a tree id, uncommitted changes
+    /// included): the guard rails compare the content after the step with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_tree: Option<String>,
+    /// How many times this invocation was sent back (guard-rail violations, exec relaunches).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+}
+
+impl Invocation {
+    /// `agent`, or `agent.worker` for a parallel worker: names its result and handoff files.
+    pub fn stem(&self) -> String {
+        match &self.worker {
+            Some(w) => format!("{}.{w}", self.agent),
+            None => self.agent.clone(),
+        }
+    }
+
+    /// `agent`, or `agent[worker]`: names it in timestamps and messages.
+    pub fn who(&self) -> String {
+        match &self.worker {
+            Some(w) => format!("{}[{w}]", self.agent),
+            None => self.agent.clone(),
+        }
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A batch of parallel workers (one task each), each in its own worktree on its own branch,
+/// merged into the run's branch when all of them are done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Batch {
+    pub agent: String,
+    pub step: u32,
+    /// The agent whose result started the fan-out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    pub workers: Vec<Worker>,
+    /// The workers' branches were merged into the run's branch.
+    #[serde(default)]
+    pub merged: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Worker {
+    pub worker: String,
+    pub tasks: Vec<String>,
+    pub branch: String,
+    pub path: String,
+    /// Set once its result was accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<StepNote>,
+    /// What it changed (from the guard-rail diff), for the merge check.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<String>,
 }
 
 /// What the run keeps of an accepted plan.
@@ -293,6 +365,8 @@ pub enum Resume {
     },
     /// The tester passed but publishing failed (push), re-run `publish`.
     Publish,
+    /// A parallel batch stopped: re-issue its workers that have no accepted result.
+    Batch,
 }
 
 /// The content the tester passed on (filled when the last agent succeeds).

@@ -102,7 +102,14 @@ impl T {
                     adopt: false,
                 })),
                 worktree_head: Some("c0ffee".into()),
-                worktree_content: Some(("c0ffee".into(), "7ree".into())),
+                content: [(
+                    "/w-swarm-greet".to_string(),
+                    ("c0ffee".to_string(), "7ree".to_string()),
+                )]
+                .into_iter()
+                .collect(),
+                base_tree: Some("ba5e".into()),
+                deny: vec![],
             },
         }
     }
@@ -142,6 +149,7 @@ impl T {
             content: Ok(value),
             violations: vec![],
             plan: None,
+            changed: None,
         }
     }
 
@@ -254,6 +262,7 @@ fn an_accepted_plan_creates_the_worktree_and_hands_off() {
             Effect::CreateWorktree { .. } => "worktree",
             Effect::RemoveWorktree { .. } => "remove",
             Effect::WriteJson { .. } => "write",
+            Effect::MergeWorkers { .. } => "merge",
         })
         .collect();
     assert_eq!(

@@ -1,0 +1,418 @@
+//! Parallel workers: an editing agent's step fans out into batches of plan tasks — dependencies
+//! first, disjoint files when required, at most `maxConcurrent` at once — one worker per task,
+//! each in its own worktree on its own branch. When a batch is done its branches are merged into
+//! the run's branch (a transition of its own, so the next step sees the merged content), then
+//! the next batch starts, or the merged result goes to the next agent.
+
+use super::state::{Batch, Outcome, PlanTask, Worker};
+use super::{Builder, Effect, IssueSpec, Target};
+use crate::config::{ParallelRule, Subagent};
+
+/// The next batch: tasks not done whose dependencies are done (when the rule respects them),
+/// in plan order, pairwise disjoint in files (when required), at most `max_concurrent`.
+pub fn next_batch(tasks: &[PlanTask], done: &[String], rule: &ParallelRule) -> Vec<String> {
+    let max = rule.max_concurrent.max(1) as usize;
+    let mut batch: Vec<&PlanTask> = Vec::new();
+    for t in tasks {
+        if done.contains(&t.id) || batch.iter().any(|b| b.id == t.id) {
+            continue;
+        }
+        if rule.respect_dependencies && !t.dependencies.iter().all(|d| done.contains(d)) {
+            continue;
+        }
+        if rule.require_disjoint_files && batch.iter().any(|b| overlap(&b.files, &t.files)) {
+            continue;
+        }
+        batch.push(t);
+        if batch.len() == max {
+            break;
+        }
+    }
+    batch.into_iter().map(|t| t.id.clone()).collect()
+}
+
+fn norm(p: &str) -> &str {
+    p.trim_start_matches("./").trim_end_matches('/')
+}
+
+fn has_glob(p: &str) -> bool {
+    p.contains(['*', '?', '[', '{'])
+}
+
+/// Could two file lists touch the same file? Equal paths, a directory and a path below it, or
+/// any glob pattern (judged conservatively) overlap.
+pub fn overlap(a: &[String], b: &[String]) -> bool {
+    a.iter().any(|x| {
+        b.iter().any(|y| {
+            let (x, y) = (norm(x), norm(y));
+            has_glob(x)
+                || has_glob(y)
+                || x == y
+                || y.starts_with(&format!("{x}/"))
+                || x.starts_with(&format!("{y}/"))
+        })
+    })
+}
+
+impl Builder<'_, '_> {
+    /// Does this hand-off fan out? Only the step right after planning (not a fix after a
+    /// review, not a retry of a single agent), with parallelization on, branching on (workers
+    /// need worktrees), and tasks left to do.
+    pub(super) fn fans_out(&self, agent: &Subagent, spec: &IssueSpec) -> bool {
+        let cfg = self.ctx.cfg;
+        if !cfg.parallel_enabled || cfg.parallel_rules.is_empty() || !cfg.branching || !agent.edits
+        {
+            return false;
+        }
+        if spec.replan || !spec.feedback.is_empty() || self.st.worktree_path.is_none() {
+            return false;
+        }
+        let from_planner = spec
+            .from
+            .as_deref()
+            .is_some_and(|f| cfg.agent(f).is_some_and(|a| a.first_step));
+        if !from_planner {
+            return false;
+        }
+        let Some(plan) = &self.st.swarm.plan else {
+            return false;
+        };
+        plan.tasks.len() >= 2
+            && plan
+                .tasks
+                .iter()
+                .any(|t| !self.st.swarm.done_tasks.contains(&t.id))
+    }
+
+    /// Starts the next batch of workers for `agent`.
+    pub(super) fn fan_out(&mut self, agent: &Subagent, from: Option<String>) {
+        let rule = self
+            .ctx
+            .cfg
+            .parallel_rules
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        let plan = self.st.swarm.plan.clone().unwrap_or_default();
+        let ids = next_batch(&plan.tasks, &self.st.swarm.done_tasks, &rule);
+        if ids.is_empty() {
+            let left: Vec<_> = plan
+                .tasks
+                .iter()
+                .filter(|t| !self.st.swarm.done_tasks.contains(&t.id))
+                .map(|t| t.id.clone())
+                .collect();
+            self.stop(
+                Outcome::NeedsHuman,
+                &agent.name,
+                format!(
+                    "no task can start: {} wait for dependencies that are not done",
+                    left.join(", ")
+                ),
+                None,
+                false,
+            );
+            return;
+        }
+        let run_branch = self.st.branch.clone().unwrap_or_default();
+        let run_wt = self.st.worktree_path.clone().unwrap_or_default();
+        let base_tree = self.content_tree(&run_wt);
+        self.st.swarm.step += 1;
+        let step = self.st.swarm.step;
+        let pass = self.next_pass(&agent.name);
+        let spec = IssueSpec {
+            to: agent.name.clone(),
+            from: from.clone(),
+            ..IssueSpec::default()
+        };
+        let mut workers = Vec::new();
+        let mut pending = Vec::new();
+        for id in &ids {
+            self.st.swarm.workers += 1;
+            let w = format!("w{}", self.st.swarm.workers);
+            let branch = format!("{run_branch}--{w}");
+            let path = format!("{run_wt}--{w}");
+            // Based on the run's branch by name: a batch after a merge starts from the merge.
+            self.effects.push(Effect::CreateWorktree {
+                branch: branch.clone(),
+                path: path.clone(),
+                base: run_branch.clone(),
+                adopt: false,
+            });
+            let files = plan
+                .tasks
+                .iter()
+                .find(|t| &t.id == id)
+                .map(|t| t.files.clone())
+                .unwrap_or_default();
+            let target = Target {
+                worker: Some(w.clone()),
+                tasks: vec![id.clone()],
+                cwd: path.clone(),
+                branch: Some(branch.clone()),
+                allowed: files,
+                base_tree: base_tree.clone(),
+                attempt: 0,
+            };
+            pending.push(self.invocation(agent, &spec, step, pass, target));
+            self.assigned(&agent.name, step, pass, false, Some(&w));
+            workers.push(Worker {
+                worker: w,
+                tasks: vec![id.clone()],
+                branch,
+                path,
+                note: None,
+                changed: Vec::new(),
+            });
+        }
+        self.st.swarm.pending = pending;
+        self.st.swarm.batch = Some(Batch {
+            agent: agent.name.clone(),
+            step,
+            from,
+            workers,
+            merged: false,
+        });
+    }
+
+    /// All workers of the batch are done: merge their branches (an effect); the next
+    /// transition continues from the merged content.
+    pub(super) fn complete_batch(&mut self) {
+        let Some(batch) = self.st.swarm.batch.clone() else {
+            return;
+        };
+        // Workers with disjoint scopes never conflict; if two changed the same file anyway
+        // (scopes allowed to overlap), a person merges.
+        for (i, a) in batch.workers.iter().enumerate() {
+            for b in &batch.workers[i + 1..] {
+                if let Some(p) = a.changed.iter().find(|p| b.changed.contains(p)) {
+                    self.stop(
+                        Outcome::ManualInterventionRequired,
+                        &batch.agent,
+                        format!(
+                            "workers {} and {} both changed {p}; merge branches {} and {} into {} by hand",
+                            a.worker,
+                            b.worker,
+                            a.branch,
+                            b.branch,
+                            self.st.branch.clone().unwrap_or_default()
+                        ),
+                        None,
+                        false,
+                    );
+                    return;
+                }
+            }
+        }
+        let into = self.st.worktree_path.clone().unwrap_or_default();
+        self.effects.push(Effect::MergeWorkers {
+            into,
+            workers: batch
+                .workers
+                .iter()
+                .map(|w| {
+                    (
+                        format!("{} ({})", w.worker, w.tasks.join(", ")),
+                        w.branch.clone(),
+                        w.path.clone(),
+                    )
+                })
+                .collect(),
+        });
+        let names: Vec<_> = batch.workers.iter().map(|w| w.worker.clone()).collect();
+        self.ev(
+            "BATCH_MERGED",
+            Some(&batch.agent),
+            Some(batch.step),
+            format!("merged {}", names.join(", ")),
+        );
+        if let Some(b) = self.st.swarm.batch.as_mut() {
+            b.merged = true;
+        }
+    }
+
+    /// After a batch was merged: the next batch, or the merged result to the next agent.
+    pub(super) fn after_merge(&mut self) {
+        let Some(batch) = self.st.swarm.batch.take() else {
+            return;
+        };
+        for w in &batch.workers {
+            for t in &w.tasks {
+                if !self.st.swarm.done_tasks.contains(t) {
+                    self.st.swarm.done_tasks.push(t.clone());
+                }
+            }
+            if let Some(n) = &w.note {
+                for f in &n.files_changed {
+                    if !self.st.swarm.files_changed.contains(f) {
+                        self.st.swarm.files_changed.push(f.clone());
+                    }
+                }
+            }
+        }
+        self.st.swarm.finished_workers.extend(batch.workers.clone());
+        let Some(agent) = self.ctx.cfg.agent(&batch.agent).cloned() else {
+            return;
+        };
+        let left = self.st.swarm.plan.as_ref().is_some_and(|p| {
+            p.tasks
+                .iter()
+                .any(|t| !self.st.swarm.done_tasks.contains(&t.id))
+        });
+        if left {
+            self.fan_out(&agent, batch.from.clone());
+            return;
+        }
+        let notes: Vec<_> = self
+            .st
+            .swarm
+            .finished_workers
+            .iter()
+            .map(|w| {
+                (
+                    w.worker.clone(),
+                    w.tasks.clone(),
+                    w.note.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let (value, note) = self.merged_result(&notes);
+        self.st.swarm.notes.insert(agent.name.clone(), note.clone());
+        let step = self.st.swarm.step;
+        self.ev(
+            "ALL_WORKERS_COMPLETE",
+            Some(&agent.name),
+            Some(step),
+            format!(
+                "{} workers finished {} tasks",
+                notes.len(),
+                self.st.swarm.done_tasks.len()
+            ),
+        );
+        self.forward(&agent.name, None, &value, &note);
+    }
+
+    /// `retry` of a stopped batch: the workers without an accepted result go again, in their
+    /// own worktrees.
+    pub(super) fn reissue_batch(&mut self) {
+        let Some(batch) = self.st.swarm.batch.clone() else {
+            return;
+        };
+        let Some(agent) = self.ctx.cfg.agent(&batch.agent).cloned() else {
+            return;
+        };
+        if batch.workers.iter().all(|w| w.note.is_some()) {
+            self.complete_batch();
+            return;
+        }
+        self.st.swarm.step += 1;
+        let step = self.st.swarm.step;
+        let pass = self.next_pass(&agent.name);
+        let run_wt = self.st.worktree_path.clone().unwrap_or_default();
+        let base_tree = self.content_tree(&run_wt);
+        let spec = IssueSpec {
+            to: agent.name.clone(),
+            from: batch.from.clone(),
+            feedback: vec!["an earlier attempt at this task did not finish; check the worktree's state and complete the task".to_string()],
+            ..IssueSpec::default()
+        };
+        let mut pending = Vec::new();
+        for w in batch.workers.iter().filter(|w| w.note.is_none()) {
+            let files = self
+                .st
+                .swarm
+                .plan
+                .as_ref()
+                .map(|p| {
+                    p.tasks
+                        .iter()
+                        .filter(|t| w.tasks.contains(&t.id))
+                        .flat_map(|t| t.files.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let target = Target {
+                worker: Some(w.worker.clone()),
+                tasks: w.tasks.clone(),
+                cwd: w.path.clone(),
+                branch: Some(w.branch.clone()),
+                allowed: files,
+                base_tree: base_tree.clone(),
+                attempt: 0,
+            };
+            pending.push(self.invocation(&agent, &spec, step, pass, target));
+            self.assigned(&agent.name, step, pass, false, Some(&w.worker));
+        }
+        self.st.swarm.pending = pending;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(id: &str, files: &[&str], deps: &[&str]) -> PlanTask {
+        PlanTask {
+            id: id.into(),
+            description: String::new(),
+            files: files.iter().map(|s| s.to_string()).collect(),
+            dependencies: deps.iter().map(|s| s.to_string()).collect(),
+            lane: 0,
+        }
+    }
+
+    fn rule(max: u32, disjoint: bool) -> ParallelRule {
+        ParallelRule {
+            max_concurrent: max,
+            require_disjoint_files: disjoint,
+            respect_dependencies: true,
+        }
+    }
+
+    #[test]
+    fn independent_tasks_of_one_lane_run_together() {
+        let tasks = vec![
+            t("a", &["a.rs"], &[]),
+            t("b", &["b.rs"], &[]),
+            t("c", &["c.rs"], &[]),
+        ];
+        assert_eq!(next_batch(&tasks, &[], &rule(4, true)), ["a", "b", "c"]);
+        assert_eq!(next_batch(&tasks, &[], &rule(2, true)), ["a", "b"]);
+        assert_eq!(
+            next_batch(&tasks, &["a".into(), "b".into()], &rule(2, true)),
+            ["c"]
+        );
+    }
+
+    #[test]
+    fn dependencies_order_batches() {
+        let tasks = vec![
+            t("a", &["a.rs"], &[]),
+            t("b", &["b.rs"], &["a"]),
+            t("c", &["c.rs"], &["b"]),
+        ];
+        assert_eq!(next_batch(&tasks, &[], &rule(4, true)), ["a"]);
+        assert_eq!(next_batch(&tasks, &["a".into()], &rule(4, true)), ["b"]);
+    }
+
+    #[test]
+    fn overlapping_files_are_serialised_when_required() {
+        let tasks = vec![
+            t("a", &["src/x.rs"], &[]),
+            t("b", &["src/x.rs", "y.rs"], &[]),
+            t("c", &["src/"], &[]),
+            t("d", &["z.rs"], &[]),
+        ];
+        assert_eq!(next_batch(&tasks, &[], &rule(4, true)), ["a", "d"]);
+        assert_eq!(
+            next_batch(&tasks, &[], &rule(4, false)),
+            ["a", "b", "c", "d"]
+        );
+        assert!(overlap(&["src".into()], &["src/a/b.rs".into()]));
+        assert!(
+            overlap(&["src/**/*.rs".into()], &["docs/x.md".into()]),
+            "globs are judged conservatively"
+        );
+        assert!(!overlap(&["src/a.rs".into()], &["src/ab.rs".into()]));
+    }
+}

@@ -1,0 +1,182 @@
+//! Commands that steer a run from outside: reject, retry, abort, and the merge continuation.
+
+use super::state::{Outcome, Phase, Resume, RunStatus};
+use super::{Arrival, Builder, Ctx, Effect, Facts, IssueSpec, Transition};
+use crate::store::events::Event;
+
+/// `next --reject <feedback>`: the host (or a person) rejects the fresh result of a pending
+/// invocation for reasons only judgement can see. A plan goes back to the planner (a re-plan);
+/// any other step back to its agent (a retry).
+pub fn reject(
+    ctx: &mut Ctx,
+    facts: &Facts,
+    st: &RunStatus,
+    arrival: Arrival,
+    feedback: &str,
+) -> Transition {
+    let mut b = Builder::new(ctx, facts, st.clone());
+    let Some(inv) = b.st.swarm.pending.get(arrival.slot).cloned() else {
+        return b.done();
+    };
+    let agent = inv.agent.clone();
+    b.consume_file(&inv, &arrival.file);
+    let fb = format!("rejected by the manager: {}", feedback.trim());
+    if b.ctx.cfg.plans(&agent) {
+        b.ev("REJECTED", Some(&agent), Some(inv.step), fb.clone());
+        b.replan_or_escalate(&agent, vec![fb]);
+        return b.done();
+    }
+    b.send_back(&inv, arrival.slot, vec![fb], "rejected");
+    b.done()
+}
+
+/// After a batch's branches were merged (the previous transition): the next batch, or the
+/// merged result to the next agent — with facts gathered after the merge.
+pub fn after_merge(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Transition {
+    let mut b = Builder::new(ctx, facts, st.clone());
+    b.after_merge();
+    b.done()
+}
+
+/// Why `retry` refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub message: String,
+    pub hint: String,
+}
+
+/// `git swarm retry`: re-opens a failed or escalated run where it stopped.
+pub fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Transition, Refusal> {
+    let id = &st.run_id;
+    match st.outcome {
+        Outcome::InProgress => {
+            return Err(Refusal {
+                message: format!("run {id} is in progress; there is nothing to retry"),
+                hint: format!("run 'git swarm next --run {id}' to see what it waits for"),
+            });
+        }
+        Outcome::Completed | Outcome::Canceled => {
+            return Err(Refusal {
+                message: format!(
+                    "run {id} is {}; it cannot be re-opened",
+                    st.outcome.as_str()
+                ),
+                hint: "start a new run with 'git swarm start <task>'".to_string(),
+            });
+        }
+        _ => {}
+    }
+    let Some(resume) = st.swarm.resume.clone() else {
+        return Err(Refusal {
+            message: format!(
+                "run {id} ({}) recorded nothing to resume",
+                st.outcome.as_str()
+            ),
+            hint: "start a new run with 'git swarm start <task>'".to_string(),
+        });
+    };
+    if let (Resume::StandardsGate, Err(why)) = (&resume, &facts.standards) {
+        return Err(Refusal {
+            message: format!("the standards gate still fails: {why}"),
+            hint: format!(
+                "write actionable rules in {}, then run 'git swarm retry' again",
+                ctx.standards_path.display()
+            ),
+        });
+    }
+    let mut b = Builder::new(ctx, facts, st.clone());
+    b.st.outcome = Outcome::InProgress;
+    b.st.failure_reason = None;
+    b.st.swarm.resume = None;
+    b.st.swarm.hint = None;
+    b.st.swarm.phase = Phase::Awaiting;
+    let step = b.st.swarm.step;
+    match resume {
+        Resume::StandardsGate => {
+            b.ev("RETRY", None, Some(step), "standards are in place now");
+            if b.st.swarm.pending.is_empty() {
+                let first = b.ctx.cfg.first_step().name.clone();
+                b.issue(IssueSpec {
+                    to: first,
+                    ..IssueSpec::default()
+                });
+            }
+        }
+        Resume::Issue {
+            to,
+            from,
+            feedback,
+            loop_field,
+            replan,
+        } => {
+            b.ev("RETRY", Some(&to), Some(step), format!("re-opened at {to}"));
+            b.st.bump_retry(&to);
+            if let Some(f) = &loop_field {
+                b.st.bump_counter(f);
+            }
+            if replan {
+                let f = b.ctx.cfg.planning.replan_count_field.clone();
+                b.st.bump_counter(&f);
+            }
+            b.issue(IssueSpec {
+                to,
+                from,
+                feedback,
+                replan,
+                ..IssueSpec::default()
+            });
+        }
+        Resume::Batch => {
+            b.ev(
+                "RETRY",
+                None,
+                Some(step),
+                "re-open the workers without a result",
+            );
+            b.reissue_batch();
+        }
+        Resume::Publish => {
+            b.ev("RETRY", None, Some(step), "publish again");
+            b.st.swarm.phase = Phase::Publish;
+            b.st.swarm.hint = Some(b.run_cmd("publish"));
+        }
+    }
+    Ok(b.done())
+}
+
+/// `git swarm abort`: the run is canceled; the worktree is removed only when the executor
+/// established that nothing would be lost (`remove_worktree`). Needs no config, so a run can
+/// be canceled even when its config is broken.
+pub fn abort(
+    now: &str,
+    st: &RunStatus,
+    reason: &str,
+    remove_worktree: Option<String>,
+) -> Transition {
+    let mut st = st.clone();
+    st.swarm.seq += 1;
+    st.updated_at = now.to_string();
+    st.outcome = Outcome::Canceled;
+    st.failure_reason = Some(format!("canceled: {reason}"));
+    st.swarm.pending.clear();
+    st.swarm.resume = None;
+    st.swarm.phase = Phase::Finished;
+    st.swarm.hint = None;
+    let effects = remove_worktree
+        .map(|path| vec![Effect::RemoveWorktree { path }])
+        .unwrap_or_default();
+    let events = vec![Event {
+        seq: st.swarm.seq,
+        at: now.to_string(),
+        signal: "CANCELED".to_string(),
+        agent: None,
+        worker: None,
+        step: Some(st.swarm.step),
+        message: reason.to_string(),
+    }];
+    Transition {
+        status: st,
+        effects,
+        events,
+    }
+}
