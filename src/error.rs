@@ -14,6 +14,8 @@ pub enum ErrorKind {
     Usage,
     /// A precondition refused the command (dirty tree, run locked, …): exit 3, nothing written.
     Refused,
+    /// Stopped by Ctrl-C: exit 130, the run is left resumable.
+    Interrupted,
 }
 
 #[derive(Debug)]
@@ -71,6 +73,7 @@ impl Error {
             ErrorKind::Failure => 1,
             ErrorKind::Usage => 2,
             ErrorKind::Refused => 3,
+            ErrorKind::Interrupted => 130,
         }
     }
 

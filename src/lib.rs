@@ -1,6 +1,7 @@
 //! git swarm: deterministic, crash-safe bookkeeping for planner → implementor → reviewer →
 //! tester runs of AI coding agents, as a git subcommand.
 
+pub mod agents;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod machine;
 pub mod pack;
 pub mod publish;
 pub mod report;
+pub mod runner;
 pub mod schema;
 pub mod standards;
 pub mod store;

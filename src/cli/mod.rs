@@ -41,6 +41,10 @@ pub enum Command {
     Start(commands::start::StartArgs),
     Next(commands::next::NextArgs),
     Publish(commands::publish::PublishArgs),
+    Run(commands::run::RunArgs),
+    Demo(commands::demo::DemoArgs),
+    #[command(hide = true)]
+    DemoAgent(commands::demo::DemoAgentArgs),
     Status(commands::status::StatusArgs),
     List(commands::list::ListArgs),
     Retry(commands::retry::RetryArgs),
@@ -128,7 +132,7 @@ fn report_error(e: &Error, json: bool) {
         print_json(&json!({"error": {
             "message": e.full_message(),
             "hint": e.hint,
-            "kind": match e.kind { ErrorKind::Failure => "error", ErrorKind::Usage => "usage", ErrorKind::Refused => "refused" },
+            "kind": match e.kind { ErrorKind::Failure => "error", ErrorKind::Usage => "usage", ErrorKind::Refused => "refused", ErrorKind::Interrupted => "interrupted" },
         }}));
     } else {
         let mut se = std::io::stderr().lock();
@@ -162,6 +166,9 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Start(a) => commands::start::run(&ctx, a),
         Command::Next(a) => commands::next::run(&ctx, a),
         Command::Publish(a) => commands::publish::run(&ctx, a),
+        Command::Run(a) => commands::run::run(&ctx, a),
+        Command::Demo(a) => commands::demo::run(&ctx, a),
+        Command::DemoAgent(a) => commands::demo::agent(&ctx, a),
         Command::Status(a) => commands::status::run(&ctx, a),
         Command::List(a) => commands::list::run(&ctx, a),
         Command::Retry(a) => commands::retry::run(&ctx, a),

@@ -2,6 +2,7 @@
 //! `run(ctx, args)`.
 
 pub mod abort;
+pub mod demo;
 pub mod doctor;
 pub mod hook;
 pub mod init;
@@ -9,6 +10,7 @@ pub mod list;
 pub mod next;
 pub mod publish;
 pub mod retry;
+pub mod run;
 pub mod start;
 pub mod status;
 pub mod validate;

@@ -26,7 +26,11 @@ pub fn run(ctx: &Context, args: PublishArgs) -> Result<Output> {
     let run = session.active_run(args.run.as_deref())?;
     let _lock = session.lock(&run)?;
     let st = publish::publish(&session, &run, &Options { draft: args.draft })?;
-    let mut out = report::action(&st);
+    Ok(with_warnings(report::action(&st), &st))
+}
+
+/// Adds the publishing warnings (with their remediation) to an action's output.
+pub fn with_warnings(mut out: Output, st: &crate::machine::state::RunStatus) -> Output {
     let warnings: Vec<_> = st
         .warnings
         .iter()
@@ -47,5 +51,5 @@ pub fn run(ctx: &Context, args: PublishArgs) -> Result<Output> {
         }
         out.text = format!("{extra}{}", out.text);
     }
-    Ok(out)
+    out
 }

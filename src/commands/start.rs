@@ -24,6 +24,19 @@ pub struct StartArgs {
 }
 
 pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
+    let (_, _, status) = start_run(ctx, &args)?;
+    Ok(report::action(&status))
+}
+
+/// Creates a run (shared with `git swarm run <task>`).
+pub fn start_run(
+    ctx: &Context,
+    args: &StartArgs,
+) -> Result<(
+    crate::driver::Session,
+    crate::store::RunDir,
+    crate::machine::state::RunStatus,
+)> {
     let session = ctx.session()?;
     let task = match (&args.task, &args.task_file) {
         (Some(t), None) if !t.trim().is_empty() => Task {
@@ -120,7 +133,8 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
     let t = machine::start(&mut mctx, &facts, &id, task, &base, branch);
     crate::driver::apply(&session, &run, &t)?;
     crate::trace::mark("start: run written");
-    Ok(report::action(&t.status))
+    drop(_lock);
+    Ok((session, run, t.status))
 }
 
 fn task_markdown(task: &crate::machine::state::Task) -> String {

@@ -121,21 +121,22 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
     }
     t.push_str("\ntimeline:\n");
     for e in &log {
+        let who = match (&e.agent, &e.worker) {
+            (Some(a), Some(w)) => format!("{a}[{w}]: "),
+            (Some(a), None) => format!("{a}: "),
+            _ => String::new(),
+        };
         t.push_str(&format!(
-            "  {:<8} {:<20} {}{}\n",
+            "  {:<8} {:<20} {who}{}\n",
             offset(&st.created_at, &e.at),
             e.signal,
-            e.agent
-                .as_ref()
-                .map(|a| format!("{a}: "))
-                .unwrap_or_default(),
             e.message.lines().next().unwrap_or_default()
         ));
     }
     if !st.swarm.results.is_empty() {
         t.push_str("\nlatest results:\n");
         for (a, p) in &st.swarm.results {
-            t.push_str(&format!("  {a:<12} {p}\n"));
+            t.push_str(&format!("  {a:<16} {p}\n"));
         }
     }
     if !st.warnings.is_empty() {

@@ -468,13 +468,22 @@ impl Builder<'_, '_> {
             return Flow::Stop;
         }
         self.st.bump_retry(&agent);
-        let Some(a) = cfg.agent(&agent).cloned() else {
-            return Flow::Stop;
-        };
         let mut feedback = problems;
         if reason == "guard-rail" {
             feedback.push("undo every change outside context.allowedFiles (git checkout / git revert), then write your result again".to_string());
         }
+        self.reissue(inv, slot, feedback);
+        Flow::Continue
+    }
+
+    /// Invokes the agent of a pending invocation again, in the same place with the same
+    /// baseline and scope, with `feedback` in a new handoff.
+    pub(super) fn reissue(&mut self, inv: &Invocation, slot: usize, feedback: Vec<String>) {
+        let cfg = self.ctx.cfg;
+        let agent = inv.agent.clone();
+        let Some(a) = cfg.agent(&agent).cloned() else {
+            return;
+        };
         let spec = IssueSpec {
             to: agent.clone(),
             from: inv.from.clone(),
@@ -512,7 +521,6 @@ impl Builder<'_, '_> {
             self.st.swarm.pending.push(new);
         }
         self.assigned(&agent, step, pass, false, worker.as_deref());
-        Flow::Continue
     }
 
     /// The result a batch stands for, once all its workers are done.

@@ -180,3 +180,62 @@ pub fn abort(
         events,
     }
 }
+
+/// Exec mode: an agent wrote a result that does not validate and has attempts left. The
+/// result is moved aside and the agent is invoked again with the violations in its handoff.
+pub fn relaunch(
+    ctx: &mut Ctx,
+    facts: &Facts,
+    st: &RunStatus,
+    arrival: Arrival,
+    problems: Vec<String>,
+) -> Transition {
+    let mut b = Builder::new(ctx, facts, st.clone());
+    let Some(inv) = b.st.swarm.pending.get(arrival.slot).cloned() else {
+        return b.done();
+    };
+    let stem = inv.stem();
+    b.effects.push(Effect::Move {
+        from: arrival.file.clone(),
+        to: b
+            .ctx
+            .run
+            .archive_dir()
+            .join(format!("step-{:04}.{stem}.invalid.json", inv.step)),
+    });
+    let mut feedback = vec![format!(
+        "your result {stem}.result.json was not valid; fix every problem and write it again"
+    )];
+    feedback.extend(problems);
+    b.reissue(&inv, arrival.slot, feedback);
+    b.done()
+}
+
+/// Exec mode: an agent kept exiting without a valid result; the run fails with its log.
+pub fn fail_pending(
+    ctx: &mut Ctx,
+    facts: &Facts,
+    st: &RunStatus,
+    slot: usize,
+    reason: String,
+) -> Transition {
+    let mut b = Builder::new(ctx, facts, st.clone());
+    let Some(inv) = b.st.swarm.pending.get(slot).cloned() else {
+        return b.done();
+    };
+    b.ev_worker(
+        "WORKER_FAILED",
+        Some(&inv.agent),
+        inv.worker.as_deref(),
+        Some(inv.step),
+        reason.clone(),
+    );
+    b.stop(
+        Outcome::Failed,
+        &inv.agent,
+        reason,
+        Some(super::consume::resume_same(&inv, Vec::new())),
+        false,
+    );
+    b.done()
+}

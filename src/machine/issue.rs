@@ -163,7 +163,7 @@ impl Builder<'_, '_> {
             Some(agent),
             worker,
             Some(step),
-            format!("{who}: step {step}, iteration {pass} ({what})"),
+            format!("step {step}, iteration {pass} ({what})"),
         );
     }
 

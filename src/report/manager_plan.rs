@@ -96,12 +96,11 @@ pub fn render(st: &RunStatus, log: &[events::Event]) -> String {
             inv.iteration
         ));
     }
-    for (agent, _) in &st.swarm.results {
+    for (agent, passes) in &st.swarm.passes {
         if !st.swarm.pending.iter().any(|p| &p.agent == agent) {
-            let passes = st.swarm.passes.get(agent).copied().unwrap_or(0);
             s.push_str(&format!(
                 "- {agent}: COMPLETED ({passes} pass{})\n",
-                if passes == 1 { "" } else { "es" }
+                if *passes == 1 { "" } else { "es" }
             ));
         }
     }

@@ -1,0 +1,4 @@
+//! Running agents: exec templates (exec mode) and the built-in simulated agents of the demo.
+
+pub mod exec;
+pub mod sim;

@@ -1,0 +1,49 @@
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::cli::Context;
+use crate::error::Result;
+use crate::report::{self, Output};
+use crate::runner::{self, Options};
+
+/// Exec mode: start a run (or continue one) and drive it to its end with the agent CLIs of the
+/// workflow config's exec templates: next → launch the agents → next … → publish.
+///
+/// Exit codes as for next (0 done, 4 escalated, 5 failed; 130 after Ctrl-C, which stops the
+/// agents and leaves the run resumable with --run).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Start a new run with this task.
+    pub task: Option<String>,
+    /// Start a new run with the task in this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "task")]
+    pub task_file: Option<PathBuf>,
+    /// Continue this run (default: the only run in progress).
+    #[arg(long, value_name = "ID", conflicts_with_all = ["task", "task_file"])]
+    pub run: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: RunArgs) -> Result<Output> {
+    let opts = Options::for_terminal(ctx.json);
+    let (session, run) = if args.task.is_some() || args.task_file.is_some() {
+        let start = crate::commands::start::StartArgs {
+            task: args.task.clone(),
+            task_file: args.task_file.clone(),
+        };
+        let (session, run, status) = crate::commands::start::start_run(ctx, &start)?;
+        if !status.outcome.is_in_progress() {
+            return Ok(report::action(&status));
+        }
+        (session, run)
+    } else {
+        let session = ctx.session()?;
+        let run = session.active_run(args.run.as_deref())?;
+        (session, run)
+    };
+    let st = runner::run(&session, &run, &opts)?;
+    Ok(crate::commands::publish::with_warnings(
+        report::action(&st),
+        &st,
+    ))
+}
