@@ -433,7 +433,8 @@ impl Builder<'_, '_> {
         let cfg = self.ctx.cfg;
         let agent = inv.agent.clone();
         let who = inv.who();
-        let retries = self.st.retry_counts.get(&agent).copied().unwrap_or(0);
+        // Each invocation has its own budget (parallel workers do not share one).
+        let retries = inv.attempt;
         let what = if reason == "guard-rail" {
             format!(
                 "{who} changed files it may not change: {}",

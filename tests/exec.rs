@@ -1,0 +1,572 @@
+//! Exec mode with fake agents behind real exec templates: a whole run to a pushed branch,
+//! parallel batches, dependency order, serialised overlaps, guard rails, crashes, hangs,
+//! invalid results, Ctrl-C and resume; and parallel batches in host mode.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// One shell script plays every agent, by $SWARM_AGENT; its behaviour comes from FAKE_*
+/// variables set per agent in the config's `env`.
+const AGENT: &str = r#"#!/bin/sh
+set -e
+log() { echo "$SWARM_AGENT${SWARM_WORKER:+[$SWARM_WORKER]}: $*"; }
+field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" "$SWARM_HANDOFF" | head -n 1; }
+number() { sed -n "s/.*\"$1\": \([0-9][0-9]*\).*/\1/p" "$SWARM_HANDOFF" | head -n 1; }
+allowed() { sed -n '/"allowedFiles"/,/]/p' "$SWARM_HANDOFF" | grep -o '"[^"]*"' | grep -v allowedFiles | tr -d '"'; }
+count="$SWARM_RESULT.calls"
+calls=$(cat "$count" 2>/dev/null || echo 0); calls=$((calls + 1)); echo "$calls" > "$count"
+[ -n "$FAKE_SLEEP" ] && sleep "$FAKE_SLEEP"
+case "$FAKE_MODE" in
+  crash) log "crashing"; exit 1 ;;
+  hang) sleep 300 & echo $! > "$SWARM_RUN_DIR/hung.pid"; wait ;;
+  invalid-once) if [ "$calls" = 1 ]; then echo '{"subagent": "wrong"}' > "$SWARM_RESULT"; exit 0; fi ;;
+esac
+case "$SWARM_AGENT" in
+planner)
+  printf '%s' "$FAKE_PLAN" | sed "s/RUN_ID/$SWARM_RUN_ID/" > "$SWARM_RUN_DIR/plan.json"
+  printf '{"subagent": "planner", "status": "complete", "plan-id": "%s", "plan-path": "%s/plan.json"}\n' "$SWARM_RUN_ID" "$SWARM_RUN_DIR" > "$SWARM_RESULT"
+  ;;
+implementor)
+  files=$(allowed)
+  for f in $files; do mkdir -p "$(dirname "$f")"; echo "written by ${SWARM_WORKER:-implementor} at $(date +%s%N)" >> "$f"; done
+  if [ "$FAKE_MODE" = "outside" ] || { [ "$FAKE_MODE" = "outside-once" ] && ! grep -q 'outside context.allowedFiles' "$SWARM_HANDOFF"; }; then
+    echo "sneaky" > outside.txt; files="$files outside.txt"
+  elif [ "$FAKE_MODE" = "outside-once" ]; then
+    rm -f outside.txt; git rm -q --cached --ignore-unmatch outside.txt; files=$(allowed)
+  fi
+  git add -A; git commit -q -m "${SWARM_WORKER:-implementor}: work" || true
+  printf '{"schemaVersion": "1.0", "subagent": "implementor", "status": "completed", "runId": "%s", "handoffId": "%s", "iteration": %s, "summary": "did %s", "filesChanged": [], "checks": {}}\n' \
+    "$SWARM_RUN_ID" "$(field handoffId)" "$(number iteration)" "$(echo $files)" > "$SWARM_RESULT"
+  ;;
+reviewer)
+  printf '{"schemaVersion": "1.0", "subagent": "reviewer", "runId": "%s", "handoffId": "%s", "verdict": "approved", "summary": "fine", "reviewedFiles": [], "issues": [], "createdAt": "2026-01-01T00:00:00Z"}\n' \
+    "$SWARM_RUN_ID" "$(field handoffId)" > "$SWARM_RESULT"
+  ;;
+tester)
+  printf '{"subagent": "tester", "status": "passed", "summary": "all green"}\n' > "$SWARM_RESULT"
+  ;;
+esac
+log "done"
+"#;
+
+struct Exec {
+    env: Env,
+    agent: PathBuf,
+}
+
+impl Exec {
+    fn new() -> Exec {
+        let mut env = Env::new();
+        env.remote_looks_like("https://github.com/acme/app.git");
+        env.fake_tool("gh", "echo https://github.com/acme/app/pull/9");
+        let agent = env.root().join("fake-agent.sh");
+        std::fs::write(&agent, AGENT).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let e = Exec { env, agent };
+        e.configure(vec![task("t1", &["src/lib.rs"], &[])], &[]);
+        e
+    }
+
+    /// Exec templates for every agent, the plan the planner writes, and per-agent env.
+    fn configure(&self, tasks: Vec<Value>, agent_env: &[(&str, &[(&str, &str)])]) {
+        let mut cfg = self.env.config();
+        cfg["exec"] = json!([self.agent.display().to_string(), "{agent}"]);
+        let mut p = plan("RUN_ID", "feature", tasks);
+        p["id"] = json!("RUN_ID");
+        let plan_text = p.to_string();
+        for a in cfg["subagents"].as_array_mut().unwrap() {
+            let name = a["name"].as_str().unwrap().to_string();
+            let mut vars = serde_json::Map::new();
+            if name == "planner" {
+                vars.insert("FAKE_PLAN".into(), json!(plan_text));
+            }
+            for (who, kv) in agent_env {
+                if *who == name {
+                    for (k, v) in *kv {
+                        vars.insert(k.to_string(), json!(v));
+                    }
+                }
+            }
+            a["env"] = Value::Object(vars);
+        }
+        cfg["retry-control"] = json!({"maxRetries": 1});
+        self.env.set_config(&cfg);
+    }
+
+    fn run(&self, args: &[&str]) -> Out {
+        let mut a = vec!["run"];
+        a.extend_from_slice(args);
+        a.push("--json");
+        self.env.swarm(&a)
+    }
+
+    fn events(&self, id: &str) -> Vec<Value> {
+        std::fs::read_to_string(self.env.run_dir(id).join("events.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn pushed(&self, branch: &str) -> bool {
+        std::process::Command::new("git")
+            .args([
+                "--git-dir",
+                self.env.origin.to_str().unwrap(),
+                "rev-parse",
+                "--verify",
+                "-q",
+                &format!("refs/heads/{branch}"),
+            ])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+}
+
+fn at(e: &Value) -> std::time::SystemTime {
+    humantime::parse_rfc3339_weak(e["at"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn run_drives_a_whole_pipeline_to_a_pushed_branch_and_a_pr() {
+    let x = Exec::new();
+    let out = x.run(&["Add a greeting"]);
+    out.code(0);
+    let j = out.json();
+    assert_eq!(j["action"], "done", "{j}");
+    let id = j["run-id"].as_str().unwrap();
+    let st = x.env.status(id);
+    assert_eq!(st["outcome"], "completed");
+    assert_eq!(st["prUrl"], "https://github.com/acme/app/pull/9");
+    assert!(x.pushed("swarm/feature"));
+    for a in ["planner", "implementor", "reviewer", "tester"] {
+        let log = x.env.run_dir(id).join(format!(
+            "logs/step-000{}.{a}.log",
+            match a {
+                "planner" => 1,
+                "implementor" => 2,
+                "reviewer" => 3,
+                _ => 4,
+            }
+        ));
+        let text =
+            std::fs::read_to_string(&log).unwrap_or_else(|_| panic!("{} missing", log.display()));
+        assert!(text.contains(&format!("{a}: done")), "{text}");
+    }
+    assert_run_files_valid(&x.env, id);
+}
+
+#[test]
+fn the_demo_agents_run_through_exec_templates_too() {
+    let x = Exec::new();
+    let mut cfg = x.env.config();
+    cfg["exec"] = json!([BIN, "demo-agent", "{agent}"]);
+    x.env.set_config(&cfg);
+    let j = x.run(&["Add a greeting"]).json();
+    assert_eq!(j["action"], "done", "{j}");
+    let id = j["run-id"].as_str().unwrap();
+    let signals: Vec<String> = x
+        .events(id)
+        .iter()
+        .map(|e| e["signal"].as_str().unwrap().to_string())
+        .collect();
+    assert!(signals.contains(&"BATCH_MERGED".to_string()));
+    assert_eq!(
+        signals.iter().filter(|s| *s == "LOOP").count(),
+        1,
+        "one review rejection"
+    );
+    assert!(x.pushed("swarm/demo-greeting"));
+    let shown = x.env.git(&["show", "swarm/demo-greeting:scripts/greet.sh"]);
+    assert!(shown.contains("usage"), "{shown}");
+}
+
+#[test]
+fn three_independent_two_second_tasks_run_as_one_parallel_batch() {
+    let x = Exec::new();
+    x.configure(
+        vec![
+            task("a", &["a.txt"], &[]),
+            task("b", &["b.txt"], &[]),
+            task("c", &["c.txt"], &[]),
+        ],
+        &[("implementor", &[("FAKE_SLEEP", "2")])],
+    );
+    let j = x.run(&["Three files"]).json();
+    assert_eq!(j["action"], "done", "{j}");
+    let id = j["run-id"].as_str().unwrap();
+    let ev = x.events(id);
+    let assigned: Vec<&Value> = ev
+        .iter()
+        .filter(|e| e["signal"] == "WORKER_ASSIGNED" && e["agent"] == "implementor")
+        .collect();
+    assert_eq!(assigned.len(), 3, "three workers");
+    assert!(assigned.iter().all(|e| e["step"] == 2), "one batch");
+    let merged = ev.iter().find(|e| e["signal"] == "BATCH_MERGED").unwrap();
+    let batch = at(merged).duration_since(at(assigned[0])).unwrap();
+    assert!(
+        batch < Duration::from_secs(4),
+        "the batch took {batch:?}; serial would be 6 s"
+    );
+    for f in ["a.txt", "b.txt", "c.txt"] {
+        assert!(
+            x.env
+                .git(&["show", &format!("swarm/feature:{f}")])
+                .contains("written by w")
+        );
+    }
+    // Worker branches and worktrees are gone after the merge.
+    assert!(
+        !x.env
+            .git(&["branch", "--list", "swarm/feature--w*"])
+            .contains("--w")
+    );
+    assert_eq!(x.env.git(&["worktree", "list"]).lines().count(), 1);
+}
+
+#[test]
+fn a_dependency_chain_runs_in_order_and_overlapping_files_are_serialised() {
+    let x = Exec::new();
+    x.configure(
+        vec![
+            task("first", &["a.txt"], &[]),
+            task("second", &["b.txt"], &["first"]),
+            task("third", &["c.txt"], &["second"]),
+            task("again", &["a.txt"], &[]),
+        ],
+        &[],
+    );
+    let j = x.run(&["Chain"]).json();
+    assert_eq!(j["action"], "done", "{j}");
+    let id = j["run-id"].as_str().unwrap();
+    let done: Vec<String> = x
+        .events(id)
+        .iter()
+        .filter(|e| e["signal"] == "SUBTASK_COMPLETE")
+        .map(|e| {
+            e["message"]
+                .as_str()
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let pos = |t: &str| done.iter().position(|d| d == t).unwrap();
+    assert!(
+        pos("first") < pos("second") && pos("second") < pos("third"),
+        "{done:?}"
+    );
+    // "again" shares a.txt with "first": never in the same batch.
+    let steps: Vec<(String, u64)> = x
+        .events(id)
+        .iter()
+        .filter(|e| e["signal"] == "SUBTASK_COMPLETE")
+        .map(|e| {
+            (
+                e["message"]
+                    .as_str()
+                    .unwrap()
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                e["step"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let step_of = |t: &str| steps.iter().find(|(n, _)| n == t).unwrap().1;
+    assert_ne!(step_of("first"), step_of("again"));
+    assert_eq!(
+        x.env.git(&["show", "swarm/feature:a.txt"]).lines().count(),
+        2,
+        "both tasks wrote a.txt, one after the other"
+    );
+}
+
+#[test]
+fn work_outside_allowed_files_is_sent_back_and_never_pushed() {
+    let x = Exec::new();
+    x.configure(
+        vec![task("t1", &["src/lib.rs"], &[])],
+        &[("implementor", &[("FAKE_MODE", "outside")])],
+    );
+    let out = x.run(&["Sneaky"]);
+    out.code(4);
+    let j = out.json();
+    assert_eq!(j["outcome"], "needs-human");
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside.txt is outside context.allowedFiles"),
+        "{j}"
+    );
+    let id = j["run-id"].as_str().unwrap();
+    let st = x.env.status(id);
+    assert!(
+        st["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["reason"] == "guard-rail")
+    );
+    assert_eq!(st["retry-counts"]["implementor"], 1);
+    assert!(!x.pushed("swarm/feature"), "violating work is never pushed");
+    let h = handoff(&x.env, id);
+    assert!(
+        h["context"]["feedback"].to_string().contains("outside.txt"),
+        "the violation is in the handoff"
+    );
+}
+
+#[test]
+fn a_violation_undone_on_the_second_attempt_is_accepted() {
+    let x = Exec::new();
+    x.configure(
+        vec![
+            task("t1", &["src/lib.rs"], &[]),
+            task("t2", &["docs/x.md"], &[]),
+        ],
+        &[("implementor", &[("FAKE_MODE", "outside-once")])],
+    );
+    let j = x.run(&["Sneaky once"]).json();
+    assert_eq!(j["action"], "done", "{j}");
+    let id = j["run-id"].as_str().unwrap();
+    assert!(
+        x.events(id)
+            .iter()
+            .any(|e| e["signal"] == "GUARD_VIOLATION")
+    );
+    assert!(
+        !x.env.git_ok(
+            &x.env.work,
+            &["cat-file", "-e", "swarm/feature:outside.txt"]
+        ),
+        "the out-of-scope file never reached the branch"
+    );
+}
+
+#[test]
+fn a_crashing_agent_is_relaunched_then_fails_the_run_with_its_log() {
+    let x = Exec::new();
+    x.configure(
+        vec![task("t1", &["src/lib.rs"], &[])],
+        &[("reviewer", &[("FAKE_MODE", "crash")])],
+    );
+    let out = x.run(&["Crash"]);
+    out.code(5);
+    let j = out.json();
+    let msg = j["message"].as_str().unwrap();
+    assert!(
+        msg.contains("reviewer ended (exit 1) without writing its result"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("reviewer: crashing"),
+        "the log's tail is in the reason: {msg}"
+    );
+    let id = j["run-id"].as_str().unwrap();
+    let calls =
+        std::fs::read_to_string(x.env.run_dir(id).join("reviewer.result.json.calls")).unwrap();
+    assert_eq!(calls.trim(), "2", "one relaunch (maxRetries 1)");
+}
+
+#[test]
+fn a_hanging_agent_is_killed_with_its_process_group() {
+    let x = Exec::new();
+    x.configure(
+        vec![task("t1", &["src/lib.rs"], &[])],
+        &[("reviewer", &[("FAKE_MODE", "hang")])],
+    );
+    let mut cfg = x.env.config();
+    cfg["subagents"][2]["timeoutSeconds"] = json!(1);
+    x.env.set_config(&cfg);
+    let t = Instant::now();
+    let out = x.run(&["Hang"]);
+    out.code(5);
+    assert!(t.elapsed() < Duration::from_secs(20));
+    let j = out.json();
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("timed out after 1 s"),
+        "{j}"
+    );
+    let id = j["run-id"].as_str().unwrap();
+    let pid = std::fs::read_to_string(x.env.run_dir(id).join("hung.pid")).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    // Gone, or a zombie waiting for a reaper (the kill reached it either way).
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    let state = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .unwrap_or("X");
+    assert!(
+        stat.is_empty() || state == "Z",
+        "the agent's child process survived: {stat}"
+    );
+}
+
+#[test]
+fn an_invalid_result_is_relaunched_with_its_violations() {
+    let x = Exec::new();
+    x.configure(
+        vec![task("t1", &["src/lib.rs"], &[])],
+        &[("tester", &[("FAKE_MODE", "invalid-once")])],
+    );
+    let j = x.run(&["Invalid once"]).json();
+    assert_eq!(j["action"], "done", "{j}");
+    let id = j["run-id"].as_str().unwrap();
+    let h = read_json(&x.env.run_dir(id).join("handoff.tester.json"));
+    assert!(
+        h["context"]["feedback"].to_string().contains("/subagent"),
+        "{h}"
+    );
+    assert_eq!(h["iteration"], 2);
+    assert!(
+        std::fs::read_dir(x.env.run_dir(id).join("archive"))
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().contains("tester.invalid"))
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_agents_and_the_run_resumes() {
+    let x = Exec::new();
+    x.configure(
+        vec![task("t1", &["src/lib.rs"], &[])],
+        &[("reviewer", &[("FAKE_SLEEP", "30")])],
+    );
+    let mut child = x
+        .env
+        .command(&x.env.work, &["run", "Interrupt me", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the reviewer is running.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let log = loop {
+        let found = std::fs::read_dir(x.env.work.join(".swarm/runs"))
+            .ok()
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path().join("logs/step-0003.reviewer.log"))
+            .find(|p| p.exists());
+        if let Some(l) = found {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "the reviewer never started");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let id = log
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(x.env.status(&id)["outcome"], "in-progress");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("git swarm run --run {id}")));
+    // Resume, with a reviewer that does not sleep.
+    x.configure(vec![task("t1", &["src/lib.rs"], &[])], &[]);
+    let j = x.run(&["--run", &id]).json();
+    assert_eq!(j["action"], "done", "{j}");
+}
+
+#[test]
+fn host_mode_gets_a_whole_batch_at_once() {
+    let env = Env::new();
+    let id = env.start("Two files");
+    play_planner(
+        &env,
+        &id,
+        &plan(
+            &id,
+            "two",
+            vec![task("a", &["a.txt"], &[]), task("b", &["b.txt"], &[])],
+        ),
+    );
+    let j = env.sj(&["next"]).json();
+    let inv = j["invocations"].as_array().unwrap();
+    assert_eq!(inv.len(), 2, "{j}");
+    assert_eq!(inv[0]["worker"], "w1");
+    assert_eq!(inv[1]["worker"], "w2");
+    assert_ne!(
+        inv[0]["cwd"], inv[1]["cwd"],
+        "each worker has its own worktree"
+    );
+    let h1 = read_json(&PathBuf::from(inv[0]["handoff"].as_str().unwrap()));
+    assert_eq!(h1["context"]["allowedFiles"], json!(["a.txt"]));
+    assert_eq!(h1["context"]["tasks"][0]["task-id"], "a");
+    assert!(j["message"].as_str().unwrap().contains("in parallel"));
+    // Only one worker done: the same batch is still awaited.
+    let w1 = PathBuf::from(inv[0]["cwd"].as_str().unwrap());
+    std::fs::write(w1.join("a.txt"), "a").unwrap();
+    write_json(
+        &PathBuf::from(inv[0]["result"].as_str().unwrap()),
+        &json!({"schemaVersion": "1.0", "subagent": "implementor", "status": "completed", "runId": id, "handoffId": h1["handoffId"], "iteration": 1, "summary": "a", "filesChanged": ["a.txt"], "checks": {}}),
+    );
+    let j = env.sj(&["next"]).json();
+    assert_eq!(j["invocations"].as_array().unwrap().len(), 1);
+    assert_eq!(j["invocations"][0]["worker"], "w2");
+    let st = env.swarm(&["status"]);
+    assert!(st.stdout.contains("implementor[w1]"), "{}", st.stdout);
+    let w2 = PathBuf::from(inv[1]["cwd"].as_str().unwrap());
+    let h2 = read_json(&PathBuf::from(inv[1]["handoff"].as_str().unwrap()));
+    std::fs::write(w2.join("b.txt"), "b").unwrap();
+    write_json(
+        &PathBuf::from(inv[1]["result"].as_str().unwrap()),
+        &json!({"schemaVersion": "1.0", "subagent": "implementor", "status": "completed", "runId": id, "handoffId": h2["handoffId"], "iteration": 1, "summary": "b", "filesChanged": ["b.txt"], "checks": {}}),
+    );
+    let j = env.sj(&["next"]).json();
+    assert_eq!(j["invocations"][0]["agent"], "reviewer", "{j}");
+    let h = handoff(&env, &id);
+    assert!(
+        h["context"]["stepSummary"]
+            .as_str()
+            .unwrap()
+            .contains("w1 (a): a"),
+        "{h}"
+    );
+    assert_eq!(h["context"]["filesChanged"], json!(["a.txt", "b.txt"]));
+    let wt = PathBuf::from(j["invocations"][0]["cwd"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(wt.join("a.txt")).unwrap(),
+        "a",
+        "uncommitted worker work is committed and merged"
+    );
+    assert_eq!(std::fs::read_to_string(wt.join("b.txt")).unwrap(), "b");
+    assert!(!w1.exists() && !w2.exists());
+    let plan_md = std::fs::read_to_string(env.run_dir(&id).join("MANAGER_PLAN.md")).unwrap();
+    assert!(plan_md.contains("[w1] a"), "{plan_md}");
+    assert_run_files_valid(&env, &id);
+}
