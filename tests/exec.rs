@@ -451,7 +451,7 @@ fn ctrl_c_stops_the_agents_and_the_run_resumes() {
         vec![task("t1", &["src/lib.rs"], &[])],
         &[("reviewer", &[("FAKE_SLEEP", "30")])],
     );
-    let mut child = x
+    let child = x
         .env
         .command(&x.env.work, &["run", "Interrupt me", "--json"])
         .stdout(std::process::Stdio::piped())
