@@ -209,6 +209,27 @@ fn main() {
             &line,
         ));
     }
+    // The batch is measured in a repository of its own, 200 files: each worker but the first
+    // checks out a worktree, so the overhead grows with the size of the tree (BENCHMARKS.md).
+    let small = setup(200);
+    let batch = parallel_batch(&small);
+    row(
+        "batch of 4 parallel 2-second agents (200 files)",
+        batch,
+        Duration::from_secs(2),
+        "2 s (one agent)",
+        1.15,
+    );
+    if files != 200 {
+        let batch = parallel_batch(&b);
+        row(
+            &format!("batch of 4 parallel 2-second agents ({files} files)"),
+            batch,
+            Duration::from_secs(2),
+            "2 s (one agent)",
+            1.15,
+        );
+    }
     row(
         "pre-push hook, non-swarm ref",
         median(hook),
@@ -216,6 +237,67 @@ fn main() {
         "git rev-parse HEAD",
         2.0,
     );
+}
+
+/// One shell script plays every agent; the implementor workers sleep 2 s.
+const AGENT: &str = r#"#!/bin/sh
+set -e
+field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" "$SWARM_HANDOFF" | head -n 1; }
+allowed() { sed -n '/"allowedFiles"/,/]/p' "$SWARM_HANDOFF" | grep -o '"[^"]*"' | grep -v allowedFiles | tr -d '"'; }
+case "$SWARM_AGENT" in
+planner) printf '%s' "$PLAN" | sed "s/RUN_ID/$SWARM_RUN_ID/" > "$SWARM_RUN_DIR/plan.json"
+  printf '{"subagent": "planner", "status": "complete", "plan-id": "%s", "plan-path": "%s/plan.json"}' "$SWARM_RUN_ID" "$SWARM_RUN_DIR" > "$SWARM_RESULT" ;;
+implementor) sleep 2; for f in $(allowed); do mkdir -p "$(dirname "$f")"; echo x > "$f"; done; git add -A; git commit -q -m work
+  printf '{"schemaVersion": "1.0", "subagent": "implementor", "status": "completed", "runId": "%s", "handoffId": "%s", "iteration": 1, "summary": "ok", "filesChanged": [], "checks": {}}' "$SWARM_RUN_ID" "$(field handoffId)" > "$SWARM_RESULT" ;;
+reviewer) printf '{"schemaVersion": "1.0", "subagent": "reviewer", "runId": "%s", "handoffId": "%s", "verdict": "approved", "summary": "ok", "reviewedFiles": [], "issues": [], "createdAt": "2026-01-01T00:00:00Z"}' "$SWARM_RUN_ID" "$(field handoffId)" > "$SWARM_RESULT" ;;
+tester) printf '{"subagent": "tester", "status": "passed", "summary": "ok"}' > "$SWARM_RESULT" ;;
+esac
+"#;
+
+/// Wall time of a batch of 4 independent 2-second agents: from the batch's hand-out to its
+/// merged result, read from the run's event log.
+fn parallel_batch(b: &Bench) -> Duration {
+    let agent = b.home.join("agent.sh");
+    std::fs::write(&agent, AGENT).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tasks: Vec<serde_json::Value> = (1..=4)
+        .map(|i| serde_json::json!({"task-id": format!("t{i}"), "description": "d", "files": [format!("par/f{i}.txt")], "dependencies": []}))
+        .collect();
+    let plan = serde_json::json!({"id": "RUN_ID", "description": "d", "friendly-name": "parallel-bench", "goal": "g",
+        "acceptance-criteria": ["a"], "lanes": [{"branch-name": "p", "tasks": tasks, "touch-map": [], "collision-risk": "none", "test-plan-commands": []}],
+        "assumptions": [], "risks": [], "out-of-scope": []});
+    let cfg_path = b.home.join(".cursor/agents/manager/config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg_path).unwrap()).unwrap();
+    cfg["exec"] = serde_json::json!([agent.display().to_string(), "{agent}"]);
+    cfg["subagents"][0]["env"] = serde_json::json!({"PLAN": plan.to_string()});
+    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
+    let out = b
+        .cmd(BIN, &["run", "parallel bench", "--json"])
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let id = j["run-id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("run failed: {}", String::from_utf8_lossy(&out.stdout)));
+    let log =
+        std::fs::read_to_string(b.work.join(".swarm/runs").join(id).join("events.jsonl")).unwrap();
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let at =
+        |e: &serde_json::Value| humantime::parse_rfc3339_weak(e["at"].as_str().unwrap()).unwrap();
+    let first = events
+        .iter()
+        .find(|e| e["signal"] == "WORKER_ASSIGNED" && e["agent"] == "implementor")
+        .unwrap();
+    let done = events
+        .iter()
+        .find(|e| e["signal"] == "ALL_WORKERS_COMPLETE")
+        .unwrap();
+    at(done).duration_since(at(first)).unwrap()
 }
 
 fn time_with_stdin(b: &Bench, args: &[&str], input: &str) -> Duration {

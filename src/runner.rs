@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::agents::exec::{self, Exit, Running};
 use crate::config::Workflow;
-use crate::driver::{self, Session, gather_facts, read_arrival, transition};
+use crate::driver::{self, Session, gather_facts, transition, validate_arrival};
 use crate::error::{Error, ErrorKind, Result};
 use crate::machine::{self, ActionKind, action_of, state::RunStatus};
 use crate::store::{RunDir, lock};
@@ -122,6 +122,7 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
                 continue;
             };
             let r = running.remove(i);
+            crate::trace::mark("runner: agent ended");
             let took = r.started.elapsed().as_secs_f64();
             // The run as it is now (relaunches change the pending invocations).
             let now = run.require_status()?;
@@ -189,7 +190,7 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
             // with the violations in its handoff; otherwise `next` judges it.
             let arrival = {
                 let _l = session.lock(run)?;
-                read_arrival(session, run, &now, &cfg, slot, &result)?
+                validate_arrival(session, run, &now, &cfg, slot, &result)?
             };
             let problems: Vec<String> = match &arrival.content {
                 Err(e) => vec![e.clone()],

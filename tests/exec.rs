@@ -565,7 +565,11 @@ fn host_mode_gets_a_whole_batch_at_once() {
         "uncommitted worker work is committed and merged"
     );
     assert_eq!(std::fs::read_to_string(wt.join("b.txt")).unwrap(), "b");
-    assert!(!w1.exists() && !w2.exists());
+    assert_eq!(w1, wt, "the first worker works in the run's own worktree");
+    assert!(
+        !w2.exists(),
+        "the other workers' worktrees are removed after the merge"
+    );
     let plan_md = std::fs::read_to_string(env.run_dir(&id).join("MANAGER_PLAN.md")).unwrap();
     assert!(plan_md.contains("[w1] a"), "{plan_md}");
     assert_run_files_valid(&env, &id);

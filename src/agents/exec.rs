@@ -96,8 +96,9 @@ pub fn launch(
     let out: File = f.try_clone().map_err(|e| Error::io("open", log, e))?;
     let mut e = duct::cmd(prog, args)
         .dir(cwd)
-        .stdout_file(out)
+        // Inner first: stderr joins stdout, then both go to the log.
         .stderr_to_stdout()
+        .stdout_file(out)
         .unchecked()
         .before_spawn(|c| {
             use std::os::unix::process::CommandExt;

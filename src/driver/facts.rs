@@ -24,6 +24,20 @@ pub fn read_arrival(
     slot: usize,
     file: &Path,
 ) -> Result<Arrival> {
+    let mut a = validate_arrival(session, run, st, cfg, slot, file)?;
+    a.changed = changed_since_handoff(&st.swarm.pending[slot])?;
+    Ok(a)
+}
+
+/// Like [`read_arrival`], without the guard-rail diff (exec mode's quick check of a result).
+pub fn validate_arrival(
+    session: &Session,
+    run: &RunDir,
+    st: &RunStatus,
+    cfg: &Workflow,
+    slot: usize,
+    file: &Path,
+) -> Result<Arrival> {
     let inv = &st.swarm.pending[slot];
     let agent = cfg.agent(&inv.agent).ok_or_else(|| {
         Error::failure(format!(
@@ -57,29 +71,19 @@ pub fn read_arrival(
         content,
         violations,
         plan,
-        changed: changed_since_handoff(st, inv)?,
+        changed: None,
     })
 }
 
 /// What the invocation's work location changed since its handoff: its content now (commits,
-/// uncommitted and untracked files) against the baseline recorded at the handoff — for a
-/// parallel worker, the run's branch it started from.
-fn changed_since_handoff(
-    st: &RunStatus,
-    inv: &crate::machine::state::Invocation,
-) -> Result<Option<Vec<String>>> {
+/// uncommitted and untracked files) against the baseline recorded at the handoff (for a
+/// parallel worker, the run's worktree when the batch started).
+fn changed_since_handoff(inv: &crate::machine::state::Invocation) -> Result<Option<Vec<String>>> {
     let cwd = Path::new(&inv.cwd);
     if !cwd.exists() {
         return Ok(None);
     }
-    let base = match (&inv.worker, &st.branch, &inv.base_tree) {
-        (Some(_), Some(run_branch), _) => {
-            let root = Path::new(&st.swarm.workspace);
-            Some(git::tree_of(root, &format!("refs/heads/{run_branch}"))?)
-        }
-        (_, _, Some(t)) => Some(t.clone()),
-        _ => None,
-    };
+    let base = inv.base_tree.clone();
     let Some(base) = base else { return Ok(None) };
     let (_, now) = git::content_tree(cwd)?;
     Ok(Some(git::diff_paths(cwd, &base, &now)?))

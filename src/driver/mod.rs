@@ -12,7 +12,7 @@ use crate::git::{self, Workspace};
 use crate::machine::{self, Arrival, Ctx, Effect, Facts, Transition, state::RunStatus};
 use crate::store::{RunDir, Swarm, atomic, events, lock};
 
-pub use facts::{gather_facts, read_arrival};
+pub use facts::{gather_facts, read_arrival, validate_arrival};
 
 /// What every command that works on a repository needs.
 pub struct Session {
@@ -193,6 +193,7 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
     for e in &t.effects {
         perform(session, run, e)?;
     }
+    crate::trace::mark("apply: effects performed");
     events::append(&run.events_path(), &t.events)?;
     run.write_status(&t.status)?;
     crate::report::manager_plan::write(run, &t.status)?;
@@ -260,7 +261,9 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             }
             let repo = session.ws.open()?;
             if git::branch_exists(&repo, branch) {
-                let _ = git::Git::new(root).args(["worktree", "prune"]).run();
+                if is_run_worktree {
+                    let _ = git::Git::new(root).args(["worktree", "prune"]).run();
+                }
                 git::worktree_add_existing(root, p, branch)?;
             } else {
                 git::worktree_add(root, p, branch, base)?;
@@ -357,7 +360,9 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
         for (slot, file) in present {
             arrivals.push(read_arrival(session, run, &st, &cfg, slot, &file)?);
         }
+        crate::trace::mark("advance: results read");
         let facts = gather_facts(session, run, &st, &cfg, &arrivals)?;
+        crate::trace::mark("advance: facts gathered");
         let before = st.swarm.seq;
         st = transition(
             session,
@@ -384,20 +389,14 @@ fn merge_workers(
     let root = &session.ws.root;
     for (label, branch, path) in workers {
         let wt = Path::new(path);
+        if wt == into {
+            // The worker that worked in the run's worktree: its work only needs committing.
+            commit_leftovers(wt, label)?;
+            continue;
+        }
         let exists = git::branch_exists(&session.ws.open()?, branch);
         if wt.exists() {
-            let (head, tree) = git::content_tree(wt)?;
-            if git::tree_of(wt, &head)? != tree {
-                git::Git::new(wt).args(["add", "-A"]).run()?;
-                git::Git::new(wt)
-                    .args([
-                        "commit",
-                        "-q",
-                        "-m",
-                        &format!("{label}: work left uncommitted"),
-                    ])
-                    .run()?;
-            }
+            commit_leftovers(wt, label)?;
         }
         if exists {
             let merged = git::Git::new(into)
@@ -437,6 +436,23 @@ fn merge_workers(
                 .args(["branch", "-D", "-q", branch])
                 .run()?;
         }
+    }
+    Ok(())
+}
+
+/// Commits whatever a worker left uncommitted (checked in-process; git only runs when needed).
+fn commit_leftovers(wt: &Path, label: &str) -> Result<()> {
+    let dirty = !git::clean::dirt(&git::open(wt)?, true)?.is_empty();
+    if dirty {
+        git::Git::new(wt).args(["add", "-A"]).run()?;
+        git::Git::new(wt)
+            .args([
+                "commit",
+                "-q",
+                "-m",
+                &format!("{label}: work left uncommitted"),
+            ])
+            .run()?;
     }
     Ok(())
 }

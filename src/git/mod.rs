@@ -307,8 +307,10 @@ pub fn tail_lines(text: &str, n: usize) -> String {
 /// `git worktree add <path> -b <branch> <base>`.
 pub fn worktree_add(root: &Path, path: &Path, branch: &str, base: &str) -> Result<()> {
     crate::failpoint!("worktree-add-before");
+    // Parallel checkout (git ≥ 2.32; older versions ignore the setting): workers' worktrees
+    // are created while agents wait.
     Git::new(root)
-        .args(["worktree", "add", "--quiet"])
+        .args(["-c", "checkout.workers=0", "worktree", "add", "--quiet"])
         .arg_path(path)
         .args(["-b", branch, base])
         .run()?;
@@ -319,7 +321,7 @@ pub fn worktree_add(root: &Path, path: &Path, branch: &str, base: &str) -> Resul
 /// `git worktree add <path> <existing branch>` (resuming a creation that died half-way).
 pub fn worktree_add_existing(root: &Path, path: &Path, branch: &str) -> Result<()> {
     Git::new(root)
-        .args(["worktree", "add", "--quiet"])
+        .args(["-c", "checkout.workers=0", "worktree", "add", "--quiet"])
         .arg_path(path)
         .args([branch])
         .run()
@@ -345,11 +347,12 @@ pub fn worktree_branch(path: &Path) -> Option<String> {
 /// copy of the worktree's index, so the real index is untouched and only changed files are
 /// hashed.
 pub fn content_tree(path: &Path) -> Result<(String, String)> {
-    let head = Git::new(path).args(["rev-parse", "HEAD"]).run()?;
-    let index = Git::new(path)
-        .args(["rev-parse", "--path-format=absolute", "--git-path", "index"])
-        .run()?;
-    let index = PathBuf::from(index);
+    let repo = open(path)?;
+    let head = repo
+        .head_id()
+        .map_err(|e| Error::failure(format!("cannot read HEAD of {}: {e}", path.display())))?
+        .to_string();
+    let index = repo.index_path();
     let dir = index.parent().unwrap_or(path).to_path_buf();
     let tmp = tempfile::Builder::new()
         .prefix("swarm-index.")

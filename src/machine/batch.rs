@@ -1,6 +1,6 @@
 //! Parallel workers: an editing agent's step fans out into batches of plan tasks — dependencies
-//! first, disjoint files when required, at most `maxConcurrent` at once — one worker per task,
-//! each in its own worktree on its own branch. When a batch is done its branches are merged into
+//! first, disjoint files when required, at most `maxConcurrent` at once — one worker per task:
+//! the first in the run's worktree, the others each in a worktree on a branch of its own. When a batch is done its branches are merged into
 //! the run's branch (a transition of its own, so the next step sees the merged content), then
 //! the next batch starts, or the merged result goes to the next agent.
 
@@ -127,18 +127,25 @@ impl Builder<'_, '_> {
         };
         let mut workers = Vec::new();
         let mut pending = Vec::new();
-        for id in &ids {
+        for (n, id) in ids.iter().enumerate() {
             self.st.swarm.workers += 1;
             let w = format!("w{}", self.st.swarm.workers);
-            let branch = format!("{run_branch}--{w}");
-            let path = format!("{run_wt}--{w}");
-            // Based on the run's branch by name: a batch after a merge starts from the merge.
-            self.effects.push(Effect::CreateWorktree {
-                branch: branch.clone(),
-                path: path.clone(),
-                base: run_branch.clone(),
-                adopt: false,
-            });
+            // The first worker works in the run's own worktree (one checkout and one merge
+            // fewer); the others get worktrees of their own, based on the run's branch by name,
+            // so a batch after a merge starts from the merge.
+            let (branch, path) = if n == 0 {
+                (run_branch.clone(), run_wt.clone())
+            } else {
+                let branch = format!("{run_branch}--{w}");
+                let path = format!("{run_wt}--{w}");
+                self.effects.push(Effect::CreateWorktree {
+                    branch: branch.clone(),
+                    path: path.clone(),
+                    base: run_branch.clone(),
+                    adopt: false,
+                });
+                (branch, path)
+            };
             let files = plan
                 .tasks
                 .iter()
