@@ -399,7 +399,7 @@ fn base_branch(root: &Path, remote: &str, policies: &Policies, st: &RunStatus) -
         .unwrap_or_else(|| "main".to_string())
 }
 
-fn configured_hosts(root: &Path, policies: &Policies) -> Hosts {
+pub(crate) fn configured_hosts(root: &Path, policies: &Policies) -> Hosts {
     let git_hosts = |key: &str| -> Vec<String> {
         Git::new(root)
             .args(["config", "--get-all", key])
@@ -425,7 +425,7 @@ fn configured_hosts(root: &Path, policies: &Policies) -> Hosts {
 
 /// The tool's executable: gh and glab from PATH; acli from ~/.cursor/acli.exe,
 /// ~/.cursor/acli, then PATH.
-fn find_tool(tool: &str) -> Option<PathBuf> {
+pub(crate) fn find_tool(tool: &str) -> Option<PathBuf> {
     if tool == "acli"
         && let Ok(home) = crate::config::paths::home_dir()
     {

@@ -51,6 +51,7 @@ pub enum Command {
     Abort(commands::abort::AbortArgs),
     Validate(commands::validate::ValidateArgs),
     Doctor(commands::doctor::DoctorArgs),
+    Forge(commands::forge::ForgeArgs),
     Hook(commands::hook::HookArgs),
 }
 
@@ -175,6 +176,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Abort(a) => commands::abort::run(&ctx, a),
         Command::Validate(a) => commands::validate::run(&ctx, a),
         Command::Doctor(a) => commands::doctor::run(&ctx, a),
+        Command::Forge(a) => commands::forge::run(&ctx, a),
         Command::Hook(a) => commands::hook::run(&ctx, a),
     }
 }

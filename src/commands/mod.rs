@@ -4,6 +4,7 @@
 pub mod abort;
 pub mod demo;
 pub mod doctor;
+pub mod forge;
 pub mod hook;
 pub mod init;
 pub mod list;

@@ -84,6 +84,11 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Output> {
         for p in found {
             problems.push(json!({"pointer": "", "message": p}));
         }
+        if let Ok(session) = ctx.session() {
+            for p in crate::driver::symlink_escapes(&session.ws.root, &value) {
+                problems.push(json!({"pointer": "", "message": p}));
+            }
+        }
     }
     let schema_s = schema_path.map(|p| p.display().to_string());
     if problems.is_empty() {

@@ -346,6 +346,8 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
         });
     }
 
+    check_graph(path, &subagents, &handoff_to, &loop_control)?;
+
     let pv = v.get("plan-validation").filter(|x| x.is_object());
     let rc = v.get("retry-control").filter(|x| x.is_object());
     let par = v.get("parallelization").filter(|x| x.is_object());
@@ -460,6 +462,101 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
             .unwrap_or_default(),
         exec: string_array(v.get("exec")),
     })
+}
+
+/// The workflow must end and must not loop without a limit: a last step (no hand-offs) is
+/// reachable from the first step, and every cycle of `handoff-to` has an edge that
+/// `loop-control` limits.
+fn check_graph(
+    path: &Path,
+    subagents: &[Subagent],
+    handoff_to: &IndexMap<String, Vec<String>>,
+    loops: &[LoopControl],
+) -> Result<()> {
+    let first = subagents
+        .iter()
+        .find(|a| a.first_step)
+        .map(|a| a.name.clone())
+        .unwrap_or_default();
+    let mut seen = vec![first.clone()];
+    let mut i = 0;
+    while i < seen.len() {
+        for n in handoff_to.get(&seen[i]).into_iter().flatten() {
+            if !seen.contains(n) {
+                seen.push(n.clone());
+            }
+        }
+        i += 1;
+    }
+    if !seen
+        .iter()
+        .any(|a| handoff_to.get(a).is_some_and(|t| t.is_empty()))
+    {
+        return Err(bad(
+            path,
+            "/handoff-to",
+            format!(
+                "no last step can be reached from '{first}' (a last step has \"[]\"), so a run would never end"
+            ),
+            "give the last agent an empty list, e.g. \"tester\": []",
+        ));
+    }
+    // A cycle in the graph without the limited edges loops forever.
+    let limited = |a: &str, b: &str| loops.iter().any(|l| l.from == a && l.to == b);
+    fn dfs<'a>(
+        n: &'a str,
+        g: &'a IndexMap<String, Vec<String>>,
+        limited: &dyn Fn(&str, &str) -> bool,
+        state: &mut IndexMap<&'a str, u8>,
+        stack: &mut Vec<&'a str>,
+    ) -> Option<Vec<String>> {
+        state.insert(n, 1);
+        stack.push(n);
+        for m in g.get(n).into_iter().flatten() {
+            if limited(n, m) {
+                continue;
+            }
+            match state.get(m.as_str()).copied().unwrap_or(0) {
+                1 => {
+                    let start = stack.iter().position(|x| *x == m).unwrap_or(0);
+                    let mut c: Vec<String> = stack[start..].iter().map(|s| s.to_string()).collect();
+                    c.push(m.clone());
+                    return Some(c);
+                }
+                0 => {
+                    if let Some(c) = dfs(m, g, limited, state, stack) {
+                        return Some(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        stack.pop();
+        state.insert(n, 2);
+        None
+    }
+    let mut state = IndexMap::new();
+    for a in handoff_to.keys() {
+        if state.get(a.as_str()).copied().unwrap_or(0) == 0 {
+            let mut stack = Vec::new();
+            if let Some(c) = dfs(a, handoff_to, &limited, &mut state, &mut stack) {
+                return Err(bad(
+                    path,
+                    "/handoff-to",
+                    format!(
+                        "the hand-offs {} form a cycle that no loop-control limits",
+                        c.join(" → ")
+                    ),
+                    format!(
+                        "add a loop-control entry for one of its edges (e.g. fromAgent \"{}\", toAgent \"{}\"), or remove the cycle",
+                        c[c.len() - 2],
+                        c[c.len() - 1]
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn string_array(v: Option<&Value>) -> Option<Vec<String>> {

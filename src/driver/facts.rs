@@ -138,10 +138,12 @@ fn load_plan(
         }
         None => Vec::new(),
     };
+    let problems = symlink_escapes(&session.ws.root, &value);
     Ok(Some(Ok(LoadedPlan {
         path: real.display().to_string(),
         value,
         violations,
+        problems,
     })))
 }
 
@@ -349,4 +351,71 @@ fn probe_slot(session: &Session, run: &RunDir, st: &RunStatus, name: &str) -> Re
         "branches {}{name} to {}{name}-99 or their directories all exist already",
         policies.branch_prefix, policies.branch_prefix
     ))
+}
+
+/// File paths of a plan that lead out of the repository through a symlink in the work tree.
+pub fn symlink_escapes(root: &Path, plan: &Value) -> Vec<String> {
+    let Ok(root_real) = std::fs::canonicalize(root) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<String> = Vec::new();
+    for lane in plan
+        .get("lanes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for t in lane
+            .get("tasks")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            paths.extend(
+                t.get("files")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string),
+            );
+        }
+        paths.extend(
+            lane.get("touch-map")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string),
+        );
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if plan::check_repo_path(&p).is_err() {
+            continue; // reported by the structure checks
+        }
+        let mut cur = root.to_path_buf();
+        for comp in Path::new(&p).components() {
+            cur.push(comp);
+            let Ok(meta) = std::fs::symlink_metadata(&cur) else {
+                break;
+            };
+            if meta.file_type().is_symlink() {
+                let leaves = match std::fs::canonicalize(&cur) {
+                    Ok(real) => !real.starts_with(&root_real),
+                    Err(_) => std::fs::read_link(&cur)
+                        .map(|t| t.is_absolute())
+                        .unwrap_or(true),
+                };
+                if leaves {
+                    let rel = cur.strip_prefix(root).unwrap_or(&cur).display().to_string();
+                    out.push(format!(
+                        "\"{p}\" goes through the symlink {rel}, which leads outside the repository"
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    out
 }

@@ -267,6 +267,7 @@ impl Builder<'_, '_> {
                 for v in &lp.violations {
                     problems.push(format!("plan.json {v}"));
                 }
+                problems.extend(lp.problems.iter().cloned());
                 let (mut found, summary) = plan::check(&lp.value, &lp.path);
                 if lp.violations.is_empty() && summary.files.is_empty() {
                     found.push("no task names a file; list the files each task changes (they become the implementor's allowedFiles)".to_string());

@@ -108,6 +108,8 @@ pub struct LoadedPlan {
     pub path: String,
     pub value: Value,
     pub violations: Vec<Violation>,
+    /// Problems found on disk (a file path leaving the repository through a symlink).
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -166,6 +166,7 @@ impl T {
             path: format!("/w/.swarm/runs/{RUN}/plan.json"),
             value: plan,
             violations: vec![],
+            problems: vec![],
         }));
         self.consume(st, a)
     }
@@ -314,6 +315,7 @@ fn plan_schema_violations_are_replan_feedback() {
             pointer: "/goal".into(),
             message: "bad".into(),
         }],
+        problems: vec![],
     }));
     let st = t.consume(&st, a).status;
     assert!(st.swarm.pending[0].prompt.contains("plan.json /goal: bad"));
