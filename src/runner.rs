@@ -123,6 +123,7 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
             };
             let r = running.remove(i);
             crate::trace::mark("runner: agent ended");
+            crate::failpoint!("runner-agent-ended");
             let took = r.started.elapsed().as_secs_f64();
             // The run as it is now (relaunches change the pending invocations).
             let now = run.require_status()?;
@@ -286,5 +287,6 @@ fn start(
             log.display()
         ),
     );
+    crate::failpoint!("runner-launch-after");
     Ok(r)
 }

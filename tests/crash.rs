@@ -281,3 +281,197 @@ fn a_crash_while_a_tool_without_duplicate_detection_ran_is_not_repeated() {
     let w = env.status(&id)["warnings"].as_array().unwrap().clone();
     assert!(w.iter().any(|w| w["reason"] == "pr-state-unknown"), "{w:?}");
 }
+
+/// Failpoints a parallel batch passes through when its results are merged.
+const MERGE_POINTS: &[&str] = &[
+    "merge-before",
+    "merge-after",
+    "worktree-add-before",
+    "worktree-add-after",
+];
+
+fn batch_env() -> (Env, String) {
+    let env = Env::new();
+    let id = env.start("Two files");
+    play_planner(
+        &env,
+        &id,
+        &plan(
+            &id,
+            "two",
+            vec![task("a", &["a.txt"], &[]), task("b", &["b.txt"], &[])],
+        ),
+    );
+    (env, id)
+}
+
+/// Plays both workers of the batch the run waits for.
+fn play_workers(env: &Env, id: &str) {
+    let st = env.status(id);
+    for inv in st["swarm"]["pending"].as_array().unwrap() {
+        let h = read_json(&PathBuf::from(inv["handoff"].as_str().unwrap()));
+        let cwd = PathBuf::from(inv["cwd"].as_str().unwrap());
+        let file = h["context"]["allowedFiles"][0]
+            .as_str()
+            .unwrap()
+            .to_string();
+        std::fs::write(cwd.join(&file), "work\n").unwrap();
+        env.git_in(&cwd, &["add", "-A"]);
+        env.git_in(&cwd, &["commit", "-q", "-m", &file]);
+        write_json(
+            &PathBuf::from(inv["result"].as_str().unwrap()),
+            &serde_json::json!({"schemaVersion": "1.0", "subagent": "implementor", "status": "completed", "runId": id,
+                "handoffId": h["handoffId"], "iteration": 1, "summary": file, "filesChanged": [file], "checks": {}}),
+        );
+    }
+}
+
+fn check_merged(env: &Env, id: &str) {
+    let out = env.sj(&["next", "--run", id]);
+    out.code(0);
+    assert_eq!(
+        out.json()["invocations"][0]["agent"],
+        "reviewer",
+        "{}",
+        out.stdout
+    );
+    let st = env.status(id);
+    let wt = PathBuf::from(st["worktreePath"].as_str().unwrap());
+    assert_eq!(std::fs::read_to_string(wt.join("a.txt")).unwrap(), "work\n");
+    assert_eq!(std::fs::read_to_string(wt.join("b.txt")).unwrap(), "work\n");
+    assert_eq!(
+        env.git(&["worktree", "list"]).lines().count(),
+        2,
+        "the worker's worktree is gone"
+    );
+    assert!(
+        !env.git(&["branch", "--list"]).contains("--w"),
+        "worker branches are gone"
+    );
+    let events = std::fs::read_to_string(env.run_dir(id).join("events.jsonl")).unwrap();
+    assert_eq!(events.matches("\"BATCH_MERGED\"").count(), 1, "{events}");
+    assert_eq!(
+        events.matches("\"ALL_WORKERS_COMPLETE\"").count(),
+        1,
+        "{events}"
+    );
+    assert_run_files_valid(env, id);
+}
+
+#[test]
+fn a_batch_survives_a_crash_at_every_failpoint() {
+    let mut hits = Vec::new();
+    for point in MERGE_POINTS {
+        for skip in 0..10 {
+            let (env, id) = batch_env();
+            // The fan-out creates the second worker's worktree; the batch's end merges.
+            let fan_out_hit = crashed(&env, &["next", "--json"], point, skip);
+            if fan_out_hit {
+                env.sj(&["next"]).code(0);
+            }
+            play_workers(&env, &id);
+            let merge_hit = !fan_out_hit && crashed(&env, &["next", "--json"], point, skip);
+            check_merged(&env, &id);
+            if !fan_out_hit && !merge_hit {
+                hits.push(format!("{point}: {skip}"));
+                break;
+            }
+        }
+    }
+    println!("failpoint hits during a batch: {hits:?}");
+}
+
+#[test]
+fn run_survives_a_crash_at_every_failpoint() {
+    use common::agents::Exec;
+    for point in [
+        "runner-launch-after",
+        "runner-agent-ended",
+        "status-write-after",
+        "publish-push-after",
+        "publish-pr-before",
+    ] {
+        for skip in 0..12 {
+            let x = Exec::new();
+            let out = x
+                .env
+                .command(&x.env.work, &["run", "Add a greeting", "--json"])
+                .env("FAILPOINTS", format!("{point}={skip}*off->return"))
+                .output()
+                .unwrap();
+            let hit = out.status.code().is_none();
+            let id = std::fs::read_dir(x.env.work.join(".swarm/runs"))
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .find(|n| !n.starts_with('.'))
+                .unwrap();
+            // Agents left running by the killed runner finish on their own; resuming picks up
+            // whatever they wrote.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let j = x.run(&["--run", &id]).json();
+            assert_eq!(j["action"], "done", "{point} {skip}: {j}");
+            let st = x.env.status(&id);
+            assert_eq!(st["prUrl"], "https://github.com/acme/app/pull/9");
+            assert!(x.pushed("swarm/feature"));
+            assert_eq!(
+                x.env.fake_calls().len(),
+                1,
+                "one pull request ({point} {skip})"
+            );
+            assert_run_files_valid(&x.env, &id);
+            if !hit {
+                break;
+            }
+        }
+    }
+}
+
+/// Every failpoint in the code is exercised by one of the crash tests above.
+#[test]
+fn every_failpoint_has_a_test() {
+    let mut found = std::collections::BTreeSet::new();
+    fn scan(dir: &std::path::Path, found: &mut std::collections::BTreeSet<String>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                scan(&p, found);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for part in text.split("failpoint!(\"").skip(1) {
+                    let name = part.split('"').next().unwrap().to_string();
+                    if !name.is_empty() && !name.contains('$') {
+                        found.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    scan(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    let tested: std::collections::BTreeSet<String> = NEXT_POINTS
+        .iter()
+        .chain(PUBLISH_POINTS)
+        .chain(MERGE_POINTS)
+        .chain(
+            [
+                "start-before-status",
+                "runner-launch-after",
+                "runner-agent-ended",
+            ]
+            .iter(),
+        )
+        .map(|s| s.to_string())
+        .collect();
+    println!(
+        "failpoints: {}",
+        found.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
+    let untested: Vec<_> = found.difference(&tested).collect();
+    assert!(
+        untested.is_empty(),
+        "failpoints without a crash test: {untested:?}"
+    );
+}

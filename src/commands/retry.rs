@@ -23,6 +23,7 @@ pub fn run(ctx: &Context, args: RetryArgs) -> Result<Output> {
     let _lock = session.lock(&run)?;
     let st = run.require_status()?;
     let cfg = session.run_config(&st)?;
+    let worktrees = crate::driver::worktree_lock(&session, &st, &cfg)?;
     let facts = gather_facts(&session, &run, &st, &cfg, &[])?;
     let status = crate::driver::transition(
         &session,
@@ -33,6 +34,7 @@ pub fn run(ctx: &Context, args: RetryArgs) -> Result<Output> {
         &cfg,
         &facts,
     )?;
+    drop(worktrees);
     // A result that was waiting (standards gate) is consumed right away.
     let status = if status.outcome.is_in_progress() {
         crate::driver::advance(&session, &run, None)?

@@ -282,6 +282,25 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
     Ok(())
 }
 
+/// Runs of one repository choose worktree names one at a time: a transition that may create
+/// the run's worktree holds this lock from probing a free name to creating it, so two runs
+/// planned at the same moment never pick the same branch.
+pub fn worktree_lock(
+    session: &Session,
+    st: &RunStatus,
+    cfg: &Workflow,
+) -> Result<Option<lock::RunLock>> {
+    if !cfg.branching || st.worktree_path.is_some() {
+        return Ok(None);
+    }
+    let l = lock::acquire(
+        &session.swarm.runs.join(".worktrees.lock"),
+        "worktree creation",
+        lock::default_timeout(),
+    )?;
+    Ok(Some(l))
+}
+
 /// Validates a transition's pre-conditions that need the world, then applies it; used by the
 /// commands so they all advance runs the same way.
 pub fn transition(
@@ -340,22 +359,34 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
             continue;
         }
         if present.is_empty() {
-            // A batch merged by the previous transition: continue from the merged content.
-            if st.swarm.batch.as_ref().is_some_and(|b| b.merged) {
+            // A complete batch is merged, then the run continues from the merged content:
+            // two transitions, each with the facts of its moment.
+            if let Some(batch) = st.swarm.batch.clone().filter(|b| b.complete) {
                 let cfg = session.run_config(&st)?;
                 let facts = gather_facts(session, run, &st, &cfg, &[])?;
-                st = transition(
-                    session,
-                    run,
-                    |ctx, facts| Ok(machine::after_merge(ctx, facts, &st)),
-                    &cfg,
-                    &facts,
-                )?;
+                st = if batch.merged {
+                    transition(
+                        session,
+                        run,
+                        |ctx, facts| Ok(machine::after_merge(ctx, facts, &st)),
+                        &cfg,
+                        &facts,
+                    )?
+                } else {
+                    transition(
+                        session,
+                        run,
+                        |ctx, facts| Ok(machine::merge_batch(ctx, facts, &st)),
+                        &cfg,
+                        &facts,
+                    )?
+                };
                 continue;
             }
             break;
         }
         let cfg = session.run_config(&st)?;
+        let _worktrees = worktree_lock(session, &st, &cfg)?;
         let mut arrivals = Vec::new();
         for (slot, file) in present {
             arrivals.push(read_arrival(session, run, &st, &cfg, slot, &file)?);

@@ -178,12 +178,13 @@ impl Builder<'_, '_> {
             step,
             from,
             workers,
+            complete: false,
             merged: false,
         });
     }
 
-    /// All workers of the batch are done: merge their branches (an effect); the next
-    /// transition continues from the merged content.
+    /// All workers of the batch are done: unless two changed the same file, the batch is
+    /// complete, and the next transitions merge it and continue from the merged content.
     pub(super) fn complete_batch(&mut self) {
         let Some(batch) = self.st.swarm.batch.clone() else {
             return;
@@ -211,6 +212,17 @@ impl Builder<'_, '_> {
                 }
             }
         }
+        if let Some(b) = self.st.swarm.batch.as_mut() {
+            b.complete = true;
+        }
+    }
+
+    /// Merges a complete batch's branches (a transition of its own: the workers' results are
+    /// committed before, so a crash during the merge is finished by merging again).
+    pub(super) fn merge_batch(&mut self) {
+        let Some(batch) = self.st.swarm.batch.clone() else {
+            return;
+        };
         let into = self.st.worktree_path.clone().unwrap_or_default();
         self.effects.push(Effect::MergeWorkers {
             into,

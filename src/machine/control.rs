@@ -30,6 +30,13 @@ pub fn reject(
     b.done()
 }
 
+/// A complete batch: merge its branches into the run's branch.
+pub fn merge_batch(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Transition {
+    let mut b = Builder::new(ctx, facts, st.clone());
+    b.merge_batch();
+    b.done()
+}
+
 /// After a batch's branches were merged (the previous transition): the next batch, or the
 /// merged result to the next agent — with facts gathered after the merge.
 pub fn after_merge(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Transition {

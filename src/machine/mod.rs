@@ -18,7 +18,9 @@ pub mod route;
 pub mod state;
 
 pub use consume::consume;
-pub use control::{Refusal, abort, after_merge, fail_pending, reject, relaunch, retry};
+pub use control::{
+    Refusal, abort, after_merge, fail_pending, merge_batch, reject, relaunch, retry,
+};
 
 #[cfg(test)]
 mod tests;

@@ -279,6 +279,9 @@ pub struct Batch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     pub workers: Vec<Worker>,
+    /// Every worker's result was accepted; the branches are to be merged.
+    #[serde(default)]
+    pub complete: bool,
     /// The workers' branches were merged into the run's branch.
     #[serde(default)]
     pub merged: bool,

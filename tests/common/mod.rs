@@ -3,6 +3,8 @@
 //! binary is driven with a pinned environment; agents are played by writing result files.
 #![allow(dead_code)]
 
+pub mod agents;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
