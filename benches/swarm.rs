@@ -244,6 +244,125 @@ fn main() {
         "git rev-parse HEAD",
         2.0,
     );
+
+    // The hook on a swarm ref of a known run (the tested-content check), in the small repo,
+    // whose parallel run was published.
+    let tip = small
+        .run("git", &["rev-parse", "swarm/parallel-bench"])
+        .trim()
+        .to_string();
+    let zero = "0".repeat(40);
+    let line =
+        format!("refs/heads/swarm/parallel-bench {tip} refs/heads/swarm/parallel-bench {zero}\n");
+    let (mut rp, mut hk) = (Vec::new(), Vec::new());
+    for _ in 0..rounds * 2 {
+        rp.push(small.time("git", &["rev-parse", "HEAD"]));
+        hk.push(time_with_stdin(
+            &small,
+            &["hook", "pre-push", "origin", "x"],
+            &line,
+        ));
+    }
+    row(
+        "pre-push hook, swarm ref (content check)",
+        median(hk),
+        median(rp),
+        "git rev-parse HEAD",
+        0.0,
+    );
+
+    // A run with many archived steps: the reviewer sent back N times through --reject.
+    for steps in [10usize, 1000] {
+        let (next_ms, full_ms, rp_ms) = archived_steps(steps);
+        row(
+            &format!("next, nothing to do ({steps} archived steps)"),
+            next_ms,
+            rp_ms,
+            "git rev-parse HEAD",
+            3.0,
+        );
+        row(
+            &format!("one full transition ({steps} archived steps)"),
+            full_ms,
+            rp_ms,
+            "git rev-parse HEAD",
+            0.0,
+        );
+    }
+
+    // list with 1,000 runs.
+    let many = setup(50);
+    for i in 0..1000 {
+        let out = many
+            .cmd(BIN, &["start", &format!("run {i}"), "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    let (mut rp, mut ls) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        rp.push(many.time("git", &["rev-parse", "HEAD"]));
+        ls.push(many.time(BIN, &["list", "--json"]));
+    }
+    row(
+        "list with 1,000 runs",
+        median(ls),
+        median(rp),
+        "git rev-parse HEAD",
+        0.0,
+    );
+}
+
+/// A run whose reviewer was sent back `steps` times; returns the median of `next` with nothing
+/// to do, one full transition (a review consumed, the tester's handoff written), and
+/// `git rev-parse HEAD`.
+fn archived_steps(steps: usize) -> (Duration, Duration, Duration) {
+    let b = setup(50);
+    let cfg_path = b.home.join(".cursor/agents/manager/config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg_path).unwrap()).unwrap();
+    cfg["retry-control"] = serde_json::json!({"maxRetries": steps + 10});
+    cfg["parallelization"]["enabled"] = serde_json::json!(false);
+    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
+    let out = b
+        .cmd(BIN, &["start", "archived steps", "--json"])
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = j["run-id"].as_str().unwrap().to_string();
+    let run = b.work.join(".swarm/runs").join(&id);
+    let plan = serde_json::json!({"id": id, "description": "d", "friendly-name": "archived", "goal": "g", "acceptance-criteria": ["a"],
+        "lanes": [{"branch-name": "l", "tasks": [{"task-id": "t", "description": "d", "files": ["x.txt"], "dependencies": []}], "touch-map": [], "collision-risk": "none", "test-plan-commands": []}],
+        "assumptions": [], "risks": [], "out-of-scope": []});
+    std::fs::write(run.join("plan.json"), plan.to_string()).unwrap();
+    std::fs::write(run.join("planner.result.json"), serde_json::json!({"subagent": "planner", "status": "complete", "plan-id": id, "plan-path": run.join("plan.json")}).to_string()).unwrap();
+    b.run(BIN, &["next", "--json"]);
+    let handoff = |b: &Bench| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(run.join("handoff.json")).unwrap()).unwrap()
+    };
+    let h = handoff(&b);
+    std::fs::write(run.join("implementor.result.json"), serde_json::json!({"schemaVersion": "1.0", "subagent": "implementor", "status": "completed", "runId": id, "handoffId": h["handoffId"], "iteration": 1, "summary": "s", "filesChanged": [], "checks": {}}).to_string()).unwrap();
+    b.run(BIN, &["next", "--json"]);
+    let review = |b: &Bench| {
+        let h = handoff(b);
+        std::fs::write(run.join("reviewer.result.json"), serde_json::json!({"schemaVersion": "1.0", "subagent": "reviewer", "runId": id, "handoffId": h["handoffId"], "verdict": "approved", "summary": "s", "reviewedFiles": [], "issues": [], "createdAt": "2026-01-01T00:00:00Z"}).to_string()).unwrap();
+    };
+    for _ in 0..steps {
+        review(&b);
+        b.run(BIN, &["next", "--reject", "once more", "--json"]);
+    }
+    let (mut rp, mut next) = (Vec::new(), Vec::new());
+    for _ in 0..21 {
+        rp.push(b.time("git", &["rev-parse", "HEAD"]));
+        next.push(b.time(BIN, &["next", "--json"]));
+    }
+    // One full transition, measured a few times by going back and forth with --reject.
+    let mut full = Vec::new();
+    for _ in 0..5 {
+        review(&b);
+        full.push(b.time(BIN, &["next", "--reject", "again", "--json"]));
+    }
+    (median(next), median(full), median(rp))
 }
 
 /// One shell script plays every agent; the implementor workers sleep 2 s.

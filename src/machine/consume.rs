@@ -444,7 +444,11 @@ impl Builder<'_, '_> {
         } else {
             format!("{who}'s work was rejected: {}", problems.join("; "))
         };
-        self.warn(reason, what.clone());
+        // A guard-rail violation is a warning on the run; a rejection is the manager's call
+        // and only an event.
+        if reason == "guard-rail" {
+            self.warn(reason, what.clone());
+        }
         self.ev_worker(
             if reason == "guard-rail" {
                 "GUARD_VIOLATION"
