@@ -87,6 +87,22 @@ fn happy_path_with_one_review_rejection_reaches_publish() {
         )),
         "{p}"
     );
+    // The context pack: one small file with everything the agent needs.
+    let pack_path = PathBuf::from(h["artifacts"]["contextPackPath"].as_str().unwrap());
+    assert_eq!(pack_path, run_dir.join("context.pack.md"));
+    let pack = std::fs::read_to_string(&pack_path).unwrap();
+    let place = format!("Work in `{}`", wt.display());
+    for needle in [
+        "## Goal\nGreet the user",
+        "Format every change with the project's formatter",
+        "`src/lib.rs`",
+        "1. do t1 [t1] — src/lib.rs",
+        "hello() prints a greeting",
+        place.as_str(),
+    ] {
+        assert!(pack.contains(needle), "missing {needle:?} in\n{pack}");
+    }
+    assert!(pack.len() <= 8 * 1024);
     // The planner's result was consumed (moved into the archive).
     assert!(!run_dir.join("planner.result.json").exists());
     assert!(

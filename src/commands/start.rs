@@ -126,6 +126,8 @@ pub fn start_run(
     );
     let facts = Facts {
         standards: crate::standards::check(&standards_path),
+        standards_text: std::fs::read_to_string(&standards_path).unwrap_or_default(),
+        deny: policies.strings("/fileAccess/deny"),
         content,
         ..Facts::default()
     };

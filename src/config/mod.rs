@@ -117,6 +117,13 @@ impl Workflow {
     }
 }
 
+/// Validates a workflow config already read (from `path`, for messages).
+pub fn from_value(path: &Path, value: &Value, workspace: &Path, home: &Path) -> Result<Workflow> {
+    let validator = schema::builtin(schema::embedded::CONFIG, "config.schema.json");
+    check_schema(path, &validator, value)?;
+    build(path, value, workspace, home)
+}
+
 /// Loads and validates the workflow config at `path`.
 pub fn load(path: &Path, workspace: &Path, home: &Path) -> Result<Workflow> {
     if !path.is_file() {
@@ -127,8 +134,11 @@ pub fn load(path: &Path, workspace: &Path, home: &Path) -> Result<Workflow> {
         .hint("run 'git swarm init --pack' to install the default agent pack there, or point --config, GIT_SWARM_CONFIG or 'git config swarm.config' at your config"));
     }
     let value = crate::store::read_json(path)?;
-    let validator = schema::builtin(schema::embedded::CONFIG, "config.schema.json");
-    let violations = schema::violations(&validator, &value);
+    from_value(path, &value, workspace, home)
+}
+
+fn check_schema(path: &Path, validator: &jsonschema::Validator, value: &Value) -> Result<()> {
+    let violations = schema::violations(validator, value);
     if let Some(first) = violations.first() {
         let mut e = Error::failure(format!(
             "workflow config {}: {} ({} problem{})",
@@ -146,7 +156,7 @@ pub fn load(path: &Path, workspace: &Path, home: &Path) -> Result<Workflow> {
             path.display()
         )));
     }
-    build(path, &value, workspace, home)
+    Ok(())
 }
 
 fn bad(path: &Path, pointer: &str, what: impl std::fmt::Display, fix: impl Into<String>) -> Error {

@@ -189,6 +189,8 @@ pub fn gather_facts(
         .policies()
         .map(|p| p.strings("/fileAccess/deny"))
         .unwrap_or_default();
+    let standards_text =
+        std::fs::read_to_string(session.swarm.standards_path()).unwrap_or_default();
     let mut worktree_slot = None;
     if cfg.branching && st.worktree_path.is_none() {
         let planned = arrivals
@@ -211,6 +213,7 @@ pub fn gather_facts(
         content,
         base_tree,
         deny,
+        standards_text,
     })
 }
 

@@ -237,6 +237,7 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             atomic::write(to, &bytes)?;
         }
         Effect::WriteJson { path, value } => atomic::write_json(path, value)?,
+        Effect::WriteText { path, text } => atomic::write(path, text.as_bytes())?,
         Effect::CreateWorktree {
             branch,
             path,

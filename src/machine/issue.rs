@@ -278,6 +278,33 @@ impl Builder<'_, '_> {
                 &standards,
                 &result_s,
             );
+            // The context pack: everything the agent needs in one small file.
+            let pack_path = match &t.worker {
+                Some(w) => run.path.join(format!("context.{to}.{w}.pack.md")),
+                None => run.path.join("context.pack.md"),
+            };
+            let pack_text = super::pack::render(&super::pack::PackInput {
+                agent: &to,
+                worker: t.worker.as_deref(),
+                run_id: &self.st.run_id,
+                task: &self.st.swarm.task.text,
+                plan: plan.as_ref(),
+                tasks: &t.tasks,
+                standards: &self.facts.standards_text,
+                standards_path: &standards,
+                deny: &self.facts.deny,
+                allowed: &t.allowed,
+                edits: agent.edits,
+                cwd: &t.cwd,
+                branch: t.branch.as_deref(),
+                feedback: &spec.feedback,
+                result_path: &result_s,
+            });
+            self.effects.push(Effect::WriteText {
+                path: pack_path.clone(),
+                text: pack_text,
+            });
+            doc["artifacts"]["contextPackPath"] = json!(pack_path.display().to_string());
             if let Some(w) = &t.worker {
                 doc["context"]["worker"] = json!(w);
                 doc["context"]["worktreePath"] = json!(t.cwd);

@@ -7,12 +7,13 @@
 //! every crash point can be reasoned about: the executor performs the effects, then appends the
 //! events, then writes `run.status.json` last.
 
-mod batch;
+pub mod batch;
 mod consume;
 mod control;
 pub mod guard;
 pub mod handoff;
 mod issue;
+pub mod pack;
 pub mod plan;
 pub mod route;
 pub mod state;
@@ -73,6 +74,8 @@ pub struct Facts {
     pub base_tree: Option<String>,
     /// `policies.fileAccess.deny` patterns.
     pub deny: Vec<String>,
+    /// The text of `.swarm/standards.md` (for context packs).
+    pub standards_text: String,
 }
 
 impl Default for Facts {
@@ -84,6 +87,7 @@ impl Default for Facts {
             content: Default::default(),
             base_tree: None,
             deny: Vec::new(),
+            standards_text: String::new(),
         }
     }
 }
@@ -148,6 +152,10 @@ pub enum Effect {
     WriteJson {
         path: PathBuf,
         value: Value,
+    },
+    WriteText {
+        path: PathBuf,
+        text: String,
     },
 }
 

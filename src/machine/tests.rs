@@ -110,6 +110,7 @@ impl T {
                 .collect(),
                 base_tree: Some("ba5e".into()),
                 deny: vec![],
+                standards_text: "- Format with rustfmt before every commit, always.\n".into(),
             },
         }
     }
@@ -252,7 +253,8 @@ fn an_accepted_plan_creates_the_worktree_and_hands_off() {
     assert_eq!(st.worktree_path.as_deref(), Some("/w-swarm-greet"));
     assert_eq!(st.swarm.pending[0].cwd, "/w-swarm-greet");
     assert_eq!(st.swarm.pending[0].allowed_files, ["src/a.rs", "README.md"]);
-    // Order of effects: consume, snapshot, worktree, sweep, handoff archive, per-agent, current.
+    // Order of effects: consume, snapshot, worktree, sweep, context pack, handoff archive,
+    // per-agent, current.
     let kinds: Vec<&str> = tr
         .effects
         .iter()
@@ -263,19 +265,33 @@ fn an_accepted_plan_creates_the_worktree_and_hands_off() {
             Effect::CreateWorktree { .. } => "worktree",
             Effect::RemoveWorktree { .. } => "remove",
             Effect::WriteJson { .. } => "write",
+            Effect::WriteText { .. } => "pack",
             Effect::MergeWorkers { .. } => "merge",
         })
         .collect();
     assert_eq!(
         kinds,
         [
-            "move", "copy", "worktree", "sweep", "write", "write", "write"
+            "move", "copy", "worktree", "sweep", "pack", "write", "write", "write"
         ]
     );
-    let Effect::WriteJson { path, value } = &tr.effects[4] else {
+    let Effect::WriteJson { path, value } = &tr.effects[5] else {
         panic!()
     };
     assert!(path.ends_with("handoff.step-0002.implementor.json"));
+    assert!(
+        value["artifacts"]["contextPackPath"]
+            .as_str()
+            .unwrap()
+            .ends_with("context.pack.md")
+    );
+    let Effect::WriteText { text, .. } = &tr.effects[4] else {
+        panic!()
+    };
+    assert!(
+        text.contains("Format with rustfmt before every commit"),
+        "{text}"
+    );
     assert_eq!(value["context"]["commitSha"], "c0ffee");
     assert_eq!(
         value["artifacts"]["planPath"],

@@ -1,0 +1,260 @@
+//! The context pack: one small markdown file per handoff with everything an agent needs —
+//! the goal, the non-negotiables condensed from the standards and the policy, the files it may
+//! and may not touch, the plan as numbered steps, the acceptance checks, where to work. Pure and
+//! deterministic: the same run state renders the same bytes.
+
+use super::state::PlanSummary;
+
+/// The most a pack may weigh; each section is cut to fit, saying what was left out.
+pub const BUDGET: usize = 8 * 1024;
+
+pub struct PackInput<'a> {
+    pub agent: &'a str,
+    pub worker: Option<&'a str>,
+    pub run_id: &'a str,
+    pub task: &'a str,
+    pub plan: Option<&'a PlanSummary>,
+    /// Task ids this invocation covers (parallel workers); empty: all of them.
+    pub tasks: &'a [String],
+    pub standards: &'a str,
+    pub standards_path: &'a str,
+    pub deny: &'a [String],
+    pub allowed: &'a [String],
+    pub edits: bool,
+    pub cwd: &'a str,
+    pub branch: Option<&'a str>,
+    pub feedback: &'a [String],
+    pub result_path: &'a str,
+}
+
+/// Lines of the standards that carry rules (no headings, comments, blanks or placeholders).
+fn rules(standards: &str) -> Vec<String> {
+    standards
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("<!--"))
+        .filter(|l| crate::standards::substance(l).0 == 1)
+        .map(|l| l.trim_start_matches(['-', '*', '+', ' ']).to_string())
+        .collect()
+}
+
+/// Adds `items` as a list under `title`, at most `room` bytes, noting how many did not fit.
+fn section(out: &mut String, title: &str, items: &[String], room: usize, empty: &str) {
+    out.push_str(&format!("\n## {title}\n"));
+    if items.is_empty() {
+        out.push_str(&format!("{empty}\n"));
+        return;
+    }
+    let mut used = 0;
+    for (i, it) in items.iter().enumerate() {
+        let line = format!("- {it}\n");
+        if used + line.len() > room && i > 0 {
+            out.push_str(&format!("- … and {} more\n", items.len() - i));
+            return;
+        }
+        used += line.len();
+        out.push_str(&line);
+    }
+}
+
+pub fn render(p: &PackInput) -> String {
+    let mut s = String::new();
+    let who = match p.worker {
+        Some(w) => format!("{} ({w})", p.agent),
+        None => p.agent.to_string(),
+    };
+    s.push_str(&format!("# Context pack — {who}, run {}\n", p.run_id));
+    let goal = p
+        .plan
+        .map(|x| x.goal.trim().to_string())
+        .filter(|g| !g.is_empty())
+        .unwrap_or_else(|| p.task.trim().to_string());
+    s.push_str("\n## Goal\n");
+    let mut goal_text = goal;
+    if goal_text.len() > 600 {
+        let mut end = 600;
+        while !goal_text.is_char_boundary(end) {
+            end -= 1;
+        }
+        goal_text = format!("{}…", &goal_text[..end]);
+    }
+    s.push_str(&goal_text);
+    s.push('\n');
+
+    s.push_str(&format!(
+        "\n## Where\nWork in `{}`{}. Write your result to `{}`.\n",
+        p.cwd,
+        p.branch
+            .map(|b| format!(" on branch `{b}`"))
+            .unwrap_or_default(),
+        p.result_path
+    ));
+
+    if !p.feedback.is_empty() {
+        section(&mut s, "Fix first", p.feedback, 1500, "");
+    }
+
+    let mut rules = rules(p.standards);
+    rules.push(format!("The full standards: `{}`.", p.standards_path));
+    section(&mut s, "Non-negotiables", &rules, 2000, "");
+
+    if p.edits {
+        let allowed: Vec<String> = p.allowed.iter().map(|f| format!("`{f}`")).collect();
+        section(&mut s, "You may change", &allowed, 1200, "nothing");
+    } else {
+        s.push_str("\n## You may change\nNothing: this step only reads and reports.\n");
+    }
+    let mut forbidden: Vec<String> = vec![
+        "`.git/`".into(),
+        "`.swarm/runs/` (except your result file)".into(),
+    ];
+    forbidden.extend(p.deny.iter().map(|d| format!("`{d}`")));
+    section(&mut s, "Never change", &forbidden, 800, "");
+
+    if let Some(plan) = p.plan {
+        let steps: Vec<String> = plan
+            .tasks
+            .iter()
+            .filter(|t| p.tasks.is_empty() || p.tasks.contains(&t.id))
+            .enumerate()
+            .map(|(i, t)| {
+                let deps = if t.dependencies.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (after {})", t.dependencies.join(", "))
+                };
+                let files = if t.files.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", t.files.join(", "))
+                };
+                format!(
+                    "{}. {} [{}]{deps}{files}",
+                    i + 1,
+                    t.description.trim(),
+                    t.id
+                )
+            })
+            .collect();
+        section(&mut s, "Plan", &steps, 1800, "(no tasks)");
+        section(
+            &mut s,
+            "Done when",
+            &plan.acceptance,
+            800,
+            "(no acceptance criteria)",
+        );
+        if !plan.test_commands.is_empty() {
+            let cmds: Vec<String> = plan
+                .test_commands
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect();
+            section(&mut s, "Checks", &cmds, 500, "");
+        }
+    }
+    if s.len() > BUDGET {
+        let mut end = BUDGET - 40;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push_str("\n… (cut to the pack's size budget)\n");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::state::PlanTask;
+
+    fn plan() -> PlanSummary {
+        PlanSummary {
+            id: "p".into(),
+            path: "/r/plan.json".into(),
+            friendly_name: "greet".into(),
+            goal: "Greet the user".into(),
+            description: String::new(),
+            files: vec!["a.rs".into(), "b.rs".into()],
+            tasks: vec![
+                PlanTask {
+                    id: "t1".into(),
+                    description: "write a".into(),
+                    files: vec!["a.rs".into()],
+                    dependencies: vec![],
+                    lane: 0,
+                },
+                PlanTask {
+                    id: "t2".into(),
+                    description: "write b".into(),
+                    files: vec!["b.rs".into()],
+                    dependencies: vec!["t1".into()],
+                    lane: 0,
+                },
+            ],
+            test_commands: vec!["cargo test".into()],
+            acceptance: vec!["prints hello".into()],
+        }
+    }
+
+    fn input<'a>(
+        plan: &'a PlanSummary,
+        tasks: &'a [String],
+        standards: &'a str,
+        allowed: &'a [String],
+    ) -> PackInput<'a> {
+        PackInput {
+            agent: "implementor",
+            worker: None,
+            run_id: "r1",
+            task: "Greet",
+            plan: Some(plan),
+            tasks,
+            standards,
+            standards_path: "/w/.swarm/standards.md",
+            deny: &[],
+            allowed,
+            edits: true,
+            cwd: "/wt",
+            branch: Some("swarm/greet"),
+            feedback: &[],
+            result_path: "/r/implementor.result.json",
+        }
+    }
+
+    #[test]
+    fn the_pack_has_every_section_and_is_deterministic() {
+        let p = plan();
+        let allowed = vec!["a.rs".to_string(), "b.rs".to_string()];
+        let std = "# Standards\n- Run cargo fmt before every commit, no exceptions.\nTODO: more\n";
+        let a = render(&input(&p, &[], std, &allowed));
+        assert_eq!(a, render(&input(&p, &[], std, &allowed)));
+        for needle in [
+            "## Goal\nGreet the user",
+            "on branch `swarm/greet`",
+            "Run cargo fmt before every commit",
+            "`a.rs`",
+            "1. write a [t1] — a.rs",
+            "2. write b [t2] (after t1)",
+            "prints hello",
+            "`cargo test`",
+            "`.git/`",
+        ] {
+            assert!(a.contains(needle), "missing {needle:?} in\n{a}");
+        }
+        assert!(!a.contains("TODO"), "placeholders are not rules");
+    }
+
+    #[test]
+    fn a_worker_sees_its_task_and_the_budget_holds() {
+        let p = plan();
+        let only = vec!["t2".to_string()];
+        let many: Vec<String> = (0..5000).map(|i| format!("src/file{i}.rs")).collect();
+        let huge = "- rule that is long enough to count as one\n".repeat(500);
+        let s = render(&input(&p, &only, &huge, &many));
+        assert!(s.contains("write b") && !s.contains("write a"));
+        assert!(s.len() <= BUDGET, "{}", s.len());
+        assert!(s.contains("… and"), "cut sections say so");
+    }
+}
