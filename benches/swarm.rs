@@ -337,7 +337,7 @@ fn archived_steps(steps: usize) -> (Duration, Duration, Duration) {
     std::fs::write(run.join("plan.json"), plan.to_string()).unwrap();
     std::fs::write(run.join("planner.result.json"), serde_json::json!({"subagent": "planner", "status": "complete", "plan-id": id, "plan-path": run.join("plan.json")}).to_string()).unwrap();
     b.run(BIN, &["next", "--json"]);
-    let handoff = |b: &Bench| -> serde_json::Value {
+    let handoff = |_b: &Bench| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(run.join("handoff.json")).unwrap()).unwrap()
     };
     let h = handoff(&b);
