@@ -19,6 +19,7 @@ pub mod runner;
 pub mod schema;
 pub mod standards;
 pub mod store;
+pub mod worktree_setup;
 
 /// A named failpoint: compiled in only with the `failpoints` feature, where the crash tests
 /// use it to kill the process at that exact point. Configured with `FAILPOINTS=<name>=return`

@@ -153,3 +153,104 @@ fn manual_intervention_writes_its_result_file() {
     let st = env.swarm(&["status"]);
     assert!(st.stdout.contains("ESCALATED"), "{}", st.stdout);
 }
+
+#[test]
+fn worktreeinclude_files_are_copied_and_the_setup_command_runs() {
+    let env = Env::new();
+    std::fs::write(env.work.join(".gitignore"), ".env\n*.local\nbuild/\n").unwrap();
+    std::fs::write(env.work.join(".worktreeinclude"), ".env\nconfig/*.local\n").unwrap();
+    std::fs::write(
+        env.work.join(".swarm/policies.json"),
+        r#"{"worktree": {"setupCommand": ["sh", "-c", "echo prepared > prepared.txt"]}}"#,
+    )
+    .unwrap();
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "setup"]);
+    std::fs::write(env.work.join(".env"), "TOKEN=local\n").unwrap();
+    std::fs::create_dir_all(env.work.join("config")).unwrap();
+    std::fs::write(env.work.join("config/db.local"), "db").unwrap();
+    std::fs::create_dir_all(env.work.join("build")).unwrap();
+    std::fs::write(env.work.join("build/out.bin"), "big").unwrap();
+    let id = env.start("Add a greeting");
+    play_planner(
+        &env,
+        &id,
+        &plan(
+            &id,
+            "add-greeting",
+            vec![task("t1", &["src/lib.rs", "prepared.txt"], &[])],
+        ),
+    );
+    let j = env.sj(&["next"]).json();
+    let wt = std::path::PathBuf::from(j["invocations"][0]["cwd"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(wt.join(".env")).unwrap(),
+        "TOKEN=local\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(wt.join("config/db.local")).unwrap(),
+        "db"
+    );
+    assert!(
+        !wt.join("build/out.bin").exists(),
+        "ignored files not listed are not copied"
+    );
+    assert_eq!(
+        std::fs::read_to_string(wt.join("prepared.txt"))
+            .unwrap()
+            .trim(),
+        "prepared"
+    );
+    assert!(env.run_dir(&id).join("logs").read_dir().unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("setup.")
+    }));
+}
+
+#[test]
+fn a_failing_setup_command_is_reported_and_retried() {
+    let env = Env::new();
+    std::fs::write(
+        env.work.join(".swarm/policies.json"),
+        r#"{"worktree": {"setupCommand": ["sh", "-c", "echo cannot install >&2; exit 3"]}}"#,
+    )
+    .unwrap();
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "setup"]);
+    let id = env.start("Add a greeting");
+    play_planner(&env, &id, &simple_plan(&id));
+    let out = env.sj(&["next"]);
+    out.code(1);
+    let j = out.json();
+    let msg = j["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("setup command 'sh -c 'echo cannot install >&2; exit 3'' failed"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("cannot install"),
+        "the output's tail is shown: {msg}"
+    );
+    assert!(
+        j["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("worktree.setupCommand")
+    );
+    assert_eq!(
+        env.status(&id)["current-step"],
+        "planner",
+        "the run did not move"
+    );
+    // Fixed: the next call sets the worktree up and hands it to the implementor.
+    std::fs::write(
+        env.work.join(".swarm/policies.json"),
+        r#"{"worktree": {"setupCommand": ["true"]}}"#,
+    )
+    .unwrap();
+    env.git(&["commit", "-qam", "fix setup"]);
+    let j = env.sj(&["next"]).json();
+    assert_eq!(j["invocations"][0]["agent"], "implementor", "{j}");
+}

@@ -26,6 +26,13 @@ pub fn read_arrival(
 ) -> Result<Arrival> {
     let mut a = validate_arrival(session, run, st, cfg, slot, file)?;
     a.changed = changed_since_handoff(&st.swarm.pending[slot])?;
+    // In the main workspace (the planner's place) people keep `.swarm/` — standards, policy —
+    // up to date while a step runs; those files are theirs, not the agent's doing.
+    if st.swarm.pending[slot].cwd == session.ws.root.display().to_string()
+        && let Some(c) = a.changed.as_mut()
+    {
+        c.retain(|p| !p.starts_with(".swarm/"));
+    }
     Ok(a)
 }
 

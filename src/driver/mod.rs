@@ -248,7 +248,8 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             // Done already by an interrupted attempt of this transition?
             if *adopt || (p.exists() && git::worktree_branch(p).as_deref() == Some(branch.as_str()))
             {
-                return Ok(());
+                // Created by an interrupted attempt; its setup may not have finished.
+                return crate::worktree_setup::prepare(session, run, p);
             }
             let root = &session.ws.root;
             let is_run_worktree = !branch.contains("--w");
@@ -261,14 +262,16 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
                 )?;
             }
             let repo = session.ws.open()?;
-            if git::branch_exists(&repo, branch) {
+            let created = if git::branch_exists(&repo, branch) {
                 if is_run_worktree {
                     let _ = git::Git::new(root).args(["worktree", "prune"]).run();
                 }
-                git::worktree_add_existing(root, p, branch)?;
+                git::worktree_add_existing(root, p, branch)
             } else {
-                git::worktree_add(root, p, branch, base)?;
-            }
+                git::worktree_add(root, p, branch, base)
+            };
+            created?;
+            crate::worktree_setup::prepare(session, run, p)?;
         }
         Effect::MergeWorkers { into, workers } => merge_workers(session, Path::new(into), workers)?,
         Effect::RemoveWorktree { path } => {

@@ -1,0 +1,125 @@
+//! Preparing a new worktree before an agent works in it: files named in `.worktreeinclude`
+//! that git ignores (`.env`, local settings) are copied from the workspace, then the optional
+//! `worktree.setupCommand` of `.swarm/policies.json` runs there (an argv, never a shell).
+//! A worktree is prepared once; a marker in the run folder remembers it.
+
+use std::path::Path;
+
+use crate::driver::Session;
+use crate::error::{Error, Result};
+use crate::forge::template;
+use crate::git::{self, Git};
+use crate::store::{RunDir, atomic};
+
+/// Copies `.worktreeinclude` files and runs the setup command, once per worktree.
+pub fn prepare(session: &Session, run: &RunDir, wt: &Path) -> Result<()> {
+    let name = wt
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let marker = run.path.join(format!(".setup-done.{name}"));
+    if marker.exists() {
+        return Ok(());
+    }
+    let copied = copy_includes(&session.ws.root, wt)?;
+    let policies = session.policies()?;
+    if let Some(cmd) = policies
+        .raw
+        .pointer("/worktree/setupCommand")
+        .filter(|v| !v.is_null())
+    {
+        let argv = template::words(cmd).map_err(|e| {
+            Error::failure(format!(
+                "{}: /worktree/setupCommand {e}",
+                session.swarm.policies_path().display()
+            ))
+            .hint("write it as an array of strings, e.g. [\"npm\", \"ci\"]")
+        })?;
+        let argv = template::substitute(
+            &argv,
+            &[
+                ("worktree", &wt.display().to_string()),
+                ("workspace", &session.ws.root.display().to_string()),
+            ],
+        );
+        run_setup(&argv, wt, run)?;
+    }
+    atomic::write(&marker, format!("{copied} file(s) copied\n").as_bytes())
+}
+
+/// Copies the files that both `.worktreeinclude` and git's ignore rules match.
+fn copy_includes(root: &Path, wt: &Path) -> Result<usize> {
+    let include = root.join(".worktreeinclude");
+    if !include.is_file() {
+        return Ok(0);
+    }
+    let list = |extra: &[&str]| -> Result<Vec<String>> {
+        let out = Git::new(root)
+            .args(["ls-files", "--others", "--ignored", "-z"])
+            .args(extra)
+            .run()?;
+        Ok(out
+            .split('\0')
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect())
+    };
+    let ignored = list(&["--exclude-standard"])?;
+    let wanted = list(&["--exclude-from=.worktreeinclude"])?;
+    let mut n = 0;
+    for rel in wanted.iter().filter(|p| ignored.contains(p)) {
+        if rel.starts_with(".swarm/runs/") || rel.starts_with(".git/") {
+            continue;
+        }
+        let (from, to) = (root.join(rel), wt.join(rel));
+        if to.exists() || !from.is_file() {
+            continue;
+        }
+        if let Some(dir) = to.parent() {
+            atomic::create_dir_all(dir)?;
+        }
+        std::fs::copy(&from, &to).map_err(|e| Error::io("copy", &from, e))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn run_setup(argv: &[String], wt: &Path, run: &RunDir) -> Result<()> {
+    let (prog, args) = argv
+        .split_first()
+        .ok_or_else(|| Error::failure("worktree.setupCommand is empty"))?;
+    let log = run.path.join("logs").join(format!(
+        "setup.{}.log",
+        wt.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    atomic::create_dir_all(log.parent().expect("has parent"))?;
+    let out = duct::cmd(prog, args)
+        .dir(wt)
+        .stdin_null()
+        .stderr_to_stdout()
+        .stdout_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| {
+            Error::failure(format!("the worktree setup command '{}' could not start: {e}", shell_words::join(argv)))
+                .hint("fix worktree.setupCommand in .swarm/policies.json, then run 'git swarm next' again")
+        })?;
+    atomic::write(&log, &out.stdout)?;
+    if !out.status.success() {
+        let text = String::from_utf8_lossy(&out.stdout);
+        return Err(Error::failure(format!(
+            "the worktree setup command '{}' failed ({}) in {}",
+            shell_words::join(argv),
+            out.status,
+            wt.display()
+        ))
+        .cause(git::tail_lines(&crate::git::url::redact(&text), 15))
+        .hint(format!(
+            "see {}; fix the setup (worktree.setupCommand in .swarm/policies.json, or the project), then run 'git swarm next' again — the worktree is kept and set up on the next attempt",
+            log.display()
+        )));
+    }
+    Ok(())
+}
