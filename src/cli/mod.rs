@@ -52,6 +52,7 @@ pub enum Command {
     Validate(commands::validate::ValidateArgs),
     Doctor(commands::doctor::DoctorArgs),
     Forge(commands::forge::ForgeArgs),
+    Gc(commands::gc::GcArgs),
     Hook(commands::hook::HookArgs),
 }
 
@@ -177,6 +178,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Validate(a) => commands::validate::run(&ctx, a),
         Command::Doctor(a) => commands::doctor::run(&ctx, a),
         Command::Forge(a) => commands::forge::run(&ctx, a),
+        Command::Gc(a) => commands::gc::run(&ctx, a),
         Command::Hook(a) => commands::hook::run(&ctx, a),
     }
 }

@@ -5,6 +5,7 @@ pub mod abort;
 pub mod demo;
 pub mod doctor;
 pub mod forge;
+pub mod gc;
 pub mod hook;
 pub mod init;
 pub mod list;
