@@ -54,6 +54,9 @@ pub enum Command {
     Forge(commands::forge::ForgeArgs),
     Gc(commands::gc::GcArgs),
     Hook(commands::hook::HookArgs),
+    Completions(commands::completions::CompletionsArgs),
+    #[command(hide = true)]
+    Man(commands::completions::ManArgs),
 }
 
 /// What a command cannot run without.
@@ -180,6 +183,8 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Forge(a) => commands::forge::run(&ctx, a),
         Command::Gc(a) => commands::gc::run(&ctx, a),
         Command::Hook(a) => commands::hook::run(&ctx, a),
+        Command::Completions(a) => commands::completions::run(&ctx, a),
+        Command::Man(a) => commands::completions::man(&ctx, a),
     }
 }
 

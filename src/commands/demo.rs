@@ -135,8 +135,13 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
         config: Some(cfg_path.clone()),
         json: ctx.json,
     };
-    let init =
-        crate::commands::init::run(&demo_ctx, crate::commands::init::InitArgs { pack: false })?;
+    let init = crate::commands::init::run(
+        &demo_ctx,
+        crate::commands::init::InitArgs {
+            pack: false,
+            man: false,
+        },
+    )?;
     let _ = init;
     let start = crate::commands::start::StartArgs {
         task: Some("Add a greeting script with its documentation".to_string()),

@@ -17,9 +17,16 @@ pub struct InitArgs {
     /// Install the default agent pack under ~/.cursor/agents/.
     #[arg(long)]
     pub pack: bool,
+    /// Install the git-swarm(1) manual page for this user, so `git swarm --help` (which git
+    /// turns into `git help swarm`) opens it.
+    #[arg(long)]
+    pub man: bool,
 }
 
 pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
+    if args.man && crate::git::discover(&ctx.cwd).is_err() {
+        return install_man();
+    }
     let session = ctx.session()?;
     let created = !session.swarm.runs.is_dir();
     session.swarm.ensure_dirs()?;
@@ -51,6 +58,11 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
         "exclude": {"path": exclude_path, "added": excluded},
         "hook": {"path": hook.path, "action": hook.action},
     });
+    if args.man {
+        let m = install_man()?;
+        t.push_str(&m.text);
+        j["man"] = m.json;
+    }
     if args.pack {
         let home = session.home()?;
         let (written, kept) = crate::pack::install(&home)?;
@@ -86,4 +98,26 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
         }
     }
     Ok(Output::new(j, t))
+}
+
+/// Writes git-swarm.1 under `$XDG_DATA_HOME/man/man1` (default `~/.local/share/man/man1`),
+/// which `man` searches for the user.
+fn install_man() -> Result<Output> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .map(Ok)
+        .unwrap_or_else(|| crate::config::paths::home_dir().map(|h| h.join(".local/share")))?;
+    let dir = base.join("man/man1");
+    crate::store::atomic::create_dir_all(&dir)?;
+    let path = dir.join("git-swarm.1");
+    crate::store::atomic::write(&path, crate::commands::completions::man_page().as_bytes())?;
+    Ok(Output::new(
+        json!({"path": path}),
+        format!(
+            "wrote {} (git swarm --help opens it; if not, add {} to MANPATH)\n",
+            path.display(),
+            base.join("man").display()
+        ),
+    ))
 }

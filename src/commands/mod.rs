@@ -2,6 +2,7 @@
 //! `run(ctx, args)`.
 
 pub mod abort;
+pub mod completions;
 pub mod demo;
 pub mod doctor;
 pub mod forge;

@@ -1,0 +1,190 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_git_swarm_global_optspecs
+    string join \n json config= C= h/help V/version
+end
+
+function __fish_git_swarm_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_git_swarm_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_git_swarm_using_subcommand
+    set -l cmd (__fish_git_swarm_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -s h -l help -d 'Print help'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -s V -l version -d 'Print version'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "init" -d 'Set up git swarm in this repository: .swarm/, .swarm/runs/, its exclude entry, and the pre-push hook (chaining any pre-push hook already there)'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "start" -d 'Start a run: refuse a dirty tree, create the run, and return the first action'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "next" -d 'Advance the run as far as it can without an agent, and print the next action'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "publish" -d 'Publish a run whose last agent passed: commit leftovers, push swarm/<name>, open the pull request with the remote\'s tool, remove the worktree'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "run" -d 'Exec mode: start a run (or continue one) and drive it to its end with the agent CLIs of the workflow config\'s exec templates: next → launch the agents → next … → publish'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "demo" -d 'See a whole run in seconds, with simulated agents: a throwaway repository and origin, a plan with two parallel tasks, a review rejection and its fix, passing tests, and publishing'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "demo-agent" -d 'Plays a simulated agent (used by the demo\'s exec templates)'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "status" -d 'Show one run in detail: a timeline of its steps, counters, warnings and paths'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "list" -d 'List the runs of this repository, one line each, oldest first'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "retry" -d 'Re-open a failed or escalated run at the step where it stopped, once the cause is fixed'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "abort" -d 'Cancel a run (outcome canceled)'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "validate" -d 'Validate a JSON file the way `git swarm next` would'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "doctor" -d 'Check the setup: config and where its paths resolve, schemas, standards, git, hooks, PR tools, and orphan worktrees. Exit 1 when something is broken'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "forge" -d 'Show what publishing would use for a remote: its host, owner and repository, the forge, the pull-request tool (and whether it is installed), and the page for a pull request by hand. Credentials in the URL are never shown'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "gc" -d 'Find what finished runs left behind — worktrees, swarm branches, old run folders — and show what would be removed (the default), or remove it with --apply'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "hook" -d 'What git\'s hooks run (installed by \'git swarm init\')'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "completions" -d 'Print a shell completion script for `git swarm <TAB>` (and `git-swarm <TAB>`)'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "man" -d 'Print the git-swarm(1) manual page (roff) — what `git swarm --help` opens once installed with `git swarm init --man`'
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -l pack -d 'Install the default agent pack under ~/.cursor/agents/'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -l man -d 'Install the git-swarm(1) manual page for this user, so `git swarm --help` (which git turns into `git help swarm`) opens it'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand start" -l task-file -d 'Read the task from this file (the planner is pointed at it)' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand start" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand start" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand start" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -l run -d 'The run (default: the only run in progress)' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -l reject -d 'Reject the waiting result with this feedback (a plan goes back to the planner, any other step back to its agent)' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l run -d 'The run (default: the only run in progress)' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l draft -d 'Open the pull request as a draft (also policies.pr.createDraft)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -l task-file -d 'Start a new run with the task in this file' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -l run -d 'Continue this run (default: the only run in progress)' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo" -l dir -d 'Where to build the demo (an empty or new directory)' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo-agent" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo-agent" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo-agent" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo-agent" -s h -l help -d 'Print help'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand status" -l run -d 'The run (default: the most recent run)' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand status" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand status" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand status" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand status" -s h -l help -d 'Print help'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand list" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand list" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand list" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand list" -s h -l help -d 'Print help'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand retry" -l run -d 'The run (default: the most recent run)' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand retry" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand retry" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand retry" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand retry" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -l run -d 'The run (default: the most recent run)' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -l reason -d 'Why the run is canceled (recorded in failure-reason)' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -l agent -d 'Validate as this agent\'s result' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -l schema -d 'Validate against this JSON Schema file' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -l plan -d 'Validate as a plan (schema and structure)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand doctor" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand doctor" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand doctor" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l remote -d 'The remote (default: policies.pr.remote, else origin)' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l url -d 'Judge this URL instead of a remote\'s' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l head -d 'The branch a pull request would come from' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l base -d 'The branch it would go into' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -s h -l help -d 'Print help'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -l older-than -d 'Run folders of runs that ended more than DAYS ago are removed (default: policies gc.retentionDays, else 30)' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -l apply -d 'Remove what is listed (default: only show it)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -s h -l help -d 'Print help'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -f -a "pre-push" -d 'The pre-push check: reads git\'s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from pre-push" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from pre-push" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from pre-push" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from pre-push" -s h -l help -d 'Print help'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "pre-push" -d 'The pre-push check: reads git\'s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand completions" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand completions" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand completions" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand man" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand man" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand man" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand man" -s h -l help -d 'Print help'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "init" -d 'Set up git swarm in this repository: .swarm/, .swarm/runs/, its exclude entry, and the pre-push hook (chaining any pre-push hook already there)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "start" -d 'Start a run: refuse a dirty tree, create the run, and return the first action'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "next" -d 'Advance the run as far as it can without an agent, and print the next action'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "publish" -d 'Publish a run whose last agent passed: commit leftovers, push swarm/<name>, open the pull request with the remote\'s tool, remove the worktree'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "run" -d 'Exec mode: start a run (or continue one) and drive it to its end with the agent CLIs of the workflow config\'s exec templates: next → launch the agents → next … → publish'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "demo" -d 'See a whole run in seconds, with simulated agents: a throwaway repository and origin, a plan with two parallel tasks, a review rejection and its fix, passing tests, and publishing'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "demo-agent" -d 'Plays a simulated agent (used by the demo\'s exec templates)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "status" -d 'Show one run in detail: a timeline of its steps, counters, warnings and paths'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "list" -d 'List the runs of this repository, one line each, oldest first'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "retry" -d 'Re-open a failed or escalated run at the step where it stopped, once the cause is fixed'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "abort" -d 'Cancel a run (outcome canceled)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "validate" -d 'Validate a JSON file the way `git swarm next` would'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "doctor" -d 'Check the setup: config and where its paths resolve, schemas, standards, git, hooks, PR tools, and orphan worktrees. Exit 1 when something is broken'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "forge" -d 'Show what publishing would use for a remote: its host, owner and repository, the forge, the pull-request tool (and whether it is installed), and the page for a pull request by hand. Credentials in the URL are never shown'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "gc" -d 'Find what finished runs left behind — worktrees, swarm branches, old run folders — and show what would be removed (the default), or remove it with --apply'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "hook" -d 'What git\'s hooks run (installed by \'git swarm init\')'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "completions" -d 'Print a shell completion script for `git swarm <TAB>` (and `git-swarm <TAB>`)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "man" -d 'Print the git-swarm(1) manual page (roff) — what `git swarm --help` opens once installed with `git swarm init --man`'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "pre-push" -d 'The pre-push check: reads git\'s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/'
+
+# "git swarm <TAB>": the subcommands, under git's own completion.
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a init -d 'Set up git swarm in this repository: .swarm/, .swarm/runs/, its exclude entry, and the pre-push hook (chaining any pre-push hook already there)'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a start -d 'Start a run: refuse a dirty tree, create the run, and return the first action'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a next -d 'Advance the run as far as it can without an agent, and print the next action'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a publish -d 'Publish a run whose last agent passed: commit leftovers, push swarm/<name>, open the pull request with the remote\'s tool, remove the worktree'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a run -d 'Exec mode: start a run (or continue one) and drive it to its end with the agent CLIs of the workflow config\'s exec templates: next → launch the agents → next … → publish'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a demo -d 'See a whole run in seconds, with simulated agents: a throwaway repository and origin, a plan with two parallel tasks, a review rejection and its fix, passing tests, and publishing'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a status -d 'Show one run in detail: a timeline of its steps, counters, warnings and paths'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a list -d 'List the runs of this repository, one line each, oldest first'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a retry -d 'Re-open a failed or escalated run at the step where it stopped, once the cause is fixed'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a abort -d 'Cancel a run (outcome canceled)'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a validate -d 'Validate a JSON file the way `git swarm next` would'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a doctor -d 'Check the setup: config and where its paths resolve, schemas, standards, git, hooks, PR tools, and orphan worktrees. Exit 1 when something is broken'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a forge -d 'Show what publishing would use for a remote: its host, owner and repository, the forge, the pull-request tool (and whether it is installed), and the page for a pull request by hand. Credentials in the URL are never shown'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a gc -d 'Find what finished runs left behind — worktrees, swarm branches, old run folders — and show what would be removed (the default), or remove it with --apply'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a hook -d 'What git\'s hooks run (installed by \'git swarm init\')'
+complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a completions -d 'Print a shell completion script for `git swarm <TAB>` (and `git-swarm <TAB>`)'

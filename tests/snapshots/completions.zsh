@@ -1,0 +1,658 @@
+#compdef git-swarm
+
+autoload -U is-at-least
+
+_git-swarm() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_git-swarm_commands" \
+"*::: :->git-swarm" \
+&& ret=0
+    case $state in
+    (git-swarm)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:git-swarm-command-$line[1]:"
+        case $line[1] in
+            (init)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--pack[Install the default agent pack under ~/.cursor/agents/]' \
+'--man[Install the git-swarm(1) manual page for this user, so \`git swarm --help\` (which git turns into \`git help swarm\`) opens it]' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(start)
+_arguments "${_arguments_options[@]}" : \
+'()--task-file=[Read the task from this file (the planner is pointed at it)]:FILE:_files' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::task -- What the agents should do:_default' \
+&& ret=0
+;;
+(next)
+_arguments "${_arguments_options[@]}" : \
+'--run=[The run (default\: the only run in progress)]:ID:_default' \
+'--reject=[Reject the waiting result with this feedback (a plan goes back to the planner, any other step back to its agent)]:FEEDBACK:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(publish)
+_arguments "${_arguments_options[@]}" : \
+'--run=[The run (default\: the only run in progress)]:ID:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--draft[Open the pull request as a draft (also policies.pr.createDraft)]' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(run)
+_arguments "${_arguments_options[@]}" : \
+'()--task-file=[Start a new run with the task in this file]:FILE:_files' \
+'(--task-file)--run=[Continue this run (default\: the only run in progress)]:ID:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::task -- Start a new run with this task:_default' \
+&& ret=0
+;;
+(demo)
+_arguments "${_arguments_options[@]}" : \
+'--dir=[Where to build the demo (an empty or new directory)]:DIR:_files' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(demo-agent)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':agent -- planner, implementor, reviewer or tester:_default' \
+&& ret=0
+;;
+(status)
+_arguments "${_arguments_options[@]}" : \
+'--run=[The run (default\: the most recent run)]:ID:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(retry)
+_arguments "${_arguments_options[@]}" : \
+'--run=[The run (default\: the most recent run)]:ID:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(abort)
+_arguments "${_arguments_options[@]}" : \
+'--run=[The run (default\: the most recent run)]:ID:_default' \
+'--reason=[Why the run is canceled (recorded in failure-reason)]:REASON:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(validate)
+_arguments "${_arguments_options[@]}" : \
+'(--schema --plan)--agent=[Validate as this agent'\''s result]:NAME:_default' \
+'(--plan)--schema=[Validate against this JSON Schema file]:PATH:_files' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--plan[Validate as a plan (schema and structure)]' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':file -- The JSON file to check:_files' \
+&& ret=0
+;;
+(doctor)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(forge)
+_arguments "${_arguments_options[@]}" : \
+'(--url)--remote=[The remote (default\: policies.pr.remote, else origin)]:NAME:_default' \
+'--url=[Judge this URL instead of a remote'\''s]:URL:_default' \
+'--head=[The branch a pull request would come from]:HEAD:_default' \
+'--base=[The branch it would go into]:BASE:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(gc)
+_arguments "${_arguments_options[@]}" : \
+'--older-than=[Run folders of runs that ended more than DAYS ago are removed (default\: policies gc.retentionDays, else 30)]:DAYS:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--apply[Remove what is listed (default\: only show it)]' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(hook)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_git-swarm__subcmd__hook_commands" \
+"*::: :->hook" \
+&& ret=0
+
+    case $state in
+    (hook)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:git-swarm-hook-command-$line[1]:"
+        case $line[1] in
+            (pre-push)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':remote -- The remote'\''s name:_default' \
+'::url -- The remote'\''s URL:_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_git-swarm__subcmd__hook__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:git-swarm-hook-help-command-$line[1]:"
+        case $line[1] in
+            (pre-push)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':shell:(bash zsh fish)' \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_git-swarm__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:git-swarm-help-command-$line[1]:"
+        case $line[1] in
+            (init)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(start)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(next)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(publish)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(run)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(demo)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(demo-agent)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(status)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(retry)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(abort)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(validate)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(doctor)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(forge)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(gc)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(hook)
+_arguments "${_arguments_options[@]}" : \
+":: :_git-swarm__subcmd__help__subcmd__hook_commands" \
+"*::: :->hook" \
+&& ret=0
+
+    case $state in
+    (hook)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:git-swarm-help-hook-command-$line[1]:"
+        case $line[1] in
+            (pre-push)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_git-swarm_commands] )) ||
+_git-swarm_commands() {
+    local commands; commands=(
+'init:Set up git swarm in this repository\: .swarm/, .swarm/runs/, its exclude entry, and the pre-push hook (chaining any pre-push hook already there)' \
+'start:Start a run\: refuse a dirty tree, create the run, and return the first action' \
+'next:Advance the run as far as it can without an agent, and print the next action' \
+'publish:Publish a run whose last agent passed\: commit leftovers, push swarm/<name>, open the pull request with the remote'\''s tool, remove the worktree' \
+'run:Exec mode\: start a run (or continue one) and drive it to its end with the agent CLIs of the workflow config'\''s exec templates\: next → launch the agents → next … → publish' \
+'demo:See a whole run in seconds, with simulated agents\: a throwaway repository and origin, a plan with two parallel tasks, a review rejection and its fix, passing tests, and publishing' \
+'demo-agent:Plays a simulated agent (used by the demo'\''s exec templates)' \
+'status:Show one run in detail\: a timeline of its steps, counters, warnings and paths' \
+'list:List the runs of this repository, one line each, oldest first' \
+'retry:Re-open a failed or escalated run at the step where it stopped, once the cause is fixed' \
+'abort:Cancel a run (outcome canceled)' \
+'validate:Validate a JSON file the way \`git swarm next\` would' \
+'doctor:Check the setup\: config and where its paths resolve, schemas, standards, git, hooks, PR tools, and orphan worktrees. Exit 1 when something is broken' \
+'forge:Show what publishing would use for a remote\: its host, owner and repository, the forge, the pull-request tool (and whether it is installed), and the page for a pull request by hand. Credentials in the URL are never shown' \
+'gc:Find what finished runs left behind — worktrees, swarm branches, old run folders — and show what would be removed (the default), or remove it with --apply' \
+'hook:What git'\''s hooks run (installed by '\''git swarm init'\'')' \
+'completions:Print a shell completion script for \`git swarm <TAB>\` (and \`git-swarm <TAB>\`)' \
+'man:Print the git-swarm(1) manual page (roff) — what \`git swarm --help\` opens once installed with \`git swarm init --man\`' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'git-swarm commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__abort_commands] )) ||
+_git-swarm__subcmd__abort_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm abort commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__completions_commands] )) ||
+_git-swarm__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm completions commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__demo_commands] )) ||
+_git-swarm__subcmd__demo_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm demo commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__demo-agent_commands] )) ||
+_git-swarm__subcmd__demo-agent_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm demo-agent commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__doctor_commands] )) ||
+_git-swarm__subcmd__doctor_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm doctor commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__forge_commands] )) ||
+_git-swarm__subcmd__forge_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm forge commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__gc_commands] )) ||
+_git-swarm__subcmd__gc_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm gc commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help_commands] )) ||
+_git-swarm__subcmd__help_commands() {
+    local commands; commands=(
+'init:Set up git swarm in this repository\: .swarm/, .swarm/runs/, its exclude entry, and the pre-push hook (chaining any pre-push hook already there)' \
+'start:Start a run\: refuse a dirty tree, create the run, and return the first action' \
+'next:Advance the run as far as it can without an agent, and print the next action' \
+'publish:Publish a run whose last agent passed\: commit leftovers, push swarm/<name>, open the pull request with the remote'\''s tool, remove the worktree' \
+'run:Exec mode\: start a run (or continue one) and drive it to its end with the agent CLIs of the workflow config'\''s exec templates\: next → launch the agents → next … → publish' \
+'demo:See a whole run in seconds, with simulated agents\: a throwaway repository and origin, a plan with two parallel tasks, a review rejection and its fix, passing tests, and publishing' \
+'demo-agent:Plays a simulated agent (used by the demo'\''s exec templates)' \
+'status:Show one run in detail\: a timeline of its steps, counters, warnings and paths' \
+'list:List the runs of this repository, one line each, oldest first' \
+'retry:Re-open a failed or escalated run at the step where it stopped, once the cause is fixed' \
+'abort:Cancel a run (outcome canceled)' \
+'validate:Validate a JSON file the way \`git swarm next\` would' \
+'doctor:Check the setup\: config and where its paths resolve, schemas, standards, git, hooks, PR tools, and orphan worktrees. Exit 1 when something is broken' \
+'forge:Show what publishing would use for a remote\: its host, owner and repository, the forge, the pull-request tool (and whether it is installed), and the page for a pull request by hand. Credentials in the URL are never shown' \
+'gc:Find what finished runs left behind — worktrees, swarm branches, old run folders — and show what would be removed (the default), or remove it with --apply' \
+'hook:What git'\''s hooks run (installed by '\''git swarm init'\'')' \
+'completions:Print a shell completion script for \`git swarm <TAB>\` (and \`git-swarm <TAB>\`)' \
+'man:Print the git-swarm(1) manual page (roff) — what \`git swarm --help\` opens once installed with \`git swarm init --man\`' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'git-swarm help commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__abort_commands] )) ||
+_git-swarm__subcmd__help__subcmd__abort_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help abort commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__completions_commands] )) ||
+_git-swarm__subcmd__help__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help completions commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__demo_commands] )) ||
+_git-swarm__subcmd__help__subcmd__demo_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help demo commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__demo-agent_commands] )) ||
+_git-swarm__subcmd__help__subcmd__demo-agent_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help demo-agent commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__doctor_commands] )) ||
+_git-swarm__subcmd__help__subcmd__doctor_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help doctor commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__forge_commands] )) ||
+_git-swarm__subcmd__help__subcmd__forge_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help forge commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__gc_commands] )) ||
+_git-swarm__subcmd__help__subcmd__gc_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help gc commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__help_commands] )) ||
+_git-swarm__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help help commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__hook_commands] )) ||
+_git-swarm__subcmd__help__subcmd__hook_commands() {
+    local commands; commands=(
+'pre-push:The pre-push check\: reads git'\''s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/' \
+    )
+    _describe -t commands 'git-swarm help hook commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__hook__subcmd__pre-push_commands] )) ||
+_git-swarm__subcmd__help__subcmd__hook__subcmd__pre-push_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help hook pre-push commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__init_commands] )) ||
+_git-swarm__subcmd__help__subcmd__init_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help init commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__list_commands] )) ||
+_git-swarm__subcmd__help__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help list commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__man_commands] )) ||
+_git-swarm__subcmd__help__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help man commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__next_commands] )) ||
+_git-swarm__subcmd__help__subcmd__next_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help next commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__publish_commands] )) ||
+_git-swarm__subcmd__help__subcmd__publish_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help publish commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__retry_commands] )) ||
+_git-swarm__subcmd__help__subcmd__retry_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help retry commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__run_commands] )) ||
+_git-swarm__subcmd__help__subcmd__run_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help run commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__start_commands] )) ||
+_git-swarm__subcmd__help__subcmd__start_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help start commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__status_commands] )) ||
+_git-swarm__subcmd__help__subcmd__status_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help status commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__validate_commands] )) ||
+_git-swarm__subcmd__help__subcmd__validate_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help validate commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__hook_commands] )) ||
+_git-swarm__subcmd__hook_commands() {
+    local commands; commands=(
+'pre-push:The pre-push check\: reads git'\''s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'git-swarm hook commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__hook__subcmd__help_commands] )) ||
+_git-swarm__subcmd__hook__subcmd__help_commands() {
+    local commands; commands=(
+'pre-push:The pre-push check\: reads git'\''s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'git-swarm hook help commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__hook__subcmd__help__subcmd__help_commands] )) ||
+_git-swarm__subcmd__hook__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm hook help help commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__hook__subcmd__help__subcmd__pre-push_commands] )) ||
+_git-swarm__subcmd__hook__subcmd__help__subcmd__pre-push_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm hook help pre-push commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__hook__subcmd__pre-push_commands] )) ||
+_git-swarm__subcmd__hook__subcmd__pre-push_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm hook pre-push commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__init_commands] )) ||
+_git-swarm__subcmd__init_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm init commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__list_commands] )) ||
+_git-swarm__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm list commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__man_commands] )) ||
+_git-swarm__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm man commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__next_commands] )) ||
+_git-swarm__subcmd__next_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm next commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__publish_commands] )) ||
+_git-swarm__subcmd__publish_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm publish commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__retry_commands] )) ||
+_git-swarm__subcmd__retry_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm retry commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__run_commands] )) ||
+_git-swarm__subcmd__run_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm run commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__start_commands] )) ||
+_git-swarm__subcmd__start_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm start commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__status_commands] )) ||
+_git-swarm__subcmd__status_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm status commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__validate_commands] )) ||
+_git-swarm__subcmd__validate_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm validate commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_git-swarm" ]; then
+    _git-swarm "$@"
+else
+    compdef _git-swarm git-swarm
+fi
+
+# zsh's git completion calls _git-swarm for "git swarm …".
