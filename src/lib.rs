@@ -19,6 +19,7 @@ pub mod runner;
 pub mod schema;
 pub mod standards;
 pub mod store;
+pub mod usage;
 pub mod worktree_setup;
 
 /// A named failpoint: compiled in only with the `failpoints` feature, where the crash tests

@@ -136,7 +136,28 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
             else {
                 continue;
             };
-            let inv = inv.clone();
+            let mut inv = inv.clone();
+            let mut now = now;
+            if let Some(u) = exec::reported_usage(&r) {
+                let _l = session.lock(run)?;
+                let st = run.require_status()?;
+                if st
+                    .swarm
+                    .pending
+                    .get(slot)
+                    .is_some_and(|p| key(p) == r.slot_key)
+                {
+                    let facts = gather_facts(session, run, &st, &cfg, &[])?;
+                    now = transition(
+                        session,
+                        run,
+                        |ctx, facts| Ok(machine::record_usage(ctx, facts, &st, slot, u)),
+                        &cfg,
+                        &facts,
+                    )?;
+                    inv = now.swarm.pending[slot].clone();
+                }
+            }
             let exit_text = match &exit {
                 Exit::Code(c) => format!("exit {c}"),
                 Exit::TimedOut(s) => format!("timed out after {s} s and was stopped"),

@@ -55,6 +55,8 @@ pub struct Running {
     pub started: Instant,
     pub deadline: Option<Instant>,
     pub log: PathBuf,
+    /// Where this launch's output starts in the log (earlier launches come before it).
+    pub log_start: u64,
 }
 
 /// How an agent process ended.
@@ -93,6 +95,7 @@ pub fn launch(
         crate::driver::now(),
         shell_words::join(argv)
     );
+    let log_start = f.metadata().map(|m| m.len()).unwrap_or(0);
     let out: File = f.try_clone().map_err(|e| Error::io("open", log, e))?;
     let mut e = duct::cmd(prog, args)
         .dir(cwd)
@@ -125,7 +128,22 @@ pub fn launch(
         started: now,
         deadline: timeout.map(|t| now + t),
         log: log.to_path_buf(),
+        log_start,
     })
+}
+
+/// What this launch's output says the agent spent (see [`crate::usage::from_output`]). Reads at
+/// most the last 16 MiB of the launch's output.
+pub fn reported_usage(r: &Running) -> Option<crate::usage::Usage> {
+    use std::io::{Read, Seek, SeekFrom};
+    const CAP: u64 = 16 << 20;
+    let mut f = File::open(&r.log).ok()?;
+    let len = f.metadata().ok()?.len();
+    let from = r.log_start.max(len.saturating_sub(CAP));
+    f.seek(SeekFrom::Start(from)).ok()?;
+    let mut bytes = Vec::new();
+    f.take(CAP).read_to_end(&mut bytes).ok()?;
+    crate::usage::from_output(&String::from_utf8_lossy(&bytes))
 }
 
 /// Stops an agent and everything it started: SIGTERM to its process group, then SIGKILL.
@@ -203,6 +221,7 @@ mod tests {
             allowed_files: vec![],
             base_tree: None,
             attempt: 0,
+            usage_reported: false,
         }
     }
 

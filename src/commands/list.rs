@@ -19,6 +19,7 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
         match st {
             Ok(st) => {
                 let action = action_of(st);
+                let (tokens, cost) = crate::usage::totals(st);
                 rows.push(json!({
                     "run-id": st.run_id,
                     "outcome": st.outcome.as_str(),
@@ -29,13 +30,16 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
                     "branch": st.branch,
                     "prUrl": st.pr_url,
                     "task": crate::driver::first_line(&st.swarm.task.text),
+                    "tokens": tokens,
+                    "costUsd": cost,
                 }));
                 t.push_str(&format!(
-                    "{}  {:<28} {:<12} {}  {}  {}\n",
+                    "{}  {:<28} {:<12} {}  {:>9}  {}  {}\n",
                     &st.run_id[..8],
                     st.outcome.as_str(),
                     st.current_step,
                     st.created_at.get(..19).unwrap_or(&st.created_at),
+                    tokens.map(compact).unwrap_or_else(|| "-".into()),
                     st.branch.as_deref().unwrap_or("-"),
                     crate::driver::first_line(&st.swarm.task.text)
                 ));
@@ -54,4 +58,13 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
         t.push_str("no runs yet; start one with: git swarm start \"<task>\"\n");
     }
     Ok(Output::new(json!({"runs": rows}), t))
+}
+
+/// A token count for a column: `950`, `12.3k`, `4.1M`.
+fn compact(n: u64) -> String {
+    match n {
+        0..=999 => n.to_string(),
+        1_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
 }

@@ -38,6 +38,8 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
         },
         "results": st.swarm.results,
     });
+    let (tokens, cost) = crate::usage::totals(&st);
+    j["tokens"] = json!({"total": tokens, "byAgent": st.step_tokens, "costUsd": cost, "costByAgent": st.swarm.cost_usd});
     j["counters"] = json!(
         limits
             .iter()
@@ -115,6 +117,9 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
         t.push_str(&format!("retries:   {}\n", parts.join(", ")));
+    }
+    if let Some(d) = crate::usage::describe(&st) {
+        t.push_str(&format!("tokens:    {d}\n"));
     }
     if let Some(r) = &st.failure_reason {
         t.push_str(&format!("reason:    {r}\n"));

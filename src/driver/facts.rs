@@ -55,18 +55,20 @@ pub fn validate_arrival(
         ))
         .hint("restore the agent in the config, or abort the run with 'git swarm abort'")
     })?;
-    let validator = schema::load(&agent.schema_path.path).map_err(|e| {
-        Error::failure(format!(
-            "cannot validate {}.result.json: {}",
-            agent.name, e.message
-        ))
-        .hint(e.hint.clone().unwrap_or_default())
-    })?;
+    let (validator, schema_doc) =
+        schema::load_with_source(&agent.schema_path.path).map_err(|e| {
+            Error::failure(format!(
+                "cannot validate {}.result.json: {}",
+                agent.name, e.message
+            ))
+            .hint(e.hint.clone().unwrap_or_default())
+        })?;
     let content = store::read_limited(file).and_then(|bytes| store::parse_json(file, &bytes));
     let content = content.map_err(|e| e.message);
-    let violations = match &content {
-        Ok(v) => schema::violations(&validator, v),
-        Err(_) => Vec::new(),
+    let declares_tokens = schema_doc.pointer("/properties/tokens").is_some();
+    let (violations, usage) = match &content {
+        Ok(v) => check_result(&validator, v, declares_tokens),
+        Err(_) => (Vec::new(), None),
     };
     let plan = match (&content, cfg.plans(&agent.name)) {
         (Ok(v), true) if violations.is_empty() => load_plan(session, run, cfg, v)?,
@@ -79,7 +81,45 @@ pub fn validate_arrival(
         violations,
         plan,
         changed: None,
+        usage,
     })
+}
+
+/// Validates a result against its schema and reads what it says it spent. A top-level `tokens`
+/// field belongs to the tool: unless the agent's schema declares it, it is taken out before
+/// validation (so strict schemas need no change), and a malformed one is a violation at
+/// `/tokens`.
+fn check_result(
+    validator: &jsonschema::Validator,
+    v: &serde_json::Value,
+    declares_tokens: bool,
+) -> (Vec<crate::schema::Violation>, Option<crate::usage::Usage>) {
+    let Some(field) = v.get("tokens") else {
+        return (schema::violations(validator, v), None);
+    };
+    if declares_tokens {
+        // The schema owns the field; it is read when it has a shape the tool knows.
+        return (
+            schema::violations(validator, v),
+            crate::usage::from_field(field).ok(),
+        );
+    }
+    let (mut violations, usage) = match crate::usage::from_field(field) {
+        Ok(u) => (Vec::new(), Some(u)),
+        Err(why) => (
+            vec![crate::schema::Violation {
+                pointer: "/tokens".into(),
+                message: why,
+            }],
+            None,
+        ),
+    };
+    let mut rest = v.clone();
+    if let Some(o) = rest.as_object_mut() {
+        o.remove("tokens");
+    }
+    violations.extend(schema::violations(validator, &rest));
+    (violations, usage)
 }
 
 /// What the invocation's work location changed since its handoff: its content now (commits,

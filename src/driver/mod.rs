@@ -343,6 +343,10 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
                 .hint("--reject applies to a result that 'git swarm next' has not consumed yet; read the result first, then call next --reject"));
             };
             let cfg = session.run_config(&st)?;
+            let usage = crate::store::read_json(&file).ok().and_then(|v| {
+                v.get("tokens")
+                    .and_then(|t| crate::usage::from_field(t).ok())
+            });
             let arrival = Arrival {
                 slot,
                 file,
@@ -350,6 +354,7 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
                 violations: Vec::new(),
                 plan: None,
                 changed: None,
+                usage,
             };
             let facts = gather_facts(session, run, &st, &cfg, &[])?;
             st = transition(

@@ -107,6 +107,9 @@ impl Builder<'_, '_> {
         }
 
         self.consume_file(inv, &arrival.file);
+        if let Some(u) = arrival.usage.filter(|_| !inv.usage_reported) {
+            self.count_usage(&agent, u);
+        }
         let schema = self
             .ctx
             .cfg

@@ -20,6 +20,9 @@ pub fn reject(
     };
     let agent = inv.agent.clone();
     b.consume_file(&inv, &arrival.file);
+    if let Some(u) = arrival.usage.filter(|_| !inv.usage_reported) {
+        b.count_usage(&agent, u);
+    }
     let fb = format!("rejected by the manager: {}", feedback.trim());
     if b.ctx.cfg.plans(&agent) {
         b.ev("REJECTED", Some(&agent), Some(inv.step), fb.clone());
@@ -202,6 +205,9 @@ pub fn relaunch(
         return b.done();
     };
     let stem = inv.stem();
+    if let Some(u) = arrival.usage.filter(|_| !inv.usage_reported) {
+        b.count_usage(&inv.agent, u);
+    }
     b.effects.push(Effect::Move {
         from: arrival.file.clone(),
         to: b
@@ -243,6 +249,34 @@ pub fn fail_pending(
         reason,
         Some(super::consume::resume_same(&inv, Vec::new())),
         false,
+    );
+    b.done()
+}
+
+/// Exec mode: what an agent's CLI reported spending when it exited, added to the run's totals.
+pub fn record_usage(
+    ctx: &mut Ctx,
+    facts: &Facts,
+    st: &RunStatus,
+    slot: usize,
+    u: crate::usage::Usage,
+) -> Transition {
+    let mut b = Builder::new(ctx, facts, st.clone());
+    let Some(inv) = b.st.swarm.pending.get(slot).cloned() else {
+        return b.done();
+    };
+    b.count_usage(&inv.agent, u);
+    b.st.swarm.pending[slot].usage_reported = true;
+    let cost = u.cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default();
+    b.ev_worker(
+        "TOKENS",
+        Some(&inv.agent),
+        inv.worker.as_deref(),
+        Some(inv.step),
+        format!(
+            "{} tokens{cost} reported by the agent's CLI",
+            crate::usage::thousands(u.tokens)
+        ),
     );
     b.done()
 }

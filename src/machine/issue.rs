@@ -380,6 +380,7 @@ impl Builder<'_, '_> {
             allowed_files: t.allowed,
             base_tree: t.base_tree,
             attempt: t.attempt,
+            usage_reported: false,
         }
     }
 
@@ -425,6 +426,11 @@ impl Builder<'_, '_> {
     }
 
     /// Moves a consumed result into the archive and stamps the step as completed.
+    /// Adds what an agent reported spending to `step-tokens` (and `swarm.costUsd`).
+    pub(crate) fn count_usage(&mut self, agent: &str, u: crate::usage::Usage) {
+        add_usage(&mut self.st, agent, u);
+    }
+
     pub(super) fn consume_file(&mut self, inv: &Invocation, file: &Path) {
         let archived = self.ctx.run.consumed_path(inv.step, &inv.stem());
         if file != archived {
@@ -439,5 +445,14 @@ impl Builder<'_, '_> {
             .insert(inv.stem(), archived.display().to_string());
         let key = RunStatus::timestamp_key(&inv.who(), inv.iteration, "completed");
         self.st.step_timestamps.insert(key, self.ctx.now.clone());
+    }
+}
+
+/// Adds `u` to the agent's totals in the run status.
+fn add_usage(st: &mut RunStatus, agent: &str, u: crate::usage::Usage) {
+    let t = st.step_tokens.entry(agent.to_string()).or_insert(0);
+    *t = t.saturating_add(u.tokens);
+    if let Some(c) = u.cost_usd {
+        *st.swarm.cost_usd.entry(agent.to_string()).or_insert(0.0) += c;
     }
 }

@@ -20,7 +20,7 @@ pub mod state;
 
 pub use consume::consume;
 pub use control::{
-    Refusal, abort, after_merge, fail_pending, merge_batch, reject, relaunch, retry,
+    Refusal, abort, after_merge, fail_pending, merge_batch, record_usage, reject, relaunch, retry,
 };
 
 #[cfg(test)]
@@ -107,6 +107,8 @@ pub struct Arrival {
     /// The paths changed in the invocation's work location since it was issued (`None` when
     /// there is no baseline to compare with).
     pub changed: Option<Vec<String>>,
+    /// What the agent reported spending (a `tokens` field in its result).
+    pub usage: Option<crate::usage::Usage>,
 }
 
 #[derive(Debug, Clone)]
@@ -403,6 +405,7 @@ pub fn start(
             workers: 0,
             tested: None,
             publish: None,
+            cost_usd: Default::default(),
         },
         counters: Default::default(),
     };

@@ -182,6 +182,9 @@ pub struct Engine {
     pub tested: Option<Tested>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<PublishState>,
+    /// Dollars each agent reported spending (beside `step-tokens`), when its CLI reports cost.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub cost_usd: IndexMap<String, f64>,
 }
 
 /// How far `git swarm publish` got; every step it finished is skipped when it runs again.
@@ -244,6 +247,10 @@ pub struct Invocation {
     /// How many times this invocation was sent back (guard-rail violations, exec relaunches).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub attempt: u32,
+    /// The agent's CLI reported what it spent (exec mode), so a `tokens` field in its result
+    /// is not counted again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub usage_reported: bool,
 }
 
 impl Invocation {

@@ -151,6 +151,7 @@ impl T {
             violations: vec![],
             plan: None,
             changed: None,
+            usage: None,
         }
     }
 

@@ -72,6 +72,11 @@ pub fn builtin(text: &str, name: &str) -> Validator {
 
 /// Loads and compiles a schema file.
 pub fn load(path: &Path) -> Result<Validator> {
+    load_with_source(path).map(|(v, _)| v)
+}
+
+/// Like [`load`], also returning the schema document.
+pub fn load_with_source(path: &Path) -> Result<(Validator, Value)> {
     let v = crate::store::read_json(path).map_err(|e| {
         if !path.exists() {
             Error::failure(format!("schema file {} does not exist", path.display()))
@@ -80,7 +85,8 @@ pub fn load(path: &Path) -> Result<Validator> {
             e
         }
     })?;
-    compile(&v, &path.display().to_string())
+    let validator = compile(&v, &path.display().to_string())?;
+    Ok((validator, v))
 }
 
 /// Every violation of `instance` against `validator`, in document order.

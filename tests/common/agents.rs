@@ -18,6 +18,7 @@ allowed() { sed -n '/"allowedFiles"/,/]/p' "$SWARM_HANDOFF" | grep -o '"[^"]*"' 
 count="$SWARM_RESULT.calls"
 calls=$(cat "$count" 2>/dev/null || echo 0); calls=$((calls + 1)); echo "$calls" > "$count"
 [ -n "$FAKE_SLEEP" ] && sleep "$FAKE_SLEEP"
+[ -n "$FAKE_USAGE" ] && printf '%s\n' "$FAKE_USAGE"
 case "$FAKE_MODE" in
   crash) log "crashing"; exit 1 ;;
   hang) sleep 300 & echo $! > "$SWARM_RUN_DIR/hung.pid"; wait ;;
@@ -37,7 +38,7 @@ implementor)
     rm -f outside.txt; git rm -q --cached --ignore-unmatch outside.txt; files=$(allowed)
   fi
   git add -A; git commit -q -m "${SWARM_WORKER:-implementor}: work" || true
-  printf '{"schemaVersion": "1.0", "subagent": "implementor", "status": "completed", "runId": "%s", "handoffId": "%s", "iteration": %s, "summary": "did %s", "filesChanged": [], "checks": {}}\n' \
+  printf '{"schemaVersion": "1.0", "subagent": "implementor", "status": "completed", "runId": "%s", "handoffId": "%s", "iteration": %s, "summary": "did %s", "filesChanged": [], "checks": {}'"${FAKE_TOKENS:+, \"tokens\": $FAKE_TOKENS}"'}\n' \
     "$SWARM_RUN_ID" "$(field handoffId)" "$(number iteration)" "$(echo $files)" > "$SWARM_RESULT"
   ;;
 reviewer)

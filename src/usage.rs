@@ -1,0 +1,314 @@
+//! Token and cost accounting: what an agent spent, read from a `tokens` field in its result or
+//! from what an agent CLI reports in a JSON output mode (its log, in exec mode).
+//!
+//! Pure parsing; the totals live in `run.status.json` (`step-tokens`, and `swarm.costUsd`).
+
+use serde_json::Value;
+
+/// Tokens (input, output and cache reads/writes together) and, when reported, dollars.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Usage {
+    pub tokens: u64,
+    pub cost_usd: Option<f64>,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: Usage) {
+        self.tokens = self.tokens.saturating_add(other.tokens);
+        self.cost_usd = match (self.cost_usd, other.cost_usd) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+const TOTAL_KEYS: &[&str] = &["total", "total_tokens", "totalTokens"];
+/// Counts that add up to the total when no total is given. OpenAI-style `cached_input_tokens`
+/// is a part of `input_tokens` and is not added again; Anthropic-style cache counts are not.
+const PART_KEYS: &[&str] = &[
+    "input",
+    "output",
+    "input_tokens",
+    "output_tokens",
+    "inputTokens",
+    "outputTokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+];
+const COST_KEYS: &[&str] = &["costUsd", "cost_usd", "total_cost_usd"];
+
+const FIELD_SHAPE: &str = "expected a non-negative integer, or an object with a token count \
+    (total, or input and output) and optionally costUsd";
+
+/// Reads the `tokens` field of a result: `1234`, `{"total": 1234}`,
+/// `{"input": 1000, "output": 234, "costUsd": 0.02}` (or the `input_tokens`/`output_tokens`
+/// spellings agent CLIs use).
+pub fn from_field(v: &Value) -> Result<Usage, String> {
+    match v {
+        Value::Number(n) => n
+            .as_u64()
+            .map(|tokens| Usage {
+                tokens,
+                cost_usd: None,
+            })
+            .ok_or_else(|| FIELD_SHAPE.to_string()),
+        Value::Object(_) => counts(v)?.ok_or_else(|| FIELD_SHAPE.to_string()),
+        _ => Err(FIELD_SHAPE.to_string()),
+    }
+}
+
+/// The counts in an object of token counts; `None` when it holds none.
+fn counts(v: &Value) -> Result<Option<Usage>, String> {
+    let Some(o) = v.as_object() else {
+        return Ok(None);
+    };
+    let num = |k: &str| -> Result<Option<u64>, String> {
+        match o.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(x) => x
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| format!("{k} must be a non-negative integer, not {x}")),
+        }
+    };
+    let mut total = None;
+    for k in TOTAL_KEYS {
+        if let Some(n) = num(k)? {
+            total = Some(n);
+            break;
+        }
+    }
+    if total.is_none() {
+        let mut sum: Option<u64> = None;
+        for k in PART_KEYS {
+            if let Some(n) = num(k)? {
+                sum = Some(sum.unwrap_or(0).saturating_add(n));
+            }
+        }
+        total = sum;
+    }
+    let mut cost = None;
+    for k in COST_KEYS {
+        match o.get(*k) {
+            None | Some(Value::Null) => {}
+            Some(x) => match x.as_f64() {
+                Some(c) if c >= 0.0 && c.is_finite() => {
+                    cost = Some(c);
+                    break;
+                }
+                _ => return Err(format!("{k} must be a non-negative number, not {x}")),
+            },
+        }
+    }
+    Ok(total.map(|tokens| Usage {
+        tokens,
+        cost_usd: cost,
+    }))
+}
+
+/// What one JSON report of an agent CLI says it spent.
+fn report(v: &Value) -> Option<Usage> {
+    // `{"usage": {...}, "total_cost_usd": x}` (Claude Code's json/stream-json result, and the
+    // shape other CLIs share).
+    if let Some(u) = v.get("usage")
+        && let Ok(Some(mut usage)) = counts(u)
+    {
+        if usage.cost_usd.is_none() {
+            usage.cost_usd = v.get("total_cost_usd").and_then(Value::as_f64);
+        }
+        return Some(usage);
+    }
+    // `{"stats": {"models": {"<model>": {"tokens": {"total": n}}}}}` (Gemini CLI).
+    if let Some(models) = v.pointer("/stats/models").and_then(Value::as_object) {
+        let mut sum = None;
+        for m in models.values() {
+            if let Some(n) = m.pointer("/tokens/total").and_then(Value::as_u64) {
+                sum = Some(sum.unwrap_or(0u64).saturating_add(n));
+            }
+        }
+        if let Some(tokens) = sum {
+            return Some(Usage {
+                tokens,
+                cost_usd: None,
+            });
+        }
+    }
+    if let Some(t) = v.get("tokens") {
+        return from_field(t).ok();
+    }
+    None
+}
+
+/// Every JSON object in an agent's output: a single (possibly pretty-printed) document, JSON
+/// lines, or either mixed with plain text (stderr shares the log). An object starts at a line
+/// that begins with `{`.
+fn objects(text: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < text.len() {
+        let rest = &text[pos..];
+        let line_len = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
+        if rest.trim_start_matches([' ', '\t']).starts_with('{') {
+            let mut it = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+            if let Some(Ok(v)) = it.next() {
+                let used = it.byte_offset();
+                if v.is_object() {
+                    out.push(v);
+                }
+                pos += used.max(1);
+                continue;
+            }
+        }
+        pos += line_len;
+    }
+    out
+}
+
+/// What an agent CLI reported spending, from its output. Understands Claude Code
+/// (`--output-format json` and `stream-json`: the `result` event), Codex (`exec --json`: the sum
+/// of `turn.completed` usage), Gemini CLI (`--output-format json`: `stats.models`) and any
+/// report with a `usage` object or a `tokens` field; `None` when the output holds none.
+pub fn from_output(text: &str) -> Option<Usage> {
+    let objs = objects(text);
+    // A stream with a final result event: that event holds the run's totals (the per-message
+    // usage before it would count twice).
+    if let Some(u) = objs
+        .iter()
+        .rev()
+        .filter(|o| o.get("type").and_then(Value::as_str) == Some("result"))
+        .find_map(report)
+    {
+        return Some(u);
+    }
+    // Per-turn usage: the turns add up.
+    let turns: Vec<Usage> = objs
+        .iter()
+        .filter(|o| o.get("type").and_then(Value::as_str) == Some("turn.completed"))
+        .filter_map(report)
+        .collect();
+    if !turns.is_empty() {
+        let mut sum = Usage::default();
+        for t in turns {
+            sum.add(t);
+        }
+        return Some(sum);
+    }
+    objs.iter().rev().find_map(report)
+}
+
+/// A run's totals: tokens over every agent (`None` when none were reported) and dollars.
+pub fn totals(st: &crate::machine::state::RunStatus) -> (Option<u64>, Option<f64>) {
+    let tokens = (!st.step_tokens.is_empty()).then(|| st.step_tokens.values().sum());
+    let cost = (!st.swarm.cost_usd.is_empty()).then(|| st.swarm.cost_usd.values().sum());
+    (tokens, cost)
+}
+
+/// `12,345 tokens (planner 1,000, implementor 11,345), $0.1234`, or `None` when nothing was
+/// reported.
+pub fn describe(st: &crate::machine::state::RunStatus) -> Option<String> {
+    let (tokens, cost) = totals(st);
+    let tokens = tokens?;
+    let per: Vec<String> = st
+        .step_tokens
+        .iter()
+        .map(|(a, n)| format!("{a} {}", thousands(*n)))
+        .collect();
+    Some(format!(
+        "{} ({}){}",
+        thousands(tokens),
+        per.join(", "),
+        cost.map(|c| format!(", ${c:.4}")).unwrap_or_default()
+    ))
+}
+
+/// `12345` as `12,345`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn field_shapes() {
+        assert_eq!(from_field(&json!(42)).unwrap().tokens, 42);
+        assert_eq!(from_field(&json!({"total": 7})).unwrap().tokens, 7);
+        let u = from_field(&json!({"input": 10, "output": 5, "costUsd": 0.5})).unwrap();
+        assert_eq!(
+            u,
+            Usage {
+                tokens: 15,
+                cost_usd: Some(0.5)
+            }
+        );
+        assert!(from_field(&json!(-1)).is_err());
+        assert!(from_field(&json!("many")).is_err());
+        assert!(from_field(&json!({})).is_err());
+        assert!(
+            from_field(&json!({"input": "x"}))
+                .unwrap_err()
+                .contains("input")
+        );
+        assert!(from_field(&json!({"total": 1, "costUsd": -2})).is_err());
+    }
+
+    #[test]
+    fn claude_json_result() {
+        let out = r#"{"type":"result","subtype":"success","total_cost_usd":0.0123,
+            "usage":{"input_tokens":12,"cache_creation_input_tokens":100,
+            "cache_read_input_tokens":1000,"output_tokens":300}}"#;
+        assert_eq!(
+            from_output(out),
+            Some(Usage {
+                tokens: 1412,
+                cost_usd: Some(0.0123)
+            })
+        );
+    }
+
+    #[test]
+    fn claude_stream_counts_only_the_result() {
+        let out = "{\"type\":\"assistant\",\"message\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":5}},\"usage\":{\"input_tokens\":5,\"output_tokens\":5}}\n\
+                   warning: something on stderr\n\
+                   {\"type\":\"result\",\"usage\":{\"input_tokens\":20,\"output_tokens\":30}}\n";
+        assert_eq!(from_output(out).unwrap().tokens, 50);
+    }
+
+    #[test]
+    fn codex_turns_add_up() {
+        let out = "{\"type\":\"thread.started\"}\n\
+                   {\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":100,\"cached_input_tokens\":80,\"output_tokens\":10}}\n\
+                   {\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":50,\"cached_input_tokens\":0,\"output_tokens\":5}}\n";
+        assert_eq!(from_output(out).unwrap().tokens, 165);
+    }
+
+    #[test]
+    fn gemini_pretty_printed_after_noise() {
+        let out = "Loaded cached credentials.\n{\n  \"response\": \"ok\",\n  \"stats\": {\"models\": {\"a\": {\"tokens\": {\"total\": 70}}, \"b\": {\"tokens\": {\"total\": 30}}}}\n}\n";
+        assert_eq!(from_output(out).unwrap().tokens, 100);
+    }
+
+    #[test]
+    fn plain_text_has_no_usage() {
+        assert_eq!(from_output("did the work\n{not json\n"), None);
+        assert_eq!(from_output(""), None);
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

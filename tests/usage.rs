@@ -1,0 +1,173 @@
+//! Token and cost accounting: `tokens` fields in results, what agent CLIs report in exec mode,
+//! and the totals `status` and `list` show.
+
+mod common;
+
+use common::agents::Exec;
+use common::*;
+use serde_json::{Value, json};
+
+/// Adds a `tokens` field to the result an agent just wrote.
+fn with_tokens(env: &Env, id: &str, agent: &str, tokens: Value) {
+    let p = env.run_dir(id).join(format!("{agent}.result.json"));
+    let mut v = read_json(&p);
+    v["tokens"] = tokens;
+    write_json(&p, &v);
+}
+
+#[test]
+fn tokens_in_results_are_totalled_per_agent_in_status_and_list() {
+    let env = Env::new();
+    let id = env.start("Add a greeting");
+    play_planner(&env, &id, &simple_plan(&id));
+    with_tokens(&env, &id, "planner", json!(1200));
+    assert_eq!(env.sj(&["next"]).action(), "invoke");
+    play_implementor(&env, &id, "completed");
+    with_tokens(
+        &env,
+        &id,
+        "implementor",
+        json!({"input": 3000, "output": 500, "costUsd": 0.25}),
+    );
+    assert_eq!(env.sj(&["next"]).action(), "invoke");
+    play_reviewer(&env, &id, "rejected");
+    with_tokens(&env, &id, "reviewer", json!({"total": 800}));
+    env.sj(&["next"]).code(0);
+    // The second implementor pass adds to the first.
+    play_implementor(&env, &id, "completed");
+    with_tokens(
+        &env,
+        &id,
+        "implementor",
+        json!({"input_tokens": 90, "output_tokens": 10}),
+    );
+    env.sj(&["next"]).code(0);
+    play_reviewer(&env, &id, "approved");
+    env.sj(&["next"]).code(0);
+    play_tester(&env, &id, "passed");
+    with_tokens(&env, &id, "tester", json!(100));
+    assert_eq!(env.sj(&["next"]).action(), "publish");
+
+    let st = env.status(&id);
+    assert_eq!(
+        st["step-tokens"],
+        json!({"planner": 1200, "implementor": 3600, "reviewer": 800, "tester": 100}),
+        "{st}"
+    );
+    assert_eq!(st["swarm"]["costUsd"], json!({"implementor": 0.25}));
+    assert_run_files_valid(&env, &id);
+
+    let j = env.sj(&["status"]).json();
+    assert_eq!(j["tokens"]["total"], 5700, "{j}");
+    assert_eq!(j["tokens"]["costUsd"], 0.25);
+    let text = env.swarm(&["status"]).stdout;
+    assert!(
+        text.contains(
+            "tokens:    5,700 (planner 1,200, implementor 3,600, reviewer 800, tester 100), $0.2500"
+        ),
+        "{text}"
+    );
+    let l = env.sj(&["list"]).json();
+    assert_eq!(l["runs"][0]["tokens"], 5700, "{l}");
+    assert_eq!(l["runs"][0]["costUsd"], 0.25);
+    let text = env.swarm(&["list"]).stdout;
+    assert!(text.contains("5.7k"), "{text}");
+}
+
+#[test]
+fn a_run_without_reports_shows_no_totals() {
+    let env = Env::new();
+    let id = env.start("Add a greeting");
+    play_planner(&env, &id, &simple_plan(&id));
+    env.sj(&["next"]).code(0);
+    let st = env.status(&id);
+    assert!(st.get("step-tokens").is_none(), "{st}");
+    let j = env.sj(&["status"]).json();
+    assert_eq!(j["tokens"]["total"], Value::Null);
+    assert!(!env.swarm(&["status"]).stdout.contains("tokens:"));
+    assert_eq!(env.sj(&["list"]).json()["runs"][0]["tokens"], Value::Null);
+}
+
+#[test]
+fn a_malformed_tokens_field_is_a_schema_violation_naming_the_pointer() {
+    let env = Env::new();
+    let id = env.start("Add a greeting");
+    play_planner(&env, &id, &simple_plan(&id));
+    env.sj(&["next"]).code(0);
+    play_implementor(&env, &id, "completed");
+    with_tokens(&env, &id, "implementor", json!("lots"));
+    // Like any result that does not match its schema, the run stops for a person.
+    let out = env.sj(&["next"]);
+    let j = out.json();
+    assert_eq!(j["action"], "failed", "{j}");
+    let msg = j["message"].as_str().unwrap();
+    assert!(
+        msg.contains("implementor.result.json")
+            && msg.contains("/tokens: expected a non-negative integer"),
+        "{msg}"
+    );
+    assert!(env.status(&id).get("step-tokens").is_none());
+}
+
+#[test]
+fn a_schema_that_declares_tokens_keeps_it_and_still_counts_it() {
+    let env = Env::new();
+    // A planner schema that owns the field (and requires it).
+    let schema_path = env
+        .home
+        .join(".cursor/agents/plan/planner.result.schema.json");
+    let mut schema = read_json(&schema_path);
+    schema["properties"]["tokens"] = json!({"type": "integer"});
+    schema["required"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("tokens"));
+    write_json(&schema_path, &schema);
+    let id = env.start("Add a greeting");
+    play_planner(&env, &id, &simple_plan(&id));
+    with_tokens(&env, &id, "planner", json!(64));
+    assert_eq!(env.sj(&["next"]).action(), "invoke");
+    assert_eq!(env.status(&id)["step-tokens"], json!({"planner": 64}));
+}
+
+#[test]
+fn exec_mode_reads_what_agent_clis_report_and_does_not_count_twice() {
+    let x = Exec::new();
+    let claude = r#"{"type":"result","subtype":"success","total_cost_usd":0.0125,"usage":{"input_tokens":100,"cache_read_input_tokens":400,"output_tokens":20}}"#;
+    let codex = "{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":300,\"cached_input_tokens\":200,\"output_tokens\":30}}\n{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":10,\"cached_input_tokens\":0,\"output_tokens\":5}}";
+    x.configure(
+        vec![task("t1", &["src/lib.rs"], &[])],
+        &[
+            // The implementor's result also carries a (different) count: the CLI's wins.
+            (
+                "implementor",
+                &[("FAKE_USAGE", claude), ("FAKE_TOKENS", "999")],
+            ),
+            ("reviewer", &[("FAKE_USAGE", codex)]),
+        ],
+    );
+    let j = x.run(&["Add a greeting"]).json();
+    assert_eq!(j["action"], "done", "{j}");
+    let id = j["run-id"].as_str().unwrap();
+    let st = x.env.status(id);
+    assert_eq!(
+        st["step-tokens"],
+        json!({"implementor": 520, "reviewer": 345}),
+        "{st}"
+    );
+    assert_eq!(st["swarm"]["costUsd"], json!({"implementor": 0.0125}));
+    let tokens: Vec<Value> = x
+        .events(id)
+        .into_iter()
+        .filter(|e| e["signal"] == "TOKENS")
+        .collect();
+    assert_eq!(tokens.len(), 2, "{tokens:?}");
+    assert!(
+        tokens[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("520 tokens, $0.0125"),
+        "{tokens:?}"
+    );
+    assert_run_files_valid(&x.env, id);
+}
