@@ -10,6 +10,7 @@ pub mod error;
 pub mod forge;
 pub mod git;
 pub mod hook;
+pub mod hosts;
 pub mod json;
 pub mod machine;
 pub mod pack;
@@ -19,6 +20,7 @@ pub mod runner;
 pub mod schema;
 pub mod standards;
 pub mod store;
+pub mod style;
 pub mod usage;
 pub mod worktree_setup;
 

@@ -43,7 +43,15 @@ impl Options {
 
 fn say(opts: &Options, msg: impl AsRef<str>) {
     if opts.progress {
-        eprintln!("{}", msg.as_ref());
+        use crate::style::{Stream, Style, paint};
+        let m = msg.as_ref();
+        let styled = [("✓", Style::Good), ("✗", Style::Bad), ("▶", Style::Info)]
+            .iter()
+            .find_map(|(mark, style)| {
+                m.strip_prefix(mark)
+                    .map(|rest| format!("{}{rest}", paint(Stream::Stderr, *style, mark)))
+            });
+        eprintln!("{}", styled.as_deref().unwrap_or(m));
     }
 }
 

@@ -33,6 +33,9 @@ pub struct Cli {
     /// Run as if started in PATH.
     #[arg(short = 'C', global = true, value_name = "PATH")]
     pub dir: Option<PathBuf>,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: crate::style::When,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,7 +73,20 @@ pub fn main() -> ExitCode {
     crate::trace::init();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let wants_json = args.iter().any(|a| a == "--json");
-    let cli = match Cli::try_parse_from(&args) {
+    let when = color_flag(&args);
+    crate::style::init(when);
+    let parsed = {
+        use clap::{CommandFactory, FromArgMatches};
+        Cli::command()
+            .color(match when {
+                crate::style::When::Auto => clap::ColorChoice::Auto,
+                crate::style::When::Always => clap::ColorChoice::Always,
+                crate::style::When::Never => clap::ColorChoice::Never,
+            })
+            .try_get_matches_from(&args)
+            .and_then(|m| Cli::from_arg_matches(&m))
+    };
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind as K;
@@ -126,6 +142,30 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// `--color` as given (before parsing, so that clap's own messages follow it too).
+fn color_flag(args: &[std::ffi::OsString]) -> crate::style::When {
+    use crate::style::When;
+    let mut when = When::Auto;
+    let mut it = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        let v = if a == "--color" {
+            it.next().map(|v| v.into_owned())
+        } else {
+            a.strip_prefix("--color=").map(str::to_string)
+        };
+        match v.as_deref() {
+            Some("always") => when = When::Always,
+            Some("never") => when = When::Never,
+            Some("auto") => when = When::Auto,
+            _ => {}
+        }
+    }
+    when
+}
+
 fn print_json(v: &serde_json::Value) {
     let mut so = std::io::stdout().lock();
     let _ = serde_json::to_writer(&mut so, v);
@@ -141,14 +181,20 @@ fn report_error(e: &Error, json: bool) {
         }}));
     } else {
         let mut se = std::io::stderr().lock();
-        let _ = writeln!(se, "error: {}", e.message);
+        use crate::style::{Stream, Style, paint};
+        let _ = writeln!(
+            se,
+            "{} {}",
+            paint(Stream::Stderr, Style::Bad, "error:"),
+            e.message
+        );
         for c in &e.causes {
             for (i, line) in c.lines().enumerate() {
                 let _ = writeln!(se, "{}{line}", if i == 0 { "caused by: " } else { "  " });
             }
         }
         if let Some(h) = &e.hint {
-            let _ = writeln!(se, "hint: {h}");
+            let _ = writeln!(se, "{} {h}", paint(Stream::Stderr, Style::Info, "hint:"));
         }
     }
 }

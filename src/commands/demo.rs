@@ -140,6 +140,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
         crate::commands::init::InitArgs {
             pack: false,
             man: false,
+            host: Vec::new(),
         },
     )?;
     let _ = init;

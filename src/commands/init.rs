@@ -9,7 +9,8 @@ use crate::report::Output;
 /// Set up git swarm in this repository: .swarm/, .swarm/runs/, its exclude entry, and the
 /// pre-push hook (chaining any pre-push hook already there).
 ///
-/// Idempotent. With --pack, also installs the default agent pack (workflow config, result
+/// Idempotent. With --host claude-code or --host cursor, writes that host's subagents, /swarm
+/// command and stop hook into the repository. With --pack, also installs the default agent pack (workflow config, result
 /// schemas, agent definitions) under ~/.cursor/agents/, never overwriting a file. Reports the
 /// standards gate (exit 0 even when .swarm/standards.md is missing).
 #[derive(Debug, Args)]
@@ -21,6 +22,11 @@ pub struct InitArgs {
     /// turns into `git help swarm`) opens it.
     #[arg(long)]
     pub man: bool,
+    /// Also set up an agent host (repeatable): subagent definitions, a /swarm command that
+    /// drives the run, and a hook that advances it when a subagent stops. Files that exist
+    /// are kept.
+    #[arg(long, value_enum, value_name = "HOST")]
+    pub host: Vec<crate::hosts::Host>,
 }
 
 pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
@@ -77,6 +83,54 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
             ));
         }
         j["pack"] = json!({"written": written, "kept": kept});
+    }
+    if !args.host.is_empty() {
+        let mut hosts = Vec::new();
+        for h in &args.host {
+            let done = crate::hosts::install(&session.ws.root, *h)?;
+            let rel = |p: &std::path::PathBuf| {
+                p.strip_prefix(&session.ws.root)
+                    .unwrap_or(p)
+                    .display()
+                    .to_string()
+            };
+            for p in &done.written {
+                t.push_str(&format!("{}: wrote {}\n", h.name(), rel(p)));
+            }
+            let settings = session.ws.root.join(crate::hosts::settings_file(*h));
+            for p in &done.kept {
+                if *p == settings {
+                    t.push_str(&format!(
+                        "{}: kept {} (it exists); for the run to advance by itself, add to it: {}\n",
+                        h.name(),
+                        rel(p),
+                        crate::hosts::hook_snippet(*h)
+                    ));
+                } else {
+                    t.push_str(&format!("{}: kept {} (it exists)\n", h.name(), rel(p)));
+                }
+            }
+            hosts.push(json!({
+                "host": h.name(),
+                "written": done.written,
+                "kept": done.kept,
+                "hookInstalled": !done.kept.contains(&settings),
+            }));
+        }
+        j["hosts"] = json!(hosts);
+        if hosts
+            .iter()
+            .any(|h| !h["written"].as_array().is_none_or(|w| w.is_empty()))
+        {
+            t.push_str("commit the new files: a run starts only from a clean tree\n");
+        }
+        let cfg = session.config_location()?;
+        if !cfg.path.exists() {
+            t.push_str(&format!(
+                "note: there is no workflow config at {} yet; 'git swarm init --pack' installs the default one\n",
+                cfg.path.display()
+            ));
+        }
     }
     let standards = session.swarm.standards_path();
     match crate::standards::check(&standards) {

@@ -34,9 +34,13 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
                     "costUsd": cost,
                 }));
                 t.push_str(&format!(
-                    "{}  {:<28} {:<12} {}  {:>9}  {}  {}\n",
+                    "{}  {} {:<12} {}  {:>9}  {}  {}\n",
                     &st.run_id[..8],
-                    st.outcome.as_str(),
+                    crate::style::paint(
+                        crate::style::Stream::Stdout,
+                        crate::style::outcome(st.outcome.as_str()),
+                        &format!("{:<28}", st.outcome.as_str())
+                    ),
                     st.current_step,
                     st.created_at.get(..19).unwrap_or(&st.created_at),
                     tokens.map(compact).unwrap_or_else(|| "-".into()),

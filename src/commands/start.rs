@@ -104,11 +104,11 @@ pub fn start_run(
     // The pre-push hook guards what a run pushes; a repository that never ran init gets it now.
     if crate::hook::installed(&session.ws.root).is_none() {
         let h = crate::hook::install(&session.ws.root)?;
-        eprintln!(
-            "git swarm: installed the pre-push hook at {} ({})",
+        crate::style::note(format!(
+            "installed the pre-push hook at {} ({})",
             h.path.display(),
             h.action
-        );
+        ));
     }
     let id = uuid::Uuid::new_v4().to_string();
     let run = session.swarm.run(&id);

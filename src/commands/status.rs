@@ -51,7 +51,11 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
     t.push_str(&format!(
         "run {}  {}  ({})\n",
         st.run_id,
-        st.outcome.as_str(),
+        crate::style::paint(
+            crate::style::Stream::Stdout,
+            crate::style::outcome(st.outcome.as_str()),
+            st.outcome.as_str()
+        ),
         action.json["action"].as_str().unwrap_or_default()
     ));
     t.push_str(&format!(
@@ -147,7 +151,15 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
     if !st.warnings.is_empty() {
         t.push_str("\nwarnings:\n");
         for w in &st.warnings {
-            t.push_str(&format!("  - {}: {}\n", w.reason, w.message));
+            t.push_str(&format!(
+                "  - {}: {}\n",
+                crate::style::paint(
+                    crate::style::Stream::Stdout,
+                    crate::style::Style::Warn,
+                    &w.reason
+                ),
+                w.message
+            ));
             if let Some(r) = &w.remediation {
                 t.push_str(&format!("    {r}\n"));
             }

@@ -119,10 +119,10 @@ impl Session {
             lock::default_timeout(),
         )?;
         if let Some(prev) = &l.recovered_from {
-            eprintln!(
-                "note: recovered the lock of run {} from {prev}, which ended without releasing it",
+            crate::style::note(format!(
+                "recovered the lock of run {} from {prev}, which ended without releasing it",
                 run.id
-            );
+            ));
             remove_torn_temp_files(run);
         }
         Ok(l)

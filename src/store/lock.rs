@@ -96,6 +96,21 @@ pub fn acquire(path: &Path, what: &str, timeout: Duration) -> Result<RunLock> {
     })
 }
 
+/// Whether another process holds the lock at `path` right now (a missing file is not held).
+pub fn is_held(path: &Path) -> bool {
+    let Ok(file) = OpenOptions::new().read(true).write(true).open(path) else {
+        return false;
+    };
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.unlock();
+            false
+        }
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(std::fs::TryLockError::Error(_)) => false,
+    }
+}
+
 impl RunLock {
     pub fn path(&self) -> &Path {
         &self.path

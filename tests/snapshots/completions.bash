@@ -130,14 +130,23 @@ _gitswarm() {
             gitswarm__subcmd__help,validate)
                 cmd="gitswarm__subcmd__help__subcmd__validate"
                 ;;
+            gitswarm__subcmd__help__subcmd__hook,agent-stop)
+                cmd="gitswarm__subcmd__help__subcmd__hook__subcmd__agent__subcmd__stop"
+                ;;
             gitswarm__subcmd__help__subcmd__hook,pre-push)
                 cmd="gitswarm__subcmd__help__subcmd__hook__subcmd__pre__subcmd__push"
+                ;;
+            gitswarm__subcmd__hook,agent-stop)
+                cmd="gitswarm__subcmd__hook__subcmd__agent__subcmd__stop"
                 ;;
             gitswarm__subcmd__hook,help)
                 cmd="gitswarm__subcmd__hook__subcmd__help"
                 ;;
             gitswarm__subcmd__hook,pre-push)
                 cmd="gitswarm__subcmd__hook__subcmd__pre__subcmd__push"
+                ;;
+            gitswarm__subcmd__hook__subcmd__help,agent-stop)
+                cmd="gitswarm__subcmd__hook__subcmd__help__subcmd__agent__subcmd__stop"
                 ;;
             gitswarm__subcmd__hook__subcmd__help,help)
                 cmd="gitswarm__subcmd__hook__subcmd__help__subcmd__help"
@@ -152,7 +161,7 @@ _gitswarm() {
 
     case "${cmd}" in
         gitswarm)
-            opts="-C -h -V --json --config --help --version init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help"
+            opts="-C -h -V --json --config --color --help --version init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -166,6 +175,10 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -174,7 +187,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__abort)
-            opts="-C -h --run --reason --json --config --help"
+            opts="-C -h --run --reason --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -196,6 +209,10 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -204,7 +221,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__completions)
-            opts="-C -h --json --config --help bash zsh fish"
+            opts="-C -h --json --config --color --help bash zsh fish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -218,6 +235,10 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -226,7 +247,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__demo)
-            opts="-h --dir --json --config --help"
+            opts="-h --dir --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,6 +261,10 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -248,7 +273,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__demo__subcmd__agent)
-            opts="-C -h --json --config --help"
+            opts="-C -h --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -260,6 +285,10 @@ _gitswarm() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -270,7 +299,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__doctor)
-            opts="-C -h --json --config --help"
+            opts="-C -h --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -284,6 +313,10 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -292,7 +325,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__forge)
-            opts="-C -h --remote --url --head --base --json --config --help"
+            opts="-C -h --remote --url --head --base --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -322,6 +355,10 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -330,7 +367,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__gc)
-            opts="-C -h --apply --older-than --json --config --help"
+            opts="-C -h --apply --older-than --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,6 +383,10 @@ _gitswarm() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -482,8 +523,22 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__help__subcmd__hook)
-            opts="pre-push"
+            opts="pre-push agent-stop"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__help__subcmd__hook__subcmd__agent__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -650,7 +705,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__hook)
-            opts="-C -h --json --config --help pre-push help"
+            opts="-C -h --json --config --color --help pre-push agent-stop help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -664,6 +719,36 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__hook__subcmd__agent__subcmd__stop)
+            opts="-C -h --json --config --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -672,8 +757,22 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__hook__subcmd__help)
-            opts="pre-push help"
+            opts="pre-push agent-stop help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__hook__subcmd__help__subcmd__agent__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -714,7 +813,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__hook__subcmd__pre__subcmd__push)
-            opts="-C -h --json --config --help"
+            opts="-C -h --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -728,6 +827,10 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -736,18 +839,26 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__init)
-            opts="-C -h --pack --man --json --config --help"
+            opts="-C -h --pack --man --host --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -W "claude-code cursor" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -758,7 +869,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__list)
-            opts="-C -h --json --config --help"
+            opts="-C -h --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -770,6 +881,10 @@ _gitswarm() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -780,7 +895,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__man)
-            opts="-C -h --json --config --help"
+            opts="-C -h --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -794,6 +909,10 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -802,7 +921,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__next)
-            opts="-C -h --run --reject --json --config --help"
+            opts="-C -h --run --reject --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -824,6 +943,10 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -832,7 +955,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__publish)
-            opts="-C -h --run --draft --json --config --help"
+            opts="-C -h --run --draft --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -848,6 +971,10 @@ _gitswarm() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -858,7 +985,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__retry)
-            opts="-C -h --run --json --config --help"
+            opts="-C -h --run --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -874,6 +1001,10 @@ _gitswarm() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -884,7 +1015,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__run)
-            opts="-C -h --task-file --run --json --config --help"
+            opts="-C -h --task-file --run --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -904,6 +1035,10 @@ _gitswarm() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -914,7 +1049,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__start)
-            opts="-C -h --task-file --json --config --help"
+            opts="-C -h --task-file --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -932,6 +1067,10 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -940,7 +1079,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__status)
-            opts="-C -h --run --json --config --help"
+            opts="-C -h --run --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -958,6 +1097,10 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -966,7 +1109,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__validate)
-            opts="-C -h --agent --schema --plan --json --config --help"
+            opts="-C -h --agent --schema --plan --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -986,6 +1129,10 @@ _gitswarm() {
                     ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_git_swarm_global_optspecs
-    string join \n json config= C= h/help V/version
+    string join \n json config= C= color= h/help V/version
 end
 
 function __fish_git_swarm_needs_command
@@ -26,6 +26,9 @@ end
 
 complete -c git-swarm -n "__fish_git_swarm_needs_command" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_needs_command" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_needs_command" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_needs_command" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_needs_command" -s h -l help -d 'Print help'
 complete -c git-swarm -n "__fish_git_swarm_needs_command" -s V -l version -d 'Print version'
@@ -48,8 +51,13 @@ complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "hook" -d 'What 
 complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "completions" -d 'Print a shell completion script for `git swarm <TAB>` (and `git-swarm <TAB>`)'
 complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "man" -d 'Print the git-swarm(1) manual page (roff) — what `git swarm --help` opens once installed with `git swarm init --man`'
 complete -c git-swarm -n "__fish_git_swarm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -l host -d 'Also set up an agent host (repeatable): subagent definitions, a /swarm command that drives the run, and a hook that advances it when a subagent stops. Files that exist are kept' -r -f -a "claude-code\t'Claude Code: .claude/agents/, .claude/commands/swarm.md, a SubagentStop hook'
+cursor\t'Cursor: .cursor/agents/, .cursor/commands/swarm.md, a subagentStop hook'"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -l pack -d 'Install the default agent pack under ~/.cursor/agents/'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -l man -d 'Install the git-swarm(1) manual page for this user, so `git swarm --help` (which git turns into `git help swarm`) opens it'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
@@ -57,17 +65,26 @@ complete -c git-swarm -n "__fish_git_swarm_using_subcommand init" -s h -l help -
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand start" -l task-file -d 'Read the task from this file (the planner is pointed at it)' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand start" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand start" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand start" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand start" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -l run -d 'The run (default: the only run in progress)' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -l reject -d 'Reject the waiting result with this feedback (a plan goes back to the planner, any other step back to its agent)' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l run -d 'The run (default: the only run in progress)' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l draft -d 'Open the pull request as a draft (also policies.pr.createDraft)'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -75,45 +92,72 @@ complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -l task-file -d
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -l run -d 'Continue this run (default: the only run in progress)' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo" -l dir -d 'Where to build the demo (an empty or new directory)' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo-agent" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo-agent" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo-agent" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo-agent" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand demo-agent" -s h -l help -d 'Print help'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand status" -l run -d 'The run (default: the most recent run)' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand status" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand status" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand status" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand status" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand status" -s h -l help -d 'Print help'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand list" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand list" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand list" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand list" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand list" -s h -l help -d 'Print help'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand retry" -l run -d 'The run (default: the most recent run)' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand retry" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand retry" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand retry" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand retry" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand retry" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -l run -d 'The run (default: the most recent run)' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -l reason -d 'Why the run is canceled (recorded in failure-reason)' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand abort" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -l agent -d 'Validate as this agent\'s result' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -l schema -d 'Validate against this JSON Schema file' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -l plan -d 'Validate as a plan (schema and structure)'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand doctor" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand doctor" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand doctor" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand doctor" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l remote -d 'The remote (default: policies.pr.remote, else origin)' -r
@@ -122,32 +166,59 @@ complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l head -d 'T
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l base -d 'The branch it would go into' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand forge" -s h -l help -d 'Print help'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -l older-than -d 'Run folders of runs that ended more than DAYS ago are removed (default: policies gc.retentionDays, else 30)' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -l apply -d 'Remove what is listed (default: only show it)'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand gc" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
-complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -s C -d 'Run as if started in PATH' -r -F
-complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
-complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -s h -l help -d 'Print help'
-complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -f -a "pre-push" -d 'The pre-push check: reads git\'s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/'
-complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push agent-stop help" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push agent-stop help" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push agent-stop help" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push agent-stop help" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push agent-stop help" -s h -l help -d 'Print help'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push agent-stop help" -f -a "pre-push" -d 'The pre-push check: reads git\'s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push agent-stop help" -f -a "agent-stop" -d 'What agent hosts run when a subagent stops (installed by \'git swarm init --host\'): advances every run in progress that no \'git swarm run\' drives, so a result is consumed as soon as it is written. Reads and ignores the host\'s JSON on stdin, prints nothing (with --json, what it advanced) and always exits 0; \'git swarm next\' reports problems'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and not __fish_seen_subcommand_from pre-push agent-stop help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from pre-push" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from pre-push" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from pre-push" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from pre-push" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from pre-push" -s h -l help -d 'Print help'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from agent-stop" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from agent-stop" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from agent-stop" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from agent-stop" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from agent-stop" -s h -l help -d 'Print help'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "pre-push" -d 'The pre-push check: reads git\'s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "agent-stop" -d 'What agent hosts run when a subagent stops (installed by \'git swarm init --host\'): advances every run in progress that no \'git swarm run\' drives, so a result is consumed as soon as it is written. Reads and ignores the host\'s JSON on stdin, prints nothing (with --json, what it advanced) and always exits 0; \'git swarm next\' reports problems'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand completions" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand completions" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand completions" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand completions" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand man" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand man" -s C -d 'Run as if started in PATH' -r -F
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand man" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand man" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand man" -s h -l help -d 'Print help'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "init" -d 'Set up git swarm in this repository: .swarm/, .swarm/runs/, its exclude entry, and the pre-push hook (chaining any pre-push hook already there)'
@@ -170,6 +241,7 @@ complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "man" -d 'Print the git-swarm(1) manual page (roff) — what `git swarm --help` opens once installed with `git swarm init --man`'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and not __fish_seen_subcommand_from init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "pre-push" -d 'The pre-push check: reads git\'s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/'
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "agent-stop" -d 'What agent hosts run when a subagent stops (installed by \'git swarm init --host\'): advances every run in progress that no \'git swarm run\' drives, so a result is consumed as soon as it is written. Reads and ignores the host\'s JSON on stdin, prints nothing (with --json, what it advanced) and always exits 0; \'git swarm next\' reports problems'
 
 # "git swarm <TAB>": the subcommands, under git's own completion.
 complete -c git -f -n '__fish_seen_subcommand_from swarm; and not __fish_seen_subcommand_from init start next publish run demo status list retry abort validate doctor forge gc hook completions' -a init -d 'Set up git swarm in this repository: .swarm/, .swarm/runs/, its exclude entry, and the pre-push hook (chaining any pre-push hook already there)'

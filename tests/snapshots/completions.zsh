@@ -17,6 +17,7 @@ _git-swarm() {
     _arguments "${_arguments_options[@]}" : \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -33,8 +34,11 @@ _git-swarm() {
         case $line[1] in
             (init)
 _arguments "${_arguments_options[@]}" : \
+'*--host=[Also set up an agent host (repeatable)\: subagent definitions, a /swarm command that drives the run, and a hook that advances it when a subagent stops. Files that exist are kept]:HOST:((claude-code\:"Claude Code\: .claude/agents/, .claude/commands/swarm.md, a SubagentStop hook"
+cursor\:"Cursor\: .cursor/agents/, .cursor/commands/swarm.md, a subagentStop hook"))' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--pack[Install the default agent pack under ~/.cursor/agents/]' \
 '--man[Install the git-swarm(1) manual page for this user, so \`git swarm --help\` (which git turns into \`git help swarm\`) opens it]' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
@@ -47,6 +51,7 @@ _arguments "${_arguments_options[@]}" : \
 '()--task-file=[Read the task from this file (the planner is pointed at it)]:FILE:_files' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -59,6 +64,7 @@ _arguments "${_arguments_options[@]}" : \
 '--reject=[Reject the waiting result with this feedback (a plan goes back to the planner, any other step back to its agent)]:FEEDBACK:_default' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -69,6 +75,7 @@ _arguments "${_arguments_options[@]}" : \
 '--run=[The run (default\: the only run in progress)]:ID:_default' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--draft[Open the pull request as a draft (also policies.pr.createDraft)]' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
@@ -81,6 +88,7 @@ _arguments "${_arguments_options[@]}" : \
 '(--task-file)--run=[Continue this run (default\: the only run in progress)]:ID:_default' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -91,6 +99,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--dir=[Where to build the demo (an empty or new directory)]:DIR:_files' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -100,6 +109,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -111,6 +121,7 @@ _arguments "${_arguments_options[@]}" : \
 '--run=[The run (default\: the most recent run)]:ID:_default' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -120,6 +131,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -130,6 +142,7 @@ _arguments "${_arguments_options[@]}" : \
 '--run=[The run (default\: the most recent run)]:ID:_default' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -141,6 +154,7 @@ _arguments "${_arguments_options[@]}" : \
 '--reason=[Why the run is canceled (recorded in failure-reason)]:REASON:_default' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -152,6 +166,7 @@ _arguments "${_arguments_options[@]}" : \
 '(--plan)--schema=[Validate against this JSON Schema file]:PATH:_files' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--plan[Validate as a plan (schema and structure)]' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
@@ -163,6 +178,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -176,6 +192,7 @@ _arguments "${_arguments_options[@]}" : \
 '--base=[The branch it would go into]:BASE:_default' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -186,6 +203,7 @@ _arguments "${_arguments_options[@]}" : \
 '--older-than=[Run folders of runs that ended more than DAYS ago are removed (default\: policies gc.retentionDays, else 30)]:DAYS:_default' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--apply[Remove what is listed (default\: only show it)]' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
@@ -196,6 +214,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -213,11 +232,22 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':remote -- The remote'\''s name:_default' \
 '::url -- The remote'\''s URL:_default' \
+&& ret=0
+;;
+(agent-stop)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help]' \
+'--help[Print help]' \
 && ret=0
 ;;
 (help)
@@ -233,6 +263,10 @@ _arguments "${_arguments_options[@]}" : \
         curcontext="${curcontext%:*:*}:git-swarm-hook-help-command-$line[1]:"
         case $line[1] in
             (pre-push)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(agent-stop)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -252,6 +286,7 @@ esac
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -262,6 +297,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help]' \
 '--help[Print help]' \
@@ -352,6 +388,10 @@ _arguments "${_arguments_options[@]}" : \
         curcontext="${curcontext%:*:*}:git-swarm-help-hook-command-$line[1]:"
         case $line[1] in
             (pre-push)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(agent-stop)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -509,8 +549,14 @@ _git-swarm__subcmd__help__subcmd__help_commands() {
 _git-swarm__subcmd__help__subcmd__hook_commands() {
     local commands; commands=(
 'pre-push:The pre-push check\: reads git'\''s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/' \
+'agent-stop:What agent hosts run when a subagent stops (installed by '\''git swarm init --host'\'')\: advances every run in progress that no '\''git swarm run'\'' drives, so a result is consumed as soon as it is written. Reads and ignores the host'\''s JSON on stdin, prints nothing (with --json, what it advanced) and always exits 0; '\''git swarm next'\'' reports problems' \
     )
     _describe -t commands 'git-swarm help hook commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__hook__subcmd__agent-stop_commands] )) ||
+_git-swarm__subcmd__help__subcmd__hook__subcmd__agent-stop_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help hook agent-stop commands' commands "$@"
 }
 (( $+functions[_git-swarm__subcmd__help__subcmd__hook__subcmd__pre-push_commands] )) ||
 _git-swarm__subcmd__help__subcmd__hook__subcmd__pre-push_commands() {
@@ -571,17 +617,29 @@ _git-swarm__subcmd__help__subcmd__validate_commands() {
 _git-swarm__subcmd__hook_commands() {
     local commands; commands=(
 'pre-push:The pre-push check\: reads git'\''s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/' \
+'agent-stop:What agent hosts run when a subagent stops (installed by '\''git swarm init --host'\'')\: advances every run in progress that no '\''git swarm run'\'' drives, so a result is consumed as soon as it is written. Reads and ignores the host'\''s JSON on stdin, prints nothing (with --json, what it advanced) and always exits 0; '\''git swarm next'\'' reports problems' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'git-swarm hook commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__hook__subcmd__agent-stop_commands] )) ||
+_git-swarm__subcmd__hook__subcmd__agent-stop_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm hook agent-stop commands' commands "$@"
 }
 (( $+functions[_git-swarm__subcmd__hook__subcmd__help_commands] )) ||
 _git-swarm__subcmd__hook__subcmd__help_commands() {
     local commands; commands=(
 'pre-push:The pre-push check\: reads git'\''s ref lines on stdin; refuses a swarm branch whose content the tester did not pass, and new commits that add files under .swarm/runs/' \
+'agent-stop:What agent hosts run when a subagent stops (installed by '\''git swarm init --host'\'')\: advances every run in progress that no '\''git swarm run'\'' drives, so a result is consumed as soon as it is written. Reads and ignores the host'\''s JSON on stdin, prints nothing (with --json, what it advanced) and always exits 0; '\''git swarm next'\'' reports problems' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'git-swarm hook help commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__hook__subcmd__help__subcmd__agent-stop_commands] )) ||
+_git-swarm__subcmd__hook__subcmd__help__subcmd__agent-stop_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm hook help agent-stop commands' commands "$@"
 }
 (( $+functions[_git-swarm__subcmd__hook__subcmd__help__subcmd__help_commands] )) ||
 _git-swarm__subcmd__hook__subcmd__help__subcmd__help_commands() {

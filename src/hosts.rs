@@ -1,0 +1,300 @@
+//! Agent-host integrations written by `git swarm init --host`: subagent definitions, a `/swarm`
+//! command that follows `git swarm next --json`, and a hook that advances the run whenever a
+//! subagent stops. Files that exist are never overwritten.
+//!
+//! Formats, as the hosts document them:
+//! - Claude Code: `.claude/agents/<name>.md` (YAML frontmatter `name`, `description`, optional
+//!   `tools`; the body is the system prompt), `.claude/commands/<name>.md` (frontmatter
+//!   `description`, `argument-hint`, `allowed-tools`; `$ARGUMENTS` is what follows the command),
+//!   hooks in `.claude/settings.json` (`hooks.SubagentStop[].hooks[]` of `type: command`).
+//! - Cursor: `.cursor/agents/<name>.md` (frontmatter `name`, `description`, `model`),
+//!   `.cursor/commands/<name>.md` (plain Markdown; the text after the command follows it), hooks
+//!   in `.cursor/hooks.json` (`version: 1`, `hooks.subagentStop[]` with `command`).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::error::Result;
+use crate::store::atomic;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Host {
+    /// Claude Code: .claude/agents/, .claude/commands/swarm.md, a SubagentStop hook.
+    ClaudeCode,
+    /// Cursor: .cursor/agents/, .cursor/commands/swarm.md, a subagentStop hook.
+    Cursor,
+}
+
+impl Host {
+    pub fn name(self) -> &'static str {
+        match self {
+            Host::ClaudeCode => "claude-code",
+            Host::Cursor => "cursor",
+        }
+    }
+}
+
+/// What the hooks run.
+pub const HOOK_COMMAND: &str = "git swarm hook agent-stop";
+
+/// The agents of the default pipeline: (name, pack definition, what it may use in Claude Code;
+/// `None` inherits every tool).
+const AGENTS: &[(&str, &str, Option<&str>)] = &[
+    (
+        "planner",
+        include_str!("../pack/agents/planner.md"),
+        Some("Read, Grep, Glob, Bash, Write"),
+    ),
+    (
+        "implementor",
+        include_str!("../pack/agents/implementor.md"),
+        None,
+    ),
+    (
+        "reviewer",
+        include_str!("../pack/agents/reviewer.md"),
+        Some("Read, Grep, Glob, Bash, Write"),
+    ),
+    (
+        "tester",
+        include_str!("../pack/agents/tester.md"),
+        Some("Read, Grep, Glob, Bash, Write"),
+    ),
+];
+
+/// A pack definition without its frontmatter.
+fn body(md: &str) -> &str {
+    md.strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map(|(_, b)| b.trim_start_matches('\n'))
+        .unwrap_or(md)
+}
+
+/// The `description` line of a pack definition.
+fn description(md: &str) -> &str {
+    md.lines()
+        .find_map(|l| l.strip_prefix("description: "))
+        .unwrap_or_default()
+}
+
+/// The manager's whole job, for both hosts: follow the tool's answers.
+fn manager_steps(spawn: &str) -> String {
+    format!(
+        "git swarm does all the bookkeeping of this run (state, validation, review loops, \
+handoffs, worktrees, the pull request). You only spawn the agents it names. Never edit files \
+under `.swarm/runs/`.
+
+1. With a task, run `git swarm start --json \"<task>\"` (quote it as one argument; for a long \
+task write it to a file and run `git swarm start --json --task-file <file>`). Without one, run \
+`git swarm next --json` to continue the run in progress.
+2. Read the JSON it prints and act on `action`:
+   - `invoke`: {spawn} Start every entry of `invocations` at once when there are several, and \
+wait until all of them have finished.
+   - `publish`: run `git swarm publish --json` and act on its answer the same way.
+   - `done`, `failed`, `escalated`, `canceled`: stop, and tell the user `message`, plus `hint` \
+and `prUrl` when present.
+   - an `error` object instead: stop, and tell the user its `message` and `hint`.
+3. After the agents finish, run `git swarm next --json` and go back to step 2.
+
+If a result is wrong for a reason the tool cannot see (it contradicts `.swarm/standards.md`, \
+say), read it before step 3 and run `git swarm next --json --reject \"<what is wrong>\"` \
+instead of `git swarm next --json`.
+"
+    )
+}
+
+/// `(path relative to the repository root, content)` of every file a host install writes.
+pub fn files(host: Host) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    match host {
+        Host::ClaudeCode => {
+            for (name, md, tools) in AGENTS {
+                let mut front = format!(
+                    "---\nname: {name}\ndescription: The git swarm {name}, used only when git swarm names it (through /swarm). {}\n",
+                    description(md)
+                );
+                if let Some(t) = tools {
+                    front.push_str(&format!("tools: {t}\n"));
+                }
+                front.push_str("---\n\n");
+                out.push((
+                    PathBuf::from(format!(".claude/agents/{name}.md")),
+                    front + body(md),
+                ));
+            }
+            let spawn = "for each entry of `invocations`, use the Task tool with \
+`subagent_type` set to its `agent` and the prompt set to its `prompt`, exactly as given.";
+            out.push((
+                PathBuf::from(".claude/commands/swarm.md"),
+                format!(
+                    "---\ndescription: Run a git swarm pipeline (planner, implementor, reviewer, tester) for a task, or continue the run in progress\nargument-hint: \"[task]\"\nallowed-tools: Bash(git swarm:*), Task, Read\n---\n\nTask: $ARGUMENTS\n\n{}",
+                    manager_steps(spawn)
+                ),
+            ));
+            let settings = json!({
+                "permissions": {"allow": ["Bash(git swarm:*)"]},
+                "hooks": {"SubagentStop": [{"hooks": [
+                    {"type": "command", "command": HOOK_COMMAND, "timeout": 60}
+                ]}]}
+            });
+            out.push((
+                PathBuf::from(".claude/settings.json"),
+                serde_json::to_string_pretty(&settings).expect("serializable") + "\n",
+            ));
+        }
+        Host::Cursor => {
+            for (name, md, _) in AGENTS {
+                let front = format!(
+                    "---\nname: {name}\ndescription: The git swarm {name}, used only when git swarm names it (through /swarm). {}\nmodel: inherit\n---\n\n",
+                    description(md)
+                );
+                out.push((
+                    PathBuf::from(format!(".cursor/agents/{name}.md")),
+                    front + body(md),
+                ));
+            }
+            let spawn = "for each entry of `invocations`, delegate to the subagent named by \
+its `agent` (defined in `.cursor/agents/`) with its `prompt`, exactly as given.";
+            out.push((
+                PathBuf::from(".cursor/commands/swarm.md"),
+                format!(
+                    "# git swarm\n\nThe task is the text after /swarm (none: continue the run in progress).\n\n{}",
+                    manager_steps(spawn)
+                ),
+            ));
+            let hooks = json!({
+                "version": 1,
+                "hooks": {"subagentStop": [{"command": HOOK_COMMAND}]}
+            });
+            out.push((
+                PathBuf::from(".cursor/hooks.json"),
+                serde_json::to_string_pretty(&hooks).expect("serializable") + "\n",
+            ));
+        }
+    }
+    out
+}
+
+/// What one host install did.
+#[derive(Debug, Default)]
+pub struct Installed {
+    pub written: Vec<PathBuf>,
+    pub kept: Vec<PathBuf>,
+}
+
+/// Writes the host's files under `root`, keeping every file that exists.
+pub fn install(root: &Path, host: Host) -> Result<Installed> {
+    let mut done = Installed::default();
+    for (rel, content) in files(host) {
+        let p = root.join(&rel);
+        if p.symlink_metadata().is_ok() {
+            done.kept.push(p);
+            continue;
+        }
+        atomic::create_dir_all(p.parent().expect("has parent"))?;
+        atomic::write(&p, content.as_bytes())?;
+        done.written.push(p);
+    }
+    Ok(done)
+}
+
+/// What to merge by hand when a host's settings file already exists.
+pub fn hook_snippet(host: Host) -> String {
+    match host {
+        Host::ClaudeCode => format!(
+            "\"hooks\": {{\"SubagentStop\": [{{\"hooks\": [{{\"type\": \"command\", \"command\": \"{HOOK_COMMAND}\"}}]}}]}}"
+        ),
+        Host::Cursor => {
+            format!("\"hooks\": {{\"subagentStop\": [{{\"command\": \"{HOOK_COMMAND}\"}}]}}")
+        }
+    }
+}
+
+/// The settings file that holds the host's hook.
+pub fn settings_file(host: Host) -> &'static str {
+    match host {
+        Host::ClaudeCode => ".claude/settings.json",
+        Host::Cursor => ".cursor/hooks.json",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frontmatter_is_replaced_not_doubled() {
+        for host in [Host::ClaudeCode, Host::Cursor] {
+            for (p, c) in files(host) {
+                if p.extension().is_some_and(|e| e == "md")
+                    && p.starts_with(format!(
+                        ".{}",
+                        if host == Host::Cursor {
+                            "cursor"
+                        } else {
+                            "claude"
+                        }
+                    ))
+                    && p.parent().unwrap().ends_with("agents")
+                {
+                    assert_eq!(c.matches("\n---\n").count(), 1, "{}: {c}", p.display());
+                    assert!(c.starts_with("---\nname: "), "{}", p.display());
+                }
+            }
+        }
+    }
+
+    /// Every frontmatter line is `key: value` with a plain YAML scalar that means itself (no
+    /// `: ` or ` #` inside, no indicator character first) or a double-quoted string.
+    #[test]
+    fn frontmatter_values_are_plain_yaml_scalars() {
+        for host in [Host::ClaudeCode, Host::Cursor] {
+            for (p, c) in files(host) {
+                let Some(front) = c
+                    .strip_prefix("---\n")
+                    .and_then(|r| r.split_once("\n---\n"))
+                else {
+                    continue;
+                };
+                for line in front.0.lines() {
+                    let (k, v) = line
+                        .split_once(": ")
+                        .unwrap_or_else(|| panic!("{}: {line}", p.display()));
+                    assert!(
+                        k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                        "{line}"
+                    );
+                    if v.starts_with('"') {
+                        assert!(v.ends_with('"') && v.len() > 1, "{line}");
+                        continue;
+                    }
+                    assert!(
+                        !v.contains(": ") && !v.contains(" #"),
+                        "{}: {line}",
+                        p.display()
+                    );
+                    assert!(
+                        !v.starts_with([
+                            '[', '{', '&', '*', '!', '|', '>', '\'', '%', '@', '`', '-', '?'
+                        ]),
+                        "{line}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_manager_instructions_are_short() {
+        for host in [Host::ClaudeCode, Host::Cursor] {
+            let (_, cmd) = files(host)
+                .into_iter()
+                .find(|(p, _)| p.ends_with("commands/swarm.md"))
+                .unwrap();
+            assert!(cmd.len() < 4096, "{} bytes", cmd.len());
+            assert!(cmd.contains("git swarm next --json"));
+        }
+    }
+}
