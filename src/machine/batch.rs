@@ -388,6 +388,24 @@ mod tests {
         }
     }
 
+    /// Found by fuzzing: a rejected plan can hold tasks without ids (all `""`). Batching such a
+    /// list still hands each id out once, to a task whose dependencies are met, and ends.
+    #[test]
+    fn repeated_ids_are_handed_out_once() {
+        let tasks = vec![t("", &["a"], &["b"]), t("", &["b"], &[])];
+        let first = next_batch(&tasks, &[], &rule(3, true));
+        assert_eq!(first, [""]);
+        assert!(next_batch(&tasks, &first, &rule(3, true)).is_empty());
+        let (problems, _) = crate::machine::plan::check(
+            &serde_json::json!({"lanes": [{"tasks": [{"description": "d", "files": ["a"]}, {"description": "d", "files": ["b"]}]}]}),
+            "plan.json",
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("task-id")),
+            "{problems:?}"
+        );
+    }
+
     #[test]
     fn independent_tasks_of_one_lane_run_together() {
         let tasks = vec![
