@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS (default 60) each, seeded from the test corpus.
+# Runs every fuzz target (or those in FUZZ_TARGETS) for SECONDS (default 60) each, seeded
+# from the test corpus.
 # Needs cargo-fuzz (cargo install cargo-fuzz). On a stable toolchain the nightly-only flags
 # cargo-fuzz uses are enabled with RUSTC_BOOTSTRAP=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 export RUSTC_BOOTSTRAP="${RUSTC_BOOTSTRAP:-1}"
-for target in remote_url plan config; do
+for target in ${FUZZ_TARGETS:-remote_url plan config}; do
   corpus="fuzz/corpus/$target"
   mkdir -p "$corpus"
   # Seeds: the bad-input corpus and the fixtures.
