@@ -171,3 +171,35 @@ fn exec_mode_reads_what_agent_clis_report_and_does_not_count_twice() {
     );
     assert_run_files_valid(&x.env, id);
 }
+
+#[test]
+fn validate_checks_a_tokens_field_the_way_next_does() {
+    let env = Env::new();
+    let f = env.root().join("r.json");
+    let schema = env.home.join(".cursor/agents/tester/tester.schema.json");
+    let mut r = json!({"subagent": "tester", "status": "passed", "summary": "ok", "tokens": 12});
+    write_json(&f, &r);
+    env.sj(&["validate", f.to_str().unwrap(), "--agent", "tester"])
+        .code(0);
+    // Against the bare schema (no agent), the field is what the strict schema says: extra.
+    env.sj(&[
+        "validate",
+        f.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+    ])
+    .code(1);
+    r["tokens"] = json!({"input": -1});
+    write_json(&f, &r);
+    let out = env.sj(&["validate", f.to_str().unwrap(), "--agent", "tester"]);
+    out.code(1);
+    let j = out.json();
+    assert!(
+        j["error"]["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["pointer"] == "/tokens"),
+        "{j}"
+    );
+}

@@ -74,8 +74,14 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Output> {
     let value = crate::store::read_json(&file)?;
     let mut problems: Vec<serde_json::Value> = Vec::new();
     if let Some(sp) = &schema_path {
-        let validator = schema::load(sp)?;
-        for v in schema::violations(&validator, &value) {
+        let (validator, doc) = schema::load_with_source(sp)?;
+        // An agent's result is checked exactly as 'next' checks it (its `tokens` field too).
+        let found = if args.agent.is_some() {
+            crate::driver::check_result(&validator, &doc, &value).0
+        } else {
+            schema::violations(&validator, &value)
+        };
+        for v in found {
             problems.push(json!({"pointer": v.pointer, "message": v.message}));
         }
     }

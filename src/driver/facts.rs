@@ -65,9 +65,8 @@ pub fn validate_arrival(
         })?;
     let content = store::read_limited(file).and_then(|bytes| store::parse_json(file, &bytes));
     let content = content.map_err(|e| e.message);
-    let declares_tokens = schema_doc.pointer("/properties/tokens").is_some();
     let (violations, usage) = match &content {
-        Ok(v) => check_result(&validator, v, declares_tokens),
+        Ok(v) => check_result(&validator, &schema_doc, v),
         Err(_) => (Vec::new(), None),
     };
     let plan = match (&content, cfg.plans(&agent.name)) {
@@ -89,11 +88,12 @@ pub fn validate_arrival(
 /// field belongs to the tool: unless the agent's schema declares it, it is taken out before
 /// validation (so strict schemas need no change), and a malformed one is a violation at
 /// `/tokens`.
-fn check_result(
+pub fn check_result(
     validator: &jsonschema::Validator,
+    schema_doc: &serde_json::Value,
     v: &serde_json::Value,
-    declares_tokens: bool,
 ) -> (Vec<crate::schema::Violation>, Option<crate::usage::Usage>) {
+    let declares_tokens = schema_doc.pointer("/properties/tokens").is_some();
     let Some(field) = v.get("tokens") else {
         return (schema::violations(validator, v), None);
     };

@@ -12,7 +12,7 @@ use crate::git::{self, Workspace};
 use crate::machine::{self, Arrival, Ctx, Effect, Facts, Transition, state::RunStatus};
 use crate::store::{RunDir, Swarm, atomic, events, lock};
 
-pub use facts::{gather_facts, read_arrival, symlink_escapes, validate_arrival};
+pub use facts::{check_result, gather_facts, read_arrival, symlink_escapes, validate_arrival};
 
 /// What every command that works on a repository needs.
 pub struct Session {
