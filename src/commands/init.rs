@@ -56,6 +56,7 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
             hook.path.display(),
             crate::hook::CHAINED
         ),
+        "unchanged" => format!("kept the pre-push hook at {}\n", hook.path.display()),
         other => format!("{other} the pre-push hook at {}\n", hook.path.display()),
     });
     let mut j = json!({
