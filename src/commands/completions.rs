@@ -139,9 +139,29 @@ pub fn man_page() -> String {
                 (None, Some(c)) => format!("-{c}"),
                 _ => format!("<{}>", a.get_id().as_str().to_uppercase()),
             };
-            let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+            let mut value = String::new();
+            if !a.is_positional() && a.get_action().takes_values() {
+                let name = a
+                    .get_value_names()
+                    .and_then(|n| n.first())
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| a.get_id().as_str().to_uppercase());
+                value = format!(" \\fI{name}\\fR");
+            }
+            let mut help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+            let values: Vec<String> = a
+                .get_possible_values()
+                .iter()
+                .filter(|v| !v.is_hide_set())
+                .map(|v| v.get_name().to_string())
+                .collect();
+            if !values.is_empty() {
+                help = format!("{help} (one of: {})", values.join(", "))
+                    .trim_start()
+                    .to_string();
+            }
             s.push_str(&format!(
-                ".TP\n\\fB{flag}\\fR\n{}\n",
+                ".TP\n\\fB{flag}\\fR{value}\n{}\n",
                 help.replace('\\', "\\\\")
             ));
         }
