@@ -107,9 +107,7 @@ impl Builder<'_, '_> {
         }
 
         self.consume_file(inv, &arrival.file);
-        if let Some(u) = arrival.usage.filter(|_| !inv.usage_reported) {
-            self.count_usage(&agent, u);
-        }
+        self.count_result_usage(inv, arrival.usage);
         let schema = self
             .ctx
             .cfg
@@ -119,21 +117,7 @@ impl Builder<'_, '_> {
         let value = match arrival.content {
             Err(e) => {
                 let why = format!("{stem}.result.json is not valid JSON: {e}");
-                self.ev_worker(
-                    "WORKER_FAILED",
-                    Some(&agent),
-                    inv.worker.as_deref(),
-                    Some(step),
-                    why.clone(),
-                );
-                self.stop(
-                    Outcome::Failed,
-                    &agent,
-                    why.clone(),
-                    Some(resume_same(inv, vec![why])),
-                    false,
-                );
-                return Flow::Stop;
+                return self.result_failed(inv, why.clone(), vec![why]);
             }
             Ok(v) => v,
         };
@@ -143,21 +127,7 @@ impl Builder<'_, '_> {
                 "{stem}.result.json does not match its schema {schema}: {}",
                 list.join("; ")
             );
-            self.ev_worker(
-                "WORKER_FAILED",
-                Some(&agent),
-                inv.worker.as_deref(),
-                Some(step),
-                why.clone(),
-            );
-            self.stop(
-                Outcome::Failed,
-                &agent,
-                why,
-                Some(resume_same(inv, list)),
-                false,
-            );
-            return Flow::Stop;
+            return self.result_failed(inv, why, list);
         }
 
         // Guard rails: what changed in the work location since the handoff.
@@ -311,6 +281,26 @@ impl Builder<'_, '_> {
     }
 
     /// Routes a finished step (one agent's result, or the merged result of a batch).
+    /// A result that cannot be used: the run fails, and `retry` re-issues the same step with
+    /// `feedback`.
+    fn result_failed(&mut self, inv: &Invocation, why: String, feedback: Vec<String>) -> Flow {
+        self.ev_worker(
+            "WORKER_FAILED",
+            Some(&inv.agent),
+            inv.worker.as_deref(),
+            Some(inv.step),
+            why.clone(),
+        );
+        self.stop(
+            Outcome::Failed,
+            &inv.agent,
+            why,
+            Some(resume_same(inv, feedback)),
+            false,
+        );
+        Flow::Stop
+    }
+
     pub(super) fn forward(
         &mut self,
         agent: &str,

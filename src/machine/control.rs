@@ -20,9 +20,7 @@ pub fn reject(
     };
     let agent = inv.agent.clone();
     b.consume_file(&inv, &arrival.file);
-    if let Some(u) = arrival.usage.filter(|_| !inv.usage_reported) {
-        b.count_usage(&agent, u);
-    }
+    b.count_result_usage(&inv, arrival.usage);
     let fb = format!("rejected by the manager: {}", feedback.trim());
     if b.ctx.cfg.plans(&agent) {
         b.ev("REJECTED", Some(&agent), Some(inv.step), fb.clone());
@@ -205,9 +203,7 @@ pub fn relaunch(
         return b.done();
     };
     let stem = inv.stem();
-    if let Some(u) = arrival.usage.filter(|_| !inv.usage_reported) {
-        b.count_usage(&inv.agent, u);
-    }
+    b.count_result_usage(&inv, arrival.usage);
     b.effects.push(Effect::Move {
         from: arrival.file.clone(),
         to: b

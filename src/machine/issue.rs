@@ -431,6 +431,14 @@ impl Builder<'_, '_> {
         add_usage(&mut self.st, agent, u);
     }
 
+    /// Counts the `tokens` field of a consumed result, unless the agent's CLI already reported
+    /// this invocation's spending (exec mode).
+    pub(super) fn count_result_usage(&mut self, inv: &Invocation, u: Option<crate::usage::Usage>) {
+        if let Some(u) = u.filter(|_| !inv.usage_reported) {
+            self.count_usage(&inv.agent, u);
+        }
+    }
+
     pub(super) fn consume_file(&mut self, inv: &Invocation, file: &Path) {
         let archived = self.ctx.run.consumed_path(inv.step, &inv.stem());
         if file != archived {
