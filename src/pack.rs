@@ -30,6 +30,17 @@ pub const FILES: &[(&str, &str)] = &[
     ("tester.md", include_str!("../pack/agents/tester.md")),
 ];
 
+/// The default pack's definition of a role (`planner`, `implementor`, `reviewer`, `tester`),
+/// without its front matter: what a profile gives an agent whose config names no definition
+/// file that exists.
+pub fn definition(agent: &str) -> Option<String> {
+    let file = format!("{agent}.md");
+    FILES
+        .iter()
+        .find(|(rel, _)| *rel == file && agent != "manager")
+        .map(|(_, text)| crate::agents::profile::definition_body(text))
+}
+
 /// Installs the pack under `<home>/.cursor/agents/`; returns (written, kept) paths.
 pub fn install(home: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let base = home.join(".cursor/agents");

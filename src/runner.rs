@@ -2,17 +2,22 @@
 //! wait → `next` … → `publish`, until the run ends. The state machine does the bookkeeping
 //! exactly as in host mode; this loop only plays the agent host.
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use serde_json::Value;
+
 use crate::agents::exec::{self, Exit, Running};
-use crate::config::Workflow;
+use crate::agents::profile::{Launch, Role, Scope};
+use crate::config::{Exec, Subagent, Workflow, policies::Policies};
 use crate::driver::{self, Session, gather_facts, transition, validate_arrival};
 use crate::error::{Error, ErrorKind, Result};
-use crate::machine::{self, ActionKind, action_of, state::RunStatus};
+use crate::machine::{
+    self, ActionKind, action_of,
+    state::{Invocation, RunStatus},
+};
 use crate::store::{RunDir, lock};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -95,28 +100,135 @@ pub fn run(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus>
     }
 }
 
-fn key(inv: &machine::state::Invocation) -> String {
+fn key(inv: &Invocation) -> String {
     format!("{}@{}", inv.stem(), inv.step)
 }
 
-fn log_path(run: &RunDir, inv: &machine::state::Invocation) -> PathBuf {
-    run.path
-        .join("logs")
-        .join(format!("step-{:04}.{}.log", inv.step, inv.stem()))
+/// One bookkeeping transition of the runner: under the run's lock, on the status as it is
+/// now. `facts` only when the transition may hand work out (a relaunch needs the work
+/// location's content as the new baseline).
+fn step(
+    session: &Session,
+    run: &RunDir,
+    cfg: &Workflow,
+    facts: bool,
+    f: impl FnOnce(&mut machine::Ctx, &machine::Facts, &RunStatus) -> machine::Transition,
+) -> Result<RunStatus> {
+    let _l = session.lock(run)?;
+    let st = run.require_status()?;
+    let facts = if facts {
+        gather_facts(session, run, &st, cfg, &[])?
+    } else {
+        machine::Facts::default()
+    };
+    transition(
+        session,
+        run,
+        |ctx, facts| Ok(f(ctx, facts, &st)),
+        cfg,
+        &facts,
+    )
 }
 
-/// Launches every pending invocation that has no result yet, and waits for all of them,
-/// relaunching agents that exit without a valid result (a bounded number of times).
+/// Where the invocation's pending slot is now (relaunches replace invocations).
+fn slot_of(st: &RunStatus, slot_key: &str) -> Option<(usize, Invocation)> {
+    st.swarm
+        .pending
+        .iter()
+        .enumerate()
+        .find(|(_, p)| key(p) == slot_key)
+        .map(|(i, p)| (i, p.clone()))
+}
+
+/// Launches every pending invocation that has no result yet — or watches the agent an earlier,
+/// killed `git swarm run` left running for it — and waits for all of them, relaunching agents
+/// that end without a valid result (a bounded number of times, counted in the run's status).
 fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -> Result<()> {
     let cfg = session.run_config(st)?;
+    let policies = session.policies()?;
     let mut running: Vec<Running> = Vec::new();
-    let mut relaunches: HashMap<String, u32> = HashMap::new();
-    for inv in &st.swarm.pending {
-        if !Path::new(&inv.result).exists() {
-            running.push(start(&cfg, run, st, inv, opts)?);
+    let mut launched = Vec::new();
+    let mut ended_unwatched: Vec<Running> = Vec::new();
+    for (slot, inv) in st.swarm.pending.iter().enumerate() {
+        if Path::new(&inv.result).exists() {
+            continue;
         }
+        let l = launch_for(session, &cfg, &policies, run, st, inv)?;
+        let k = exec::invocation_key(&st.run_id, inv);
+        if let Some((pid, ticks)) = exec::find_live(&k, inv.process.as_ref()) {
+            let (log, log_start, age) = match &inv.process {
+                Some(p) if p.pid == pid => (
+                    PathBuf::from(&p.log),
+                    p.log_start,
+                    humantime::parse_rfc3339_weak(&p.launched_at)
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .unwrap_or_default(),
+                ),
+                _ => {
+                    let log = run.log_path(inv.step, &inv.stem());
+                    let start = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+                    (log, start, Duration::ZERO)
+                }
+            };
+            say(
+                opts,
+                format!(
+                    "▶ {} is still running from an earlier 'git swarm run' (pid {pid}); waiting for it instead of launching it again — log: {}",
+                    inv.who(),
+                    log.display()
+                ),
+            );
+            crate::style::note(format!(
+                "{} (pid {pid}) was left running by an earlier 'git swarm run'; waiting for it to finish",
+                inv.who()
+            ));
+            let r = exec::adopt(
+                key(inv),
+                pid,
+                ticks,
+                &l,
+                &log,
+                log_start,
+                age,
+                timeout_of(&cfg, &inv.agent),
+            );
+            if inv.process.as_ref().map(|p| p.pid) != Some(pid) {
+                launched.push((slot, r.record(&crate::driver::now())));
+            }
+            running.push(r);
+            continue;
+        }
+        if let Some(p) = &inv.process {
+            // Launched by an earlier runner and ended while nobody watched: judge it like any
+            // other exit.
+            let r = exec::adopt(
+                key(inv),
+                p.pid,
+                p.start_ticks,
+                &l,
+                Path::new(&p.log),
+                p.log_start,
+                Duration::ZERO,
+                None,
+            );
+            ended_unwatched.push(r);
+            continue;
+        }
+        let r = start(&cfg, run, st, inv, &l, opts)?;
+        launched.push((slot, r.record(&crate::driver::now())));
+        running.push(r);
     }
-    while !running.is_empty() {
+    if !launched.is_empty() {
+        step(session, run, &cfg, false, |ctx, facts, st| {
+            machine::record_launches(ctx, facts, st, launched)
+        })?;
+    }
+    let mut ended: Vec<(Running, Exit)> = ended_unwatched
+        .into_iter()
+        .map(|r| (r, Exit::Unknown))
+        .collect();
+    loop {
         if INTERRUPTED.load(Ordering::SeqCst) {
             for r in &running {
                 exec::kill_group(r);
@@ -125,152 +237,344 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
         }
         let mut i = 0;
         while i < running.len() {
-            let Some(exit) = exec::poll(&running[i]) else {
-                i += 1;
-                continue;
-            };
-            let r = running.remove(i);
-            crate::trace::mark("runner: agent ended");
-            crate::failpoint!("runner-agent-ended");
-            let took = r.started.elapsed().as_secs_f64();
-            // The run as it is now (relaunches change the pending invocations).
-            let now = run.require_status()?;
-            let Some((slot, inv)) = now
-                .swarm
-                .pending
-                .iter()
-                .enumerate()
-                .find(|(_, p)| key(p) == r.slot_key)
-            else {
-                continue;
-            };
-            let mut inv = inv.clone();
-            let mut now = now;
-            if let Some(u) = exec::reported_usage(&r) {
-                let _l = session.lock(run)?;
-                let st = run.require_status()?;
-                if st
-                    .swarm
-                    .pending
-                    .get(slot)
-                    .is_some_and(|p| key(p) == r.slot_key)
-                {
-                    let facts = gather_facts(session, run, &st, &cfg, &[])?;
-                    now = transition(
-                        session,
-                        run,
-                        |ctx, facts| Ok(machine::record_usage(ctx, facts, &st, slot, u)),
-                        &cfg,
-                        &facts,
-                    )?;
-                    inv = now.swarm.pending[slot].clone();
-                }
+            match exec::poll(&running[i]) {
+                Some(exit) => ended.push((running.remove(i), exit)),
+                None => i += 1,
             }
-            let exit_text = match &exit {
-                Exit::Code(c) => format!("exit {c}"),
-                Exit::TimedOut(s) => format!("timed out after {s} s and was stopped"),
-                Exit::Killed => "killed".to_string(),
-            };
-            let result = PathBuf::from(&inv.result);
-            if !result.exists() {
-                let n = relaunches.entry(inv.stem()).or_insert(0);
-                if *n < cfg.max_retries && !matches!(exit, Exit::TimedOut(_)) {
-                    *n += 1;
-                    say(
-                        opts,
-                        format!(
-                            "✗ {} ended ({exit_text}) without writing {}; relaunching ({} of {})",
-                            inv.who(),
-                            result.display(),
-                            n,
-                            cfg.max_retries
-                        ),
-                    );
-                    running.push(start(&cfg, run, &now, &inv, opts)?);
-                    continue;
-                }
-                // Out of attempts: stop the other agents of the batch, fail the run.
-                for o in &running {
-                    exec::kill_group(o);
-                }
-                let reason = format!(
-                    "{} ended ({exit_text}) without writing its result {}; last lines of {}:\n{}",
-                    inv.who(),
-                    result.display(),
-                    r.log.display(),
-                    exec::log_tail(&r.log, 15)
-                );
-                say(
-                    opts,
-                    format!("✗ {}", reason.lines().next().unwrap_or_default()),
-                );
-                let _l = session.lock(run)?;
-                let st = run.require_status()?;
-                let facts = gather_facts(session, run, &st, &cfg, &[])?;
-                transition(
-                    session,
-                    run,
-                    |ctx, facts| Ok(machine::fail_pending(ctx, facts, &st, slot, reason)),
-                    &cfg,
-                    &facts,
-                )?;
+        }
+        if ended.is_empty() {
+            if running.is_empty() {
                 return Ok(());
             }
-            // A result: if it does not validate and attempts are left, the agent goes again
-            // with the violations in its handoff; otherwise `next` judges it.
-            let arrival = {
-                let _l = session.lock(run)?;
-                validate_arrival(session, run, &now, &cfg, slot, &result)?
-            };
-            let problems: Vec<String> = match &arrival.content {
-                Err(e) => vec![e.clone()],
-                Ok(_) => arrival.violations.iter().map(|v| v.to_string()).collect(),
-            };
-            if !problems.is_empty() && inv.attempt < cfg.max_retries {
-                say(
-                    opts,
-                    format!(
-                        "✗ {} wrote an invalid result ({} problem(s)); relaunching with them",
-                        inv.who(),
-                        problems.len()
-                    ),
-                );
-                let _l = session.lock(run)?;
-                let st = run.require_status()?;
-                let facts = gather_facts(session, run, &st, &cfg, &[])?;
-                let after = transition(
-                    session,
-                    run,
-                    |ctx, facts| Ok(machine::relaunch(ctx, facts, &st, arrival, problems)),
-                    &cfg,
-                    &facts,
-                )?;
-                if let Some(next) = after.swarm.pending.get(slot) {
-                    running.push(start(&cfg, run, &after, next, opts)?);
+            std::thread::sleep(Duration::from_millis(25));
+            continue;
+        }
+        for (r, exit) in std::mem::take(&mut ended) {
+            crate::trace::mark("runner: agent ended");
+            crate::failpoint!("runner-agent-ended");
+            match judge(session, run, &cfg, &policies, r, exit, opts)? {
+                Judged::Done => {}
+                Judged::Relaunched(r) => running.push(r),
+                Judged::Failed => {
+                    // Out of attempts: stop the other agents of the batch; the run failed.
+                    for o in &running {
+                        exec::kill_group(o);
+                    }
+                    return Ok(());
                 }
-                continue;
             }
+        }
+    }
+}
+
+enum Judged {
+    /// A result is there (valid or not: `next` judges it), or the invocation is gone.
+    Done,
+    /// The agent was launched again.
+    Relaunched(Running),
+    /// The run failed.
+    Failed,
+}
+
+/// An agent ended: count what it spent, take its result (from its file, or from the CLI's
+/// structured output), and relaunch it — recorded in the run's status first — when the result
+/// is missing or invalid and attempts are left.
+fn judge(
+    session: &Session,
+    run: &RunDir,
+    cfg: &Workflow,
+    policies: &Policies,
+    r: Running,
+    exit: Exit,
+    opts: &Options,
+) -> Result<Judged> {
+    let took = r.started.elapsed().as_secs_f64();
+    let now = run.require_status()?;
+    let Some((slot, mut inv)) = slot_of(&now, &r.slot_key) else {
+        return Ok(Judged::Done);
+    };
+    let mut now = now;
+    if !inv.usage_reported
+        && let Some(u) = exec::reported_usage(&r)
+    {
+        now = step(session, run, cfg, false, |ctx, facts, st| {
+            if st
+                .swarm
+                .pending
+                .get(slot)
+                .is_some_and(|p| key(p) == r.slot_key)
+            {
+                machine::record_usage(ctx, facts, st, slot, u)
+            } else {
+                machine::Transition {
+                    status: st.clone(),
+                    effects: Vec::new(),
+                    events: Vec::new(),
+                }
+            }
+        })?;
+        if let Some((_, i)) = slot_of(&now, &r.slot_key) {
+            inv = i;
+        }
+    }
+    let exit_text = exit.describe();
+    let result = PathBuf::from(&inv.result);
+    if !result.exists()
+        && let Some(s) = &r.structured
+        && let Some(v) = crate::agents::output::structured_result(
+            s,
+            &crate::agents::output::read_log(&r.log, r.log_start),
+        )
+    {
+        // The CLI's schema-constrained answer stands in for the file; `next` validates it
+        // exactly like a written one.
+        crate::store::atomic::write_json(&result, &v)?;
+        say(
+            opts,
+            format!(
+                "▶ {} did not write {}; took its result from the CLI's structured output",
+                inv.who(),
+                result.display()
+            ),
+        );
+    }
+    let words = crate::agents::output::agent_words(
+        r.output,
+        &crate::agents::output::read_log(&r.log, r.log_start),
+    );
+    if !result.exists() {
+        let what = format!(
+            "ended ({exit_text}) without writing its result {}{}",
+            result.display(),
+            words
+                .as_ref()
+                .map(|w| format!(" — {w}"))
+                .unwrap_or_default()
+        );
+        if inv.attempt < cfg.max_retries {
             say(
                 opts,
-                format!("✓ {} finished in {took:.1} s ({exit_text})", inv.who()),
+                format!(
+                    "✗ {} {what}; relaunching (attempt {} of {})",
+                    inv.who(),
+                    inv.attempt + 2,
+                    cfg.max_retries + 1
+                ),
             );
+            let after = step(session, run, cfg, true, |ctx, facts, st| {
+                machine::relaunch_missing(ctx, facts, st, slot, what)
+            })?;
+            return relaunch(session, run, cfg, policies, &after, slot, opts);
         }
-        std::thread::sleep(Duration::from_millis(25));
+        let reason = format!(
+            "{} {what}; it was launched {} time{} (retry-control.maxRetries {}); last lines of {}:\n{}",
+            inv.who(),
+            inv.attempt + 1,
+            if inv.attempt == 0 { "" } else { "s" },
+            cfg.max_retries,
+            r.log.display(),
+            exec::log_tail(&r, 15)
+        );
+        say(
+            opts,
+            format!("✗ {}", reason.lines().next().unwrap_or_default()),
+        );
+        step(session, run, cfg, true, |ctx, facts, st| {
+            machine::fail_pending(ctx, facts, st, slot, reason)
+        })?;
+        return Ok(Judged::Failed);
     }
-    Ok(())
+    // A result: if it does not validate and attempts are left, the agent goes again with the
+    // violations in its handoff; otherwise `next` judges it.
+    let arrival = {
+        let _l = session.lock(run)?;
+        validate_arrival(session, run, &now, cfg, slot, &result)?
+    };
+    let problems: Vec<String> = match &arrival.content {
+        Err(e) => vec![e.clone()],
+        Ok(_) => arrival.violations.iter().map(|v| v.to_string()).collect(),
+    };
+    if !problems.is_empty() && inv.attempt < cfg.max_retries {
+        say(
+            opts,
+            format!(
+                "✗ {} wrote an invalid result ({} problem(s)); relaunching with them (attempt {} of {})",
+                inv.who(),
+                problems.len(),
+                inv.attempt + 2,
+                cfg.max_retries + 1
+            ),
+        );
+        let after = step(session, run, cfg, true, |ctx, facts, st| {
+            machine::relaunch(ctx, facts, st, arrival, problems)
+        })?;
+        return relaunch(session, run, cfg, policies, &after, slot, opts);
+    }
+    say(
+        opts,
+        format!("✓ {} finished in {took:.1} s ({exit_text})", inv.who()),
+    );
+    Ok(Judged::Done)
+}
+
+/// Launches the invocation that a relaunch transition put in `slot`, and records it.
+fn relaunch(
+    session: &Session,
+    run: &RunDir,
+    cfg: &Workflow,
+    policies: &Policies,
+    after: &RunStatus,
+    slot: usize,
+    opts: &Options,
+) -> Result<Judged> {
+    let Some(next) = after.swarm.pending.get(slot) else {
+        return Ok(Judged::Done);
+    };
+    if !after.outcome.is_in_progress() {
+        return Ok(Judged::Failed);
+    }
+    let l = launch_for(session, cfg, policies, run, after, next)?;
+    let r = start(cfg, run, after, next, &l, opts)?;
+    let rec = r.record(&crate::driver::now());
+    step(session, run, cfg, false, |ctx, facts, st| {
+        machine::record_launches(ctx, facts, st, vec![(slot, rec)])
+    })?;
+    Ok(Judged::Relaunched(r))
+}
+
+fn timeout_of(cfg: &Workflow, agent: &str) -> Option<Duration> {
+    cfg.agent(agent)
+        .and_then(|a| a.timeout_seconds)
+        .or_else(|| {
+            std::env::var("GIT_SWARM_AGENT_TIMEOUT")
+                .ok()
+                .and_then(|v| v.parse().ok())
+        })
+        .map(Duration::from_secs_f64)
+}
+
+/// The role an agent plays for its profile.
+fn role_of(cfg: &Workflow, agent: &Subagent) -> Role {
+    if cfg.plans(&agent.name) {
+        Role::Planner
+    } else if agent.edits {
+        Role::Editor
+    } else {
+        Role::Reader
+    }
+}
+
+/// The agent definition a profile gives the CLI: the file the config names (`planPath`), else
+/// the default pack's definition of a role of that name.
+fn definition_of(agent: &Subagent) -> Option<String> {
+    agent
+        .plan_path
+        .as_ref()
+        .filter(|p| p.path.is_file())
+        .and_then(|p| crate::store::read_limited(&p.path).ok())
+        .map(|b| crate::agents::profile::definition_body(&String::from_utf8_lossy(&b)))
+        .filter(|d| !d.is_empty())
+        .or_else(|| crate::pack::definition(&agent.name))
+}
+
+/// What the previous attempt of a re-issued invocation got wrong (its handoff's feedback).
+fn previous_attempt(inv: &Invocation) -> Vec<String> {
+    if inv.attempt == 0 {
+        return Vec::new();
+    }
+    inv.handoff
+        .as_deref()
+        .and_then(|h| crate::store::read_json(Path::new(h)).ok())
+        .and_then(|v| {
+            v.pointer("/context/feedback")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+        })
+        .unwrap_or_default()
+}
+
+/// How one invocation is launched: its exec template or profile, with the paths it needs.
+pub fn launch_for(
+    session: &Session,
+    cfg: &Workflow,
+    policies: &Policies,
+    run: &RunDir,
+    st: &RunStatus,
+    inv: &Invocation,
+) -> Result<Launch> {
+    let exec = exec::exec_of(cfg, &inv.agent)?;
+    let agent = cfg.agent(&inv.agent).expect("exec_of checked");
+    let paths = exec::Paths {
+        run_id: st.run_id.clone(),
+        run_dir: run.path.clone(),
+        workspace: session.ws.root.clone(),
+        schema: agent.schema_path.path.clone(),
+        standards: session.swarm.standards_path(),
+        context_pack: inv
+            .handoff
+            .is_some()
+            .then(|| run.context_pack_path(&inv.agent, inv.worker.as_deref())),
+    };
+    let mut l = match exec {
+        Exec::Template(t) => exec::template_launch(&t, inv, &paths),
+        Exec::Profile(p) => {
+            let role = role_of(cfg, agent);
+            let tests = st
+                .swarm
+                .plan
+                .as_ref()
+                .map(|p| p.test_commands.clone())
+                .unwrap_or_default();
+            let scope = Scope {
+                agent: inv.agent.clone(),
+                role,
+                prompt: inv.prompt.clone(),
+                cwd: PathBuf::from(&inv.cwd),
+                run_dir: run.path.clone(),
+                result: PathBuf::from(&inv.result),
+                plan_file: (role == Role::Planner).then(|| run.path.join("plan.json")),
+                result_schema: paths.schema.clone(),
+                plan_schema: (role == Role::Planner)
+                    .then(|| cfg.planning.schema_path.as_ref().map(|p| p.path.clone()))
+                    .flatten(),
+                standards: paths.standards.clone(),
+                definition: definition_of(agent),
+                previous: previous_attempt(inv),
+                commands: crate::agents::profile::commands(
+                    role,
+                    &tests,
+                    &policies.allowed_commands,
+                    policies.allow_all_commands,
+                ),
+                final_message: run.path.join("logs").join(format!(
+                    "step-{:04}.{}.final-message.txt",
+                    inv.step,
+                    inv.stem()
+                )),
+            };
+            crate::agents::profile::build(&p, &scope)
+        }
+    };
+    // The agent's own `env` comes last: it wins over the profile's.
+    l.env
+        .extend(agent.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Ok(l)
 }
 
 fn start(
     cfg: &Workflow,
     run: &RunDir,
     st: &RunStatus,
-    inv: &machine::state::Invocation,
+    inv: &Invocation,
+    l: &Launch,
     opts: &Options,
 ) -> Result<Running> {
-    let template = exec::template_of(cfg, &inv.agent)?;
-    let (argv, stdin) = exec::argv(&template, inv, &st.run_id, &run.path);
-    let agent = cfg.agent(&inv.agent).expect("template_of checked");
-    let mut env: Vec<(String, String)> = vec![
+    let env: Vec<(String, String)> = vec![
         ("SWARM_RUN_ID".into(), st.run_id.clone()),
         ("SWARM_RUN_DIR".into(), run.path.display().to_string()),
         ("SWARM_AGENT".into(), inv.agent.clone()),
@@ -283,29 +587,23 @@ fn start(
             "SWARM_WORKER".into(),
             inv.worker.clone().unwrap_or_default(),
         ),
+        (
+            exec::INVOCATION_VAR.into(),
+            exec::invocation_key(&st.run_id, inv),
+        ),
     ];
-    env.extend(agent.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let timeout = agent
-        .timeout_seconds
-        .or_else(|| {
-            std::env::var("GIT_SWARM_AGENT_TIMEOUT")
-                .ok()
-                .and_then(|v| v.parse().ok())
-        })
-        .map(Duration::from_secs_f64);
-    let log = log_path(run, inv);
+    if let Some(crate::agents::profile::Structured::FinalMessage(f)) = &l.structured {
+        // A final message left by an earlier launch of this step is not this one's answer.
+        let _ = std::fs::remove_file(f);
+    }
+    let log = run.log_path(inv.step, &inv.stem());
     let r = exec::launch(
         key(inv),
-        &argv,
-        if stdin {
-            Some(inv.prompt.as_str())
-        } else {
-            None
-        },
+        l,
         Path::new(&inv.cwd),
         &env,
         &log,
-        timeout,
+        timeout_of(cfg, &inv.agent),
     )?;
     say(
         opts,

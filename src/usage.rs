@@ -142,7 +142,7 @@ fn report(v: &Value) -> Option<Usage> {
 /// Every JSON object in an agent's output: a single (possibly pretty-printed) document, JSON
 /// lines, or either mixed with plain text (stderr shares the log). An object starts at a line
 /// that begins with `{`.
-fn objects(text: &str) -> Vec<Value> {
+pub fn objects(text: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos < text.len() {

@@ -6,57 +6,128 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::config::Workflow;
+use crate::agents::profile::{Launch, Output, Structured};
+use crate::config::{Exec, Workflow};
 use crate::error::{Error, Result};
 use crate::forge::template;
-use crate::machine::state::Invocation;
+use crate::machine::state::{AgentProcess, Invocation};
 
-/// The argv template of an agent: its own `exec`, else the config's top-level `exec`.
-pub fn template_of(cfg: &Workflow, agent: &str) -> Result<Vec<String>> {
+/// How an agent is launched: its own `exec`, else the config's top-level `exec`.
+pub fn exec_of(cfg: &Workflow, agent: &str) -> Result<Exec> {
     let a = cfg
         .agent(agent)
         .ok_or_else(|| Error::failure(format!("agent '{agent}' is not in the workflow config")))?;
-    a.exec.clone().or_else(|| cfg.exec.clone()).filter(|t| !t.is_empty()).ok_or_else(|| {
+    a.exec.clone().or_else(|| cfg.exec.clone()).ok_or_else(|| {
         Error::failure(format!(
-            "agent '{agent}' has no exec template in {} (subagents[].exec or a top-level exec)",
+            "agent '{agent}' has no exec in {} (subagents[].exec or a top-level exec)",
             cfg.path.display()
         ))
-        .hint("add an argv template such as [\"claude\", \"-p\", \"{prompt}\"] (README, 'Exec mode'), or drive the run from an agent host with 'git swarm next'")
+        .hint("name a built-in profile such as \"exec\": \"claude\" or \"codex\", or give an argv template (README, 'Exec mode'); or drive the run from an agent host with 'git swarm next'")
     })
 }
 
-/// The argv for one invocation, and whether the prompt goes to stdin (no `{prompt}` in it).
-pub fn argv(
-    template: &[String],
-    inv: &Invocation,
-    run_id: &str,
-    run_dir: &Path,
-) -> (Vec<String>, bool) {
-    let run_dir = run_dir.display().to_string();
+/// The paths a template's placeholders (and a profile) may need beside the invocation's own.
+#[derive(Debug, Clone, Default)]
+pub struct Paths {
+    pub run_id: String,
+    pub run_dir: PathBuf,
+    pub workspace: PathBuf,
+    pub schema: PathBuf,
+    pub standards: PathBuf,
+    /// The invocation's context pack (handoff agents).
+    pub context_pack: Option<PathBuf>,
+}
+
+/// The launch of an argv template for one invocation: placeholders substituted per argument,
+/// the prompt on stdin when no argument holds `{prompt}`.
+pub fn template_launch(template: &[String], inv: &Invocation, paths: &Paths) -> Launch {
+    let run_dir = paths.run_dir.display().to_string();
+    let workspace = paths.workspace.display().to_string();
+    let schema = paths.schema.display().to_string();
+    let standards = paths.standards.display().to_string();
+    let pack = paths
+        .context_pack
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     let vars = [
         ("prompt", inv.prompt.as_str()),
         ("agent", inv.agent.as_str()),
         ("handoff", inv.handoff.as_deref().unwrap_or("")),
         ("result", inv.result.as_str()),
-        ("run-id", run_id),
+        ("run-id", paths.run_id.as_str()),
         ("run-dir", run_dir.as_str()),
         ("cwd", inv.cwd.as_str()),
         ("worker", inv.worker.as_deref().unwrap_or("")),
+        ("workspace", workspace.as_str()),
+        ("schema", schema.as_str()),
+        ("standards", standards.as_str()),
+        ("context-pack", pack.as_str()),
     ];
     let stdin = !template.iter().any(|w| w.contains("{prompt}"));
-    (template::substitute(template, &vars), stdin)
+    Launch {
+        argv: template::substitute(template, &vars),
+        stdin: stdin.then(|| inv.prompt.clone()),
+        env: Vec::new(),
+        output: Output::Unknown,
+        structured: None,
+    }
 }
 
-/// A running agent.
+/// An argv as a person reads it: shell-quoted, credentials in URLs redacted, and long
+/// arguments (a system prompt, a schema) shortened to their start and size.
+pub fn display_argv(argv: &[String]) -> String {
+    let words: Vec<String> = argv
+        .iter()
+        .map(|a| {
+            if a.chars().count() > 120 {
+                let head: String = a.chars().take(60).collect();
+                format!("{head}…({} bytes)", a.len())
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    crate::git::url::redact(&shell_words::join(&words))
+}
+
+/// The environment variable that names the invocation an agent process works for, so a
+/// later `git swarm run` can recognise it (its value: `<run-id>:<step>:<agent[.worker]>`).
+pub const INVOCATION_VAR: &str = "SWARM_INVOCATION";
+
+/// The value of [`INVOCATION_VAR`] for an invocation.
+pub fn invocation_key(run_id: &str, inv: &Invocation) -> String {
+    format!("{run_id}:{}:{}", inv.step, inv.stem())
+}
+
+/// A running agent: a child of this process, or one a killed `git swarm run` left running.
 pub struct Running {
     pub slot_key: String,
-    pub handle: duct::Handle,
+    /// `None` for an adopted process (not our child).
+    pub handle: Option<duct::Handle>,
+    /// Its pid, which is also its process group.
     pub pid: u32,
+    pub start_ticks: u64,
     pub started: Instant,
     pub deadline: Option<Instant>,
     pub log: PathBuf,
     /// Where this launch's output starts in the log (earlier launches come before it).
     pub log_start: u64,
+    pub output: Output,
+    pub structured: Option<Structured>,
+}
+
+impl Running {
+    /// What the run records to recognise it later.
+    pub fn record(&self, launched_at: &str) -> AgentProcess {
+        AgentProcess {
+            pid: self.pid,
+            start_ticks: self.start_ticks,
+            launched_at: launched_at.to_string(),
+            log: self.log.display().to_string(),
+            log_start: self.log_start,
+        }
+    }
 }
 
 /// How an agent process ended.
@@ -65,20 +136,32 @@ pub enum Exit {
     Code(i32),
     TimedOut(u64),
     Killed,
+    /// An adopted process ended; its exit status went to its new parent.
+    Unknown,
+}
+
+impl Exit {
+    pub fn describe(&self) -> String {
+        match self {
+            Exit::Code(c) => format!("exit {c}"),
+            Exit::TimedOut(s) => format!("timed out after {s} s and was stopped"),
+            Exit::Killed => "killed".to_string(),
+            Exit::Unknown => "ended while no 'git swarm run' watched it".to_string(),
+        }
+    }
 }
 
 /// Starts an agent in its own process group, output appended to `log`.
-#[allow(clippy::too_many_arguments)]
 pub fn launch(
     key: String,
-    argv: &[String],
-    prompt_on_stdin: Option<&str>,
+    l: &Launch,
     cwd: &Path,
     env: &[(String, String)],
     log: &Path,
     timeout: Option<Duration>,
 ) -> Result<Running> {
-    let (prog, args) = argv
+    let (prog, args) = l
+        .argv
         .split_first()
         .ok_or_else(|| Error::failure("the exec template is empty"))?;
     if let Some(dir) = log.parent() {
@@ -93,7 +176,7 @@ pub fn launch(
         f,
         "=== {} $ {}",
         crate::driver::now(),
-        shell_words::join(argv)
+        display_argv(&l.argv)
     );
     let log_start = f.metadata().map(|m| m.len()).unwrap_or(0);
     let out: File = f.try_clone().map_err(|e| Error::io("open", log, e))?;
@@ -108,95 +191,199 @@ pub fn launch(
             c.process_group(0);
             Ok(())
         });
-    for (k, v) in env {
+    for (k, v) in env.iter().chain(l.env.iter()) {
         e = e.env(k, v);
     }
-    e = match prompt_on_stdin {
+    e = match &l.stdin {
         Some(p) => e.stdin_bytes(p.as_bytes().to_vec()),
         None => e.stdin_null(),
     };
     let handle = e.start().map_err(|err| {
-        Error::failure(format!("could not start {prog}: {err}"))
-            .hint("check the exec template's program is installed and on PATH")
+        Error::failure(format!("could not start {prog}: {err}")).hint(
+            "install the agent CLI or put it on PATH ('git swarm doctor' shows what each agent runs)",
+        )
     })?;
     let pid = handle.pids().first().copied().unwrap_or(0);
     let now = Instant::now();
     Ok(Running {
         slot_key: key,
-        handle,
+        handle: Some(handle),
         pid,
+        start_ticks: start_ticks(pid).unwrap_or(0),
         started: now,
         deadline: timeout.map(|t| now + t),
         log: log.to_path_buf(),
         log_start,
+        output: l.output,
+        structured: l.structured.clone(),
     })
 }
 
-/// What this launch's output says the agent spent (see [`crate::usage::from_output`]). Reads at
-/// most the last 16 MiB of the launch's output.
+/// The start time of a process in clock ticks after boot (`/proc/<pid>/stat`, field 22);
+/// `None` when there is no such process (or no `/proc`).
+pub fn start_ticks(pid: u32) -> Option<u64> {
+    if pid == 0 {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses; fields resume after the
+    // last ')'. Field 3 is the state, so field 22 is the 20th after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    if fields.first() == Some(&"Z") {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
+}
+
+/// Does the process's environment hold `var=value`? `None` when it cannot be read.
+fn environ_has(pid: u32, var: &str, value: &str) -> Option<bool> {
+    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let want = format!("{var}={value}");
+    Some(env.split(|b| *b == 0).any(|e| e == want.as_bytes()))
+}
+
+/// Is this process group leader still the agent launched for `key`?
+fn same_agent(pid: u32, ticks: u64, key: &str) -> bool {
+    start_ticks(pid) == Some(ticks) && environ_has(pid, INVOCATION_VAR, key).unwrap_or(true)
+}
+
+/// Process group leaders whose environment names invocation `key` (an agent a killed runner
+/// launched but had not recorded yet).
+fn find_by_key(key: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    let mut out = Vec::new();
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me || environ_has(pid, INVOCATION_VAR, key) != Some(true) {
+            continue;
+        }
+        // SAFETY: getpgid(2) reads another process's group id; no memory is touched.
+        let pgid = unsafe { libc::getpgid(pid as i32) };
+        if pgid == pid as i32 && start_ticks(pid).is_some() {
+            out.push(pid);
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// The agent an earlier `git swarm run` launched for this invocation, if it is still
+/// running: the recorded process (checked to be the same one by start time and environment),
+/// or a process whose environment names the invocation (launched, then the runner was killed
+/// before it recorded the pid).
+pub fn find_live(key: &str, recorded: Option<&AgentProcess>) -> Option<(u32, u64)> {
+    if let Some(p) = recorded
+        && same_agent(p.pid, p.start_ticks, key)
+    {
+        return Some((p.pid, p.start_ticks));
+    }
+    find_by_key(key)
+        .into_iter()
+        .find_map(|pid| start_ticks(pid).map(|t| (pid, t)))
+}
+
+/// Watches an agent this process did not start.
+#[allow(clippy::too_many_arguments)]
+pub fn adopt(
+    key: String,
+    pid: u32,
+    ticks: u64,
+    l: &Launch,
+    log: &Path,
+    log_start: u64,
+    running_for: Duration,
+    timeout: Option<Duration>,
+) -> Running {
+    let now = Instant::now();
+    let started = now.checked_sub(running_for).unwrap_or(now);
+    Running {
+        slot_key: key,
+        handle: None,
+        pid,
+        start_ticks: ticks,
+        started,
+        deadline: timeout.map(|t| started + t),
+        log: log.to_path_buf(),
+        log_start,
+        output: l.output,
+        structured: l.structured.clone(),
+    }
+}
+
+/// What this launch's output says the agent spent (see [`crate::usage::from_output`]).
 pub fn reported_usage(r: &Running) -> Option<crate::usage::Usage> {
-    use std::io::{Read, Seek, SeekFrom};
-    const CAP: u64 = 16 << 20;
-    let mut f = File::open(&r.log).ok()?;
-    let len = f.metadata().ok()?.len();
-    let from = r.log_start.max(len.saturating_sub(CAP));
-    f.seek(SeekFrom::Start(from)).ok()?;
-    let mut bytes = Vec::new();
-    f.take(CAP).read_to_end(&mut bytes).ok()?;
-    crate::usage::from_output(&String::from_utf8_lossy(&bytes))
+    crate::usage::from_output(&super::output::read_log(&r.log, r.log_start))
+}
+
+fn alive(r: &Running) -> bool {
+    match &r.handle {
+        Some(h) => matches!(h.try_wait(), Ok(None)),
+        None => start_ticks(r.pid) == Some(r.start_ticks),
+    }
 }
 
 /// Stops an agent and everything it started: SIGTERM to its process group, then SIGKILL.
 pub fn kill_group(r: &Running) {
     if r.pid == 0 {
-        let _ = r.handle.kill();
+        if let Some(h) = &r.handle {
+            let _ = h.kill();
+        }
         return;
     }
     let pg = -(r.pid as i32);
-    // SAFETY: kill(2) on our own child's process group; no memory is touched.
+    // SAFETY: kill(2) on an agent's process group; no memory is touched.
     unsafe {
         libc::kill(pg, libc::SIGTERM);
     }
     let until = Instant::now() + Duration::from_millis(1500);
-    while Instant::now() < until {
-        if matches!(r.handle.try_wait(), Ok(Some(_))) {
-            break;
-        }
+    while Instant::now() < until && alive(r) {
         std::thread::sleep(Duration::from_millis(20));
     }
     // SAFETY: as above.
     unsafe {
         libc::kill(pg, libc::SIGKILL);
     }
-    let _ = r.handle.kill();
+    if let Some(h) = &r.handle {
+        let _ = h.kill();
+    }
 }
 
 /// Has it ended? Kills it when past its deadline.
 pub fn poll(r: &Running) -> Option<Exit> {
-    match r.handle.try_wait() {
-        Ok(Some(out)) => Some(match out.status.code() {
-            Some(c) => Exit::Code(c),
-            None => Exit::Killed,
-        }),
-        Ok(None) => {
-            if r.deadline.is_some_and(|d| Instant::now() > d) {
-                kill_group(r);
-                let secs = r
-                    .deadline
-                    .map(|d| d.duration_since(r.started).as_secs())
-                    .unwrap_or(0);
-                Some(Exit::TimedOut(secs))
-            } else {
-                None
-            }
-        }
-        Err(_) => Some(Exit::Killed),
+    let ended = match &r.handle {
+        Some(h) => match h.try_wait() {
+            Ok(Some(out)) => Some(match out.status.code() {
+                Some(c) => Exit::Code(c),
+                None => Exit::Killed,
+            }),
+            Ok(None) => None,
+            Err(_) => Some(Exit::Killed),
+        },
+        None => (!alive(r)).then_some(Exit::Unknown),
+    };
+    if ended.is_some() {
+        return ended;
     }
+    if r.deadline.is_some_and(|d| Instant::now() > d) {
+        kill_group(r);
+        let secs = r
+            .deadline
+            .map(|d| d.duration_since(r.started).as_secs())
+            .unwrap_or(0);
+        return Some(Exit::TimedOut(secs));
+    }
+    None
 }
 
-/// The last lines of a log, for failure reasons.
-pub fn log_tail(log: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
+/// The last lines of this launch's output, for failure reasons (invalid UTF-8 shown lossily).
+pub fn log_tail(r: &Running, lines: usize) -> String {
+    let text = super::output::read_log(&r.log, r.log_start);
     crate::publish::excerpt(&crate::git::tail_lines(&text, lines))
 }
 
@@ -222,25 +409,38 @@ mod tests {
             base_tree: None,
             attempt: 0,
             usage_reported: false,
+            process: None,
         }
+    }
+
+    fn paths() -> Paths {
+        Paths {
+            run_id: "rid".into(),
+            run_dir: "/r".into(),
+            workspace: "/ws".into(),
+            schema: "/home/u/.cursor/agents/implementor/implementor.schema.json".into(),
+            standards: "/ws/.swarm/standards.md".into(),
+            context_pack: Some("/r/context.implementor.w2.pack.md".into()),
+        }
+    }
+
+    fn words(w: &[&str]) -> Vec<String> {
+        w.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
     fn placeholders_per_argument_and_prompt_on_stdin() {
-        let t: Vec<String> = [
+        let t = words(&[
             "claude",
             "-p",
             "{prompt}",
             "--cwd={cwd}",
             "{missing}",
             "{handoff}",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let (a, stdin) = argv(&t, &inv(), "rid", Path::new("/r"));
+        ]);
+        let l = template_launch(&t, &inv(), &paths());
         assert_eq!(
-            a,
+            l.argv,
             [
                 "claude",
                 "-p",
@@ -250,21 +450,18 @@ mod tests {
                 "/r/handoff.implementor.w2.json"
             ]
         );
-        assert!(!stdin);
-        let t: Vec<String> = [
+        assert_eq!(l.stdin, None);
+        let t = words(&[
             "agent",
             "{agent}",
             "{worker}",
             "{run-id}",
             "{run-dir}",
             "{result}",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let (a, stdin) = argv(&t, &inv(), "rid", Path::new("/r"));
+        ]);
+        let l = template_launch(&t, &inv(), &paths());
         assert_eq!(
-            a,
+            l.argv,
             [
                 "agent",
                 "implementor",
@@ -274,6 +471,32 @@ mod tests {
                 "/r/implementor.w2.result.json"
             ]
         );
-        assert!(stdin);
+        assert_eq!(l.stdin.as_deref(), Some("do \"it\" $(now)"));
+    }
+
+    #[test]
+    fn placeholders_that_grant_access() {
+        let t = words(&[
+            "claude",
+            "--add-dir",
+            "{run-dir}",
+            "--add-dir={workspace}",
+            "{schema}",
+            "{standards}",
+            "{context-pack}",
+        ]);
+        let l = template_launch(&t, &inv(), &paths());
+        assert_eq!(
+            l.argv,
+            [
+                "claude",
+                "--add-dir",
+                "/r",
+                "--add-dir=/ws",
+                "/home/u/.cursor/agents/implementor/implementor.schema.json",
+                "/ws/.swarm/standards.md",
+                "/r/context.implementor.w2.pack.md"
+            ]
+        );
     }
 }

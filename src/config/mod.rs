@@ -5,6 +5,7 @@
 //! what a schema cannot (one first step, every agent named in `handoff-to` exists, …). Every
 //! error names the file, the JSON pointer and the fix.
 
+pub mod exec;
 pub mod paths;
 pub mod policies;
 
@@ -16,6 +17,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::machine::state::Outcome;
 use crate::schema;
+pub use exec::{Exec, Profile, ProfileKind};
 pub use paths::{Resolution, ResolvedPath};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +37,7 @@ pub struct Subagent {
     pub schema_path: ResolvedPath,
     /// May this agent change files? (`edits`, else: its result schema has `filesChanged`.)
     pub edits: bool,
-    pub exec: Option<Vec<String>>,
+    pub exec: Option<Exec>,
     pub timeout_seconds: Option<f64>,
     pub env: IndexMap<String, String>,
 }
@@ -81,7 +83,7 @@ pub struct Workflow {
     pub branching: bool,
     pub worktree_path_template: Option<String>,
     pub escalation_actions: IndexMap<String, String>,
-    pub exec: Option<Vec<String>>,
+    pub exec: Option<Exec>,
 }
 
 impl Workflow {
@@ -228,7 +230,7 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
             plan_path: str_at(a, "planPath").map(|p| paths::resolve(p, workspace, home)),
             schema_path,
             edits,
-            exec: string_array(a.get("exec")),
+            exec: a.get("exec").and_then(Exec::from_value),
             timeout_seconds: a.get("timeoutSeconds").and_then(Value::as_f64),
             env: a
                 .get("env")
@@ -470,7 +472,7 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
                     .collect()
             })
             .unwrap_or_default(),
-        exec: string_array(v.get("exec")),
+        exec: v.get("exec").and_then(Exec::from_value),
     })
 }
 
@@ -567,15 +569,6 @@ fn check_graph(
         }
     }
     Ok(())
-}
-
-fn string_array(v: Option<&Value>) -> Option<Vec<String>> {
-    v.and_then(Value::as_array).map(|a| {
-        a.iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect()
-    })
 }
 
 /// Does the (top-level) schema at `path` declare `property`? Unreadable schemas say no; they

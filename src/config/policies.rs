@@ -14,6 +14,11 @@ pub struct Policies {
     pub allow_untracked_files: bool,
     pub branch_prefix: String,
     pub worktree_name_template: Option<String>,
+    /// `agents.allowedCommands`: commands (or command prefixes) agent profiles allow beside
+    /// the ones derived from the run.
+    pub allowed_commands: Vec<String>,
+    /// `agents.allowAllCommands`: profiles do not limit the commands agents run.
+    pub allow_all_commands: bool,
 }
 
 impl Policies {
@@ -58,11 +63,53 @@ impl Policies {
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
+        let agents = raw.get("agents");
+        let allowed_commands = match agents.and_then(|a| a.get("allowedCommands")) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => {
+                let mut out = Vec::new();
+                for (i, it) in items.iter().enumerate() {
+                    match it.as_str().map(str::trim) {
+                        Some(c) if !c.is_empty() && !c.contains(['\n', '\r', '\0']) => {
+                            out.push(c.to_string())
+                        }
+                        _ => {
+                            return Err(Error::failure(format!(
+                                "{}: /agents/allowedCommands/{i}: must be a non-empty command on one line, such as \"npm run lint\"",
+                                path.display()
+                            ))
+                            .hint("list each command (or command prefix) as a string"));
+                        }
+                    }
+                }
+                out
+            }
+            Some(_) => {
+                return Err(Error::failure(format!(
+                    "{}: /agents/allowedCommands: must be an array of commands",
+                    path.display()
+                ))
+                .hint("for example \"allowedCommands\": [\"npm run lint\", \"make check\"]"));
+            }
+        };
+        let allow_all_commands = match agents.and_then(|a| a.get("allowAllCommands")) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(Error::failure(format!(
+                    "{}: /agents/allowAllCommands: must be true or false",
+                    path.display()
+                ))
+                .hint("set it to true or false (README, 'Agent profiles', explains the risk)"));
+            }
+        };
         Ok(Policies {
             raw,
             allow_untracked_files,
             branch_prefix,
             worktree_name_template,
+            allowed_commands,
+            allow_all_commands,
         })
     }
 
@@ -72,6 +119,8 @@ impl Policies {
             allow_untracked_files: false,
             branch_prefix: "swarm/".to_string(),
             worktree_name_template: None,
+            allowed_commands: Vec::new(),
+            allow_all_commands: false,
         }
     }
 
@@ -138,6 +187,30 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn agent_command_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("policies.json");
+        std::fs::write(
+            &p,
+            r#"{"agents": {"allowedCommands": ["npm run lint", " make check "], "allowAllCommands": false}}"#,
+        )
+        .unwrap();
+        let pol = Policies::load(&p).unwrap();
+        assert_eq!(pol.allowed_commands, ["npm run lint", "make check"]);
+        assert!(!pol.allow_all_commands);
+        for bad in [
+            r#"{"agents": {"allowedCommands": "npm test"}}"#,
+            r#"{"agents": {"allowedCommands": [""]}}"#,
+            r#"{"agents": {"allowedCommands": ["a\nb"]}}"#,
+            r#"{"agents": {"allowAllCommands": "yes"}}"#,
+        ] {
+            std::fs::write(&p, bad).unwrap();
+            let e = Policies::load(&p).unwrap_err();
+            assert!(e.message.contains("/agents/"), "{bad}: {}", e.message);
+        }
     }
 
     #[test]

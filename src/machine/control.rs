@@ -190,7 +190,8 @@ pub fn abort(
 }
 
 /// Exec mode: an agent wrote a result that does not validate and has attempts left. The
-/// result is moved aside and the agent is invoked again with the violations in its handoff.
+/// result is moved aside, the relaunch is counted (`retry-counts`, a `RELAUNCH` event) and the
+/// agent is invoked again with the violations in its handoff and prompt.
 pub fn relaunch(
     ctx: &mut Ctx,
     facts: &Facts,
@@ -213,10 +214,87 @@ pub fn relaunch(
             .join(format!("step-{:04}.{stem}.invalid.json", inv.step)),
     });
     let mut feedback = vec![format!(
-        "your result {stem}.result.json was not valid; fix every problem and write it again"
+        "your result {} was not valid against {}; fix every problem below and write it again",
+        inv.result,
+        b.ctx
+            .cfg
+            .agent(&inv.agent)
+            .map(|a| a.schema_path.path.display().to_string())
+            .unwrap_or_else(|| "its schema".into())
     )];
-    feedback.extend(problems);
+    feedback.extend(problems.iter().cloned());
+    b.st.bump_retry(&inv.agent);
+    b.ev_worker(
+        "RELAUNCH",
+        Some(&inv.agent),
+        inv.worker.as_deref(),
+        Some(inv.step),
+        format!(
+            "attempt {} of {}: the result was invalid ({})",
+            inv.attempt + 2,
+            b.ctx.cfg.max_retries + 1,
+            problems.join("; ")
+        ),
+    );
     b.reissue(&inv, arrival.slot, feedback);
+    b.done()
+}
+
+/// Exec mode: an agent ended without writing its result, or timed out, and has attempts
+/// left. The relaunch is counted (`retry-counts`, a `RELAUNCH` event) before the agent is
+/// launched again, with what was missing in its handoff and prompt.
+pub fn relaunch_missing(
+    ctx: &mut Ctx,
+    facts: &Facts,
+    st: &RunStatus,
+    slot: usize,
+    what: String,
+) -> Transition {
+    let mut b = Builder::new(ctx, facts, st.clone());
+    let Some(inv) = b.st.swarm.pending.get(slot).cloned() else {
+        return b.done();
+    };
+    b.st.bump_retry(&inv.agent);
+    b.ev_worker(
+        "RELAUNCH",
+        Some(&inv.agent),
+        inv.worker.as_deref(),
+        Some(inv.step),
+        format!(
+            "attempt {} of {}: {what}",
+            inv.attempt + 2,
+            b.ctx.cfg.max_retries + 1
+        ),
+    );
+    let feedback = vec![format!(
+        "your previous attempt {what}; finish the task and write your result to {} — the run cannot go on without it",
+        inv.result
+    )];
+    b.reissue(&inv, slot, feedback);
+    b.done()
+}
+
+/// Exec mode: the agent processes just launched, so a resumed `run` recognises them.
+pub fn record_launches(
+    ctx: &mut Ctx,
+    facts: &Facts,
+    st: &RunStatus,
+    launched: Vec<(usize, super::state::AgentProcess)>,
+) -> Transition {
+    let mut b = Builder::new(ctx, facts, st.clone());
+    for (slot, p) in launched {
+        let Some(inv) = b.st.swarm.pending.get(slot).cloned() else {
+            continue;
+        };
+        b.ev_worker(
+            "LAUNCHED",
+            Some(&inv.agent),
+            inv.worker.as_deref(),
+            Some(inv.step),
+            format!("pid {}, log {}", p.pid, p.log),
+        );
+        b.st.swarm.pending[slot].process = Some(p);
+    }
     b.done()
 }
 

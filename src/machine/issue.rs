@@ -381,6 +381,7 @@ impl Builder<'_, '_> {
             base_tree: t.base_tree,
             attempt: t.attempt,
             usage_reported: false,
+            process: None,
         }
     }
 

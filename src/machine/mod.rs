@@ -20,7 +20,8 @@ pub mod state;
 
 pub use consume::consume;
 pub use control::{
-    Refusal, abort, after_merge, fail_pending, merge_batch, record_usage, reject, relaunch, retry,
+    Refusal, abort, after_merge, fail_pending, merge_batch, record_launches, record_usage, reject,
+    relaunch, relaunch_missing, retry,
 };
 
 #[cfg(test)]

@@ -251,6 +251,25 @@ pub struct Invocation {
     /// is not counted again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub usage_reported: bool,
+    /// The agent process exec mode launched for it (so a resumed `run` finds it alive
+    /// instead of launching a second one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<AgentProcess>,
+}
+
+/// An agent process launched by `git swarm run`: enough to recognise it later (a pid can be
+/// reused; its start time and the invocation key in its environment cannot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentProcess {
+    /// Its pid, which is also its process group.
+    pub pid: u32,
+    /// Its start time in clock ticks after boot (`/proc/<pid>/stat`, field 22).
+    pub start_ticks: u64,
+    pub launched_at: String,
+    /// Its log, and where this launch's output starts in it.
+    pub log: String,
+    pub log_start: u64,
 }
 
 impl Invocation {

@@ -227,6 +227,19 @@ impl RunDir {
         self.archive_dir()
             .join(format!("step-{step:04}.{file_stem}.result.json"))
     }
+    /// The context pack of an invocation (one per worker in a parallel batch).
+    pub fn context_pack_path(&self, agent: &str, worker: Option<&str>) -> PathBuf {
+        match worker {
+            Some(w) => self.path.join(format!("context.{agent}.{w}.pack.md")),
+            None => self.path.join("context.pack.md"),
+        }
+    }
+    /// The log of an exec-mode invocation.
+    pub fn log_path(&self, step: u32, stem: &str) -> PathBuf {
+        self.path
+            .join("logs")
+            .join(format!("step-{step:04}.{stem}.log"))
+    }
     pub fn manager_plan_path(&self) -> PathBuf {
         self.path.join("MANAGER_PLAN.md")
     }

@@ -1,0 +1,469 @@
+//! Built-in agent profiles: the argv, environment and prompt that make one agent CLI work
+//! non-interactively and completely for one invocation, with access to exactly what the
+//! invocation needs and command permissions derived from the run.
+//!
+//! What every profile provides:
+//! - the prompt on stdin (long prompts never meet the argument-length limit);
+//! - machine-readable output, so usage, errors and permission denials are read exactly;
+//! - access outside the working directory to the run folder (the result file and the
+//!   handoff, context pack and plan), the folder of the result schema (and of the plan schema
+//!   for the planner) and the standards file;
+//! - the commands the agent may run: read-only commands, the git commands its role needs and
+//!   the plan's test commands, widened by `agents.allowedCommands` or lifted by
+//!   `agents.allowAllCommands`;
+//! - the agent definition (its role, inputs and result format);
+//! - schema-constrained output where the CLI offers it, so a result can be taken from the
+//!   CLI's structured output when the agent did not write the file.
+//!
+//! Pure: the same scope gives the same launch, so every profile is unit-tested.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{Profile, ProfileKind};
+
+/// What an invocation may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The planning agent: reads the repository, writes the plan and its result.
+    Planner,
+    /// An agent that changes files in its working directory (the implementor).
+    Editor,
+    /// An agent that only reads and reports (reviewer, tester): it writes its result file and
+    /// nothing else.
+    Reader,
+}
+
+/// The commands an agent may run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Commands {
+    /// Commands or command prefixes (`git status`, `cargo test -p core`).
+    pub allowed: Vec<String>,
+    /// `agents.allowAllCommands`: no limit.
+    pub all: bool,
+}
+
+/// Read-only commands every agent may run.
+const READ_ONLY: &[&str] = &[
+    "git status",
+    "git diff",
+    "git log",
+    "git show",
+    "git ls-files",
+    "git rev-parse",
+    "git branch --show-current",
+    "ls",
+    "cat",
+    "head",
+    "tail",
+    "wc",
+    "grep",
+    "rg",
+    "pwd",
+    "diff",
+];
+
+/// What editing agents need beside the read-only commands: staging and committing their work.
+const EDITING: &[&str] = &["git add", "git commit"];
+
+/// The commands of a role: read-only ones, git's staging and committing for editors, the
+/// plan's test commands (for every role after planning: editors check their work, the tester
+/// runs them, the reviewer may), then the policy's additions. Deterministic and without
+/// duplicates.
+pub fn commands(role: Role, test_commands: &[String], policy: &[String], all: bool) -> Commands {
+    let mut allowed: Vec<String> = Vec::new();
+    let mut add = |c: &str| {
+        let c = c.trim();
+        if !c.is_empty() && !allowed.iter().any(|a| a == c) {
+            allowed.push(c.to_string());
+        }
+    };
+    READ_ONLY.iter().for_each(|c| add(c));
+    if role == Role::Editor {
+        EDITING.iter().for_each(|c| add(c));
+    }
+    if role != Role::Planner {
+        test_commands.iter().for_each(|c| add(c));
+    }
+    policy.iter().for_each(|c| add(c));
+    Commands { allowed, all }
+}
+
+/// Everything a profile needs to know about one invocation.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub agent: String,
+    pub role: Role,
+    /// The invocation's prompt (as the action contract gives it).
+    pub prompt: String,
+    /// Where the agent works.
+    pub cwd: PathBuf,
+    pub run_dir: PathBuf,
+    /// The exact file the agent must write.
+    pub result: PathBuf,
+    /// The planner's plan file.
+    pub plan_file: Option<PathBuf>,
+    pub result_schema: PathBuf,
+    pub plan_schema: Option<PathBuf>,
+    pub standards: PathBuf,
+    /// The agent definition (role, inputs, result format), when there is one.
+    pub definition: Option<String>,
+    /// What was wrong with the previous attempt of this invocation (a relaunch).
+    pub previous: Vec<String>,
+    pub commands: Commands,
+    /// Where a CLI writes its final message (Codex `-o`), from which a structured result is
+    /// taken.
+    pub final_message: PathBuf,
+}
+
+/// How an agent CLI reports, for reading usage, errors and structured results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Whatever the template's program prints.
+    Unknown,
+    /// Claude Code `--output-format json`: one result object.
+    ClaudeJson,
+    /// Codex `exec --json`: JSON lines of events.
+    CodexJsonl,
+    /// Gemini CLI `--output-format json`.
+    GeminiJson,
+    /// Cursor's agent `--output-format json`.
+    CursorJson,
+}
+
+/// Where a result can be taken from when the agent did not write its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Structured {
+    /// The `structured_output` of Claude Code's JSON result.
+    ClaudeResult,
+    /// A file holding the agent's final message (Codex `-o`), JSON under `--output-schema`.
+    FinalMessage(PathBuf),
+}
+
+/// One launch: argv, prompt, environment and how to read what it prints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Launch {
+    pub argv: Vec<String>,
+    /// The prompt, given on stdin.
+    pub stdin: Option<String>,
+    pub env: Vec<(String, String)>,
+    pub output: Output,
+    pub structured: Option<Structured>,
+}
+
+/// The directories outside `cwd` that the agent must read (and, for the run folder, write
+/// its result in): run folder, schema folders, standards folder; without duplicates and
+/// without anything inside `cwd`.
+pub fn extra_dirs(s: &Scope) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut add = |d: Option<&Path>| {
+        if let Some(d) = d
+            && !d.as_os_str().is_empty()
+            && !d.starts_with(&s.cwd)
+            && !dirs.iter().any(|x| d.starts_with(x))
+        {
+            dirs.retain(|x| !x.starts_with(d));
+            dirs.push(d.to_path_buf());
+        }
+    };
+    add(Some(&s.run_dir));
+    add(s.result_schema.parent());
+    add(s.plan_schema.as_deref().and_then(Path::parent));
+    add(s.standards.parent());
+    dirs
+}
+
+/// Builds the launch of a profile for one invocation.
+pub fn build(p: &Profile, s: &Scope) -> Launch {
+    let mut l = match p.kind {
+        ProfileKind::Claude => claude(p, s),
+        ProfileKind::Codex => codex(p, s),
+        ProfileKind::Gemini => gemini(p, s),
+        ProfileKind::CursorAgent => cursor(p, s),
+    };
+    l.env
+        .extend(p.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    l
+}
+
+/// The prompt with what the agent needs to know about its permissions, and, for CLIs that
+/// cannot load an agent definition, the definition first.
+fn prompt(s: &Scope, with_definition: bool) -> String {
+    let mut out = String::new();
+    if with_definition && let Some(d) = &s.definition {
+        out.push_str("# Your role\n\n");
+        out.push_str(d.trim());
+        out.push_str("\n\n# Your task\n\n");
+    }
+    out.push_str(s.prompt.trim_end());
+    out.push_str("\n\n");
+    if !s.previous.is_empty() {
+        out.push_str("Your previous attempt was not accepted. Fix all of this first:\n");
+        for (i, f) in s.previous.iter().enumerate() {
+            out.push_str(&format!("{}. {}\n", i + 1, f.trim()));
+        }
+        out.push('\n');
+    }
+    out.push_str(&permissions_note(s));
+    out
+}
+
+/// One paragraph on what the agent may do, so a model does not spend turns on refusals.
+fn permissions_note(s: &Scope) -> String {
+    let writes = match s.role {
+        Role::Editor => format!(
+            "You may change files in {} and must write your result to {}.",
+            s.cwd.display(),
+            s.result.display()
+        ),
+        Role::Planner => format!(
+            "Do not change the repository; write only {} and {}.",
+            s.plan_file
+                .as_deref()
+                .unwrap_or(&s.run_dir.join("plan.json"))
+                .display(),
+            s.result.display()
+        ),
+        Role::Reader => format!(
+            "Do not change any file; write only your result, {}.",
+            s.result.display()
+        ),
+    };
+    let commands = if s.commands.all {
+        "You may run any command.".to_string()
+    } else {
+        format!(
+            "Commands you may run (others are refused): {}.",
+            s.commands
+                .allowed
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    format!("{writes} {commands}")
+}
+
+/// A path as Claude Code's permission rules spell an absolute path (`//` + the path).
+fn claude_abs(p: &Path) -> String {
+    format!("/{}", p.display())
+}
+
+/// Claude Code (`claude -p`). Editors work in `acceptEdits` mode, so edits inside the working
+/// directory need no approval; the other roles keep the default mode, where anything not
+/// allowed is refused in `-p` mode. The run folder and the schema and standards folders are
+/// added with `--add-dir` (read access); writing is allowed for exactly the result file (and
+/// the planner's plan). Bash is allowed per command prefix. The agent definition goes into the
+/// system prompt; the result schema into `--json-schema`, so the result can be taken from
+/// `structured_output` when the file was not written.
+fn claude(p: &Profile, s: &Scope) -> Launch {
+    let mut argv: Vec<String> = vec![
+        p.program.clone(),
+        "-p".into(),
+        "--output-format".into(),
+        "json".into(),
+    ];
+    if let Some(m) = &p.model {
+        argv.extend(["--model".into(), m.clone()]);
+    }
+    argv.extend([
+        "--permission-mode".into(),
+        if s.role == Role::Editor {
+            "acceptEdits".into()
+        } else {
+            "default".into()
+        },
+    ]);
+    for d in extra_dirs(s) {
+        argv.extend(["--add-dir".into(), d.display().to_string()]);
+    }
+    let mut tools: Vec<String> = vec!["Read".into(), "Glob".into(), "Grep".into()];
+    if s.role == Role::Editor {
+        tools.extend(["Edit".into(), "Write".into(), "MultiEdit".into()]);
+    }
+    tools.push(format!("Write({})", claude_abs(&s.result)));
+    tools.push(format!("Edit({})", claude_abs(&s.result)));
+    if let Some(plan) = &s.plan_file {
+        tools.push(format!("Write({})", claude_abs(plan)));
+        tools.push(format!("Edit({})", claude_abs(plan)));
+    }
+    if s.commands.all {
+        tools.push("Bash".into());
+    } else {
+        for c in &s.commands.allowed {
+            tools.push(format!("Bash({c})"));
+            tools.push(format!("Bash({c}:*)"));
+        }
+    }
+    argv.push("--allowedTools".into());
+    argv.extend(tools);
+    if let Some(d) = &s.definition {
+        argv.extend(["--append-system-prompt".into(), d.trim().to_string()]);
+    }
+    let schema = crate::store::read_json(&s.result_schema).ok();
+    if let Some(schema) = &schema {
+        argv.extend(["--json-schema".into(), schema.to_string()]);
+    }
+    argv.extend(p.args.iter().cloned());
+    Launch {
+        argv,
+        stdin: Some(prompt(s, false)),
+        env: Vec::new(),
+        output: Output::ClaudeJson,
+        structured: schema.map(|_| Structured::ClaudeResult),
+    }
+}
+
+/// Codex (`codex exec`). The sandbox is the permission model: editors get `workspace-write`
+/// (the working directory, plus the run folder with `--add-dir`; `.git` stays read-only, so
+/// the tool commits what they leave), readers `read-only` and answer through the final
+/// message, which `--output-schema` constrains to the result schema and `-o` saves. Reading is
+/// not limited by the sandbox, so schemas and standards need no grant. Codex cannot load an
+/// agent definition for one invocation, so it leads the prompt.
+fn codex(p: &Profile, s: &Scope) -> Launch {
+    let mut argv: Vec<String> = vec![
+        p.program.clone(),
+        "exec".into(),
+        "--json".into(),
+        "--skip-git-repo-check".into(),
+        "-C".into(),
+        s.cwd.display().to_string(),
+    ];
+    if let Some(m) = &p.model {
+        argv.extend(["--model".into(), m.clone()]);
+    }
+    let sandbox = if s.commands.all && s.role == Role::Editor {
+        "workspace-write"
+    } else {
+        match s.role {
+            Role::Reader => "read-only",
+            Role::Planner | Role::Editor => "workspace-write",
+        }
+    };
+    argv.extend(["--sandbox".into(), sandbox.into()]);
+    if sandbox == "workspace-write" {
+        argv.extend(["--add-dir".into(), s.run_dir.display().to_string()]);
+    }
+    // No plugin sync at each launch: an agent in a pipeline needs none, and it would reach
+    // the network before every step.
+    argv.extend(["-c".into(), "features.plugins=false".into()]);
+    argv.extend([
+        "--output-schema".into(),
+        s.result_schema.display().to_string(),
+        "-o".into(),
+        s.final_message.display().to_string(),
+    ]);
+    argv.extend(p.args.iter().cloned());
+    argv.push("-".into());
+    Launch {
+        argv,
+        stdin: Some(prompt(s, true)),
+        env: Vec::new(),
+        output: Output::CodexJsonl,
+        structured: Some(Structured::FinalMessage(s.final_message.clone())),
+    }
+}
+
+/// Gemini CLI (headless). Editors use `auto_edit` (edits approved, commands per allow rule),
+/// the others the default mode (anything not allowed is refused headless). Extra directories
+/// with `--include-directories`; commands with `--allowed-tools run_shell_command(<prefix>)`.
+/// `--skip-trust`: headless Gemini refuses an untrusted folder, and a run's worktree is new
+/// by nature. The definition leads the prompt.
+fn gemini(p: &Profile, s: &Scope) -> Launch {
+    let mut argv: Vec<String> = vec![
+        p.program.clone(),
+        "--output-format".into(),
+        "json".into(),
+        "--skip-trust".into(),
+    ];
+    if let Some(m) = &p.model {
+        argv.extend(["--model".into(), m.clone()]);
+    }
+    argv.extend([
+        "--approval-mode".into(),
+        if s.role == Role::Editor {
+            "auto_edit".into()
+        } else {
+            "default".into()
+        },
+    ]);
+    for d in extra_dirs(s) {
+        argv.extend(["--include-directories".into(), d.display().to_string()]);
+    }
+    let mut tools: Vec<String> = vec![
+        "read_file".into(),
+        "read_many_files".into(),
+        "list_directory".into(),
+        "glob".into(),
+        "search_file_content".into(),
+        "write_file".into(),
+    ];
+    if s.role == Role::Editor {
+        tools.push("replace".into());
+    }
+    if s.commands.all {
+        tools.push("run_shell_command".into());
+    } else {
+        tools.extend(
+            s.commands
+                .allowed
+                .iter()
+                .map(|c| format!("run_shell_command({c})")),
+        );
+    }
+    for t in tools {
+        argv.extend(["--allowed-tools".into(), t]);
+    }
+    argv.extend(p.args.iter().cloned());
+    Launch {
+        argv,
+        stdin: Some(prompt(s, true)),
+        env: Vec::new(),
+        output: Output::GeminiJson,
+        structured: None,
+    }
+}
+
+/// Cursor's agent (`cursor-agent -p`). It takes its command permissions from its CLI config
+/// (`~/.cursor/cli-config.json`, `.cursor/cli.json`), not from flags, so the profile can only
+/// lift the limit (`--force`) when `agents.allowAllCommands` says so. The definition leads the
+/// prompt.
+fn cursor(p: &Profile, s: &Scope) -> Launch {
+    let mut argv: Vec<String> = vec![
+        p.program.clone(),
+        "--print".into(),
+        "--output-format".into(),
+        "json".into(),
+    ];
+    if let Some(m) = &p.model {
+        argv.extend(["--model".into(), m.clone()]);
+    }
+    if s.commands.all {
+        argv.push("--force".into());
+    }
+    argv.extend(p.args.iter().cloned());
+    Launch {
+        argv,
+        stdin: Some(prompt(s, true)),
+        env: Vec::new(),
+        output: Output::CursorJson,
+        structured: None,
+    }
+}
+
+/// The text of an agent definition file without its front matter (`---` … `---`).
+pub fn definition_body(text: &str) -> String {
+    let t = text.trim_start_matches('\u{feff}');
+    if let Some(rest) = t
+        .strip_prefix("---\n")
+        .or_else(|| t.strip_prefix("---\r\n"))
+        && let Some(end) = rest.find("\n---")
+    {
+        let after = &rest[end + 4..];
+        return after
+            .trim_start_matches(['\r', '\n'])
+            .trim_end()
+            .to_string();
+    }
+    t.trim().to_string()
+}
