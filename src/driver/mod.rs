@@ -452,7 +452,10 @@ fn merge_workers(
                         "--no-edit",
                         "-q",
                         "-m",
-                        &format!("Merge {label}"),
+                        &format!(
+                            "Merge {}",
+                            label.lines().next().unwrap_or_default()
+                        ),
                         branch,
                     ])
                     .run()
@@ -480,18 +483,14 @@ fn merge_workers(
     Ok(())
 }
 
-/// Commits whatever a worker left uncommitted (checked in-process; git only runs when needed).
-fn commit_leftovers(wt: &Path, label: &str) -> Result<()> {
+/// Commits whatever a worker left uncommitted (checked in-process; git only runs when needed),
+/// with a message made from the plan's words.
+fn commit_leftovers(wt: &Path, message: &str) -> Result<()> {
     let dirty = !git::clean::dirt(&git::open(wt)?, true)?.is_empty();
     if dirty {
         git::Git::new(wt).args(["add", "-A"]).run()?;
         git::Git::new(wt)
-            .args([
-                "commit",
-                "-q",
-                "-m",
-                &format!("{label}: work left uncommitted"),
-            ])
+            .args(["commit", "-q", "-m", message])
             .run()?;
     }
     Ok(())

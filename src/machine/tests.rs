@@ -649,3 +649,30 @@ fn seq_increases_once_per_transition_and_events_carry_it() {
     assert_eq!(tr2.status.swarm.seq, 2);
     assert!(tr2.events.iter().all(|e| e.seq == 2));
 }
+
+#[test]
+fn a_workers_leftover_commit_speaks_the_plans_words() {
+    let t = T::new();
+    let mut st = t.start().status;
+    st = t.planned(&st, good_plan()).status;
+    if let Some(p) = st.swarm.plan.as_mut() {
+        p.tasks[0].description = "add the greeting to src/a.rs.\nKeep it short".into();
+        p.tasks.push(crate::machine::state::PlanTask {
+            id: "t2".into(),
+            description: "document it".into(),
+            ..Default::default()
+        });
+    }
+    let m = super::batch::worker_commit_message(&st, "w1", &["t1".into()]);
+    let lines: Vec<&str> = m.lines().collect();
+    assert_eq!(lines[0], "Add the greeting to src/a.rs");
+    assert!(m.contains("- t1: add the greeting to src/a.rs."), "{m}");
+    assert!(m.contains("Worker w1 of a parallel batch, towards: Greet."), "{m}");
+    assert!(m.ends_with(&format!("Swarm-Run: {RUN}\n")), "{m}");
+    assert!(!m.contains("left uncommitted"), "no placeholder: {m}");
+    let m = super::batch::worker_commit_message(&st, "w2", &["t1".into(), "t2".into()]);
+    assert!(
+        m.starts_with("Add the greeting to src/a.rs (and 1 more task)\n"),
+        "{m}"
+    );
+}
