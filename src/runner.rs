@@ -566,6 +566,49 @@ pub fn launch_for(
     Ok(l)
 }
 
+/// What an agent's launch looks like, for `git swarm doctor`: the invocation of a run that has
+/// not started, with placeholders for its paths (`<run>`, `<worktree>`).
+pub fn sample_launch(
+    session: &Session,
+    cfg: &Workflow,
+    policies: &Policies,
+    agent: &str,
+) -> Result<Launch> {
+    let a = cfg
+        .agent(agent)
+        .ok_or_else(|| Error::failure(format!("agent '{agent}' is not in the workflow config")))?;
+    let run = RunDir {
+        id: "<run-id>".into(),
+        path: session.swarm.runs.join("<run-id>"),
+    };
+    let handoff = a.input_type == crate::config::InputType::Handoff;
+    let inv = Invocation {
+        agent: agent.to_string(),
+        worker: None,
+        step: 1,
+        iteration: 1,
+        from: None,
+        handoff_id: None,
+        handoff: handoff.then(|| run.handoff_path().display().to_string()),
+        result: run.result_path(agent).display().to_string(),
+        cwd: if handoff {
+            "<worktree>".into()
+        } else {
+            session.ws.root.display().to_string()
+        },
+        prompt: "<prompt>".into(),
+        issued_at: String::new(),
+        tasks: vec![],
+        allowed_files: vec![],
+        base_tree: None,
+        attempt: 0,
+        usage_reported: false,
+        process: None,
+    };
+    let st = machine::sample_status(&run.id, &session.ws.root, &cfg.path);
+    launch_for(session, cfg, policies, &run, &st, &inv)
+}
+
 fn start(
     cfg: &Workflow,
     run: &RunDir,

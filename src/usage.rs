@@ -5,16 +5,47 @@
 
 use serde_json::Value;
 
-/// Tokens (input, output and cache reads/writes together) and, when reported, dollars.
+/// What an agent spent: all tokens together (`tokens`: input, output and cache reads and
+/// writes), the parts where the report names them, and, when reported, dollars.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Usage {
     pub tokens: u64,
+    pub split: Split,
     pub cost_usd: Option<f64>,
+}
+
+/// The parts of a token count. Input counts only tokens that were neither read from nor
+/// written to a cache; what a report does not split stays out of every part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Split {
+    #[serde(default)]
+    pub input: u64,
+    #[serde(default)]
+    pub output: u64,
+    #[serde(default)]
+    pub cache_read: u64,
+    #[serde(default)]
+    pub cache_write: u64,
+}
+
+impl Split {
+    pub fn add(&mut self, o: Split) {
+        self.input = self.input.saturating_add(o.input);
+        self.output = self.output.saturating_add(o.output);
+        self.cache_read = self.cache_read.saturating_add(o.cache_read);
+        self.cache_write = self.cache_write.saturating_add(o.cache_write);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Split::default()
+    }
 }
 
 impl Usage {
     pub fn add(&mut self, other: Usage) {
         self.tokens = self.tokens.saturating_add(other.tokens);
+        self.split.add(other.split);
         self.cost_usd = match (self.cost_usd, other.cost_usd) {
             (Some(a), Some(b)) => Some(a + b),
             (a, b) => a.or(b),
@@ -49,7 +80,7 @@ pub fn from_field(v: &Value) -> Result<Usage, String> {
             .as_u64()
             .map(|tokens| Usage {
                 tokens,
-                cost_usd: None,
+                ..Usage::default()
             })
             .ok_or_else(|| FIELD_SHAPE.to_string()),
         Value::Object(_) => counts(v)?.ok_or_else(|| FIELD_SHAPE.to_string()),
@@ -78,6 +109,30 @@ fn counts(v: &Value) -> Result<Option<Usage>, String> {
             break;
         }
     }
+    let first = |keys: &[&str]| -> Result<Option<u64>, String> {
+        for k in keys {
+            if let Some(n) = num(k)? {
+                return Ok(Some(n));
+            }
+        }
+        Ok(None)
+    };
+    let input = first(&["input", "input_tokens", "inputTokens"])?;
+    let output = first(&["output", "output_tokens", "outputTokens"])?;
+    let cache_write = first(&["cache_creation_input_tokens", "cacheWrite"])?;
+    let anthropic_read = first(&["cache_read_input_tokens", "cacheRead"])?;
+    // OpenAI-style cached input is a part of the input count.
+    let openai_read = match o.get("input_tokens_details") {
+        Some(d) => d.get("cached_tokens").and_then(Value::as_u64),
+        None => None,
+    }
+    .or(num("cached_input_tokens")?);
+    let split = Split {
+        input: input.unwrap_or(0).saturating_sub(openai_read.unwrap_or(0)),
+        output: output.unwrap_or(0),
+        cache_read: anthropic_read.or(openai_read).unwrap_or(0),
+        cache_write: cache_write.unwrap_or(0),
+    };
     if total.is_none() {
         let mut sum: Option<u64> = None;
         for k in PART_KEYS {
@@ -102,6 +157,7 @@ fn counts(v: &Value) -> Result<Option<Usage>, String> {
     }
     Ok(total.map(|tokens| Usage {
         tokens,
+        split,
         cost_usd: cost,
     }))
 }
@@ -120,17 +176,31 @@ fn report(v: &Value) -> Option<Usage> {
     }
     // `{"stats": {"models": {"<model>": {"tokens": {"total": n}}}}}` (Gemini CLI).
     if let Some(models) = v.pointer("/stats/models").and_then(Value::as_object) {
-        let mut sum = None;
+        let mut sum: Option<Usage> = None;
         for m in models.values() {
             if let Some(n) = m.pointer("/tokens/total").and_then(Value::as_u64) {
-                sum = Some(sum.unwrap_or(0u64).saturating_add(n));
+                let get = |k: &str| {
+                    m.pointer(&format!("/tokens/{k}"))
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0)
+                };
+                // `prompt` includes the cached part; `candidates` and `thoughts` are output.
+                let cached = get("cached");
+                let u = Usage {
+                    tokens: n,
+                    split: Split {
+                        input: get("prompt").saturating_sub(cached),
+                        output: get("candidates").saturating_add(get("thoughts")),
+                        cache_read: cached,
+                        cache_write: 0,
+                    },
+                    cost_usd: None,
+                };
+                sum.get_or_insert_with(Usage::default).add(u);
             }
         }
-        if let Some(tokens) = sum {
-            return Some(Usage {
-                tokens,
-                cost_usd: None,
-            });
+        if let Some(u) = sum {
+            return Some(u);
         }
     }
     if let Some(t) = v.get("tokens") {
@@ -203,22 +273,64 @@ pub fn totals(st: &crate::machine::state::RunStatus) -> (Option<u64>, Option<f64
     (tokens, cost)
 }
 
-/// `12,345 tokens (planner 1,000, implementor 11,345), $0.1234`, or `None` when nothing was
-/// reported.
-pub fn describe(st: &crate::machine::state::RunStatus) -> Option<String> {
+/// The parts of a run's tokens over every agent.
+pub fn split_total(st: &crate::machine::state::RunStatus) -> Split {
+    let mut s = Split::default();
+    for x in st.swarm.token_split.values() {
+        s.add(*x);
+    }
+    s
+}
+
+/// `input 1,000 · output 300 · cache read 11,000 · cache write 45`, and what the reports did not
+/// split; empty when nothing was split.
+pub fn describe_split(total: u64, s: &Split) -> String {
+    if s.is_empty() {
+        return String::new();
+    }
+    let mut parts = vec![
+        format!("input {}", thousands(s.input)),
+        format!("output {}", thousands(s.output)),
+        format!("cache read {}", thousands(s.cache_read)),
+        format!("cache write {}", thousands(s.cache_write)),
+    ];
+    let named = s
+        .input
+        .saturating_add(s.output)
+        .saturating_add(s.cache_read)
+        .saturating_add(s.cache_write);
+    if total > named {
+        parts.push(format!("not itemised {}", thousands(total - named)));
+    }
+    parts.join(" · ")
+}
+
+/// What `status` shows of a run's spending, as labelled lines: `tokens` (the total and its
+/// parts), `by agent`, `cost`. Empty when nothing was reported.
+pub fn describe(st: &crate::machine::state::RunStatus) -> Vec<(&'static str, String)> {
     let (tokens, cost) = totals(st);
-    let tokens = tokens?;
+    let Some(tokens) = tokens else {
+        return Vec::new();
+    };
+    let split = describe_split(tokens, &split_total(st));
+    let mut out = vec![(
+        "tokens",
+        if split.is_empty() {
+            format!("{} in all", thousands(tokens))
+        } else {
+            format!("{} in all — {split}", thousands(tokens))
+        },
+    )];
     let per: Vec<String> = st
         .step_tokens
         .iter()
         .map(|(a, n)| format!("{a} {}", thousands(*n)))
         .collect();
-    Some(format!(
-        "{} ({}){}",
-        thousands(tokens),
-        per.join(", "),
-        cost.map(|c| format!(", ${c:.4}")).unwrap_or_default()
-    ))
+    out.push(("by agent", per.join(", ")));
+    if let Some(c) = cost {
+        out.push(("cost", format!("${c:.4}")));
+    }
+    out
 }
 
 /// `12345` as `12,345`.
@@ -248,6 +360,11 @@ mod tests {
             u,
             Usage {
                 tokens: 15,
+                split: Split {
+                    input: 10,
+                    output: 5,
+                    ..Split::default()
+                },
                 cost_usd: Some(0.5)
             }
         );
@@ -271,6 +388,12 @@ mod tests {
             from_output(out),
             Some(Usage {
                 tokens: 1412,
+                split: Split {
+                    input: 12,
+                    output: 300,
+                    cache_read: 1000,
+                    cache_write: 100
+                },
                 cost_usd: Some(0.0123)
             })
         );
@@ -295,7 +418,25 @@ mod tests {
     #[test]
     fn gemini_pretty_printed_after_noise() {
         let out = "Loaded cached credentials.\n{\n  \"response\": \"ok\",\n  \"stats\": {\"models\": {\"a\": {\"tokens\": {\"total\": 70}}, \"b\": {\"tokens\": {\"total\": 30}}}}\n}\n";
-        assert_eq!(from_output(out).unwrap().tokens, 100);
+        let u = from_output(out).unwrap();
+        assert_eq!(u.tokens, 100);
+        assert!(u.split.is_empty(), "no parts were named: {u:?}");
+    }
+
+    #[test]
+    fn gemini_parts() {
+        let out = r#"{"response":"ok","stats":{"models":{"m":{"tokens":{"prompt":150,"candidates":20,"total":175,"cached":50,"thoughts":5,"tool":0}}}}}"#;
+        let u = from_output(out).unwrap();
+        assert_eq!(u.tokens, 175);
+        assert_eq!(
+            u.split,
+            Split {
+                input: 100,
+                output: 25,
+                cache_read: 50,
+                cache_write: 0
+            }
+        );
     }
 
     #[test]

@@ -61,12 +61,20 @@ fn tokens_in_results_are_totalled_per_agent_in_status_and_list() {
     assert_eq!(j["tokens"]["total"], 5700, "{j}");
     assert_eq!(j["tokens"]["costUsd"], 0.25);
     let text = env.swarm(&["status"]).stdout;
+    // The parts the reports named, and what they gave only as a total.
     assert!(
         text.contains(
-            "tokens:    5,700 (planner 1,200, implementor 3,600, reviewer 800, tester 100), $0.2500"
+            "tokens:    5,700 in all — input 3,090 · output 510 · cache read 0 · cache write 0 · not itemised 2,100\n"
         ),
         "{text}"
     );
+    assert!(
+        text.contains("by agent:  planner 1,200, implementor 3,600, reviewer 800, tester 100\n"),
+        "{text}"
+    );
+    assert!(text.contains("cost:      $0.2500\n"), "{text}");
+    assert_eq!(j["tokens"]["input"], 3090, "{j}");
+    assert_eq!(j["tokens"]["output"], 510, "{j}");
     let l = env.sj(&["list"]).json();
     assert_eq!(l["runs"][0]["tokens"], 5700, "{l}");
     assert_eq!(l["runs"][0]["costUsd"], 0.25);
@@ -156,6 +164,22 @@ fn exec_mode_reads_what_agent_clis_report_and_does_not_count_twice() {
         "{st}"
     );
     assert_eq!(st["swarm"]["costUsd"], json!({"implementor": 0.0125}));
+    // Claude Code's cache reads are beside its input; Codex's cached input is a part of it.
+    assert_eq!(
+        st["swarm"]["tokenSplit"],
+        json!({
+            "implementor": {"input": 100, "output": 20, "cacheRead": 400, "cacheWrite": 0},
+            "reviewer": {"input": 110, "output": 35, "cacheRead": 200, "cacheWrite": 0}
+        }),
+        "{st}"
+    );
+    let text = x.env.swarm(&["status", "--run", id]).stdout;
+    assert!(
+        text.contains(
+            "tokens:    865 in all — input 210 · output 55 · cache read 600 · cache write 0\n"
+        ),
+        "{text}"
+    );
     let tokens: Vec<Value> = x
         .events(id)
         .into_iter()

@@ -131,6 +131,7 @@ pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
                             format!("{} → {} [{}]", p.raw, p.path.display(), p.how.describe()),
                         );
                     }
+                    agent_clis(&session, &cfg, &mut r);
                 }
             }
         }
@@ -211,6 +212,83 @@ fn orphans(session: &crate::driver::Session, r: &mut Report) {
     }
     if found == 0 {
         r.add("ok", "worktrees", "no orphans");
+    }
+}
+
+/// Per agent: what exec mode would run (with placeholders for the paths of a run), whether
+/// the program is found, and its version.
+fn agent_clis(session: &crate::driver::Session, cfg: &crate::config::Workflow, r: &mut Report) {
+    let policies = session
+        .policies()
+        .unwrap_or_else(|_| crate::config::policies::Policies::defaults());
+    let mut versions: std::collections::HashMap<String, String> = Default::default();
+    for a in &cfg.subagents {
+        let what = format!("{} exec", a.name);
+        let argv = match crate::runner::sample_launch(session, cfg, &policies, &a.name) {
+            Ok(l) => l.argv,
+            Err(e) => {
+                r.add(
+                    "warn",
+                    &what,
+                    format!("{} (host mode works without it)", e.message),
+                );
+                continue;
+            }
+        };
+        let shown = crate::agents::exec::display_argv(&argv);
+        let Some(prog) = argv.first() else { continue };
+        match which::which(prog) {
+            Ok(path) => {
+                let v = versions
+                    .entry(prog.clone())
+                    .or_insert_with(|| version_of(&path))
+                    .clone();
+                r.add("ok", &what, format!("{shown}\n       {} ({v})", path.display()));
+            }
+            Err(_) => r.add(
+                "warn",
+                &what,
+                format!("{shown}\n       {prog} is not found on PATH; 'git swarm run' cannot launch this agent"),
+            ),
+        }
+    }
+}
+
+/// `<program> --version`, first line, waiting at most 10 seconds.
+fn version_of(path: &Path) -> String {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let Ok(mut child) = Command::new(path)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return "version unknown: it did not start".into();
+    };
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if std::time::Instant::now() < until => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return "version unknown: --version did not answer in 10 s".into();
+            }
+        }
+    }
+    let mut out = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut out);
+    }
+    let line = out.lines().map(str::trim).find(|l| !l.is_empty());
+    match line {
+        Some(l) => format!("version {}", l.chars().take(80).collect::<String>()),
+        None => "version unknown".into(),
     }
 }
 

@@ -39,7 +39,18 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
         "results": st.swarm.results,
     });
     let (tokens, cost) = crate::usage::totals(&st);
-    j["tokens"] = json!({"total": tokens, "byAgent": st.step_tokens, "costUsd": cost, "costByAgent": st.swarm.cost_usd});
+    let split = crate::usage::split_total(&st);
+    j["tokens"] = json!({
+        "total": tokens,
+        "input": split.input,
+        "output": split.output,
+        "cacheRead": split.cache_read,
+        "cacheWrite": split.cache_write,
+        "byAgent": st.step_tokens,
+        "splitByAgent": st.swarm.token_split,
+        "costUsd": cost,
+        "costByAgent": st.swarm.cost_usd
+    });
     j["counters"] = json!(
         limits
             .iter()
@@ -122,8 +133,8 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
             .collect();
         t.push_str(&format!("retries:   {}\n", parts.join(", ")));
     }
-    if let Some(d) = crate::usage::describe(&st) {
-        t.push_str(&format!("tokens:    {d}\n"));
+    for (label, line) in crate::usage::describe(&st) {
+        t.push_str(&format!("{:<11}{line}\n", format!("{label}:")));
     }
     if let Some(r) = &st.failure_reason {
         t.push_str(&format!("reason:    {r}\n"));

@@ -452,10 +452,7 @@ fn merge_workers(
                         "--no-edit",
                         "-q",
                         "-m",
-                        &format!(
-                            "Merge {}",
-                            label.lines().next().unwrap_or_default()
-                        ),
+                        &format!("Merge {}", label.lines().next().unwrap_or_default()),
                         branch,
                     ])
                     .run()

@@ -479,11 +479,17 @@ pub fn worker_commit_message(st: &RunStatus, worker: &str, tasks: &[String]) -> 
                 .map(|f| f.to_uppercase().chain(c).collect::<String>())
                 .unwrap_or_default()
         })
-        .or_else(|| plan.map(|p| p.goal.trim().to_string()).filter(|g| !g.is_empty()))
+        .or_else(|| {
+            plan.map(|p| p.goal.trim().to_string())
+                .filter(|g| !g.is_empty())
+        })
         .unwrap_or_else(|| format!("Work of tasks {}", tasks.join(", ")));
     let more = described.len().saturating_sub(1);
     let mut subject = if more > 0 {
-        format!("{first} (and {more} more task{})", if more == 1 { "" } else { "s" })
+        format!(
+            "{first} (and {more} more task{})",
+            if more == 1 { "" } else { "s" }
+        )
     } else {
         first
     };

@@ -464,4 +464,11 @@ fn add_usage(st: &mut RunStatus, agent: &str, u: crate::usage::Usage) {
     if let Some(c) = u.cost_usd {
         *st.swarm.cost_usd.entry(agent.to_string()).or_insert(0.0) += c;
     }
+    if !u.split.is_empty() {
+        st.swarm
+            .token_split
+            .entry(agent.to_string())
+            .or_default()
+            .add(u.split);
+    }
 }

@@ -359,21 +359,21 @@ impl<'c, 'a> Builder<'c, 'a> {
 
 /// A new run: its first status, and the first invocation unless the standards gate stops it.
 #[allow(clippy::too_many_arguments)]
-pub fn start(
-    ctx: &mut Ctx,
-    facts: &Facts,
+/// A run's status before anything happened.
+fn new_status(
     run_id: &str,
+    now: &str,
+    workspace: &Path,
+    config: &Path,
     task: Task,
     base_commit: &str,
-    start_branch: Option<String>,
-) -> Transition {
-    let first = ctx.cfg.first_step().name.clone();
-    let st = RunStatus {
+) -> RunStatus {
+    RunStatus {
         run_id: run_id.to_string(),
-        current_step: first.clone(),
+        current_step: String::new(),
         outcome: Outcome::InProgress,
-        created_at: ctx.now.clone(),
-        updated_at: ctx.now.clone(),
+        created_at: now.to_string(),
+        updated_at: now.to_string(),
         step_timestamps: Default::default(),
         retry_counts: Default::default(),
         failure_reason: None,
@@ -386,11 +386,11 @@ pub fn start(
             version: 1,
             seq: 0,
             step: 0,
-            workspace: ctx.workspace.display().to_string(),
-            config: ctx.cfg.path.display().to_string(),
+            workspace: workspace.display().to_string(),
+            config: config.display().to_string(),
             task,
             base_commit: base_commit.to_string(),
-            start_branch,
+            start_branch: None,
             phase: Phase::Awaiting,
             passes: Default::default(),
             pending: Vec::new(),
@@ -407,9 +407,47 @@ pub fn start(
             tested: None,
             publish: None,
             cost_usd: Default::default(),
+            token_split: Default::default(),
         },
         counters: Default::default(),
-    };
+    }
+}
+
+/// The status of a run that has not started, for showing what its agents would be given
+/// (`git swarm doctor`).
+pub fn sample_status(run_id: &str, workspace: &Path, config: &Path) -> RunStatus {
+    new_status(
+        run_id,
+        "1970-01-01T00:00:00Z",
+        workspace,
+        config,
+        Task {
+            text: "<task>".into(),
+            file: None,
+        },
+        "",
+    )
+}
+
+pub fn start(
+    ctx: &mut Ctx,
+    facts: &Facts,
+    run_id: &str,
+    task: Task,
+    base_commit: &str,
+    start_branch: Option<String>,
+) -> Transition {
+    let first = ctx.cfg.first_step().name.clone();
+    let mut st = new_status(
+        run_id,
+        &ctx.now,
+        ctx.workspace,
+        &ctx.cfg.path,
+        task,
+        base_commit,
+    );
+    st.current_step = first.clone();
+    st.swarm.start_branch = start_branch;
     let mut b = Builder::new(ctx, facts, st);
     let mut counters = Vec::new();
     for l in &b.ctx.cfg.loop_control {

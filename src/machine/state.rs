@@ -185,6 +185,10 @@ pub struct Engine {
     /// Dollars each agent reported spending (beside `step-tokens`), when its CLI reports cost.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub cost_usd: IndexMap<String, f64>,
+    /// The parts of each agent's `step-tokens` (input, output, cache reads and writes), where
+    /// the reports named them.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub token_split: IndexMap<String, crate::usage::Split>,
 }
 
 /// How far `git swarm publish` got; every step it finished is skipped when it runs again.

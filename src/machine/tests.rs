@@ -667,7 +667,10 @@ fn a_workers_leftover_commit_speaks_the_plans_words() {
     let lines: Vec<&str> = m.lines().collect();
     assert_eq!(lines[0], "Add the greeting to src/a.rs");
     assert!(m.contains("- t1: add the greeting to src/a.rs."), "{m}");
-    assert!(m.contains("Worker w1 of a parallel batch, towards: Greet."), "{m}");
+    assert!(
+        m.contains("Worker w1 of a parallel batch, towards: Greet."),
+        "{m}"
+    );
     assert!(m.ends_with(&format!("Swarm-Run: {RUN}\n")), "{m}");
     assert!(!m.contains("left uncommitted"), "no placeholder: {m}");
     let m = super::batch::worker_commit_message(&st, "w2", &["t1".into(), "t2".into()]);
