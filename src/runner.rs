@@ -233,6 +233,14 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
             for r in &running {
                 exec::kill_group(r);
             }
+            let now = run.require_status()?;
+            let slots: Vec<usize> = running
+                .iter()
+                .filter_map(|r| slot_of(&now, &r.slot_key).map(|(i, _)| i))
+                .collect();
+            step(session, run, &cfg, false, |ctx, facts, st| {
+                machine::forget_launches(ctx, facts, st, &slots, "stopped by Ctrl-C")
+            })?;
             return Err(interrupted(run));
         }
         let mut i = 0;
@@ -254,7 +262,7 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
             crate::failpoint!("runner-agent-ended");
             match judge(session, run, &cfg, &policies, r, exit, opts)? {
                 Judged::Done => {}
-                Judged::Relaunched(r) => running.push(r),
+                Judged::Relaunched(r) => running.push(*r),
                 Judged::Failed => {
                     // Out of attempts: stop the other agents of the batch; the run failed.
                     for o in &running {
@@ -271,7 +279,7 @@ enum Judged {
     /// A result is there (valid or not: `next` judges it), or the invocation is gone.
     Done,
     /// The agent was launched again.
-    Relaunched(Running),
+    Relaunched(Box<Running>),
     /// The run failed.
     Failed,
 }
@@ -439,7 +447,7 @@ fn relaunch(
     step(session, run, cfg, false, |ctx, facts, st| {
         machine::record_launches(ctx, facts, st, vec![(slot, rec)])
     })?;
-    Ok(Judged::Relaunched(r))
+    Ok(Judged::Relaunched(Box::new(r)))
 }
 
 fn timeout_of(cfg: &Workflow, agent: &str) -> Option<Duration> {

@@ -376,10 +376,153 @@ fn ctrl_c_stops_the_agents_and_the_run_resumes() {
         .into_owned();
     assert_eq!(x.env.status(&id)["outcome"], "in-progress");
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("git swarm run --run {id}")));
+    // The stop was the user's: it is recorded, and it costs no retry.
+    let st = x.env.status(&id);
+    assert!(st["retry-counts"].get("reviewer").is_none(), "{st}");
+    assert!(
+        x.events(&id)
+            .iter()
+            .any(|e| e["signal"] == "STOPPED" && e["agent"] == "reviewer"),
+        "the stop is an event"
+    );
     // Resume, with a reviewer that does not sleep.
     x.configure(vec![task("t1", &["src/lib.rs"], &[])], &[]);
     let j = x.run(&["--run", &id]).json();
     assert_eq!(j["action"], "done", "{j}");
+}
+
+/// The id of the only run in the workspace, once it exists.
+fn only_run(x: &Exec) -> Option<String> {
+    std::fs::read_dir(x.env.work.join(".swarm/runs"))
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| !n.starts_with('.'))
+}
+
+/// How many times the fake agent was launched for a result file.
+fn calls(x: &Exec, id: &str, stem: &str) -> u32 {
+    std::fs::read_to_string(x.env.run_dir(id).join(format!("{stem}.result.json.calls")))
+        .map(|t| t.trim().parse().unwrap())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_run_killed_while_its_agent_works_waits_for_that_agent_instead_of_launching_another() {
+    let x = Exec::new();
+    x.configure(
+        vec![task("t1", &["src/lib.rs"], &[])],
+        &[("implementor", &[("FAKE_SLEEP", "2")])],
+    );
+    let mut child = x
+        .env
+        .command(&x.env.work, &["run", "Kill me", "--json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the implementor's launch is recorded, then SIGKILL the runner alone: the
+    // agent, in its own process group, goes on working.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let id = loop {
+        if let Some(id) = only_run(&x)
+            && std::fs::read_to_string(x.env.run_dir(&id).join("events.jsonl"))
+                .unwrap_or_default()
+                .lines()
+                .any(|l| l.contains("\"LAUNCHED\"") && l.contains("\"implementor\""))
+        {
+            break id;
+        }
+        assert!(Instant::now() < deadline, "the implementor never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let pid = x.env.status(&id)["swarm"]["pending"][0]["process"]["pid"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "the agent outlived its runner"
+    );
+    let out = x.run(&["--run", &id]);
+    let j = out.json();
+    assert_eq!(j["action"], "done", "{j}\n{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "implementor (pid {pid}) was left running by an earlier 'git swarm run'; waiting for it"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        calls(&x, &id, "implementor"),
+        1,
+        "one implementor, never two"
+    );
+    assert!(
+        x.env.status(&id)["retry-counts"]
+            .get("implementor")
+            .is_none()
+    );
+    assert_run_files_valid(&x.env, &id);
+}
+
+#[cfg(feature = "failpoints")]
+#[test]
+fn a_resumed_run_continues_the_relaunch_count() {
+    let x = Exec::new();
+    x.configure(
+        vec![task("t1", &["src/lib.rs"], &[])],
+        &[("reviewer", &[("FAKE_MODE", "crash"), ("FAKE_SLEEP", "1")])],
+    );
+    let mut cfg = x.env.config();
+    cfg["retry-control"] = json!({"maxRetries": 2});
+    x.env.set_config(&cfg);
+    // Launches: planner, implementor, reviewer, then the reviewer's first relaunch — the
+    // runner dies right after starting it, before recording its pid.
+    let out = x
+        .env
+        .command(&x.env.work, &["run", "Crash the reviewer", "--json"])
+        .env("FAILPOINTS", "runner-launch-after=3*off->return")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "the failpoint killed the runner");
+    let id = only_run(&x).unwrap();
+    let st = x.env.status(&id);
+    assert_eq!(
+        st["retry-counts"]["reviewer"], 1,
+        "recorded before the relaunch: {st}"
+    );
+    let out = x.run(&["--run", &id]);
+    out.code(5);
+    let st = x.env.status(&id);
+    // The budget held across the restart: 1 + maxRetries launches, not more.
+    assert_eq!(calls(&x, &id, "reviewer"), 3, "{st}");
+    assert_eq!(st["retry-counts"]["reviewer"], 2, "{st}");
+    let relaunches: Vec<Value> = x
+        .events(&id)
+        .into_iter()
+        .filter(|e| e["signal"] == "RELAUNCH")
+        .collect();
+    assert_eq!(relaunches.len(), 2, "{relaunches:?}");
+    assert!(
+        relaunches[1]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("attempt 3 of 3: ended"),
+        "{relaunches:?}"
+    );
+    // The relaunch the killed runner started was found and waited for, not launched again.
+    assert!(
+        out.stderr
+            .contains("was left running by an earlier 'git swarm run'"),
+        "{}",
+        out.stderr
+    );
+    let reason = st["failure-reason"].as_str().unwrap();
+    assert!(reason.contains("launched 3 times"), "{reason}");
+    assert_run_files_valid(&x.env, &id);
 }
 
 #[test]

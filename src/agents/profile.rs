@@ -151,9 +151,9 @@ pub struct Launch {
 }
 
 /// The directories outside `cwd` that the agent must read (and, for the run folder, write
-/// its result in): run folder, schema folders, standards folder; without duplicates and
-/// without anything inside `cwd`.
-pub fn extra_dirs(s: &Scope) -> Vec<PathBuf> {
+/// its result in): run folder, schema folders, and the standards folder when the CLI can only
+/// grant folders; without duplicates and without anything inside `cwd`.
+pub fn extra_dirs(s: &Scope, standards_folder: bool) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut add = |d: Option<&Path>| {
         if let Some(d) = d
@@ -168,7 +168,9 @@ pub fn extra_dirs(s: &Scope) -> Vec<PathBuf> {
     add(Some(&s.run_dir));
     add(s.result_schema.parent());
     add(s.plan_schema.as_deref().and_then(Path::parent));
-    add(s.standards.parent());
+    if standards_folder {
+        add(s.standards.parent());
+    }
     dirs
 }
 
@@ -244,18 +246,22 @@ fn permissions_note(s: &Scope) -> String {
     format!("{writes} {commands}")
 }
 
-/// A path as Claude Code's permission rules spell an absolute path (`//` + the path).
+/// A path as Claude Code's permission rules spell an absolute path: `//` + the path (one
+/// slash would be relative to the settings file).
 fn claude_abs(p: &Path) -> String {
     format!("/{}", p.display())
 }
 
-/// Claude Code (`claude -p`). Editors work in `acceptEdits` mode, so edits inside the working
-/// directory need no approval; the other roles keep the default mode, where anything not
-/// allowed is refused in `-p` mode. The run folder and the schema and standards folders are
-/// added with `--add-dir` (read access); writing is allowed for exactly the result file (and
-/// the planner's plan). Bash is allowed per command prefix. The agent definition goes into the
-/// system prompt; the result schema into `--json-schema`, so the result can be taken from
-/// `structured_output` when the file was not written.
+/// Claude Code (`claude -p`, verified with 2.1.332). The offered tools are limited with
+/// `--tools` (no subagents, no web); editors work in `acceptEdits` mode, so edits inside the
+/// working directory need no approval, and the other roles keep the default mode, where
+/// anything not allowed is refused in `-p` mode. Outside the working directory the agent gets
+/// exactly: reading the run folder, the schema folders and the standards file (`Read(//…)`
+/// rules), and writing its result (and the planner its plan) through `Edit(//…)` rules — which
+/// govern the Write tool too. No `--add-dir`: it would let an editor write anywhere in the run
+/// folder. Bash is allowed per command prefix. The definition is appended to the system prompt
+/// (keeping Claude Code's own tool guidance); the result schema goes to `--json-schema`, so the
+/// result can be taken from `structured_output` when the file was not written.
 fn claude(p: &Profile, s: &Scope) -> Launch {
     let mut argv: Vec<String> = vec![
         p.program.clone(),
@@ -266,37 +272,46 @@ fn claude(p: &Profile, s: &Scope) -> Launch {
     if let Some(m) = &p.model {
         argv.extend(["--model".into(), m.clone()]);
     }
+    let editor = s.role == Role::Editor;
     argv.extend([
         "--permission-mode".into(),
-        if s.role == Role::Editor {
-            "acceptEdits".into()
+        if editor { "acceptEdits" } else { "default" }.into(),
+        "--tools".into(),
+        if editor {
+            "Read,Edit,Write,Glob,Grep,Bash"
         } else {
-            "default".into()
-        },
+            "Read,Write,Glob,Grep,Bash"
+        }
+        .into(),
+        "--allowedTools".into(),
     ]);
-    for d in extra_dirs(s) {
-        argv.extend(["--add-dir".into(), d.display().to_string()]);
+    let mut rules: Vec<String> = Vec::new();
+    for d in extra_dirs(s, false) {
+        rules.push(format!("Read({}/**)", claude_abs(&d)));
     }
-    let mut tools: Vec<String> = vec!["Read".into(), "Glob".into(), "Grep".into()];
-    if s.role == Role::Editor {
-        tools.extend(["Edit".into(), "Write".into(), "MultiEdit".into()]);
+    if !s.standards.starts_with(&s.cwd) {
+        rules.push(format!("Read({})", claude_abs(&s.standards)));
     }
-    tools.push(format!("Write({})", claude_abs(&s.result)));
-    tools.push(format!("Edit({})", claude_abs(&s.result)));
+    rules.push(format!("Edit({})", claude_abs(&s.result)));
     if let Some(plan) = &s.plan_file {
-        tools.push(format!("Write({})", claude_abs(plan)));
-        tools.push(format!("Edit({})", claude_abs(plan)));
+        rules.push(format!("Edit({})", claude_abs(plan)));
     }
     if s.commands.all {
-        tools.push("Bash".into());
+        rules.push("Bash".into());
     } else {
         for c in &s.commands.allowed {
-            tools.push(format!("Bash({c})"));
-            tools.push(format!("Bash({c}:*)"));
+            rules.push(format!("Bash({c})"));
+            rules.push(format!("Bash({c}:*)"));
         }
     }
-    argv.push("--allowedTools".into());
-    argv.extend(tools);
+    // A rule dedup keeps the argv short when folders coincide.
+    let mut seen: Vec<String> = Vec::new();
+    for r in rules {
+        if !seen.contains(&r) {
+            seen.push(r);
+        }
+    }
+    argv.extend(seen);
     if let Some(d) = &s.definition {
         argv.extend(["--append-system-prompt".into(), d.trim().to_string()]);
     }
@@ -387,7 +402,7 @@ fn gemini(p: &Profile, s: &Scope) -> Launch {
             "default".into()
         },
     ]);
-    for d in extra_dirs(s) {
+    for d in extra_dirs(s, true) {
         argv.extend(["--include-directories".into(), d.display().to_string()]);
     }
     let mut tools: Vec<String> = vec![

@@ -203,17 +203,30 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
     Ok(())
 }
 
-/// Temporary files in a run folder belong to a writer that died before its rename (we hold
-/// the run's lock, so no live writer owns one); they are garbage.
+/// Temporary files of the tool's own writes in a run folder belong to a writer that died
+/// before its rename (we hold the run's lock, so no live writer of the tool owns one); they are
+/// garbage. Agents write in the run folder too (results, the plan), at any time and with any
+/// temporary names: their files are never touched.
 fn remove_torn_temp_files(run: &RunDir) {
-    for dir in [run.path.clone(), run.archive_dir()] {
+    fn tools_own(target: &str, archived: bool) -> bool {
+        let agents = (target.ends_with(".result.json")
+            && target != "manual-intervention-required.result.json")
+            || target.ends_with("plan.json");
+        archived || !agents
+    }
+    for (dir, archived) in [(run.path.clone(), false), (run.archive_dir(), true)] {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for e in entries.flatten() {
             let name = e.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with('.') && name.ends_with(".tmp") {
+            // `.<target>.<random>.tmp`, as `atomic::write` names them.
+            let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+                continue;
+            };
+            let target = inner.rsplit_once('.').map(|(t, _)| t).unwrap_or(inner);
+            if tools_own(target, archived) {
                 let _ = std::fs::remove_file(e.path());
             }
         }

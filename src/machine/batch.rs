@@ -366,6 +366,68 @@ impl Builder<'_, '_> {
     }
 }
 
+/// The message of the commit the tool makes of what a worker left uncommitted: the subject is
+/// the task's own description (imperative, as plans word tasks), the body names the task, the
+/// worker and the plan's goal, and a `Swarm-Run:` trailer ties it to the run.
+pub fn worker_commit_message(st: &RunStatus, worker: &str, tasks: &[String]) -> String {
+    let plan = st.swarm.plan.as_ref();
+    let described: Vec<(String, String)> = tasks
+        .iter()
+        .map(|id| {
+            let d = plan
+                .and_then(|p| p.tasks.iter().find(|t| &t.id == id))
+                .map(|t| t.description.clone())
+                .unwrap_or_default();
+            (id.clone(), d)
+        })
+        .collect();
+    let first = described
+        .iter()
+        .map(|(_, d)| d.lines().next().unwrap_or("").trim().trim_end_matches('.'))
+        .find(|d| !d.is_empty())
+        .map(|d| {
+            let mut c = d.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .or_else(|| {
+            plan.map(|p| p.goal.trim().to_string())
+                .filter(|g| !g.is_empty())
+        })
+        .unwrap_or_else(|| format!("Work of tasks {}", tasks.join(", ")));
+    let more = described.len().saturating_sub(1);
+    let mut subject = if more > 0 {
+        format!(
+            "{first} (and {more} more task{})",
+            if more == 1 { "" } else { "s" }
+        )
+    } else {
+        first
+    };
+    if subject.chars().count() > 72 {
+        subject = format!("{}…", subject.chars().take(71).collect::<String>());
+    }
+    let mut m = subject;
+    m.push_str("\n\n");
+    for (id, d) in &described {
+        if !d.trim().is_empty() {
+            m.push_str(&format!("- {id}: {}\n", d.trim()));
+        }
+    }
+    let goal = plan.map(|p| p.goal.trim()).unwrap_or_default();
+    m.push_str(&format!(
+        "\nWorker {worker} of a parallel batch{}.\n\nSwarm-Run: {}\n",
+        if goal.is_empty() {
+            String::new()
+        } else {
+            format!(", towards: {goal}")
+        },
+        st.run_id
+    ));
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,66 +514,4 @@ mod tests {
         );
         assert!(!overlap(&["src/a.rs".into()], &["src/ab.rs".into()]));
     }
-}
-
-/// The message of the commit the tool makes of what a worker left uncommitted: the subject is
-/// the task's own description (imperative, as plans word tasks), the body names the task, the
-/// worker and the plan's goal, and a `Swarm-Run:` trailer ties it to the run.
-pub fn worker_commit_message(st: &RunStatus, worker: &str, tasks: &[String]) -> String {
-    let plan = st.swarm.plan.as_ref();
-    let described: Vec<(String, String)> = tasks
-        .iter()
-        .map(|id| {
-            let d = plan
-                .and_then(|p| p.tasks.iter().find(|t| &t.id == id))
-                .map(|t| t.description.clone())
-                .unwrap_or_default();
-            (id.clone(), d)
-        })
-        .collect();
-    let first = described
-        .iter()
-        .map(|(_, d)| d.lines().next().unwrap_or("").trim().trim_end_matches('.'))
-        .find(|d| !d.is_empty())
-        .map(|d| {
-            let mut c = d.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect::<String>())
-                .unwrap_or_default()
-        })
-        .or_else(|| {
-            plan.map(|p| p.goal.trim().to_string())
-                .filter(|g| !g.is_empty())
-        })
-        .unwrap_or_else(|| format!("Work of tasks {}", tasks.join(", ")));
-    let more = described.len().saturating_sub(1);
-    let mut subject = if more > 0 {
-        format!(
-            "{first} (and {more} more task{})",
-            if more == 1 { "" } else { "s" }
-        )
-    } else {
-        first
-    };
-    if subject.chars().count() > 72 {
-        subject = format!("{}…", subject.chars().take(71).collect::<String>());
-    }
-    let mut m = subject;
-    m.push_str("\n\n");
-    for (id, d) in &described {
-        if !d.trim().is_empty() {
-            m.push_str(&format!("- {id}: {}\n", d.trim()));
-        }
-    }
-    let goal = plan.map(|p| p.goal.trim()).unwrap_or_default();
-    m.push_str(&format!(
-        "\nWorker {worker} of a parallel batch{}.\n\nSwarm-Run: {}\n",
-        if goal.is_empty() {
-            String::new()
-        } else {
-            format!(", towards: {goal}")
-        },
-        st.run_id
-    ));
-    m
 }

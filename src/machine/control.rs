@@ -274,6 +274,35 @@ pub fn relaunch_missing(
     b.done()
 }
 
+/// Exec mode: the runner stopped these agents itself (Ctrl-C); a resumed `run` launches them
+/// afresh, and the stop does not count against their retry budget.
+pub fn forget_launches(
+    ctx: &mut Ctx,
+    facts: &Facts,
+    st: &RunStatus,
+    slots: &[usize],
+    why: &str,
+) -> Transition {
+    let mut b = Builder::new(ctx, facts, st.clone());
+    for &slot in slots {
+        let Some(inv) = b.st.swarm.pending.get(slot).cloned() else {
+            continue;
+        };
+        if inv.process.is_none() {
+            continue;
+        }
+        b.ev_worker(
+            "STOPPED",
+            Some(&inv.agent),
+            inv.worker.as_deref(),
+            Some(inv.step),
+            why.to_string(),
+        );
+        b.st.swarm.pending[slot].process = None;
+    }
+    b.done()
+}
+
 /// Exec mode: the agent processes just launched, so a resumed `run` recognises them.
 pub fn record_launches(
     ctx: &mut Ctx,

@@ -20,8 +20,8 @@ pub mod state;
 
 pub use consume::consume;
 pub use control::{
-    Refusal, abort, after_merge, fail_pending, merge_batch, record_launches, record_usage, reject,
-    relaunch, relaunch_missing, retry,
+    Refusal, abort, after_merge, fail_pending, forget_launches, merge_batch, record_launches,
+    record_usage, reject, relaunch, relaunch_missing, retry,
 };
 
 #[cfg(test)]

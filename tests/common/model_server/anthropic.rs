@@ -1,13 +1,23 @@
 //! Anthropic Messages API, as Claude Code uses it: `POST /v1/messages[?beta=true]`, streamed
-//! (SSE) or plain JSON, plus `POST /v1/messages/count_tokens`.
+//! (SSE, what the CLI asks for) or plain JSON, plus `POST /v1/messages/count_tokens`.
 //!
 //! Requests that offer tools are the agent loop: they are turned into a [`Turn`], the script
-//! answers, and the answer is sent back as Claude Code's own `Write`/`Bash`/`Read` tool calls or
-//! as a final text. Requests without tools are side requests (titles, summaries, quota checks):
-//! they get a short text without asking the script.
+//! answers, and the answer goes back as Claude Code's own `Write`/`Bash`/`Read` tool calls or as
+//! a final text. Under `--json-schema` the CLI offers a `StructuredOutput` tool; a script's
+//! final text that is JSON is then sent as that tool's call, which is how the CLI takes
+//! structured output.
+//!
+//! Requests without tools are side requests (session titles, summaries, quota checks): they get
+//! a short text and the script is not asked. (Claude Code 2.1.332 in `-p` mode sends none; note
+//! that `--tools ""` without `--json-schema` makes the agent loop itself look like one.)
 //!
 //! Every `/v1/messages` response reports [`USAGE`] and is pushed to [`State::served`], side
-//! requests included, so a test can compare the CLI's totals with what was served.
+//! requests included. The CLI's `usage` in its result is the sum over its model responses, so a
+//! test can compare the two. `count_tokens` answers serve no model response and are not pushed.
+//!
+//! The server answers a script bug (a call of a tool the CLI did not offer, or with input
+//! fields its schema lacks) with a 400: Claude Code retries a 400 a few times within a second,
+//! then exits 1 with `"is_error": true` and the message in `result`.
 
 use serde_json::{Map, Value, json};
 
@@ -44,12 +54,14 @@ fn error(status: u16, kind: &str, message: &str) -> Response {
 fn messages(body: &Value, st: &State) -> Response {
     let model = body["model"].as_str().unwrap_or_default().to_string();
     let tools = body["tools"].as_array().cloned().unwrap_or_default();
-    let msgs = body["messages"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let msgs = body["messages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let content = if tools.is_empty() {
         vec![text_block(SIDE_TEXT)]
     } else if let Some(output) = structured_output_done(msgs) {
-        // The structured output was delivered; the CLI asks once more and this ends the turn
-        // without bothering the script, which already gave its final answer.
+        // The structured output was accepted: the script already gave its final answer.
         vec![text_block(&output)]
     } else {
         let turn = turn(body, msgs, &model, &tools);
@@ -63,9 +75,7 @@ fn messages(body: &Value, st: &State) -> Response {
                 for call in &calls {
                     match tool_use(call, &tools, st) {
                         Ok(b) => blocks.push(b),
-                        // A script that calls a tool the CLI did not offer (or offers with
-                        // other fields) is a test bug: a non-retryable 400 makes the CLI stop
-                        // and print this message.
+                        // A test bug; see the module docs for what the CLI makes of it.
                         Err(msg) => return error(400, "invalid_request_error", &msg),
                     }
                 }
@@ -115,8 +125,9 @@ fn text_block(text: &str) -> Value {
     json!({"type": "text", "text": text})
 }
 
-/// The tool Claude Code offers under `--json-schema`; its input schema is the schema, and the
-/// CLI keeps asking (`[structured-output-enforce]`) until the model calls it.
+/// The tool Claude Code offers under `--json-schema`, with the schema as its input schema. A
+/// text answer instead makes the CLI ask again (`[structured-output-enforce]`); so does a call
+/// the schema rejects, up to 5 attempts in all (then `error_max_structured_output_retries`).
 const STRUCTURED: &str = "StructuredOutput";
 
 /// A final answer as a `StructuredOutput` call, when the CLI offers that tool and the text is a
@@ -130,10 +141,9 @@ fn structured_output(text: &str, tools: &[Value], st: &State) -> Option<Value> {
 }
 
 /// The JSON the last `StructuredOutput` call carried, when the conversation ends with its
-/// accepted result. (2.1.332 ends the run right after an accepted call without asking again;
-/// this keeps the script out of it should a version ask once more. A rejected call — the CLI
-/// validates against the schema — goes back to the script, which sees the rejection only in
-/// [`Turn::body`].)
+/// accepted result. 2.1.332 ends the run right after an accepted call; this keeps the script
+/// out of it should a version ask once more. A rejected call goes back to the script, which
+/// sees the rejection only in [`Turn::body`] (`StructuredOutput` has no [`Call`] form).
 fn structured_output_done(msgs: &[Value]) -> Option<String> {
     let [.., call, result] = msgs else {
         return None;
@@ -192,9 +202,10 @@ fn texts(content: &Value) -> Vec<String> {
     }
 }
 
-/// The prompt the CLI was given. Claude Code puts context of its own (CLAUDE.md, dates, …)
-/// into separate `<system-reminder>` text blocks of the same user message; those are left out
-/// so the script sees exactly the prompt.
+/// The prompt the CLI was given. Claude Code puts context of its own (git status, commit
+/// attribution, CLAUDE.md) into separate `<system-reminder>` text blocks before the prompt in
+/// the same user message; those are left out so the script sees exactly the prompt. (A prompt
+/// argument given together with stdin arrives as one block: the argument, `\n`, stdin.)
 fn prompt_text(content: &Value) -> String {
     let all = texts(content);
     let own: Vec<&str> = all
@@ -213,8 +224,10 @@ fn prompt_text(content: &Value) -> String {
 }
 
 /// Every earlier tool call with its result, in the order the results came back. Calls of tools
-/// other than `Write`, `Bash` and `Read` have no [`Call`] form and are left out (the script
-/// only ever asks for those three; the raw conversation is still in [`Turn::body`]).
+/// other than `Write`, `Bash` and `Read` have no [`Call`] form and are left out: the script
+/// only ever makes those three (and `StructuredOutput` through a final text), and the raw
+/// conversation is still in [`Turn::body`]. Paths are as the script gave them; the CLI
+/// resolves relative ones against its cwd.
 fn done(msgs: &[Value]) -> Vec<Outcome> {
     let mut calls: Vec<(String, Call)> = Vec::new();
     let mut out = Vec::new();
@@ -273,7 +286,9 @@ fn tool_use(c: &Call, tools: &[Value], st: &State) -> Result<Value, String> {
         Call::Read { path } => ("Read", json!({"file_path": path})),
     };
     let Some(tool) = tools.iter().find(|t| t["name"] == name) else {
-        return Err(format!("model server: the script calls {name}, which the CLI did not offer"));
+        return Err(format!(
+            "model server: the script calls {name}, which the CLI did not offer"
+        ));
     };
     let props = &tool["input_schema"]["properties"];
     let empty = Map::new();
@@ -346,8 +361,10 @@ fn stream(id: &str, model: &str, content: &[Value], stop_reason: &str) -> String
             &json!({"type": "content_block_stop", "index": index}),
         );
     }
-    // The API's `message_delta` carries the cumulative usage; Claude Code replaces the
-    // `message_start` numbers with it, so the totals are exactly `USAGE` once.
+    // Like the API, `message_delta` carries the cumulative usage. Claude Code replaces the
+    // `message_start` numbers with it, so each response counts exactly `USAGE` once in the
+    // result; its per-message `usage` in `stream-json` output is the `message_start` one
+    // (output 0), as with the real API's small start numbers.
     event(
         &mut out,
         &json!({"type": "message_delta",

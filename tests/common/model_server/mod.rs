@@ -229,7 +229,10 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<Request> {
         }
     }
     let mut body = Vec::new();
-    if let Some(n) = headers.get("content-length").and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(n) = headers
+        .get("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         body.resize(n, 0);
         r.read_exact(&mut body).ok()?;
     } else if headers
@@ -291,7 +294,15 @@ fn serve(conn: TcpStream, st: &State, log: &Mutex<Vec<Logged>>) {
             resp.content_type,
             resp.body.len()
         );
-        if w.write_all(head.as_bytes()).is_err() || w.write_all(&resp.body).is_err() {
+        // A HEAD answer has no body (the client reads none, so one would be taken for the
+        // next response on this keep-alive connection). Claude Code sends `HEAD /api/hello`
+        // unless CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC is set.
+        let body: &[u8] = if req.method == "HEAD" {
+            &[]
+        } else {
+            &resp.body
+        };
+        if w.write_all(head.as_bytes()).is_err() || w.write_all(body).is_err() {
             return;
         }
         let _ = w.flush();

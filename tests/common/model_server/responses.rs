@@ -1,39 +1,45 @@
 //! The OpenAI Responses API (`POST /v1/responses`, streamed) as the Codex CLI speaks it.
 //!
 //! Codex 0.171 offers different tools depending on the model name (it looks the name up in its
-//! built-in model catalog), so this module uses whichever of Codex's own tools the request offers:
+//! built-in model catalog), so calls are made with whichever of Codex's own tools the request
+//! offers:
 //!
-//! * unknown models and the gpt-5 family up to gpt-5.2: the `exec_command` function (run a
-//!   command, `{"cmd": …}`), no patch tool;
-//! * `gpt-5.5`: `exec_command` plus the freeform (custom) `apply_patch` tool;
-//! * the gpt-6 family ("code mode", the default model when none is configured): one freeform
+//! * unknown names and the gpt-5 family up to gpt-5.2: the `exec_command` function
+//!   (`{"cmd": …}`) and no patch tool;
+//! * `gpt-5.5`: `exec_command` and the freeform (custom) `apply_patch` tool;
+//! * the gpt-6 family (the default model when none is configured): "code mode", one freeform
 //!   `exec` tool that runs JavaScript, with the real tools nested as `tools.exec_command(…)` and
-//!   `tools.apply_patch(…)`; these requests carry their tools in an `additional_tools` input
-//!   item instead of the top-level `tools` array.
+//!   `tools.apply_patch(…)`; these requests carry their tools in an `additional_tools` input item
+//!   instead of the top-level `tools` array.
 //!
-//! The older `shell` / `shell_command` functions and an `apply_patch` function are understood
+//! The older `shell` and `shell_command` functions and an `apply_patch` function are understood
 //! too. [`Call::Write`] becomes an `apply_patch` "Add File" patch when a patch tool is offered
-//! (Add File replaces an existing file) and a `printf` command line otherwise; [`Call::Read`]
-//! becomes `cat`. Earlier calls found in the request are mapped back to the [`Call`] the script
-//! asked for, because every call in the conversation came from this module.
+//! (Add File replaces an existing file; the format cannot leave out the final newline, so the
+//! file always ends with one) and an exact `printf` command otherwise; [`Call::Read`] becomes
+//! `cat`; [`Call::Bash`] runs the command line as it is.
 //!
 //! What the script sees in [`Turn`]:
-//! * `system`: the top-level `instructions` (absent in 0.171) followed by the text of every
-//!   `developer` message (Codex's base instructions, `developer_instructions`, skills, …).
-//! * `prompt`: the text of the first user message that Codex did not generate itself; Codex adds
-//!   user messages holding `<environment_context>…`, AGENTS.md contents (`# AGENTS.md
-//!   instructions for …`) and similar, which are skipped.
-//! * `tools`: the offered tool names. Tools in a namespace are `namespace.name`, except for the
-//!   default `functions` namespace; tools without a name (`web_search`) appear as their type;
-//!   in code mode the tools nested in `exec` appear as `exec.<name>` (e.g. `exec.apply_patch`).
-//! * `done`: every earlier tool call paired with its output, in order. Calls this module did not
-//!   make are reported as [`Call::Bash`] with the tool name and its raw arguments.
+//! * `system`: the top-level `instructions` (which 0.171 does not send) and the text of every
+//!   `developer` message: Codex's base instructions (replaced by `-c instructions=…` or
+//!   `model_instructions_file`), `developer_instructions`, permissions, skills.
+//! * `prompt`: the user's own text, i.e. the first user message with parts Codex did not write
+//!   itself; Codex adds `<environment_context>…` and the AGENTS.md contents (`# AGENTS.md
+//!   instructions for …`) as user message parts of their own, which are left out.
+//! * `tools`: the offered tool names. Tools in a namespace appear as `namespace.name` (except in
+//!   the default `functions` namespace), tools without a name (`web_search`) as their type, and
+//!   in code mode the tools nested in `exec` as `exec.<name>` (`exec.apply_patch`, …).
+//! * `done`: every earlier tool call with its output, in order, mapped back to the [`Call`] the
+//!   script made (all calls in a conversation come from this module). `output` is what the
+//!   command printed (stdout and stderr together) or the patch tool's report, `is_error` is a
+//!   non-zero or missing exit code or a rejected patch. A call this module did not make shows as
+//!   [`Call::Bash`] holding the tool name and its raw arguments.
 //!
-//! Usage: OpenAI reports cached input as a part of `input_tokens`, and Codex passes that
-//! through (its `turn.completed` has `input_tokens` and, within it, `cached_input_tokens`). So
-//! `input_tokens` = `USAGE.input + cache_read + cache_creation`, `cached_tokens` =
-//! `cache_read` and `cache_write_tokens` = `cache_creation`: a tool that adds input and output
-//! tokens counts the same total for a response here as for one from the Anthropic module.
+//! Usage: OpenAI counts cached input as a part of `input_tokens`, and Codex passes the counts
+//! through (its `turn.completed` sums them per turn, `cached_input_tokens` and
+//! `cache_write_input_tokens` being parts of `input_tokens`). So `input_tokens` =
+//! `input + cache_read + cache_creation`, `cached_tokens` = `cache_read`, `cache_write_tokens` =
+//! `cache_creation`: adding input and output tokens gives the same total per response as the
+//! Anthropic counts do.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -41,23 +47,28 @@ use serde_json::{Value, json};
 
 use super::{Api, Call, Outcome, Reply, Request, Response, State, Turn, USAGE, Usage};
 
-/// Generous enough for a test's commands, below the 30 s Codex allows: a command still running
-/// after this comes back without an exit code (and the script sees `is_error`).
+/// How long Codex waits for a command before handing back what it has (30 s is its maximum).
+/// A command still running by then comes back without an exit code, so the script sees an
+/// error.
 const YIELD_MS: u64 = 30_000;
 
-/// Routes one request that is not for the Anthropic API.
+/// Answers a request that is not for the Anthropic API.
 pub fn handle(req: &Request, st: &State) -> Response {
     let path = req.path.split('?').next().unwrap_or_default();
     match (req.method.as_str(), path) {
-        ("POST", "/v1/responses") => responses(req, st),
-        // Not called by Codex 0.171 with a custom provider; answered in case a version asks.
+        ("POST", "/v1/responses") => respond(req, st),
+        // Codex 0.171 does not ask with a custom provider; an empty list in case a version does.
         ("GET", "/v1/models") => Response::json(200, &json!({"object": "list", "data": []})),
-        _ => error(404, "not_found", &format!("no route for {} {path}", req.method)),
+        _ => error(
+            404,
+            "not_found",
+            &format!("no route for {} {path}", req.method),
+        ),
     }
 }
 
-/// An OpenAI-style error body. Codex does not retry 4xx answers other than 429, so a test fails
-/// fast on them.
+/// An error in the API's shape. Codex retries 5xx and 401 answers (see the provider's
+/// `request_max_retries` and `stream_max_retries`) but fails the turn at once on a 400.
 fn error(status: u16, code: &str, message: &str) -> Response {
     Response::json(
         status,
@@ -65,12 +76,12 @@ fn error(status: u16, code: &str, message: &str) -> Response {
     )
 }
 
-fn responses(req: &Request, st: &State) -> Response {
+fn respond(req: &Request, st: &State) -> Response {
     let Some(body) = req.json() else {
         return error(
             400,
             "invalid_json",
-            "request body is not JSON (compressed bodies are not supported)",
+            "the request body is not JSON (compressed bodies are not supported)",
         );
     };
     if let Some(message) = strict_schema_error(&body) {
@@ -88,10 +99,10 @@ fn responses(req: &Request, st: &State) -> Response {
         prompt: prompt(&body),
         tools: tools.names.clone(),
         done: done(&body),
-        body: body.clone(),
+        body,
     };
-    // A panicking script would otherwise drop the connection, which Codex retries; a 400 ends
-    // the run at once with the message in Codex's output.
+    // A panic would drop the connection, which Codex retries for half a minute; a 400 ends the
+    // run at once and shows the message in Codex's output.
     let reply = match catch_unwind(AssertUnwindSafe(|| (st.script)(&turn))) {
         Ok(reply) => reply,
         Err(panic) => {
@@ -103,9 +114,9 @@ fn responses(req: &Request, st: &State) -> Response {
             return error(400, "script_panicked", &format!("script panicked: {why}"));
         }
     };
-    let items = match reply {
+    let items: Vec<Value> = match reply {
         Reply::Final(text) => vec![message(st, &text)],
-        Reply::Calls(calls) => calls.iter().map(|c| tools.call(st, c)).collect(),
+        Reply::Calls(calls) => calls.iter().map(|c| tools.item(st, c)).collect(),
     };
     st.served
         .lock()
@@ -114,123 +125,46 @@ fn responses(req: &Request, st: &State) -> Response {
     Response::sse(stream(st, &turn.model, &items, USAGE))
 }
 
-/// What the real API says about a strict `text.format` schema (Codex sends `--output-schema`
-/// as `{"type": "json_schema", "strict": true, "name": "codex_output_schema", "schema": …}`
-/// without checking it). Only the two rules that are certain are enforced: every object has
-/// `additionalProperties: false` and lists every property in `required`. Keywords the real
-/// API may also refuse (`allOf`, `minLength`, …) are let through.
-fn strict_schema_error(body: &Value) -> Option<String> {
-    let format = body.get("text")?.get("format")?;
-    if str_at(format, "type") != "json_schema" || format.get("strict") != Some(&json!(true)) {
-        return None;
-    }
-    let problem = schema_problem(format.get("schema")?, &mut Vec::new())?;
-    Some(format!(
-        "Invalid schema for response_format '{}': {problem}",
-        str_at(format, "name")
-    ))
-}
-
-/// The first strict-mode violation in `schema`, in the real API's words; `at` is the path to
-/// it (the API's "context").
-fn schema_problem(schema: &Value, at: &mut Vec<String>) -> Option<String> {
-    let context = |at: &[String]| {
-        let quoted: Vec<String> = at.iter().map(|k| format!("'{k}'")).collect();
-        match quoted.len() {
-            1 => format!("In context=({},)", quoted[0]),
-            _ => format!("In context=({})", quoted.join(", ")),
-        }
-    };
-    match schema {
-        Value::Object(o) => {
-            let properties = o.get("properties").and_then(Value::as_object);
-            if str_at(schema, "type") == "object" || properties.is_some() {
-                if o.get("additionalProperties") != Some(&Value::Bool(false)) {
-                    return Some(format!(
-                        "{}, 'additionalProperties' is required to be supplied and to be false.",
-                        context(at)
-                    ));
-                }
-                let required: Vec<&str> = o
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .map(|r| r.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                if let Some(missing) = properties
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, _)| k)
-                    .find(|k| !required.contains(&k.as_str()))
-                {
-                    return Some(format!(
-                        "{}, 'required' is required to be supplied and to be an array including \
-                         every key in properties. Missing '{missing}'.",
-                        context(at)
-                    ));
-                }
-            }
-            o.iter().find_map(|(k, v)| {
-                at.push(k.clone());
-                let found = schema_problem(v, at);
-                at.pop();
-                found
-            })
-        }
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
-            at.push(i.to_string());
-            let found = schema_problem(v, at);
-            at.pop();
-            found
-        }),
-        _ => None,
-    }
-}
-
 fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// The text of a message's content, which is a string or a list of `input_text`/`output_text`
-/// parts.
-fn text_of(content: &Value) -> String {
+/// The texts of a message content or tool output: a string, or a list of parts with `text`.
+fn texts(content: &Value) -> Vec<&str> {
     match content {
-        Value::String(s) => s.clone(),
+        Value::String(s) => vec![s.as_str()],
         Value::Array(parts) => parts
             .iter()
             .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
 fn input(body: &Value) -> &[Value] {
     body.get("input")
         .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+        .map_or(&[], Vec::as_slice)
 }
 
-/// The texts of the input messages with this role.
-fn messages<'a>(body: &'a Value, role: &'a str) -> impl Iterator<Item = String> + 'a {
+/// The content of each input message with this role, as its texts.
+fn messages<'a>(body: &'a Value, role: &'a str) -> impl Iterator<Item = Vec<&'a str>> {
     input(body)
         .iter()
-        .filter(move |i| {
-            str_at(i, "role") == role && matches!(str_at(i, "type"), "message" | "")
-        })
-        .map(|i| text_of(&i["content"]))
+        .filter(move |i| str_at(i, "role") == role && matches!(str_at(i, "type"), "message" | ""))
+        .map(|i| texts(&i["content"]))
 }
 
 fn system(body: &Value) -> String {
-    let instructions = str_at(body, "instructions");
-    std::iter::once(instructions.to_string())
-        .filter(|s| !s.is_empty())
-        .chain(messages(body, "developer"))
+    let instructions = Some(str_at(body, "instructions")).filter(|s| !s.is_empty());
+    instructions
+        .into_iter()
+        .chain(messages(body, "developer").flatten())
         .collect::<Vec<_>>()
         .join("\n\n")
 }
 
-/// Whether Codex wrote this user message itself (context, not the task).
+/// Whether Codex wrote this user message part itself (context, not the task).
 fn generated(text: &str) -> bool {
     const TAGS: &[&str] = &[
         "environment_context",
@@ -250,45 +184,61 @@ fn generated(text: &str) -> bool {
         })
 }
 
+/// The parts of the first user message that Codex did not write, or else the last user message.
 fn prompt(body: &Value) -> String {
-    let users: Vec<String> = messages(body, "user").collect();
+    let users: Vec<Vec<&str>> = messages(body, "user").collect();
     users
         .iter()
-        .find(|t| !generated(t))
-        .or(users.last())
-        .cloned()
+        .map(|parts| {
+            parts
+                .iter()
+                .copied()
+                .filter(|t| !generated(t))
+                .collect::<Vec<_>>()
+        })
+        .find(|own| !own.is_empty())
+        .or_else(|| users.last().cloned())
         .unwrap_or_default()
+        .join("\n")
 }
 
-/// The tools a request offers, and how to call them.
+/// The tools a request offers, and which of them calls are made with.
 struct Tools {
     names: Vec<String>,
-    /// How to run a command line.
     shell: Shell,
-    /// How to apply a patch, if any patch tool is offered.
+    /// `None` when no patch tool is offered: files are then written with the shell.
     patch: Option<Patch>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
 enum Shell {
-    /// `exec_command {"cmd": "…"}` (unified exec, the default since 0.5x).
-    ExecCommand,
+    /// `exec_command {"cmd": "…"}` (unified exec, Codex's default).
+    Unified,
     /// `shell_command {"command": "…"}`.
-    ShellCommand,
-    /// `shell {"command": ["bash", "-lc", "…"]}` (the original tool).
-    ShellArgv,
-    /// JavaScript for the `exec` code-mode tool calling `tools.exec_command`.
-    CodeMode,
+    CommandLine,
+    /// `shell {"command": ["bash", "-lc", "…"]}`.
+    Argv,
+    /// JavaScript for the code-mode `exec` tool, calling `tools.exec_command`.
+    Code,
 }
 
 #[derive(Clone, Copy, PartialEq)]
 enum Patch {
-    /// The freeform `apply_patch` tool: the patch is the raw input.
-    Custom,
+    /// The freeform `apply_patch` tool: the patch is the whole input.
+    Freeform,
     /// The `apply_patch` function: `{"input": "<patch>"}`.
     Function,
-    /// `tools.apply_patch("<patch>")` inside a code-mode `exec` call.
-    CodeMode,
+    /// `tools.apply_patch("<patch>")` in a code-mode `exec` call.
+    Code,
+}
+
+/// What [`collect`] finds among the offered tools.
+#[derive(Default)]
+struct Found<'a> {
+    names: Vec<String>,
+    /// The description of the code-mode `exec` tool, which declares the nested tools.
+    exec_description: Option<&'a str>,
+    patch_function: bool,
 }
 
 impl Tools {
@@ -297,41 +247,38 @@ impl Tools {
             .iter()
             .filter(|i| str_at(i, "type") == "additional_tools")
             .filter_map(|i| i.get("tools").and_then(Value::as_array));
-        let mut names = Vec::new();
-        let mut exec_description = None;
-        for tools in body.get("tools").and_then(Value::as_array).into_iter().chain(additional) {
-            for t in tools {
-                collect(t, None, &mut names, &mut exec_description);
-            }
+        let mut found = Found::default();
+        let lists = body.get("tools").and_then(Value::as_array);
+        for tool in lists.into_iter().chain(additional).flatten() {
+            collect(tool, None, &mut found);
         }
-        let nested = exec_description.map(nested_tools).unwrap_or_default();
+        let mut names = found.names;
+        let nested = found.exec_description.map(nested_tools).unwrap_or_default();
         names.extend(nested.iter().map(|n| format!("exec.{n}")));
         let has = |n: &str| names.iter().any(|x| x == n);
         let shell = if has("exec_command") {
-            Shell::ExecCommand
+            Shell::Unified
         } else if has("shell_command") {
-            Shell::ShellCommand
+            Shell::CommandLine
         } else if has("shell") {
-            Shell::ShellArgv
+            Shell::Argv
         } else if has("exec") {
-            Shell::CodeMode
+            Shell::Code
         } else {
-            // Nothing to run commands with: use the default tool and let Codex report it.
-            Shell::ExecCommand
+            // Nothing to run commands with: use the usual tool and let Codex report the error.
+            Shell::Unified
         };
         let patch = if has("apply_patch") {
-            // Whether it is freeform or a function was noted while collecting.
-            Some(if has("apply_patch#function") {
+            Some(if found.patch_function {
                 Patch::Function
             } else {
-                Patch::Custom
+                Patch::Freeform
             })
-        } else if shell == Shell::CodeMode && has("exec.apply_patch") {
-            Some(Patch::CodeMode)
+        } else if shell == Shell::Code && has("exec.apply_patch") {
+            Some(Patch::Code)
         } else {
             None
         };
-        names.retain(|n| n != "apply_patch#function");
         Tools {
             names,
             shell,
@@ -339,22 +286,20 @@ impl Tools {
         }
     }
 
-    /// The output item that makes Codex perform `call`.
-    fn call(&self, st: &State, call: &Call) -> Value {
+    /// The output item that has Codex perform `call`.
+    fn item(&self, st: &State, call: &Call) -> Value {
         match call {
-            Call::Write { path, content } => match self.patch {
-                Some(how) => {
-                    let patch = add_file_patch(path, content);
-                    match how {
-                        Patch::Custom => custom_call(st, "apply_patch", &patch),
-                        Patch::Function => {
-                            function_call(st, "apply_patch", &json!({"input": patch}))
-                        }
-                        Patch::CodeMode => custom_call(st, "exec", &js_patch(&patch)),
+            Call::Write { path, content } => {
+                let patch = add_file_patch(path, content);
+                match self.patch {
+                    Some(Patch::Freeform) => custom_call(st, "apply_patch", &patch),
+                    Some(Patch::Function) => {
+                        function_call(st, "apply_patch", &json!({"input": patch}))
                     }
+                    Some(Patch::Code) => custom_call(st, "exec", &js_patch(&patch)),
+                    None => self.run(st, &write_command(path, content)),
                 }
-                None => self.run(st, &write_command(path, content)),
-            },
+            }
             Call::Bash { command } => self.run(st, command),
             Call::Read { path } => self.run(st, &format!("cat -- {}", quote(path))),
         }
@@ -362,71 +307,64 @@ impl Tools {
 
     fn run(&self, st: &State, command: &str) -> Value {
         match self.shell {
-            Shell::ExecCommand => function_call(
+            Shell::Unified => function_call(
                 st,
                 "exec_command",
                 &json!({"cmd": command, "yield_time_ms": YIELD_MS}),
             ),
-            Shell::ShellCommand => function_call(st, "shell_command", &json!({"command": command})),
-            Shell::ShellArgv => {
+            Shell::CommandLine => {
+                function_call(st, "shell_command", &json!({"command": command}))
+            }
+            Shell::Argv => {
                 function_call(st, "shell", &json!({"command": ["bash", "-lc", command]}))
             }
-            Shell::CodeMode => custom_call(st, "exec", &js_command(command)),
+            Shell::Code => custom_call(st, "exec", &js_command(command)),
         }
     }
 }
 
-/// Adds the names of one offered tool (recursing into namespaces) and remembers the description
-/// of the code-mode `exec` tool, which declares the nested tools.
-fn collect<'a>(
-    t: &'a Value,
-    namespace: Option<&str>,
-    names: &mut Vec<String>,
-    exec_description: &mut Option<&'a str>,
-) {
-    let kind = str_at(t, "type");
-    let name = str_at(t, "name");
+/// Notes one offered tool, recursing into namespaces.
+fn collect<'a>(tool: &'a Value, namespace: Option<&str>, found: &mut Found<'a>) {
+    let kind = str_at(tool, "type");
+    let name = str_at(tool, "name");
     if kind == "namespace" {
+        let inner = tool.get("tools").and_then(Value::as_array);
+        // `functions` is the namespace of plain tool names.
         let ns = (name != "functions").then_some(name);
-        for inner in t.get("tools").and_then(Value::as_array).into_iter().flatten() {
-            collect(inner, ns, names, exec_description);
+        for t in inner.into_iter().flatten() {
+            collect(t, ns, found);
         }
-        return;
-    }
-    if name.is_empty() {
-        names.push(kind.to_string());
-        return;
-    }
-    match namespace {
-        Some(ns) => names.push(format!("{ns}.{name}")),
-        None => {
-            names.push(name.to_string());
-            if name == "exec" && kind == "custom" {
-                *exec_description = t.get("description").and_then(Value::as_str);
+    } else if name.is_empty() {
+        found.names.push(kind.to_string());
+    } else if let Some(ns) = namespace {
+        found.names.push(format!("{ns}.{name}"));
+    } else {
+        found.names.push(name.to_string());
+        match (name, kind) {
+            ("exec", "custom") => {
+                found.exec_description = tool.get("description").and_then(Value::as_str);
             }
-            if name == "apply_patch" && kind == "function" {
-                names.push("apply_patch#function".into());
-            }
+            ("apply_patch", "function") => found.patch_function = true,
+            _ => {}
         }
     }
 }
 
-/// The tools declared in the code-mode description: `declare const tools: { NAME(…`.
+/// The tools the code-mode description declares: `declare const tools: { NAME(…`.
 fn nested_tools(description: &str) -> Vec<String> {
-    const DECL: &str = "declare const tools: { ";
+    const DECLARATION: &str = "declare const tools: { ";
     description
-        .match_indices(DECL)
+        .match_indices(DECLARATION)
         .filter_map(|(i, _)| {
-            let rest = &description[i + DECL.len()..];
+            let rest = &description[i + DECLARATION.len()..];
             let name = &rest[..rest.find('(')?];
-            (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
-                .then(|| name.to_string())
+            let plain = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+            plain.then(|| name.to_string())
         })
         .collect()
 }
 
-/// An apply_patch patch that creates (or replaces) one file. The format has no way to say
-/// "no newline at end of file", so the file always ends with one.
+/// A patch creating (or replacing) one file.
 fn add_file_patch(path: &str, content: &str) -> String {
     let mut patch = format!("*** Begin Patch\n*** Add File: {path}\n");
     for line in content.lines() {
@@ -438,31 +376,12 @@ fn add_file_patch(path: &str, content: &str) -> String {
     patch
 }
 
-/// The file an "Add File"-only patch with one file creates, as the [`Call::Write`] it came from.
-fn parse_add_file(patch: &str) -> Option<Call> {
-    let body = patch
-        .trim()
-        .strip_prefix("*** Begin Patch\n")?
-        .strip_suffix("*** End Patch")?;
-    let (first, rest) = body.split_once('\n').unwrap_or((body, ""));
-    let path = first.strip_prefix("*** Add File: ")?;
-    let mut content = String::new();
-    for line in rest.lines() {
-        content.push_str(line.strip_prefix('+')?);
-        content.push('\n');
-    }
-    Some(Call::Write {
-        path: path.to_string(),
-        content,
-    })
-}
-
 /// A POSIX shell word for `s`.
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Writes a file exactly (no added newline) with the shell, for when no patch tool is offered.
+/// Writes `content` exactly, for when no patch tool is offered.
 fn write_command(path: &str, content: &str) -> String {
     let write = format!("printf '%s' {} > {}", quote(content), quote(path));
     match std::path::Path::new(path).parent() {
@@ -473,45 +392,119 @@ fn write_command(path: &str, content: &str) -> String {
     }
 }
 
-/// Splits a command line made by [`write_command`] or [`Tools::call`] into words: plain words
-/// and single-quoted strings only; anything else (`$`, double quotes, …) gives `None`.
-fn words(command: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut cur: Option<String> = None;
-    let mut chars = command.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' => words.extend(cur.take()),
-            '\'' => {
-                let w = cur.get_or_insert_with(String::new);
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        c => w.push(c),
-                    }
-                }
-            }
-            '\\' => cur.get_or_insert_with(String::new).push(chars.next()?),
-            '"' | '$' | '`' | '\n' | '\t' | ';' | '|' | '(' | ')' | '<' | '*' | '?' => {
-                return None;
-            }
-            c => cur.get_or_insert_with(String::new).push(c),
-        }
-    }
-    words.extend(cur);
-    Some(words)
+/// Code mode: run one command and print `{"exit_code": …, "output": …}`, so that the outcome
+/// reads back exactly (see [`outcome_of`]).
+fn js_command(command: &str) -> String {
+    let args = json!({"cmd": command, "yield_time_ms": YIELD_MS});
+    js_reporting(&format!(
+        "const r = await tools.exec_command({args});\n\
+         text(JSON.stringify({{exit_code: r.exit_code, output: r.output}}));\n"
+    ))
 }
 
-/// The [`Call`] a command line stands for: one this module generated for a write or a read, or
-/// else the command itself.
-fn command_call(command: &str) -> Call {
-    let w = words(command).unwrap_or_default();
-    let w: Vec<&str> = w.iter().map(String::as_str).collect();
-    let write = match w.as_slice() {
-        ["mkdir", "-p", "--", _, "&&", rest @ ..] => rest,
-        rest => rest,
+/// Code mode: apply a patch. `tools.apply_patch` resolves to `{}`, or throws with Codex's
+/// reason ("patch rejected: …").
+fn js_patch(patch: &str) -> String {
+    // A JSON string is a JavaScript string literal.
+    let literal = Value::from(patch).to_string();
+    js_reporting(&format!(
+        "await tools.apply_patch({literal});\n\
+         text(JSON.stringify({{exit_code: 0, output: \"\"}}));\n"
+    ))
+}
+
+/// Wraps code-mode JavaScript so that a tool that throws is reported like a failed command.
+fn js_reporting(body: &str) -> String {
+    format!("try {{\n{body}}} catch (e) {{\n  text(JSON.stringify({{output: String(e)}}));\n}}\n")
+}
+
+/// Every earlier tool call in the input with its output, in order.
+fn done(body: &Value) -> Vec<Outcome> {
+    let items = input(body);
+    let output_of = |call_id: &str| {
+        items.iter().find(|i| {
+            let kind = str_at(i, "type");
+            (kind == "function_call_output" || kind == "custom_tool_call_output")
+                && str_at(i, "call_id") == call_id
+        })
     };
-    match (write, w.as_slice()) {
+    items
+        .iter()
+        .filter_map(|item| {
+            let (name, args) = match str_at(item, "type") {
+                "function_call" => (str_at(item, "name"), str_at(item, "arguments")),
+                "custom_tool_call" => (str_at(item, "name"), str_at(item, "input")),
+                _ => return None,
+            };
+            let (output, is_error) = match output_of(str_at(item, "call_id")) {
+                Some(out) => outcome_of(name, &texts(&out["output"]).join("\n")),
+                // Codex always answers a call before asking again; kept for malformed input.
+                None => (String::new(), true),
+            };
+            Some(Outcome {
+                call: call_of(name, args),
+                output,
+                is_error,
+            })
+        })
+        .collect()
+}
+
+/// The [`Call`] behind a tool call's name and arguments (or freeform input).
+fn call_of(name: &str, args: &str) -> Call {
+    let json: Option<Value> = serde_json::from_str(args).ok();
+    let field = |k: &str| json.as_ref().and_then(|j| j.get(k));
+    let command = match name {
+        "exec_command" => field("cmd").and_then(Value::as_str).map(command_call),
+        "shell_command" => field("command").and_then(Value::as_str).map(command_call),
+        "shell" => field("command").and_then(Value::as_array).map(|argv| {
+            let argv: Vec<&str> = argv.iter().filter_map(Value::as_str).collect();
+            match argv.as_slice() {
+                [_shell, flag, line] if flag.starts_with('-') => command_call(line),
+                _ => Call::Bash {
+                    command: argv.join(" "),
+                },
+            }
+        }),
+        "apply_patch" => Some(patch_call(match field("input") {
+            Some(Value::String(patch)) => patch,
+            _ => args,
+        })),
+        "exec" => {
+            let command = js_arg(args, "tools.exec_command(");
+            let cmd = command.as_ref().and_then(|a| a.get("cmd"));
+            match (cmd, js_arg(args, "tools.apply_patch(")) {
+                (Some(Value::String(cmd)), _) => Some(command_call(cmd)),
+                (_, Some(Value::String(patch))) => Some(patch_call(&patch)),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    command.unwrap_or_else(|| Call::Bash {
+        command: format!("{name} {args}"),
+    })
+}
+
+/// The first JSON value after `marker` in code-mode JavaScript this module wrote.
+fn js_arg(code: &str, marker: &str) -> Option<Value> {
+    let at = code.find(marker)? + marker.len();
+    serde_json::Deserializer::from_str(&code[at..])
+        .into_iter::<Value>()
+        .next()?
+        .ok()
+}
+
+/// The [`Call`] a command line stands for: a write or read this module turned into a command,
+/// or else the command itself.
+fn command_call(command: &str) -> Call {
+    let words = words(command).unwrap_or_default();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let write = match words.as_slice() {
+        ["mkdir", "-p", "--", _, "&&", write @ ..] => write,
+        write => write,
+    };
+    match (write, words.as_slice()) {
         (["printf", "%s", content, ">", path], _) => Call::Write {
             path: path.to_string(),
             content: content.to_string(),
@@ -525,95 +518,33 @@ fn command_call(command: &str) -> Call {
     }
 }
 
-/// A JavaScript string literal (JSON strings are valid JavaScript).
-fn js_str(s: &str) -> String {
-    Value::from(s).to_string()
-}
-
-/// Code mode: run one command and print `{"exit_code": …, "output": …}`, so that the outcome
-/// can be read back exactly ([`outcome_of`]). A rejected call throws; that is printed the same
-/// way with no exit code.
-fn js_command(command: &str) -> String {
-    let args = json!({"cmd": command, "yield_time_ms": YIELD_MS});
-    js_report(&format!(
-        "const r = await tools.exec_command({args});\n\
-         text(JSON.stringify({{exit_code: r.exit_code, output: r.output}}));\n"
-    ))
-}
-
-/// Code mode: apply a patch. `tools.apply_patch` resolves to `{}` on success and throws with
-/// Codex's message ("patch rejected: …") on failure.
-fn js_patch(patch: &str) -> String {
-    js_report(&format!(
-        "await tools.apply_patch({});\n\
-         text(JSON.stringify({{exit_code: 0, output: \"\"}}));\n",
-        js_str(patch)
-    ))
-}
-
-fn js_report(body: &str) -> String {
-    format!("try {{\n{body}}} catch (e) {{\n  text(JSON.stringify({{output: String(e)}}));\n}}\n")
-}
-
-/// The first JSON value after `marker` in JavaScript source this module generated.
-fn js_arg(code: &str, marker: &str) -> Option<Value> {
-    let at = code.find(marker)? + marker.len();
-    serde_json::Deserializer::from_str(&code[at..])
-        .into_iter::<Value>()
-        .next()?
-        .ok()
-}
-
-/// The [`Call`] behind a tool call item's name and arguments (or freeform input).
-fn call_of(name: &str, args: &str) -> Call {
-    let json: Option<Value> = serde_json::from_str(args).ok();
-    let field = |k: &str| json.as_ref().and_then(|j| j.get(k));
-    let other = || Call::Bash {
-        command: format!("{name} {args}"),
-    };
-    match name {
-        "exec_command" | "shell_command" => {
-            match field("cmd").or(field("command")).and_then(Value::as_str) {
-                Some(cmd) => command_call(cmd),
-                None => other(),
-            }
-        }
-        "shell" => match field("command").and_then(Value::as_array) {
-            Some(argv) => {
-                let argv: Vec<&str> = argv.iter().filter_map(Value::as_str).collect();
-                match argv.as_slice() {
-                    [sh, flag, cmd] if sh.ends_with("sh") && flag.starts_with('-') => {
-                        command_call(cmd)
+/// The words of a command line made of plain words and single-quoted strings (what
+/// [`write_command`] and [`quote`] make); `None` for anything else.
+fn words(command: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = command.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' => words.extend(word.take()),
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => w.push(c),
                     }
-                    _ => Call::Bash {
-                        command: argv.join(" "),
-                    },
                 }
             }
-            None => other(),
-        },
-        "apply_patch" => {
-            let patch = match field("input").or(field("patch")) {
-                Some(Value::String(p)) => p.as_str(),
-                _ => args,
-            };
-            patch_call(patch)
-        }
-        "exec" => {
-            if let Some(cmd) = js_arg(args, "tools.exec_command(")
-                .as_ref()
-                .and_then(|a| a.get("cmd"))
-                .and_then(Value::as_str)
-            {
-                command_call(cmd)
-            } else if let Some(Value::String(patch)) = js_arg(args, "tools.apply_patch(") {
-                patch_call(&patch)
-            } else {
-                other()
+            '\\' => word.get_or_insert_with(String::new).push(chars.next()?),
+            c if c.is_alphanumeric() || "-_./%&>+=,:@".contains(c) => {
+                word.get_or_insert_with(String::new).push(c);
             }
+            _ => return None,
         }
-        _ => other(),
     }
+    words.extend(word);
+    Some(words)
 }
 
 /// A patch as a [`Call`]: the write it stands for, or else the way Codex itself shows a patch
@@ -624,76 +555,117 @@ fn patch_call(patch: &str) -> Call {
     })
 }
 
-/// What a tool's output says: the text the script sees, and whether it failed.
-fn outcome_of(name: &str, output: &Value) -> (String, bool) {
-    let text = text_of(output);
+/// The write of a patch that only adds one file.
+fn parse_add_file(patch: &str) -> Option<Call> {
+    let body = patch
+        .trim()
+        .strip_prefix("*** Begin Patch\n")?
+        .strip_suffix("*** End Patch")?;
+    let (first, lines) = body.split_once('\n').unwrap_or((body, ""));
+    let path = first.strip_prefix("*** Add File: ")?;
+    let mut content = String::new();
+    for line in lines.lines() {
+        content.push_str(line.strip_prefix('+')?);
+        content.push('\n');
+    }
+    Some(Call::Write {
+        path: path.to_string(),
+        content,
+    })
+}
+
+/// The output the script sees, and whether the call failed, from the text Codex sent back.
+fn outcome_of(name: &str, text: &str) -> (String, bool) {
     if name == "exec" {
-        // Code mode: Codex puts "Script completed\nWall time …\nOutput:\n" in front of what
-        // the script printed, which is the JSON our code printed (see `js_report`).
-        let printed = text.find("{\"").and_then(|i| {
-            serde_json::Deserializer::from_str(&text[i..])
+        // Code mode: "Script completed\nWall time …\nOutput:\n" and then what the JavaScript
+        // printed, which is the JSON of `js_reporting`.
+        let printed = text.split_once("Output:\n").map_or(text, |(_, p)| p);
+        let report = printed.find("{\"").and_then(|i| {
+            serde_json::Deserializer::from_str(&printed[i..])
                 .into_iter::<Value>()
                 .next()?
                 .ok()
         });
-        if let Some(r) = printed.filter(|r| r.get("output").is_some()) {
+        if let Some(r) = report.filter(|r| r.get("output").is_some()) {
             let code = r.get("exit_code").and_then(Value::as_i64);
             return (str_at(&r, "output").to_string(), code != Some(0));
         }
     }
-    exec_output(&text)
-}
-
-/// The output inside Codex's report of a command or patch (`Process exited with code N` or
-/// `Exit code: N`, then `Output:\n<output>`), and whether it failed. Text without an exit code
-/// (a patch Codex rejected: "patch rejected: …") is returned whole, as an error.
-fn exec_output(text: &str) -> (String, bool) {
+    // Commands: "Chunk ID: …\nWall time: …\nProcess exited with code N\nOriginal token count:
+    // …\nOutput:\n<output>"; patches: "Exit code: N\nWall time: …\nOutput:\nSuccess. …".
     let code = ["Process exited with code ", "Exit code: "]
         .iter()
         .find_map(|marker| text.split_once(marker))
         .and_then(|(_, rest)| {
-            rest.split(|c: char| !c.is_ascii_digit() && c != '-')
-                .next()?
-                .parse::<i64>()
-                .ok()
+            let digits = rest.split(|c: char| !c.is_ascii_digit() && c != '-').next()?;
+            digits.parse::<i64>().ok()
         });
     match (code, text.split_once("Output:\n")) {
         (Some(code), Some((_, output))) => (output.to_string(), code != 0),
+        // A rejected patch ("patch rejected: …"), a command still running, …: all of it.
         _ => (text.to_string(), true),
     }
 }
 
-/// Every earlier tool call in the input with its output, in call order.
-fn done(body: &Value) -> Vec<Outcome> {
-    let items = input(body);
-    let output_for = |call_id: &str| {
-        items.iter().find(|i| {
-            matches!(
-                str_at(i, "type"),
-                "function_call_output" | "custom_tool_call_output"
-            ) && str_at(i, "call_id") == call_id
-        })
+/// What the real API answers to a strict `text.format` schema it refuses. Codex sends
+/// `--output-schema` as `{"type": "json_schema", "strict": true, "name": "codex_output_schema",
+/// "schema": …}` without checking it; the API then wants `additionalProperties: false` on every
+/// object and every property listed in `required`. Only these two rules are checked; keywords
+/// the API may refuse besides are let through.
+fn strict_schema_error(body: &Value) -> Option<String> {
+    let format = body.get("text")?.get("format")?;
+    if str_at(format, "type") != "json_schema" || format.get("strict") != Some(&json!(true)) {
+        return None;
+    }
+    let problem = schema_problem(format.get("schema")?, &mut Vec::new())?;
+    let name = str_at(format, "name");
+    Some(format!(
+        "Invalid schema for response_format '{name}': {problem}"
+    ))
+}
+
+/// The first strict-mode violation in `schema`, worded as the API words it; `at` is the path
+/// to it (the API's "context").
+fn schema_problem(schema: &Value, at: &mut Vec<String>) -> Option<String> {
+    let nested = |at: &mut Vec<String>, key: String, v: &Value| {
+        at.push(key);
+        let found = schema_problem(v, at);
+        at.pop();
+        found
     };
-    items
-        .iter()
-        .filter_map(|item| {
-            let (name, args) = match str_at(item, "type") {
-                "function_call" => (str_at(item, "name"), str_at(item, "arguments")),
-                "custom_tool_call" => (str_at(item, "name"), str_at(item, "input")),
-                _ => return None,
-            };
-            let call = call_of(name, args);
-            let (output, is_error) = match output_for(str_at(item, "call_id")) {
-                Some(out) => outcome_of(name, &out["output"]),
-                None => (String::new(), true),
-            };
-            Some(Outcome {
-                call,
-                output,
-                is_error,
-            })
-        })
-        .collect()
+    match schema {
+        Value::Object(o) => {
+            let properties = o.get("properties").and_then(Value::as_object);
+            if str_at(schema, "type") == "object" || properties.is_some() {
+                let quoted: Vec<String> = at.iter().map(|k| format!("'{k}'")).collect();
+                let context = match quoted.as_slice() {
+                    [one] => format!("In context=({one},)"),
+                    all => format!("In context=({})", all.join(", ")),
+                };
+                if o.get("additionalProperties") != Some(&Value::Bool(false)) {
+                    return Some(format!(
+                        "{context}, 'additionalProperties' is required to be supplied and to \
+                         be false."
+                    ));
+                }
+                let required = o.get("required").and_then(Value::as_array);
+                let listed = |k: &str| required.is_some_and(|r| r.iter().any(|x| x == k));
+                let missing = properties.into_iter().flatten().find(|(k, _)| !listed(k));
+                if let Some((key, _)) = missing {
+                    return Some(format!(
+                        "{context}, 'required' is required to be supplied and to be an array \
+                         including every key in properties. Missing '{key}'."
+                    ));
+                }
+            }
+            o.iter().find_map(|(k, v)| nested(at, k.clone(), v))
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nested(at, i.to_string(), v)),
+        _ => None,
+    }
 }
 
 fn function_call(st: &State, name: &str, args: &Value) -> Value {
@@ -742,82 +714,77 @@ fn usage_json(u: Usage) -> Value {
     })
 }
 
-/// The server-sent events of a streamed response with these output items, in the order the
-/// real API sends them (each item is announced, its text or arguments streamed as one delta,
-/// then completed).
+/// The events that stream one output item: announced empty, its text or arguments in one
+/// delta, then done.
+fn item_events(index: usize, item: &Value) -> Vec<Value> {
+    let kind = str_at(item, "type");
+    let mut added = item.clone();
+    added["status"] = json!("in_progress");
+    let at = |mut event: Value| {
+        event["item_id"] = item["id"].clone();
+        event["output_index"] = json!(index);
+        event
+    };
+    let mut events = Vec::new();
+    match kind {
+        "message" => {
+            added["content"] = json!([]);
+            let text = &item["content"][0]["text"];
+            let part = |text: &Value| json!({"type": "output_text", "text": text, "annotations": []});
+            events.extend([
+                json!({"type": "response.content_part.added", "content_index": 0,
+                    "part": part(&json!(""))}),
+                json!({"type": "response.output_text.delta", "content_index": 0, "delta": text}),
+                json!({"type": "response.output_text.done", "content_index": 0, "text": text}),
+                json!({"type": "response.content_part.done", "content_index": 0,
+                    "part": part(text)}),
+            ]);
+        }
+        "function_call" => {
+            added["arguments"] = json!("");
+            let args = &item["arguments"];
+            events.extend([
+                json!({"type": "response.function_call_arguments.delta", "delta": args}),
+                json!({"type": "response.function_call_arguments.done", "arguments": args}),
+            ]);
+        }
+        _ => {
+            added["input"] = json!("");
+            let input = &item["input"];
+            events.extend([
+                json!({"type": "response.custom_tool_call_input.delta", "delta": input}),
+                json!({"type": "response.custom_tool_call_input.done", "input": input}),
+            ]);
+        }
+    }
+    let mut all = vec![json!({"type": "response.output_item.added", "output_index": index,
+        "item": added})];
+    all.extend(events.into_iter().map(at));
+    all.push(json!({"type": "response.output_item.done", "output_index": index, "item": item}));
+    all
+}
+
+/// A streamed response with these output items, as server-sent events in the real API's order.
 fn stream(st: &State, model: &str, items: &[Value], usage: Usage) -> String {
     let id = st.id("resp_");
-    let mut out = String::new();
-    let mut seq = 0u64;
-    let mut event = |mut data: Value| {
-        data["sequence_number"] = json!(seq);
-        seq += 1;
-        out.push_str(&format!("event: {}\ndata: {data}\n\n", str_at(&data, "type")));
+    let response = |status: &str, output: &[Value], usage: Value| {
+        json!({"id": id, "object": "response", "created_at": 0, "status": status,
+            "model": model, "output": output, "usage": usage})
     };
-    let response = |status: &str, output: &[Value], usage: Option<Value>| {
-        json!({
-            "id": id,
-            "object": "response",
-            "created_at": 0,
-            "status": status,
-            "model": model,
-            "output": output,
-            "usage": usage,
-        })
-    };
-    event(json!({"type": "response.created", "response": response("in_progress", &[], None)}));
-    event(json!({"type": "response.in_progress", "response": response("in_progress", &[], None)}));
+    let started = response("in_progress", &[], Value::Null);
+    let mut events = vec![
+        json!({"type": "response.created", "response": started}),
+        json!({"type": "response.in_progress", "response": started}),
+    ];
     for (index, item) in items.iter().enumerate() {
-        let item_id = str_at(item, "id");
-        let mut added = item.clone();
-        added["status"] = json!("in_progress");
-        match str_at(item, "type") {
-            "message" => added["content"] = json!([]),
-            "function_call" => added["arguments"] = json!(""),
-            _ => added["input"] = json!(""),
-        }
-        event(json!({"type": "response.output_item.added", "output_index": index, "item": added}));
-        let at = json!({"item_id": item_id, "output_index": index});
-        let with = |mut v: Value| {
-            for (k, x) in at.as_object().into_iter().flatten() {
-                v[k] = x.clone();
-            }
-            v
-        };
-        match str_at(item, "type") {
-            "message" => {
-                let text = item["content"][0]["text"].clone();
-                let part = json!({"type": "output_text", "text": "", "annotations": []});
-                let done_part = json!({"type": "output_text", "text": text, "annotations": []});
-                event(with(json!({"type": "response.content_part.added",
-                    "content_index": 0, "part": part})));
-                event(with(json!({"type": "response.output_text.delta",
-                    "content_index": 0, "delta": text})));
-                event(with(json!({"type": "response.output_text.done",
-                    "content_index": 0, "text": text})));
-                event(with(json!({"type": "response.content_part.done",
-                    "content_index": 0, "part": done_part})));
-            }
-            "function_call" => {
-                let args = item["arguments"].clone();
-                event(with(json!({"type": "response.function_call_arguments.delta",
-                    "delta": args})));
-                event(with(json!({"type": "response.function_call_arguments.done",
-                    "arguments": args})));
-            }
-            _ => {
-                let input = item["input"].clone();
-                event(with(json!({"type": "response.custom_tool_call_input.delta",
-                    "delta": input})));
-                event(with(json!({"type": "response.custom_tool_call_input.done",
-                    "input": input})));
-            }
-        }
-        event(json!({"type": "response.output_item.done", "output_index": index, "item": item}));
+        events.extend(item_events(index, item));
     }
-    event(json!({
-        "type": "response.completed",
-        "response": response("completed", items, Some(usage_json(usage))),
-    }));
+    events.push(json!({"type": "response.completed",
+        "response": response("completed", items, usage_json(usage))}));
+    let mut out = String::new();
+    for (seq, mut event) in events.into_iter().enumerate() {
+        event["sequence_number"] = json!(seq);
+        out.push_str(&format!("event: {}\ndata: {event}\n\n", str_at(&event, "type")));
+    }
     out
 }
