@@ -193,6 +193,18 @@ impl Env {
         cmd
     }
 
+    /// Another program with the same pinned environment as `git swarm` gets (a wrapper such
+    /// as strace that runs the binary).
+    pub fn program(&self, program: &Path, dir: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(dir);
+        base_env(&mut cmd, &self.home, &self.gitconfig);
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
     pub fn swarm_in(&self, dir: &Path, args: &[&str]) -> Out {
         let out = self.command(dir, args).output().expect("git-swarm runs");
         Out {

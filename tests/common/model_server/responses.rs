@@ -312,9 +312,7 @@ impl Tools {
                 "exec_command",
                 &json!({"cmd": command, "yield_time_ms": YIELD_MS}),
             ),
-            Shell::CommandLine => {
-                function_call(st, "shell_command", &json!({"command": command}))
-            }
+            Shell::CommandLine => function_call(st, "shell_command", &json!({"command": command})),
             Shell::Argv => {
                 function_call(st, "shell", &json!({"command": ["bash", "-lc", command]}))
             }
@@ -597,7 +595,9 @@ fn outcome_of(name: &str, text: &str) -> (String, bool) {
         .iter()
         .find_map(|marker| text.split_once(marker))
         .and_then(|(_, rest)| {
-            let digits = rest.split(|c: char| !c.is_ascii_digit() && c != '-').next()?;
+            let digits = rest
+                .split(|c: char| !c.is_ascii_digit() && c != '-')
+                .next()?;
             digits.parse::<i64>().ok()
         });
     match (code, text.split_once("Output:\n")) {
@@ -730,7 +730,8 @@ fn item_events(index: usize, item: &Value) -> Vec<Value> {
         "message" => {
             added["content"] = json!([]);
             let text = &item["content"][0]["text"];
-            let part = |text: &Value| json!({"type": "output_text", "text": text, "annotations": []});
+            let part =
+                |text: &Value| json!({"type": "output_text", "text": text, "annotations": []});
             events.extend([
                 json!({"type": "response.content_part.added", "content_index": 0,
                     "part": part(&json!(""))}),
@@ -757,8 +758,10 @@ fn item_events(index: usize, item: &Value) -> Vec<Value> {
             ]);
         }
     }
-    let mut all = vec![json!({"type": "response.output_item.added", "output_index": index,
-        "item": added})];
+    let mut all = vec![
+        json!({"type": "response.output_item.added", "output_index": index,
+        "item": added}),
+    ];
     all.extend(events.into_iter().map(at));
     all.push(json!({"type": "response.output_item.done", "output_index": index, "item": item}));
     all
@@ -784,7 +787,10 @@ fn stream(st: &State, model: &str, items: &[Value], usage: Usage) -> String {
     let mut out = String::new();
     for (seq, mut event) in events.into_iter().enumerate() {
         event["sequence_number"] = json!(seq);
-        out.push_str(&format!("event: {}\ndata: {event}\n\n", str_at(&event, "type")));
+        out.push_str(&format!(
+            "event: {}\ndata: {event}\n\n",
+            str_at(&event, "type")
+        ));
     }
     out
 }
