@@ -482,3 +482,207 @@ pub fn definition_body(text: &str) -> String {
     }
     t.trim().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+
+    fn profile(kind: ProfileKind) -> Profile {
+        Profile {
+            kind,
+            program: kind.name().to_string(),
+            args: vec!["--extra".into()],
+            model: Some("m1".into()),
+            env: IndexMap::from([("K".to_string(), "v".to_string())]),
+        }
+    }
+
+    /// A scope like the run's: the worktree beside the workspace, the run folder inside it,
+    /// schemas under the home.
+    fn scope(role: Role, worker: Option<&str>) -> Scope {
+        let run = PathBuf::from("/ws/.swarm/runs/r1");
+        let (agent, cwd) = match role {
+            Role::Planner => ("planner", PathBuf::from("/ws")),
+            Role::Editor => ("implementor", PathBuf::from("/ws-swarm-x")),
+            Role::Reader => ("reviewer", PathBuf::from("/ws-swarm-x")),
+        };
+        let stem = match worker {
+            Some(w) => format!("{agent}.{w}"),
+            None => agent.to_string(),
+        };
+        let tests = vec!["cargo test -p core".to_string()];
+        Scope {
+            agent: agent.into(),
+            role,
+            prompt: "PROMPT".into(),
+            cwd: match worker {
+                Some(w) if w != "w1" => PathBuf::from(format!("/ws-swarm-x--{w}")),
+                _ => cwd,
+            },
+            run_dir: run.clone(),
+            result: run.join(format!("{stem}.result.json")),
+            plan_file: (role == Role::Planner).then(|| run.join("plan.json")),
+            result_schema: PathBuf::from(format!(
+                "/home/u/.cursor/agents/{agent}/{agent}.schema.json"
+            )),
+            plan_schema: (role == Role::Planner)
+                .then(|| PathBuf::from("/home/u/.cursor/agents/plan/plan.schema.json")),
+            standards: PathBuf::from("/ws/.swarm/standards.md"),
+            definition: Some("You review.".into()),
+            previous: vec![],
+            commands: commands(role, &tests, &["make lint".into()], false),
+            final_message: run.join(format!("logs/step-0002.{stem}.final-message.txt")),
+        }
+    }
+
+    fn has_pair(argv: &[String], flag: &str, value: &str) -> bool {
+        argv.windows(2).any(|w| w[0] == flag && w[1] == value)
+    }
+
+    #[test]
+    fn commands_follow_the_role() {
+        let t = vec!["sh test.sh".to_string(), "git status".to_string()];
+        let c = commands(Role::Reader, &t, &["make lint".into()], false);
+        assert!(c.allowed.contains(&"git diff".to_string()));
+        assert!(c.allowed.contains(&"sh test.sh".to_string()));
+        assert!(c.allowed.contains(&"make lint".to_string()));
+        assert!(
+            !c.allowed.contains(&"git commit".to_string()),
+            "readers do not commit"
+        );
+        assert_eq!(
+            c.allowed.iter().filter(|x| *x == "git status").count(),
+            1,
+            "no duplicates"
+        );
+        let e = commands(Role::Editor, &t, &[], false);
+        assert!(
+            e.allowed.contains(&"git add".to_string())
+                && e.allowed.contains(&"git commit".to_string())
+        );
+        let p = commands(Role::Planner, &t, &[], false);
+        assert!(
+            !p.allowed.contains(&"sh test.sh".to_string()),
+            "the plan's tests come after planning"
+        );
+        assert!(commands(Role::Reader, &t, &[], true).all);
+        // Deterministic.
+        assert_eq!(c, commands(Role::Reader, &t, &["make lint".into()], false));
+    }
+
+    #[test]
+    fn claude_editor_works_in_its_worktree_and_writes_only_its_result_outside() {
+        let l = build(&profile(ProfileKind::Claude), &scope(Role::Editor, None));
+        let a = &l.argv;
+        assert_eq!(&a[..4], ["claude", "-p", "--output-format", "json"]);
+        assert!(has_pair(a, "--model", "m1"));
+        assert!(has_pair(a, "--permission-mode", "acceptEdits"));
+        assert!(has_pair(a, "--tools", "Read,Edit,Write,Glob,Grep,Bash"));
+        for rule in [
+            "Read(//ws/.swarm/runs/r1/**)",
+            "Read(//home/u/.cursor/agents/implementor/**)",
+            "Read(//ws/.swarm/standards.md)",
+            "Edit(//ws/.swarm/runs/r1/implementor.result.json)",
+            "Bash(git commit:*)",
+            "Bash(cargo test -p core)",
+            "Bash(make lint:*)",
+        ] {
+            assert!(a.iter().any(|x| x == rule), "missing {rule} in {a:?}");
+        }
+        assert!(
+            !a.iter().any(|x| x == "--add-dir"),
+            "no folder-wide write access: {a:?}"
+        );
+        assert!(!a.iter().any(|x| x == "Bash"), "commands are limited");
+        assert!(has_pair(a, "--append-system-prompt", "You review."));
+        assert_eq!(
+            a.last().map(String::as_str),
+            Some("--extra"),
+            "user args last"
+        );
+        assert_eq!(l.output, Output::ClaudeJson);
+        let stdin = l.stdin.unwrap();
+        assert!(stdin.starts_with("PROMPT\n\n"), "{stdin}");
+        assert!(stdin.contains("`git commit`"), "{stdin}");
+        assert_eq!(l.env, [("K".to_string(), "v".to_string())]);
+    }
+
+    #[test]
+    fn claude_reader_may_write_nothing_but_its_result() {
+        let l = build(&profile(ProfileKind::Claude), &scope(Role::Reader, None));
+        let a = &l.argv;
+        assert!(has_pair(a, "--permission-mode", "default"));
+        assert!(
+            has_pair(a, "--tools", "Read,Write,Glob,Grep,Bash"),
+            "no Edit tool"
+        );
+        let edits: Vec<&String> = a.iter().filter(|x| x.starts_with("Edit(")).collect();
+        assert_eq!(edits, ["Edit(//ws/.swarm/runs/r1/reviewer.result.json)"]);
+        assert!(!a.iter().any(|x| x == "Bash(git commit:*)"));
+        assert!(l.stdin.unwrap().contains("Do not change any file"));
+    }
+
+    #[test]
+    fn claude_planner_writes_the_plan_and_reads_both_schemas() {
+        let s = scope(Role::Planner, None);
+        let l = build(&profile(ProfileKind::Claude), &s);
+        let a = &l.argv;
+        for rule in [
+            "Read(//home/u/.cursor/agents/planner/**)",
+            "Read(//home/u/.cursor/agents/plan/**)",
+            "Edit(//ws/.swarm/runs/r1/plan.json)",
+            "Edit(//ws/.swarm/runs/r1/planner.result.json)",
+        ] {
+            assert!(a.iter().any(|x| x == rule), "missing {rule} in {a:?}");
+        }
+        // The run folder and standards are inside the planner's cwd (the workspace).
+        assert!(
+            !a.iter().any(|x| x == "Read(//ws/.swarm/runs/r1/**)"),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn claude_worker_gets_its_own_result_only() {
+        let l = build(
+            &profile(ProfileKind::Claude),
+            &scope(Role::Editor, Some("w2")),
+        );
+        let edits: Vec<&String> = l.argv.iter().filter(|x| x.starts_with("Edit(")).collect();
+        assert_eq!(
+            edits,
+            ["Edit(//ws/.swarm/runs/r1/implementor.w2.result.json)"]
+        );
+    }
+
+    #[test]
+    fn allow_all_commands_lifts_the_limit() {
+        let mut s = scope(Role::Editor, None);
+        s.commands.all = true;
+        let l = build(&profile(ProfileKind::Claude), &s);
+        assert!(l.argv.iter().any(|x| x == "Bash"));
+        assert!(!l.argv.iter().any(|x| x.starts_with("Bash(")));
+        assert!(l.stdin.unwrap().contains("You may run any command."));
+    }
+
+    #[test]
+    fn a_relaunch_says_what_was_wrong() {
+        let mut s = scope(Role::Editor, None);
+        s.previous = vec!["your previous attempt ended (exit 0) without writing its result".into()];
+        let stdin = build(&profile(ProfileKind::Claude), &s).stdin.unwrap();
+        assert!(
+            stdin.contains("Your previous attempt was not accepted. Fix all of this first:\n1. your previous attempt ended (exit 0)"),
+            "{stdin}"
+        );
+    }
+
+    #[test]
+    fn definitions_lose_their_front_matter() {
+        assert_eq!(
+            definition_body("---\nname: x\ndescription: y\n---\n\nDo it.\n"),
+            "Do it."
+        );
+        assert_eq!(definition_body("Plain text.\n"), "Plain text.");
+    }
+}
