@@ -564,6 +564,11 @@ pub fn launch_for(
                     inv.step,
                     inv.stem()
                 )),
+                policy_file: run.path.join("logs").join(format!(
+                    "step-{:04}.{}.gemini-policy.toml",
+                    inv.step,
+                    inv.stem()
+                )),
             };
             crate::agents::profile::build(&p, &scope)
         }
@@ -646,6 +651,12 @@ fn start(
     if let Some(crate::agents::profile::Structured::FinalMessage(f)) = &l.structured {
         // A final message left by an earlier launch of this step is not this one's answer.
         let _ = std::fs::remove_file(f);
+    }
+    for (path, text) in &l.files {
+        if let Some(dir) = path.parent() {
+            crate::store::atomic::create_dir_all(dir)?;
+        }
+        crate::store::atomic::write(path, text.as_bytes())?;
     }
     let log = run.log_path(inv.step, &inv.stem());
     let r = exec::launch(

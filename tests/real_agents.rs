@@ -47,6 +47,21 @@ const CODEX: Cli = Cli {
     bin: "codex",
 };
 
+const GEMINI: Cli = Cli {
+    profile: "gemini",
+    package: "@google/gemini-cli",
+    version: "0.61.0",
+    bin: "gemini",
+};
+
+fn api_of(cli: Cli) -> Api {
+    match cli.profile {
+        "claude" => Api::Anthropic,
+        "codex" => Api::Responses,
+        _ => Api::Gemini,
+    }
+}
+
 fn required() -> bool {
     std::env::var_os("GIT_SWARM_REQUIRE_REAL_CLIS").is_some_and(|v| v == "1")
 }
@@ -420,6 +435,34 @@ fn scenario_env(cli: Cli, bin: &Path, server: &ModelServer) -> Env {
                 ("MOCK_API_KEY".into(), "test-key".into()),
             ]);
         }
+        "gemini" => {
+            // Gemini CLI runs shell commands with a filtered environment that drops
+            // GIT_CONFIG_GLOBAL; git then reads the identity from where users keep it.
+            std::fs::copy(&env.gitconfig, env.home.join(".gitconfig")).unwrap();
+            let dir = env.home.join(".gemini");
+            std::fs::create_dir_all(&dir).unwrap();
+            // API-key auth against the base URL, no usage statistics (they would reach
+            // play.googleapis.com), one attempt per request, a fixed model (no router calls).
+            std::fs::write(
+                dir.join("settings.json"),
+                json!({
+                    "security": {"auth": {"selectedType": "gemini-api-key"}},
+                    "privacy": {"usageStatisticsEnabled": false},
+                    "general": {"maxAttempts": 1},
+                    "model": {"name": "gemini-2.5-flash", "disableLoopDetection": true}
+                })
+                .to_string(),
+            )
+            .unwrap();
+            let tmp = env.root().join("gemini-tmp");
+            std::fs::create_dir_all(&tmp).unwrap();
+            vars.extend([
+                ("GOOGLE_GEMINI_BASE_URL".into(), url),
+                ("GEMINI_API_KEY".into(), "test-key".into()),
+                ("GEMINI_CLI_NO_RELAUNCH".into(), "1".into()),
+                ("TMPDIR".into(), tmp.display().to_string()),
+            ]);
+        }
         _ => {}
     }
     env.extra_env.extend(vars);
@@ -536,12 +579,7 @@ fn whole_run(cli: Cli) {
     );
 
     // The totals are what the CLI reported, which is what the server served.
-    let api = if cli.profile == "claude" {
-        Api::Anthropic
-    } else {
-        Api::Responses
-    };
-    let (responses, served) = server.served(api);
+    let (responses, served) = server.served(api_of(cli));
     assert!(responses > 0);
     let total: u64 = st["step-tokens"]
         .as_object()
@@ -598,4 +636,9 @@ fn claude_code_runs_a_whole_pipeline() {
 #[test]
 fn codex_runs_a_whole_pipeline() {
     whole_run(CODEX);
+}
+
+#[test]
+fn gemini_cli_runs_a_whole_pipeline() {
+    whole_run(GEMINI);
 }

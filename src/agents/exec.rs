@@ -69,6 +69,7 @@ pub fn template_launch(template: &[String], inv: &Invocation, paths: &Paths) -> 
         argv: template::substitute(template, &vars),
         stdin: stdin.then(|| inv.prompt.clone()),
         env: Vec::new(),
+        files: Vec::new(),
         output: Output::Unknown,
         structured: None,
     }

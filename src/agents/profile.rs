@@ -113,6 +113,8 @@ pub struct Scope {
     /// Where a CLI writes its final message (Codex `-o`), from which a structured result is
     /// taken.
     pub final_message: PathBuf,
+    /// Where a policy file for the CLI goes (Gemini CLI's policy engine).
+    pub policy_file: PathBuf,
 }
 
 /// How an agent CLI reports, for reading usage, errors and structured results.
@@ -146,6 +148,8 @@ pub struct Launch {
     /// The prompt, given on stdin.
     pub stdin: Option<String>,
     pub env: Vec<(String, String)>,
+    /// Files the launch needs written first (a policy file).
+    pub files: Vec<(PathBuf, String)>,
     pub output: Output,
     pub structured: Option<Structured>,
 }
@@ -324,6 +328,7 @@ fn claude(p: &Profile, s: &Scope) -> Launch {
         argv,
         stdin: Some(prompt(s, false)),
         env: Vec::new(),
+        files: Vec::new(),
         output: Output::ClaudeJson,
         structured: schema.map(|_| Structured::ClaudeResult),
     }
@@ -374,16 +379,120 @@ fn codex(p: &Profile, s: &Scope) -> Launch {
         argv,
         stdin: Some(prompt(s, true)),
         env: Vec::new(),
+        files: Vec::new(),
         output: Output::CodexJsonl,
         structured: Some(Structured::FinalMessage(s.final_message.clone())),
     }
 }
 
-/// Gemini CLI (headless). Editors use `auto_edit` (edits approved, commands per allow rule),
-/// the others the default mode (anything not allowed is refused headless). Extra directories
-/// with `--include-directories`; commands with `--allowed-tools run_shell_command(<prefix>)`.
-/// `--skip-trust`: headless Gemini refuses an untrusted folder, and a run's worktree is new
-/// by nature. The definition leads the prompt.
+/// A TOML basic string.
+fn toml_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A regular expression matching `text` literally.
+fn regex_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The Gemini CLI policy (its policy engine's TOML) for one invocation: shell commands by
+/// prefix (the rest denied with a message), the result file (and the plan) writable, and for
+/// editors, nothing else in the run folder.
+fn gemini_policy(s: &Scope) -> String {
+    let mut out = String::from("# Written by git swarm for one invocation.\n");
+    let rule = |out: &mut String, tool: &str, extra: &str, decision: &str, priority: u32| {
+        out.push_str(&format!(
+            "\n[[rule]]\ntoolName = \"{tool}\"\n{extra}decision = \"{decision}\"\npriority = {priority}\n"
+        ));
+    };
+    if s.commands.all {
+        rule(&mut out, "run_shell_command", "", "allow", 500);
+    } else {
+        let prefixes: Vec<String> = s.commands.allowed.iter().map(|c| toml_str(c)).collect();
+        rule(
+            &mut out,
+            "run_shell_command",
+            &format!("commandPrefix = [{}]\n", prefixes.join(", ")),
+            "allow",
+            500,
+        );
+        rule(
+            &mut out,
+            "run_shell_command",
+            &format!(
+                "denyMessage = {}\n",
+                toml_str(&format!(
+                    "git swarm allows only these commands: {}.",
+                    s.commands.allowed.join(", ")
+                ))
+            ),
+            "deny",
+            100,
+        );
+    }
+    let path_pattern = |p: &Path| {
+        let json = serde_json::to_string(&p.display().to_string()).unwrap_or_default();
+        toml_str(&format!("\"file_path\":{}", regex_literal(&json)))
+    };
+    let mut writable = vec![s.result.clone()];
+    writable.extend(s.plan_file.clone());
+    for w in &writable {
+        rule(
+            &mut out,
+            "write_file",
+            &format!("argsPattern = {}\n", path_pattern(w)),
+            "allow",
+            600,
+        );
+    }
+    if s.role == Role::Editor {
+        let dir = serde_json::to_string(&format!("{}/", s.run_dir.display())).unwrap_or_default();
+        let dir = dir.trim_end_matches('"');
+        for tool in ["write_file", "replace"] {
+            rule(
+                &mut out,
+                tool,
+                &format!(
+                    "argsPattern = {}\ndenyMessage = {}\n",
+                    toml_str(&format!("\"file_path\":{}", regex_literal(dir))),
+                    toml_str("only your result file may be written in the run folder")
+                ),
+                "deny",
+                550,
+            );
+        }
+    }
+    out
+}
+
+/// Gemini CLI (headless, verified with 0.61.0). Editors use `auto_edit` (edits approved), the
+/// others the default mode, which offers only reading tools headless. A policy file (the
+/// policy engine's TOML, `--policy`) allows the commands by prefix and denies the rest, and
+/// allows writing exactly the result file (and the plan); `--include-directories` grants the
+/// run folder, the schema folders and the standards folder. `--skip-trust`: headless Gemini
+/// refuses an untrusted folder, and a run's worktree is new by nature. Gemini can only
+/// replace its whole system prompt, so the definition leads the prompt, which is passed as
+/// `-p` (Gemini reads stdin only if it arrives at once) unless it is too long for an argument.
 fn gemini(p: &Profile, s: &Scope) -> Launch {
     let mut argv: Vec<String> = vec![
         p.program.clone(),
@@ -401,39 +510,26 @@ fn gemini(p: &Profile, s: &Scope) -> Launch {
         } else {
             "default".into()
         },
+        "--policy".into(),
+        s.policy_file.display().to_string(),
     ]);
     for d in extra_dirs(s, true) {
         argv.extend(["--include-directories".into(), d.display().to_string()]);
     }
-    let mut tools: Vec<String> = vec![
-        "read_file".into(),
-        "read_many_files".into(),
-        "list_directory".into(),
-        "glob".into(),
-        "search_file_content".into(),
-        "write_file".into(),
-    ];
-    if s.role == Role::Editor {
-        tools.push("replace".into());
-    }
-    if s.commands.all {
-        tools.push("run_shell_command".into());
-    } else {
-        tools.extend(
-            s.commands
-                .allowed
-                .iter()
-                .map(|c| format!("run_shell_command({c})")),
-        );
-    }
-    for t in tools {
-        argv.extend(["--allowed-tools".into(), t]);
-    }
     argv.extend(p.args.iter().cloned());
+    let text = prompt(s, true);
+    // Linux limits one argument to 128 KiB.
+    let stdin = if text.len() <= 96 * 1024 {
+        argv.extend(["--prompt".into(), text]);
+        None
+    } else {
+        Some(text)
+    };
     Launch {
         argv,
-        stdin: Some(prompt(s, true)),
+        stdin,
         env: Vec::new(),
+        files: vec![(s.policy_file.clone(), gemini_policy(s))],
         output: Output::GeminiJson,
         structured: None,
     }
@@ -461,6 +557,7 @@ fn cursor(p: &Profile, s: &Scope) -> Launch {
         argv,
         stdin: Some(prompt(s, true)),
         env: Vec::new(),
+        files: Vec::new(),
         output: Output::CursorJson,
         structured: None,
     }
@@ -533,6 +630,7 @@ mod tests {
             previous: vec![],
             commands: commands(role, &tests, &["make lint".into()], false),
             final_message: run.join(format!("logs/step-0002.{stem}.final-message.txt")),
+            policy_file: run.join(format!("logs/step-0002.{stem}.gemini-policy.toml")),
         }
     }
 

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod anthropic;
+pub mod gemini;
 pub mod responses;
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use serde_json::Value;
 pub enum Api {
     Anthropic,
     Responses,
+    Gemini,
 }
 
 /// A tool call, in the CLI-independent form scripts use.
@@ -274,6 +276,8 @@ fn serve(conn: TcpStream, st: &State, log: &Mutex<Vec<Logged>>) {
         let path = req.path.split('?').next().unwrap_or_default().to_string();
         let resp = if path.starts_with("/v1/messages") {
             anthropic::handle(&req, st)
+        } else if path.starts_with("/v1beta/") {
+            gemini::handle(&req, st)
         } else if path.starts_with("/v1/") {
             responses::handle(&req, st)
         } else {
@@ -285,7 +289,8 @@ fn serve(conn: TcpStream, st: &State, log: &Mutex<Vec<Logged>>) {
             status: resp.status,
             model: req
                 .json()
-                .and_then(|v| v.get("model").and_then(Value::as_str).map(str::to_string)),
+                .and_then(|v| v.get("model").and_then(Value::as_str).map(str::to_string))
+                .or_else(|| gemini::model_of(&req.path)),
         });
         let reason = if resp.status == 200 { "OK" } else { "Error" };
         let head = format!(
