@@ -190,6 +190,9 @@ struct Target {
     allowed: Vec<String>,
     base_tree: Option<String>,
     attempt: u32,
+    /// How many workers are issued together with this one (itself included); 0 when it is
+    /// not a parallel worker.
+    peers: usize,
 }
 
 struct Builder<'c, 'a> {
