@@ -102,10 +102,15 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
             for p in &done.kept {
                 if *p == settings {
                     t.push_str(&format!(
-                        "{}: kept {} (it exists); for the run to advance by itself, add to it: {}\n",
+                        "{}: kept {} (it exists); for the run to advance by itself{}, add to it: {}\n",
                         h.name(),
                         rel(p),
-                        crate::hosts::hook_snippet(*h)
+                        if *h == crate::hosts::Host::ClaudeCode {
+                            " and its agents to work without a prompt per file"
+                        } else {
+                            ""
+                        },
+                        crate::hosts::merge_snippet(*h, &session.ws.root)
                     ));
                 } else {
                     t.push_str(&format!("{}: kept {} (it exists)\n", h.name(), rel(p)));
@@ -116,6 +121,7 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
                 "written": done.written,
                 "kept": done.kept,
                 "hookInstalled": !done.kept.contains(&settings),
+                "merge": done.kept.contains(&settings).then(|| crate::hosts::merge_snippet(*h, &session.ws.root)),
             }));
         }
         j["hosts"] = json!(hosts);
