@@ -591,7 +591,7 @@ fn pull_request(
     let (manual_steps, check) = if local {
         (
             format!(
-                "'{remote_name}' is a repository on this machine, with no pull requests: merge {branch} into {base} there with git (for example 'git merge {branch}' on {base}), or push {branch} to a forge and open the pull request on it"
+                "'{remote_name}' is a repository on this machine, with no pull requests: merge {branch} into {base} with git (for example, on {base}: 'git pull {remote_name} {branch}', then 'git push {remote_name} {base}'), or push {branch} to a forge and open the pull request there"
             ),
             format!("look for branch {branch} in '{remote_name}'"),
         )

@@ -590,7 +590,7 @@ fn a_local_path_remote_gets_git_advice_not_a_web_page() {
     let remediation = w["remediation"].as_str().unwrap();
     assert!(message.contains("is a path on this machine"), "{message}");
     assert!(
-        remediation.contains("merge swarm/add-greeting into main there with git"),
+        remediation.contains("merge swarm/add-greeting into main with git (for example, on main: 'git pull origin swarm/add-greeting', then 'git push origin main')"),
         "{remediation}"
     );
     for absent in ["web page", "http", "swarm.githubHost"] {
