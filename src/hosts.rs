@@ -96,8 +96,8 @@ task write it to a file and run `git swarm start --json --task-file <file>`). Wi
    - `invoke`: {spawn} Start every entry of `invocations` at once when there are several, and \
 wait until all of them have finished.
    - `publish`: run `git swarm publish --json` and act on its answer the same way.
-   - `done`, `failed`, `escalated`, `canceled`: stop, and tell the user `message`, plus `hint` \
-and `prUrl` when present.
+   - `done`, `failed`, `escalated`, `canceled`: stop, and tell the user `message`, plus `hint`, \
+`prUrl` and `warnings` when present.
    - an `error` object instead: stop, and tell the user its `message` and `hint`.
 3. After the agents finish, run `git swarm next --json` and go back to step 2.
 

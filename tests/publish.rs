@@ -611,6 +611,7 @@ fn publish_after_the_run_completed_answers_done_again() {
     let j = out.json();
     assert_eq!(j["action"], "done", "{j}");
     assert_eq!(j["run-id"], id.as_str());
+    assert_eq!(j["prUrl"], "https://github.com/acme/app/pull/7");
     assert!(
         j["message"]
             .as_str()

@@ -100,6 +100,9 @@ pub fn action(st: &RunStatus) -> Output {
     if let Some(b) = &st.branch {
         j["branch"] = json!(b);
     }
+    if let Some(u) = &st.pr_url {
+        j["prUrl"] = json!(u);
+    }
 
     let mut t = String::new();
     let short = &id[..id.len().min(8)];
