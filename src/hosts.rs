@@ -6,7 +6,11 @@
 //! - Claude Code: `.claude/agents/<name>.md` (YAML frontmatter `name`, `description`, optional
 //!   `tools`; the body is the system prompt), `.claude/commands/<name>.md` (frontmatter
 //!   `description`, `argument-hint`, `allowed-tools`; `$ARGUMENTS` is what follows the command),
-//!   hooks in `.claude/settings.json` (`hooks.SubagentStop[].hooks[]` of `type: command`).
+//!   hooks in `.claude/settings.json` (`hooks.SubagentStop[].hooks[]` of `type: command`), and
+//!   there `permissions.additionalDirectories` (directories besides the project it may work in)
+//!   and `permissions.allow` rules: `Edit(<path pattern>)` covers every built-in tool that
+//!   edits or writes files; the pattern follows gitignore, `//` starts an absolute path and `/`
+//!   one relative to the project root.
 //! - Cursor: `.cursor/agents/<name>.md` (frontmatter `name`, `description`, `model`),
 //!   `.cursor/commands/<name>.md` (plain Markdown; the text after the command follows it), hooks
 //!   in `.cursor/hooks.json` (`version: 1`, `hooks.subagentStop[]` with `command`).
@@ -92,8 +96,8 @@ task write it to a file and run `git swarm start --json --task-file <file>`). Wi
    - `invoke`: {spawn} Start every entry of `invocations` at once when there are several, and \
 wait until all of them have finished.
    - `publish`: run `git swarm publish --json` and act on its answer the same way.
-   - `done`, `failed`, `escalated`, `canceled`: stop, and tell the user `message`, plus `hint` \
-and `prUrl` when present.
+   - `done`, `failed`, `escalated`, `canceled`: stop, and tell the user `message`, plus `hint`, \
+`prUrl` and `warnings` when present.
    - an `error` object instead: stop, and tell the user its `message` and `hint`.
 3. After the agents finish, run `git swarm next --json` and go back to step 2.
 
@@ -104,8 +108,39 @@ instead of `git swarm next --json`.
     )
 }
 
-/// `(path relative to the repository root, content)` of every file a host install writes.
-pub fn files(host: Host) -> Vec<(PathBuf, String)> {
+/// What Claude Code needs so that subagents edit in the run's worktrees and write their results
+/// without a permission prompt per file: the directories (the workspace's parent, where run
+/// worktrees `../<repo>-swarm-*` are created, and the run folder) and the rules that allow
+/// editing there.
+pub struct ClaudePermissions {
+    pub additional_directories: Vec<String>,
+    pub allow: Vec<String>,
+}
+
+pub fn claude_permissions(root: &Path) -> ClaudePermissions {
+    let parent = root.parent().unwrap_or(root);
+    let name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let worktrees = parent.join(format!("{name}-swarm-*"));
+    ClaudePermissions {
+        additional_directories: vec![
+            parent.display().to_string(),
+            root.join(".swarm/runs").display().to_string(),
+        ],
+        allow: vec![
+            "Bash(git swarm:*)".to_string(),
+            // `//` + an absolute path; `*` stays within one path component.
+            format!("Edit(/{}/**)", worktrees.display()),
+            "Edit(/.swarm/runs/**)".to_string(),
+        ],
+    }
+}
+
+/// `(path relative to the repository root, content)` of every file a host install writes
+/// into the repository at `root`.
+pub fn files(host: Host, root: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     match host {
         Host::ClaudeCode => {
@@ -132,8 +167,12 @@ pub fn files(host: Host) -> Vec<(PathBuf, String)> {
                     manager_steps(spawn)
                 ),
             ));
+            let perms = claude_permissions(root);
             let settings = json!({
-                "permissions": {"allow": ["Bash(git swarm:*)"]},
+                "permissions": {
+                    "additionalDirectories": perms.additional_directories,
+                    "allow": perms.allow,
+                },
                 "hooks": {"SubagentStop": [{"hooks": [
                     {"type": "command", "command": HOOK_COMMAND, "timeout": 60}
                 ]}]}
@@ -186,7 +225,7 @@ pub struct Installed {
 /// Writes the host's files under `root`, keeping every file that exists.
 pub fn install(root: &Path, host: Host) -> Result<Installed> {
     let mut done = Installed::default();
-    for (rel, content) in files(host) {
+    for (rel, content) in files(host, root) {
         let p = root.join(&rel);
         if p.symlink_metadata().is_ok() {
             done.kept.push(p);
@@ -199,12 +238,20 @@ pub fn install(root: &Path, host: Host) -> Result<Installed> {
     Ok(done)
 }
 
-/// What to merge by hand when a host's settings file already exists.
-pub fn hook_snippet(host: Host) -> String {
+/// What to merge by hand when a host's settings file already exists: the stop hook, and for
+/// Claude Code the permissions for the run's worktrees and folder.
+pub fn merge_snippet(host: Host, root: &Path) -> String {
     match host {
-        Host::ClaudeCode => format!(
-            "\"hooks\": {{\"SubagentStop\": [{{\"hooks\": [{{\"type\": \"command\", \"command\": \"{HOOK_COMMAND}\"}}]}}]}}"
-        ),
+        Host::ClaudeCode => {
+            let perms = claude_permissions(root);
+            format!(
+                "\"permissions\": {}, \"hooks\": {{\"SubagentStop\": [{{\"hooks\": [{{\"type\": \"command\", \"command\": \"{HOOK_COMMAND}\"}}]}}]}}",
+                json!({
+                    "additionalDirectories": perms.additional_directories,
+                    "allow": perms.allow,
+                })
+            )
+        }
         Host::Cursor => {
             format!("\"hooks\": {{\"subagentStop\": [{{\"command\": \"{HOOK_COMMAND}\"}}]}}")
         }
@@ -226,7 +273,7 @@ mod tests {
     #[test]
     fn frontmatter_is_replaced_not_doubled() {
         for host in [Host::ClaudeCode, Host::Cursor] {
-            for (p, c) in files(host) {
+            for (p, c) in files(host, Path::new("/src/app")) {
                 if p.parent().is_some_and(|d| d.ends_with("agents")) {
                     assert_eq!(c.matches("\n---\n").count(), 1, "{}: {c}", p.display());
                     assert!(c.starts_with("---\nname: "), "{}", p.display());
@@ -240,7 +287,7 @@ mod tests {
     #[test]
     fn frontmatter_values_are_plain_yaml_scalars() {
         for host in [Host::ClaudeCode, Host::Cursor] {
-            for (p, c) in files(host) {
+            for (p, c) in files(host, Path::new("/src/app")) {
                 let Some(front) = c
                     .strip_prefix("---\n")
                     .and_then(|r| r.split_once("\n---\n"))
@@ -277,9 +324,31 @@ mod tests {
     }
 
     #[test]
+    fn claude_code_may_edit_the_run_worktrees_and_folder() {
+        let p = claude_permissions(Path::new("/src/app"));
+        assert_eq!(p.additional_directories, ["/src", "/src/app/.swarm/runs"]);
+        assert_eq!(
+            p.allow,
+            [
+                "Bash(git swarm:*)",
+                "Edit(//src/app-swarm-*/**)",
+                "Edit(/.swarm/runs/**)"
+            ]
+        );
+        let snippet = merge_snippet(Host::ClaudeCode, Path::new("/src/app"));
+        let parsed: serde_json::Value =
+            serde_json::from_str(&format!("{{{snippet}}}")).expect("the snippet is JSON members");
+        assert_eq!(
+            parsed["permissions"]["allow"][1],
+            "Edit(//src/app-swarm-*/**)"
+        );
+        assert!(parsed["hooks"]["SubagentStop"].is_array());
+    }
+
+    #[test]
     fn the_manager_instructions_are_short() {
         for host in [Host::ClaudeCode, Host::Cursor] {
-            let (_, cmd) = files(host)
+            let (_, cmd) = files(host, Path::new("/src/app"))
                 .into_iter()
                 .find(|(p, _)| p.ends_with("commands/swarm.md"))
                 .unwrap();

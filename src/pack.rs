@@ -58,3 +58,105 @@ pub fn install(home: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     }
     Ok((written, kept))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{builtin, violations};
+    use serde_json::Value;
+
+    /// The ```json blocks of a definition.
+    fn examples(md: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut rest = md;
+        while let Some(i) = rest.find("```json\n") {
+            let after = &rest[i + 8..];
+            let end = after.find("\n```").expect("a closed code block");
+            out.push(
+                serde_json::from_str(&after[..end])
+                    .unwrap_or_else(|e| panic!("an example is not JSON ({e}):\n{}", &after[..end])),
+            );
+            rest = &after[end..];
+        }
+        out
+    }
+
+    fn definition(name: &str) -> &'static str {
+        FILES
+            .iter()
+            .find(|(p, _)| *p == format!("{name}.md"))
+            .map(|(_, c)| *c)
+            .expect("the pack has the definition")
+    }
+
+    /// The names under `required` at `pointer` in a schema.
+    fn required(schema: &str, pointer: &str) -> Vec<String> {
+        let v: Value = serde_json::from_str(schema).expect("JSON");
+        v.pointer(pointer)
+            .and_then(Value::as_array)
+            .expect("a required list")
+            .iter()
+            .map(|f| f.as_str().expect("a name").to_string())
+            .collect()
+    }
+
+    /// Every example in the agent definitions is valid against the shipped schema it
+    /// illustrates, each definition has one, and each names every required field.
+    #[test]
+    fn definitions_describe_their_results_in_full_with_valid_examples() {
+        for (name, schema, pointers) in [
+            ("planner", embedded::PLANNER_RESULT, vec!["/required"]),
+            (
+                "implementor",
+                embedded::IMPLEMENTOR_RESULT,
+                vec!["/required"],
+            ),
+            ("reviewer", embedded::REVIEWER_RESULT, vec!["/required"]),
+            ("tester", embedded::TESTER_RESULT, vec!["/required"]),
+        ] {
+            let md = definition(name);
+            let result = builtin(schema, name);
+            let plan = builtin(embedded::PLAN, "plan");
+            let found = examples(md);
+            let mut results = 0;
+            for ex in &found {
+                // The planner's definition also shows a plan.
+                let (validator, what) = if ex.get("lanes").is_some() {
+                    (&plan, "plan")
+                } else {
+                    results += 1;
+                    (&result, "result")
+                };
+                let bad = violations(validator, ex);
+                assert!(bad.is_empty(), "{name}.md: the {what} example: {bad:?}");
+            }
+            assert!(results > 0, "{name}.md has no example result");
+            for p in pointers {
+                for field in required(schema, p) {
+                    assert!(
+                        md.contains(&format!("`{field}`")),
+                        "{name}.md does not describe `{field}`"
+                    );
+                }
+            }
+            assert!(md.contains("context.resultPath") || name == "planner");
+        }
+        let planner = definition("planner");
+        assert!(
+            examples(planner).iter().any(|e| e.get("lanes").is_some()),
+            "the planner's definition shows a plan"
+        );
+        for p in [
+            "/required",
+            "/properties/lanes/items/required",
+            "/properties/lanes/items/properties/tasks/items/required",
+        ] {
+            for field in required(embedded::PLAN, p) {
+                assert!(
+                    planner.contains(&format!("`{field}`")),
+                    "planner.md does not describe the plan's `{field}`"
+                );
+            }
+        }
+    }
+}

@@ -298,17 +298,67 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
         j.save()?;
     }
 
-    // 3. The pull request (best effort: problems are warnings).
+    // 3. The pull request (best effort: problems are warnings), and what it carries beyond the
+    // run's own commits.
     if j.st.pr_url.is_none() {
         pull_request(
             &mut j, &root, &cwd, &policies, &remote, &branch, &base, opts,
         )?;
         j.save()?;
     }
+    if !j.st.warnings.iter().any(|w| w.reason == EXTRA_COMMITS)
+        && let Some(w) = extra_commits(session, &j.st, &remote, &branch, &base)
+    {
+        j.warn(w);
+        j.save()?;
+    }
 
     // 4. The branch is safe on the remote: the worktree can go.
     remove_worktree(&mut j, &root, wt.as_deref())?;
     finish(j)
+}
+
+/// The warning of a pull request that carries commits made before the run.
+const EXTRA_COMMITS: &str = "pr-extra-commits";
+
+/// The commits the run started from that `<remote>/<base>` does not have (as of the last fetch;
+/// no network): the pull request carries them beside the run's own. Without a remote-tracking
+/// `<remote>/<base>`, every remote-tracking branch of the remote except the run's own counts.
+fn extra_commits(
+    session: &Session,
+    st: &RunStatus,
+    remote: &str,
+    branch: &str,
+    base: &str,
+) -> Option<Warning> {
+    let root = &session.ws.root;
+    let commit = &st.swarm.base_commit;
+    let repo = session.ws.open().ok()?;
+    let target = format!("refs/remotes/{remote}/{base}");
+    let n = if git::ref_exists(&repo, &target) {
+        git::commits_not_in(root, commit, &target).ok()?
+    } else if git::has_remote_tracking_refs(&repo, remote) {
+        git::commits_not_on_remote(root, commit, remote, Some(branch)).ok()?
+    } else {
+        return None;
+    };
+    if n == 0 {
+        return None;
+    }
+    let s = if n == 1 { "" } else { "s" };
+    Some(warning(
+        EXTRA_COMMITS,
+        format!(
+            "the pull request also carries {n} commit{s} made before the run: the run started from {}, which {remote}/{base} does not contain",
+            short(commit)
+        ),
+        None,
+        None,
+        None,
+        format!(
+            "if those commits should not be reviewed here, push them to {remote}/{base} first (the pull request then shows only the run's work), or rebase {branch} onto {remote}/{base}"
+        ),
+    ))
 }
 
 fn finish(mut j: Journal) -> Result<RunStatus> {
@@ -531,11 +581,26 @@ fn pull_request(
             _ => None,
         };
     }
+    // A remote that is a path on this machine has no forge and no web page: the advice is to
+    // merge with git there, never to open a page.
+    let local = forge::is_local(&url);
     let manual = remote
         .as_ref()
         .map(|r| forge::manual_url(r, kind, branch, base))
         .unwrap_or_else(|| format!("the web page of remote '{remote_name}'"));
-    let manual_steps = format!("open {manual} and create a pull request from {branch} into {base}");
+    let (manual_steps, check) = if local {
+        (
+            format!(
+                "'{remote_name}' is a repository on this machine, with no pull requests: merge {branch} into {base} with git (for example, on {base}: 'git pull {remote_name} {branch}', then 'git push {remote_name} {base}'), or push {branch} to a forge and open the pull request there"
+            ),
+            format!("look for branch {branch} in '{remote_name}'"),
+        )
+    } else {
+        (
+            format!("open {manual} and create a pull request from {branch} into {base}"),
+            format!("check {manual}"),
+        )
+    };
 
     if policies.raw.pointer("/pr/createOnSuccess") == Some(&Value::Bool(false))
         || submit == "manual"
@@ -608,16 +673,36 @@ fn pull_request(
     } else {
         let (Some(k), Some(r)) = (kind, remote.as_ref()) else {
             j.ps().pr = "failed".into();
+            let (message, remediation) = if local {
+                (
+                    format!(
+                        "remote '{remote_name}' ({}) is a path on this machine, not a forge: there is no pull request to open",
+                        redact(&url)
+                    ),
+                    manual_steps,
+                )
+            } else {
+                (
+                    format!(
+                        "cannot tell which pull-request tool serves remote '{remote_name}' ({})",
+                        if url.is_empty() {
+                            "no URL".to_string()
+                        } else {
+                            redact(&url)
+                        }
+                    ),
+                    format!(
+                        "{manual_steps}; for a GitHub Enterprise, Bitbucket Server or GitLab host, add it with 'git config --add swarm.githubHost <host>' (or swarm.bitbucketHost / swarm.gitlabHost)"
+                    ),
+                )
+            };
             j.warn(warning(
                 "pr-tool-undetermined",
-                format!(
-                    "cannot tell which pull-request tool serves remote '{remote_name}' ({})",
-                    if url.is_empty() { "no URL".to_string() } else { redact(&url) }
-                ),
+                message,
                 None,
                 None,
                 None,
-                format!("{manual_steps}; for a GitHub Enterprise, Bitbucket Server or GitLab host, add it with 'git config --add swarm.githubHost <host>' (or swarm.bitbucketHost / swarm.gitlabHost)"),
+                remediation,
             ));
             return Ok(());
         };
@@ -660,7 +745,7 @@ fn pull_request(
             Some(&tool_name),
             Some(shown),
             None,
-            format!("check {manual}; if there is no pull request, create it there"),
+            format!("{check}; if there is no pull request, create it there"),
         ));
         return Ok(());
     }
@@ -701,7 +786,7 @@ fn pull_request(
                     Some(&tool_name),
                     Some(shown),
                     Some(excerpt(&stdout)),
-                    format!("check {manual}"),
+                    check,
                 ));
             }
         },

@@ -76,6 +76,143 @@ fn init_man_installs_the_page_where_man_finds_it() {
     }
 }
 
+/// A copy of the binary in `<prefix>/bin`, as `cargo install` leaves it in `~/.cargo/bin`, and
+/// a command running it with that directory first on PATH and nothing else of the user's.
+fn installed_binary(env: &Env, prefix: &Path) -> impl Fn(&[&str]) -> std::process::Command {
+    let bin = prefix.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(BIN, bin.join("git-swarm")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let home = env.home.clone();
+    let gitconfig = env.gitconfig.clone();
+    let work = env.work.clone();
+    move |args: &[&str]| {
+        let mut cmd = std::process::Command::new(bin.join("git-swarm"));
+        cmd.args(args)
+            .current_dir(&work)
+            .env_clear()
+            .env("PATH", &path)
+            .env("HOME", &home)
+            .env("GIT_CONFIG_GLOBAL", &gitconfig)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("LC_ALL", "C");
+        cmd
+    }
+}
+
+fn man_available() -> bool {
+    std::process::Command::new("man").arg("-w").output().is_ok()
+}
+
+/// Right after `cargo install --path .` and `git swarm init --man`, with PATH unchanged, `man`
+/// finds the page: it goes beside the binary, `<prefix>/share/man/man1`, which `man` searches
+/// for every `<prefix>/bin` on PATH.
+#[test]
+fn init_man_puts_the_page_beside_an_installed_binary() {
+    let env = Env::bare();
+    let prefix = env.root().join("cargo");
+    let run = installed_binary(&env, &prefix);
+    let out = run(&["init", "--man", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let page = prefix.join("share/man/man1/git-swarm.1");
+    assert_eq!(j["man"]["path"], page.display().to_string(), "{j}");
+    assert!(
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .contains(".TH GIT-SWARM 1")
+    );
+    assert!(
+        !env.home.join(".local/share/man").exists(),
+        "nothing goes to the XDG location when the prefix takes it"
+    );
+    if !man_available() {
+        return;
+    }
+    assert_eq!(j["man"]["found"], true, "{j}");
+    assert!(j["man"]["manpath"].is_null(), "{j}");
+    let found = std::process::Command::new("man")
+        .args(["-w", "git-swarm"])
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", prefix.join("bin").display()),
+        )
+        .env("HOME", &env.home)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&found.stdout).trim(),
+        page.display().to_string()
+    );
+    // And git's way there: `git swarm --help` is `git help swarm`, which runs man.
+    let help = std::process::Command::new("git")
+        .args(["swarm", "--help"])
+        .current_dir(&env.work)
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", prefix.join("bin").display()),
+        )
+        .env("HOME", &env.home)
+        .env("GIT_CONFIG_GLOBAL", &env.gitconfig)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "80")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("GIT-SWARM(1)"),
+        "{}{}",
+        String::from_utf8_lossy(&help.stdout),
+        String::from_utf8_lossy(&help.stderr)
+    );
+    // In the C locale too, the page renders without groff warnings (no ellipsis character).
+    assert!(
+        !String::from_utf8_lossy(&help.stderr).contains("warning"),
+        "{}",
+        String::from_utf8_lossy(&help.stderr)
+    );
+}
+
+/// Where the binary's prefix cannot take the page, it goes to the XDG location, and when `man`
+/// would not look there the exact MANPATH line to add is printed.
+#[test]
+fn init_man_falls_back_to_xdg_and_names_the_manpath_line() {
+    let env = Env::bare();
+    let prefix = env.root().join("locked");
+    let run = installed_binary(&env, &prefix);
+    // `<prefix>/share` is a file: nothing can be created under it.
+    std::fs::write(prefix.join("share"), "").unwrap();
+    let data = env.root().join("xdg");
+    let out = run(&["init", "--man"])
+        .env("XDG_DATA_HOME", &data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let page = data.join("man/man1/git-swarm.1");
+    assert!(page.is_file(), "{text}");
+    assert!(
+        text.contains(&format!("wrote {}", page.display())),
+        "{text}"
+    );
+    let line = format!("export MANPATH=\"{}:$MANPATH\"", data.join("man").display());
+    assert!(text.contains(&line), "{text}");
+}
+
 #[test]
 fn bash_completes_git_swarm_subcommands_and_options() {
     let git_completion = Path::new("/usr/share/bash-completion/completions/git");

@@ -34,6 +34,25 @@ fn happy_path_with_one_review_rejection_reaches_publish() {
         prompt.contains("Create plan.json and planner.result.json per your schema."),
         "{prompt}"
     );
+    // One exact path for each file it writes, and the absolute paths of what it must follow.
+    let agents = env.home.join(".cursor/agents");
+    assert!(
+        prompt.contains(&format!(
+            "Write plan.json to {0}/plan.json and your result to {0}/planner.result.json.",
+            run_dir.display()
+        )),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains(&format!(
+            "Your result schema: {}; the plan schema: {}; the standards: {}.",
+            agents.join("plan/planner.result.schema.json").display(),
+            agents.join("plan/plan.schema.json").display(),
+            env.work.join(".swarm/standards.md").display()
+        )),
+        "{prompt}"
+    );
+    assert_eq!(prompt.matches("planner.result.json").count(), 2, "{prompt}");
     assert_eq!(
         inv["result"],
         run_dir.join("planner.result.json").display().to_string()
@@ -80,29 +99,50 @@ fn happy_path_with_one_review_rejection_reaches_publish() {
         run_dir.join("plan.json").display().to_string()
     );
     let p = inv["prompt"].as_str().unwrap();
-    assert!(
-        p.starts_with(&format!(
-            "Your input is the handoff at: {}.",
-            run_dir.join("handoff.json").display()
-        )),
-        "{p}"
+    assert_eq!(
+        p,
+        format!(
+            "Your input is the handoff at: {}. Read it and complete your task. Work in {}. Write your result to {}.",
+            run_dir.join("handoff.json").display(),
+            wt.display(),
+            run_dir.join("implementor.result.json").display()
+        )
     );
     // The context pack: one small file with everything the agent needs.
     let pack_path = PathBuf::from(h["artifacts"]["contextPackPath"].as_str().unwrap());
     assert_eq!(pack_path, run_dir.join("context.pack.md"));
     let pack = std::fs::read_to_string(&pack_path).unwrap();
-    let place = format!("Work in `{}`", wt.display());
     for needle in [
         "## Goal\nGreet the user",
         "Format every change with the project's formatter",
         "`src/lib.rs`",
         "1. do t1 [t1] — src/lib.rs",
         "hello() prints a greeting",
-        place.as_str(),
+        "`cargo test`",
     ] {
         assert!(pack.contains(needle), "missing {needle:?} in\n{pack}");
     }
     assert!(pack.len() <= 8 * 1024);
+    // The handoff's input and the pack never carry the same fact: where to work and where to
+    // write are the input's; the goal, the standards, the plan and its checks are the pack's.
+    let input = h["input"].as_str().unwrap();
+    let place = format!("Work in {} (branch swarm/add-greeting).", wt.display());
+    let write = format!(
+        "Write your result to {};",
+        run_dir.join("implementor.result.json").display()
+    );
+    for needle in [place.as_str(), write.as_str(), pack_path.to_str().unwrap()] {
+        assert!(input.contains(needle), "missing {needle:?} in {input}");
+    }
+    for absent in ["Greet the user", "cargo test", "standards.md", "formatter"] {
+        assert!(!input.contains(absent), "{absent:?} in the input: {input}");
+    }
+    for absent in [
+        wt.display().to_string(),
+        "implementor.result.json".to_string(),
+    ] {
+        assert!(!pack.contains(&absent), "{absent:?} in the pack:\n{pack}");
+    }
     // The planner's result was consumed (moved into the archive).
     assert!(!run_dir.join("planner.result.json").exists());
     assert!(
@@ -127,6 +167,14 @@ fn happy_path_with_one_review_rejection_reaches_publish() {
     assert_eq!(
         h["context"]["commitSha"],
         env.git_in(&wt, &["rev-parse", "HEAD"])
+    );
+    // The reviewer is told what to diff against: the run's base commit.
+    let base = env.git(&["rev-parse", "HEAD"]);
+    assert_eq!(h["context"]["baseCommit"], base.as_str());
+    let input = h["input"].as_str().unwrap();
+    assert!(
+        input.contains(&format!("diff against {base} (context.baseCommit)")),
+        "{input}"
     );
 
     play_reviewer(&env, &id, "rejected");
@@ -247,4 +295,105 @@ fn agents_can_call_next_from_inside_the_worktree() {
     out.code(0);
     assert_eq!(out.json()["run-id"], id.as_str());
     assert_eq!(out.json()["invocations"][0]["agent"], "implementor");
+}
+
+/// A batch after the first is new work, not a retry, and a worker alone in its batch is not
+/// told it runs in parallel; a worker's pack says which criteria are the whole plan's and
+/// which checks cannot pass before the other tasks are merged.
+#[test]
+fn batches_are_labelled_by_number_and_workers_by_their_real_company() {
+    let env = Env::new();
+    let id = env.start("Three files");
+    play_planner(
+        &env,
+        &id,
+        &plan(
+            &id,
+            "three",
+            vec![
+                task("a", &["a.txt"], &[]),
+                task("b", &["b.txt"], &[]),
+                task("c", &["c.txt"], &["a", "b"]),
+            ],
+        ),
+    );
+    let j = env.sj(&["next"]).json();
+    let inv = j["invocations"].as_array().unwrap().clone();
+    assert_eq!(inv.len(), 2, "{j}");
+    for (i, (w, file)) in [("w1", "a"), ("w2", "b")].into_iter().enumerate() {
+        let h = read_json(&PathBuf::from(inv[i]["handoff"].as_str().unwrap()));
+        let input = h["input"].as_str().unwrap();
+        assert!(
+            input.contains(&format!(
+                "You are worker {w}, one of 2 workers running in parallel, on task {file};"
+            )),
+            "{input}"
+        );
+        let pack =
+            std::fs::read_to_string(h["artifacts"]["contextPackPath"].as_str().unwrap()).unwrap();
+        assert!(pack.contains("## Done when (the whole plan)\n- These hold for the whole plan once every task is merged; your part is your task above.\n- hello() prints a greeting"), "{pack}");
+        assert!(
+            pack.contains("not expected to pass in your worktree yet"),
+            "{pack}"
+        );
+        let cwd = PathBuf::from(inv[i]["cwd"].as_str().unwrap());
+        std::fs::write(cwd.join(format!("{file}.txt")), file).unwrap();
+        write_json(
+            &PathBuf::from(inv[i]["result"].as_str().unwrap()),
+            &serde_json::json!({"schemaVersion": "1.0", "subagent": "implementor", "status": "completed", "runId": id, "handoffId": h["handoffId"], "iteration": h["iteration"], "summary": file, "filesChanged": [format!("{file}.txt")], "checks": {}}),
+        );
+    }
+    let j = env.sj(&["next"]).json();
+    let inv = &j["invocations"][0];
+    assert_eq!(inv["worker"], "w3", "{j}");
+    assert_eq!(inv["iteration"], 1, "a new batch is a first pass: {j}");
+    let h = read_json(&PathBuf::from(inv["handoff"].as_str().unwrap()));
+    let input = h["input"].as_str().unwrap();
+    assert!(
+        input.contains("You are worker w3 and work alone on task c;"),
+        "{input}"
+    );
+    assert!(!input.contains("parallel"), "{input}");
+    let pack =
+        std::fs::read_to_string(h["artifacts"]["contextPackPath"].as_str().unwrap()).unwrap();
+    assert!(
+        pack.contains("## Checks\n- `cargo test`"),
+        "every other task is merged: the checks apply\n{pack}"
+    );
+    let events = std::fs::read_to_string(env.run_dir(&id).join("events.jsonl")).unwrap();
+    let assigned: Vec<String> = events
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["signal"] == "WORKER_ASSIGNED" && e["agent"] == "implementor")
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["worker"].as_str().unwrap(),
+                e["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        assigned,
+        [
+            "w1 step 2, iteration 1 (batch 1)",
+            "w2 step 2, iteration 1 (batch 1)",
+            "w3 step 3, iteration 1 (batch 2)"
+        ]
+    );
+    let plan_md = std::fs::read_to_string(env.run_dir(&id).join("MANAGER_PLAN.md")).unwrap();
+    assert!(!plan_md.contains("(again)"), "{plan_md}");
+    assert!(plan_md.contains("(batch 2)"), "{plan_md}");
+    assert_run_files_valid(&env, &id);
+}
+
+#[test]
+fn an_ended_run_says_so_instead_of_naming_a_next_command() {
+    let env = Env::new();
+    let id = env.start("Add a greeting");
+    env.swarm(&["abort", "--run", &id]).code(0);
+    let out = env.swarm(&["next", "--run", &id]);
+    out.code(0);
+    assert!(out.stdout.contains("The run has ended."), "{}", out.stdout);
+    assert!(!out.stdout.contains("Next:"), "{}", out.stdout);
 }

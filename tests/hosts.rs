@@ -105,10 +105,32 @@ fn claude_code_gets_subagents_a_swarm_command_and_a_stop_hook() {
         settings["hooks"]["SubagentStop"][0]["hooks"][0],
         json!({"type": "command", "command": "git swarm hook agent-stop", "timeout": 60})
     );
+    // Subagents edit in the run's worktrees (beside the repository) and write their results in
+    // the run folder without a prompt per file: `Edit(…)` rules cover Claude Code's Write too,
+    // `//` starts an absolute path, `/` one relative to the project.
+    let parent = env.work.parent().unwrap().display().to_string();
+    assert_eq!(
+        settings["permissions"]["additionalDirectories"],
+        json!([parent, env.work.join(".swarm/runs").display().to_string()])
+    );
     assert_eq!(
         settings["permissions"]["allow"],
-        json!(["Bash(git swarm:*)"])
+        json!([
+            "Bash(git swarm:*)",
+            format!("Edit(/{parent}/work-swarm-*/**)"),
+            "Edit(/.swarm/runs/**)"
+        ])
     );
+    // The pattern matches where runs really put their worktrees.
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "claude code"]);
+    let id = env.start("Add a greeting");
+    play_planner(&env, &id, &simple_plan(&id));
+    let wt = env.sj(&["next"]).json()["invocations"][0]["cwd"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(wt, format!("{parent}/work-swarm-add-greeting"));
 }
 
 #[test]
@@ -161,7 +183,12 @@ fn existing_files_are_never_overwritten_and_the_hook_is_shown_to_merge() {
         out.stdout
     );
     assert!(
-        out.stdout.contains("claude-code: kept .claude/settings.json (it exists); for the run to advance by itself, add to it: \"hooks\": {\"SubagentStop\""),
+        out.stdout.contains("claude-code: kept .claude/settings.json (it exists); for the run to advance by itself and its agents to work without a prompt per file, add to it: \"permissions\": {\"additionalDirectories\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("\"hooks\": {\"SubagentStop\""),
         "{}",
         out.stdout
     );
@@ -190,6 +217,9 @@ fn existing_files_are_never_overwritten_and_the_hook_is_shown_to_merge() {
         assert_eq!(h["kept"].as_array().unwrap().len(), 6, "{j}");
     }
     assert_eq!(j["hosts"][0]["hookInstalled"], false);
+    let merge = j["hosts"][0]["merge"].as_str().unwrap();
+    let members: Value = serde_json::from_str(&format!("{{{merge}}}")).unwrap();
+    assert_eq!(members["permissions"]["allow"][2], "Edit(/.swarm/runs/**)");
     for (f, text) in before {
         assert_eq!(read(&env, &f), text, "{f}");
     }

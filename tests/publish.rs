@@ -158,6 +158,8 @@ fn publish_before_the_tester_passed_is_refused() {
 #[test]
 fn an_existing_pr_is_recorded_not_an_error() {
     let mut env = github_env();
+    // Everything the run starts from is on the remote: no warning at all.
+    env.git(&["push", "-q", "origin", "main"]);
     env.fake_tool(
         "gh",
         "echo 'a pull request for branch \"swarm/add-greeting\" into branch \"main\" already exists:' >&2\necho 'https://github.com/acme/app/pull/3' >&2\nexit 1",
@@ -491,4 +493,156 @@ fn a_worktree_deleted_by_hand_or_locked_is_handled() {
     let events = std::fs::read_to_string(env.run_dir(&id).join("events.jsonl")).unwrap();
     assert!(events.contains("already gone"), "{events}");
     assert_eq!(env.git(&["worktree", "list"]).lines().count(), 1, "pruned");
+}
+
+/// The pull request carries every commit of the run's base that the remote does not have:
+/// `start` says so, and so does `publish`. See: "Real agents out of the box", part 6.
+#[test]
+fn commits_not_on_the_remote_are_announced_at_start_and_publish() {
+    let mut env = github_env();
+    env.fake_tool("gh", GH_OK);
+    // Env commits .swarm/standards.md after pushing main: one commit origin does not have.
+    let out = env.sj(&["start", "Add a greeting"]);
+    out.code(0);
+    let j = out.json();
+    assert_eq!(j["warnings"][0]["reason"], "base-not-on-remote", "{j}");
+    assert_eq!(
+        j["warnings"][0]["message"],
+        "your branch has 1 commit not on origin; the pull request will include them"
+    );
+    let id = j["run-id"].as_str().unwrap().to_string();
+    let human = env.swarm(&["next"]);
+    assert!(
+        human.stdout.contains("Spawn the planner"),
+        "{}",
+        human.stdout
+    );
+    env.swarm(&["abort", "--run", &id]).code(0);
+    let out = env.swarm(&["start", "Add a greeting"]);
+    assert!(
+        out.stdout.starts_with(
+            "warning: base-not-on-remote: your branch has 1 commit not on origin; the pull request will include them\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    // `abort` without --run takes the most recent run.
+    env.swarm(&["abort"]).code(0);
+
+    let (id, _) = env.run_to_publish();
+    let j = env.sj(&["publish"]).json();
+    assert_eq!(j["outcome"], "completed");
+    let w: Vec<&serde_json::Value> = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["reason"] == "pr-extra-commits")
+        .collect();
+    assert_eq!(w.len(), 1, "{j}");
+    assert!(
+        w[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("carries 1 commit made before the run"),
+        "{}",
+        w[0]
+    );
+    assert!(
+        w[0]["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("push them to origin/main first"),
+        "{}",
+        w[0]
+    );
+    // Publishing again adds nothing.
+    env.sj(&["publish", "--run", &id]).code(0);
+    let st = env.status(&id);
+    let n = st["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["reason"] == "pr-extra-commits")
+        .count();
+    assert_eq!(n, 1);
+
+    // Once main is pushed, neither says anything.
+    env.git(&["push", "-q", "origin", "main"]);
+    let j = env.sj(&["start", "Add a greeting"]).json();
+    assert!(j.get("warnings").is_none(), "{j}");
+}
+
+/// A remote that is a path on this machine has no web page: no advice to open one.
+#[test]
+fn a_local_path_remote_gets_git_advice_not_a_web_page() {
+    let env = Env::new();
+    let (_, _) = env.run_to_publish();
+    let j = env.sj(&["publish"]).json();
+    assert_eq!(j["outcome"], "completed");
+    let w = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["reason"] == "pr-tool-undetermined")
+        .unwrap_or_else(|| panic!("{j}"))
+        .clone();
+    let message = w["message"].as_str().unwrap();
+    let remediation = w["remediation"].as_str().unwrap();
+    assert!(message.contains("is a path on this machine"), "{message}");
+    assert!(
+        remediation.contains("merge swarm/add-greeting into main with git (for example, on main: 'git pull origin swarm/add-greeting', then 'git push origin main')"),
+        "{remediation}"
+    );
+    for absent in ["web page", "http", "swarm.githubHost"] {
+        assert!(!remediation.contains(absent), "{absent:?}: {remediation}");
+    }
+}
+
+/// A host that runs `publish` again after the run completed gets `done` and the pull request,
+/// not "no run in progress".
+#[test]
+fn publish_after_the_run_completed_answers_done_again() {
+    let mut env = github_env();
+    env.fake_tool("gh", GH_OK);
+    let (id, _) = env.run_to_publish();
+    env.sj(&["publish"]).code(0);
+    let out = env.sj(&["publish"]);
+    out.code(0);
+    let j = out.json();
+    assert_eq!(j["action"], "done", "{j}");
+    assert_eq!(j["run-id"], id.as_str());
+    assert_eq!(j["prUrl"], "https://github.com/acme/app/pull/7");
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("https://github.com/acme/app/pull/7"),
+        "{j}"
+    );
+    assert_eq!(env.fake_calls().len(), 1, "gh is not run again");
+    let human = env.swarm(&["publish"]);
+    human.code(0);
+    assert!(
+        human
+            .stdout
+            .contains("Pull request: https://github.com/acme/app/pull/7"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("The run has ended."),
+        "{}",
+        human.stdout
+    );
+    assert!(!human.stdout.contains("Next:"), "{}", human.stdout);
+    // A run that ended otherwise is not published by accident.
+    let other = env.start("Something else");
+    env.swarm(&["abort", "--run", &other]).code(0);
+    let out = env.sj(&["publish"]);
+    out.code(1);
+    assert!(
+        out.error_message().contains("no run in progress"),
+        "{}",
+        out.stdout
+    );
 }

@@ -166,7 +166,9 @@ pub fn man_page() -> String {
             ));
         }
     }
-    s
+    // groff has no ASCII form of the ellipsis and warns about it in a C locale (where `git
+    // swarm --help` may well run); three dots read the same.
+    s.replace('…', "...")
 }
 
 pub fn man(_ctx: &Context, _args: ManArgs) -> Result<Output> {

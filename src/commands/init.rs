@@ -102,10 +102,15 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
             for p in &done.kept {
                 if *p == settings {
                     t.push_str(&format!(
-                        "{}: kept {} (it exists); for the run to advance by itself, add to it: {}\n",
+                        "{}: kept {} (it exists); for the run to advance by itself{}, add to it: {}\n",
                         h.name(),
                         rel(p),
-                        crate::hosts::hook_snippet(*h)
+                        if *h == crate::hosts::Host::ClaudeCode {
+                            " and its agents to work without a prompt per file"
+                        } else {
+                            ""
+                        },
+                        crate::hosts::merge_snippet(*h, &session.ws.root)
                     ));
                 } else {
                     t.push_str(&format!("{}: kept {} (it exists)\n", h.name(), rel(p)));
@@ -116,6 +121,7 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
                 "written": done.written,
                 "kept": done.kept,
                 "hookInstalled": !done.kept.contains(&settings),
+                "merge": done.kept.contains(&settings).then(|| crate::hosts::merge_snippet(*h, &session.ws.root)),
             }));
         }
         j["hosts"] = json!(hosts);
@@ -155,24 +161,78 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
     Ok(Output::new(j, t))
 }
 
-/// Writes git-swarm.1 under `$XDG_DATA_HOME/man/man1` (default `~/.local/share/man/man1`),
-/// which `man` searches for the user.
+/// Installs git-swarm.1 where `man` finds it for the running binary: `man` looks in
+/// `<dir>/share/man` and `<dir>/man` for every `<dir>/bin` on PATH (manpath(1)), so a binary in
+/// `<prefix>/bin` (`cargo install` puts it in `~/.cargo/bin`) gets its page in
+/// `<prefix>/share/man/man1`. When that directory cannot be written, the page goes to
+/// `$XDG_DATA_HOME/man/man1` (default `~/.local/share/man/man1`). Either way, `man -w` is
+/// asked whether it finds the page, and when it does not the exact MANPATH line is printed.
 fn install_man() -> Result<Output> {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(std::path::PathBuf::from)
-        .map(Ok)
-        .unwrap_or_else(|| crate::config::paths::home_dir().map(|h| h.join(".local/share")))?;
-    let dir = base.join("man/man1");
-    crate::store::atomic::create_dir_all(&dir)?;
-    let path = dir.join("git-swarm.1");
-    crate::store::atomic::write(&path, crate::commands::completions::man_page().as_bytes())?;
+    let page = crate::commands::completions::man_page();
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf))
+        .filter(|bin| bin.file_name().is_some_and(|n| n == "bin"))
+        .and_then(|bin| bin.parent().map(|p| p.join("share/man")));
+    let mut written = None;
+    if let Some(base) = beside {
+        let dir = base.join("man1");
+        let path = dir.join("git-swarm.1");
+        if crate::store::atomic::create_dir_all(&dir).is_ok()
+            && crate::store::atomic::write(&path, page.as_bytes()).is_ok()
+        {
+            written = Some((base, path));
+        }
+    }
+    let (base, path) = match written {
+        Some(w) => w,
+        None => {
+            let data = std::env::var_os("XDG_DATA_HOME")
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from)
+                .map(Ok)
+                .unwrap_or_else(|| {
+                    crate::config::paths::home_dir().map(|h| h.join(".local/share"))
+                })?;
+            let base = data.join("man");
+            let dir = base.join("man1");
+            crate::store::atomic::create_dir_all(&dir)?;
+            let path = dir.join("git-swarm.1");
+            crate::store::atomic::write(&path, page.as_bytes())?;
+            (base, path)
+        }
+    };
+    let found = man_finds(&path);
+    let manpath = format!("export MANPATH=\"{}:$MANPATH\"", base.display());
+    let mut text = format!("wrote {}", path.display());
+    match found {
+        Some(true) => text.push_str(" (git swarm --help opens it)\n"),
+        Some(false) => text.push_str(&format!(
+            "\nman does not look there yet: add this line to your shell's profile, then git swarm --help opens it:\n  {manpath}\n"
+        )),
+        None => text.push_str(&format!(
+            " (git swarm --help opens it if man looks there; if it does not: {manpath})\n"
+        )),
+    }
     Ok(Output::new(
-        json!({"path": path}),
-        format!(
-            "wrote {} (git swarm --help opens it; if not, add {} to MANPATH)\n",
-            path.display(),
-            base.join("man").display()
-        ),
+        json!({"path": path, "found": found, "manpath": (found != Some(true)).then_some(manpath)}),
+        text,
     ))
+}
+
+/// Does `man -w git-swarm` answer `page`? `None` when man cannot be asked.
+fn man_finds(page: &std::path::Path) -> Option<bool> {
+    let out = duct::cmd("man", ["-w", "git-swarm"])
+        .stdin_null()
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .ok()?;
+    let answer = String::from_utf8_lossy(&out.stdout);
+    let answer = answer.lines().next().unwrap_or_default().trim();
+    Some(
+        out.status.success()
+            && std::fs::canonicalize(answer).ok() == std::fs::canonicalize(page).ok(),
+    )
 }

@@ -9,11 +9,13 @@ use crate::report::{self, Output};
 /// request with the remote's tool, remove the worktree.
 ///
 /// Re-runnable: every step already done is skipped, and a second run never opens a second pull
-/// request. Pull-request problems are warnings; a failed push fails the run (exit 5) and keeps
+/// request. With no run in progress and no --run, the most recent run is meant when it was
+/// published (the answer is "done" with its pull request again) or its push failed. Pull-request problems are warnings; a failed push fails the run (exit 5) and keeps
 /// the worktree.
 #[derive(Debug, Args)]
 pub struct PublishArgs {
-    /// The run (default: the only run in progress).
+    /// The run (default: the only run in progress, else the most recent run if it was
+    /// published).
     #[arg(long, value_name = "ID")]
     pub run: Option<String>,
     /// Open the pull request as a draft (also policies.pr.createDraft).
@@ -23,14 +25,34 @@ pub struct PublishArgs {
 
 pub fn run(ctx: &Context, args: PublishArgs) -> Result<Output> {
     let session = ctx.session()?;
-    let run = session.active_run(args.run.as_deref())?;
+    let run = match session.active_run(args.run.as_deref()) {
+        Ok(r) => r,
+        // Publishing again once the run ended (a host repeating itself): with no run in
+        // progress, the most recent run is meant when it was published or its push failed.
+        Err(e) if args.run.is_none() => published_run(&session).ok_or(e)?,
+        Err(e) => return Err(e),
+    };
     let _lock = session.lock(&run)?;
     let st = publish::publish(&session, &run, &Options { draft: args.draft })?;
     Ok(with_warnings(report::action(&st), &st))
 }
 
+/// The most recent run, when no run is in progress and it completed (publish answers `done`
+/// again) or failed pushing (publish tries again).
+fn published_run(session: &crate::driver::Session) -> Option<crate::store::RunDir> {
+    use crate::machine::state::{Outcome, Resume};
+    if !session.swarm.active_runs().ok()?.is_empty() {
+        return None;
+    }
+    let (run, st) = session.swarm.all_runs().ok()?.into_iter().next_back()?;
+    let st = st.ok()?;
+    let publishable = st.outcome == Outcome::Completed
+        || (st.outcome == Outcome::Failed && st.swarm.resume == Some(Resume::Publish));
+    publishable.then_some(run)
+}
+
 /// Adds the publishing warnings (with their remediation) to an action's output.
-pub fn with_warnings(mut out: Output, st: &crate::machine::state::RunStatus) -> Output {
+pub fn with_warnings(out: Output, st: &crate::machine::state::RunStatus) -> Output {
     let warnings: Vec<_> = st
         .warnings
         .iter()
@@ -40,16 +62,5 @@ pub fn with_warnings(mut out: Output, st: &crate::machine::state::RunStatus) -> 
                 || w.reason == "nothing-to-publish"
         })
         .collect();
-    if !warnings.is_empty() {
-        out.json["warnings"] = serde_json::json!(warnings);
-        let mut extra = String::new();
-        for w in warnings {
-            extra.push_str(&format!("warning: {}: {}\n", w.reason, w.message));
-            if let Some(r) = &w.remediation {
-                extra.push_str(&format!("  to do: {r}\n"));
-            }
-        }
-        out.text = format!("{extra}{}", out.text);
-    }
-    out
+    report::add_warnings(out, &warnings)
 }

@@ -25,7 +25,12 @@ pub struct StartArgs {
 
 pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
     let (_, _, status) = start_run(ctx, &args)?;
-    Ok(report::action(&status))
+    let warnings: Vec<_> = status
+        .warnings
+        .iter()
+        .filter(|w| w.reason == machine::BASE_NOT_ON_REMOTE)
+        .collect();
+    Ok(report::add_warnings(report::action(&status), &warnings))
 }
 
 /// Creates a run (shared with `git swarm run <task>`).
@@ -125,6 +130,7 @@ pub fn start_run(
         (base.clone(), git::tree_of(&session.ws.root, &base)?),
     );
     let facts = Facts {
+        base_unpushed: unpushed(&session, &repo, &policies, &base),
         standards: crate::standards::check(&standards_path),
         standards_text: std::fs::read_to_string(&standards_path).unwrap_or_default(),
         deny: policies.strings("/fileAccess/deny"),
@@ -137,6 +143,26 @@ pub fn start_run(
     crate::trace::mark("start: run written");
     drop(_lock);
     Ok((session, run, t.status))
+}
+
+/// The commits of the base that the remote does not have (as of the last fetch; no network):
+/// a pull request from the run's branch carries them too. `None` when there are none, or when
+/// nothing can be said (no such remote, never fetched, git failed): this is advice, never a
+/// reason not to start.
+fn unpushed(
+    session: &crate::driver::Session,
+    repo: &gix::Repository,
+    policies: &crate::config::policies::Policies,
+    base: &str,
+) -> Option<(u32, String)> {
+    let remote = policies.string("/pr/remote").unwrap_or("origin");
+    if !git::has_remote_tracking_refs(repo, remote) {
+        return None;
+    }
+    git::commits_not_on_remote(&session.ws.root, base, remote, None)
+        .ok()
+        .filter(|n| *n > 0)
+        .map(|n| (n, remote.to_string()))
 }
 
 fn task_markdown(task: &crate::machine::state::Task) -> String {

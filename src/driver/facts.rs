@@ -261,6 +261,7 @@ pub fn gather_facts(
         base_tree,
         deny,
         standards_text,
+        base_unpushed: None,
     })
 }
 

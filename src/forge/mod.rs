@@ -64,6 +64,14 @@ pub fn parse_remote(url: &str) -> Option<Remote> {
     })
 }
 
+/// Is the remote a repository on this machine (`/srv/app.git`, `../app.git`,
+/// `file:///srv/app.git`)? Then there is no forge: no pull-request tool and no web page.
+pub fn is_local(url: &str) -> bool {
+    !url.trim().is_empty()
+        && gix::url::parse(url.trim().as_bytes().as_bstr())
+            .is_ok_and(|u| u.scheme == gix::url::Scheme::File)
+}
+
 fn host_matches(list: &[String], host: &str) -> bool {
     list.iter().any(|h| {
         let h = h.trim().to_ascii_lowercase();
@@ -273,6 +281,12 @@ mod tests {
         assert_eq!(d.path, "group/sub/deeper/app");
         assert!(parse_remote("/srv/git/app.git").is_none());
         assert!(parse_remote("file:///srv/git/app.git").is_none());
+        for local in ["/srv/git/app.git", "../app.git", "file:///srv/git/app.git"] {
+            assert!(is_local(local), "{local}");
+        }
+        for remote in ["git@github.com:a/b.git", "https://h/a/b", "ssh://h/a", ""] {
+            assert!(!is_local(remote), "{remote}");
+        }
     }
 
     #[test]

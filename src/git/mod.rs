@@ -402,3 +402,55 @@ pub fn diff_paths(cwd: &Path, from: &str, to: &str) -> Result<Vec<String>> {
         .map(str::to_string)
         .collect())
 }
+
+/// Does `<remote>` have any remote-tracking branch (`refs/remotes/<remote>/…`)? Without one
+/// nothing can be said about what the remote holds, short of asking it over the network.
+pub fn has_remote_tracking_refs(repo: &gix::Repository, remote: &str) -> bool {
+    let prefix = format!("refs/remotes/{remote}/");
+    repo.references()
+        .ok()
+        .and_then(|r| {
+            r.prefixed(prefix.as_str())
+                .ok()
+                .map(|mut i| i.next().is_some())
+        })
+        .unwrap_or(false)
+}
+
+/// Does `reference` (a full ref name) exist?
+pub fn ref_exists(repo: &gix::Repository, reference: &str) -> bool {
+    repo.try_find_reference(reference).ok().flatten().is_some()
+}
+
+/// How many commits reachable from `commit` are on no remote-tracking branch of `remote`,
+/// leaving out `except` (a branch name on that remote, such as the run's own branch once it
+/// was pushed). As of the last fetch: no network.
+pub fn commits_not_on_remote(
+    cwd: &Path,
+    commit: &str,
+    remote: &str,
+    except: Option<&str>,
+) -> Result<u32> {
+    let mut g = Git::new(cwd).args(["rev-list", "--count", commit, "--not"]);
+    if let Some(b) = except {
+        g = g.args([format!("--exclude={remote}/{b}")]);
+    }
+    count(g.args([format!("--remotes={remote}")]).run()?)
+}
+
+/// How many commits reachable from `commit` are not reachable from `reference`.
+pub fn commits_not_in(cwd: &Path, commit: &str, reference: &str) -> Result<u32> {
+    count(
+        Git::new(cwd)
+            .args(["rev-list", "--count", commit, "--not", reference])
+            .run()?,
+    )
+}
+
+fn count(out: String) -> Result<u32> {
+    out.trim().parse().map_err(|_| {
+        Error::failure(format!(
+            "'git rev-list --count' answered {out:?}, not a number"
+        ))
+    })
+}

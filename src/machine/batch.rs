@@ -84,6 +84,19 @@ impl Builder<'_, '_> {
                 .any(|t| !self.st.swarm.done_tasks.contains(&t.id))
     }
 
+    /// The number of the batch being started (or re-issued): one more than the batches
+    /// finished. Each batch has exactly one worker in the run's own worktree.
+    fn batch_number(&self) -> usize {
+        let run_wt = self.st.worktree_path.as_deref().unwrap_or_default();
+        1 + self
+            .st
+            .swarm
+            .finished_workers
+            .iter()
+            .filter(|w| w.path == run_wt)
+            .count()
+    }
+
     /// Starts the next batch of workers for `agent`.
     pub(super) fn fan_out(&mut self, agent: &Subagent, from: Option<String>) {
         let rule = self
@@ -119,7 +132,15 @@ impl Builder<'_, '_> {
         let base_tree = self.content_tree(&run_wt);
         self.st.swarm.step += 1;
         let step = self.st.swarm.step;
-        let pass = self.next_pass(&agent.name);
+        // A later batch is new work, not a repeat: its workers are on their first pass, at the
+        // agent's current iteration; only the first batch starts a pass of the agent.
+        let number = self.batch_number();
+        let pass = if number == 1 {
+            self.next_pass(&agent.name)
+        } else {
+            self.st.swarm.passes.get(&agent.name).copied().unwrap_or(1)
+        };
+        let what = format!("batch {number}");
         let spec = IssueSpec {
             to: agent.name.clone(),
             from: from.clone(),
@@ -160,9 +181,10 @@ impl Builder<'_, '_> {
                 allowed: files,
                 base_tree: base_tree.clone(),
                 attempt: 0,
+                peers: ids.len(),
             };
             pending.push(self.invocation(agent, &spec, step, pass, target));
-            self.assigned(&agent.name, step, pass, false, Some(&w));
+            self.assigned(&agent.name, step, pass, &what, Some(&w));
             workers.push(Worker {
                 worker: w,
                 tasks: vec![id.clone()],
@@ -336,7 +358,8 @@ impl Builder<'_, '_> {
             ..IssueSpec::default()
         };
         let mut pending = Vec::new();
-        for w in batch.workers.iter().filter(|w| w.note.is_none()) {
+        let again: Vec<_> = batch.workers.iter().filter(|w| w.note.is_none()).collect();
+        for w in &again {
             let files = self
                 .st
                 .swarm
@@ -358,9 +381,10 @@ impl Builder<'_, '_> {
                 allowed: files,
                 base_tree: base_tree.clone(),
                 attempt: 0,
+                peers: again.len(),
             };
             pending.push(self.invocation(&agent, &spec, step, pass, target));
-            self.assigned(&agent.name, step, pass, false, Some(&w.worker));
+            self.assigned(&agent.name, step, pass, "again", Some(&w.worker));
         }
         self.st.swarm.pending = pending;
     }

@@ -511,6 +511,12 @@ impl Builder<'_, '_> {
             allowed: inv.allowed_files.clone(),
             base_tree: inv.base_tree.clone(),
             attempt: inv.attempt + 1,
+            // A worker sent back runs beside the rest of its batch still in flight.
+            peers: if inv.worker.is_some() {
+                self.st.swarm.pending.len().max(1)
+            } else {
+                0
+            },
         };
         let new = self.invocation(&a, &spec, step, pass, target);
         let worker = new.worker.clone();
@@ -519,7 +525,7 @@ impl Builder<'_, '_> {
         } else {
             self.st.swarm.pending.push(new);
         }
-        self.assigned(&agent, step, pass, false, worker.as_deref());
+        self.assigned(&agent, step, pass, "again", worker.as_deref());
     }
 
     /// The result a batch stands for, once all its workers are done.

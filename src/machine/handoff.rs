@@ -17,6 +17,12 @@ pub struct Brief<'a> {
     pub plans: bool,
     pub feedback: &'a [String],
     pub replan: bool,
+    /// The agent's result schema, absolute.
+    pub schema_path: &'a str,
+    /// The plan schema (`behavior.planning.planSchemaPath`), absolute, when one is configured.
+    pub plan_schema_path: Option<&'a str>,
+    /// The workspace's `.swarm/standards.md`, absolute.
+    pub standards_path: &'a str,
 }
 
 fn numbered(items: &[String]) -> String {
@@ -28,7 +34,8 @@ fn numbered(items: &[String]) -> String {
         .join(" ")
 }
 
-/// The prompt an agent host passes to the subagent.
+/// The prompt an agent host passes to the subagent: the seed's wording, with absolute paths and
+/// exactly one path for each file the agent writes.
 pub fn prompt(st: &RunStatus, b: &Brief) -> String {
     let name = &b.agent.name;
     match b.agent.input_type {
@@ -44,13 +51,20 @@ pub fn prompt(st: &RunStatus, b: &Brief) -> String {
             ));
             if b.plans {
                 p.push_str(&format!(
-                    " Create plan.json and {name}.result.json per your schema. Use {} as the plan id.",
-                    b.run_id
+                    " Create plan.json and {name}.result.json per your schema. Write plan.json to {}/plan.json and your result to {}. Use {} as the plan id.",
+                    b.run_dir, b.result_path, b.run_id
                 ));
             } else {
-                p.push_str(&format!(" Create {name}.result.json per your schema."));
+                p.push_str(&format!(
+                    " Create {name}.result.json per your schema. Write your result to {}.",
+                    b.result_path
+                ));
             }
-            p.push_str(&format!(" The result file is {}.", b.result_path));
+            p.push_str(&format!(" Your result schema: {}", b.schema_path));
+            if let Some(plan) = b.plan_schema_path.filter(|_| b.plans) {
+                p.push_str(&format!("; the plan schema: {plan}"));
+            }
+            p.push_str(&format!("; the standards: {}.", b.standards_path));
             if !b.feedback.is_empty() {
                 if b.replan {
                     p.push_str(" Your previous plan was rejected; write a new plan.json and result that fix all of this:");
@@ -63,31 +77,34 @@ pub fn prompt(st: &RunStatus, b: &Brief) -> String {
             p
         }
         InputType::Handoff => format!(
-            "Your input is the handoff at: {}. Read it and complete your task. Write {name}.result.json to {}/ (the exact path is {}). Work in {}.",
+            "Your input is the handoff at: {}. Read it and complete your task. Work in {}. Write your result to {}.",
             b.handoff_path.unwrap_or_default(),
-            b.run_dir,
-            b.result_path,
-            b.cwd
+            b.cwd,
+            b.result_path
         ),
     }
 }
 
-/// The handoff's `input`: what to do, in plain words, from what is known so far.
+/// The handoff's `input`: what to do, in plain words. It carries what belongs to this one
+/// invocation — the role, who this worker is, what the previous step reported, the feedback,
+/// where to work and what to diff against, where to write the result — and points at the
+/// context pack for the rest (goal, standards, files, plan steps, checks), which it never
+/// repeats.
 pub struct InputParts<'a> {
+    pub description: &'a str,
+    /// For a parallel worker: who it is among its batch, and its task ids.
+    pub worker: Option<String>,
     pub from: Option<&'a str>,
     pub from_summary: &'a str,
     pub feedback: &'a [String],
-    pub goal: Option<&'a str>,
-    pub plan_path: Option<&'a str>,
-    pub task: &'a str,
     pub cwd: &'a str,
     pub branch: Option<&'a str>,
     pub edits: bool,
-    pub test_commands: &'a [String],
-    pub standards: &'a str,
+    /// The run's base commit, for an agent that judges the change (it does not edit).
+    pub diff_base: Option<&'a str>,
+    pub pack_path: &'a str,
     pub result_path: &'a str,
     pub schema_path: &'a str,
-    pub description: &'a str,
 }
 
 pub fn input_text(p: &InputParts) -> String {
@@ -95,13 +112,13 @@ pub fn input_text(p: &InputParts) -> String {
     if !p.description.is_empty() {
         s.push(format!("Your role: {}", p.description.trim()));
     }
-    match (p.goal, p.plan_path) {
-        (Some(g), Some(plan)) => s.push(format!(
-            "Goal: {} (plan: {plan}).",
-            g.trim().trim_end_matches('.')
-        )),
-        _ => s.push(format!("Task: {}.", p.task.trim().trim_end_matches('.'))),
+    if let Some(w) = &p.worker {
+        s.push(w.clone());
     }
+    s.push(format!(
+        "Read the context pack {} first: the goal, the standards to follow, the files you may change, the plan's steps and the checks.",
+        p.pack_path
+    ));
     if let Some(from) = p.from
         && !p.from_summary.is_empty()
     {
@@ -118,21 +135,20 @@ pub fn input_text(p: &InputParts) -> String {
         None => format!("Work in {}.", p.cwd),
     };
     s.push(place);
+    if let Some(base) = p.diff_base {
+        s.push(format!(
+            "The change is everything since the run's base commit: diff against {base} (context.baseCommit), e.g. 'git diff {base}' in {}, which includes uncommitted changes.",
+            p.cwd
+        ));
+    }
     if p.edits {
         s.push(
-            "Change only the files listed in context.allowedFiles, and commit your work as you go."
+            "Change only the files the context pack lists under \"You may change\" (context.allowedFiles), and commit your work as you go."
                 .into(),
         );
     } else {
         s.push("Do not change any file: context.allowedFiles is empty.".into());
     }
-    if !p.test_commands.is_empty() {
-        s.push(format!(
-            "The plan's test commands: {}.",
-            p.test_commands.join("; ")
-        ));
-    }
-    s.push(format!("Follow the standards in {}.", p.standards));
     s.push(format!(
         "Write your result to {}; it must validate against {}.",
         p.result_path, p.schema_path
@@ -165,6 +181,7 @@ pub fn document(
         "filesChanged": files_changed,
         "commitSha": commit,
         "resultPath": result_path,
+        "baseCommit": st.swarm.base_commit,
     });
     if let Some(plan) = &st.swarm.plan {
         artifacts["planPath"] = json!(plan.path);

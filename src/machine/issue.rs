@@ -108,10 +108,16 @@ impl Builder<'_, '_> {
             branch: self.st.branch.clone(),
             allowed,
             attempt: spec.attempt,
+            peers: 0,
         };
         let inv = self.invocation(&agent, &spec, step, pass, target);
         self.st.swarm.pending = vec![inv];
-        self.assigned(&agent.name, step, pass, spec.replan, None);
+        let what = if spec.replan {
+            "re-plan"
+        } else {
+            pass_label(pass)
+        };
+        self.assigned(&agent.name, step, pass, what, None);
     }
 
     /// The next pass number of an agent (its handoffs' `iteration`).
@@ -133,13 +139,14 @@ impl Builder<'_, '_> {
         None
     }
 
-    /// Bookkeeping after handing out a step.
+    /// Bookkeeping after handing out a step; `what` says which kind of pass it is ("first
+    /// pass", "again", "re-plan", "batch 2"), for the event log and `MANAGER_PLAN.md`.
     pub(super) fn assigned(
         &mut self,
         agent: &str,
         step: u32,
         pass: u32,
-        replan: bool,
+        what: &str,
         worker: Option<&str>,
     ) {
         self.st.current_step = agent.to_string();
@@ -151,13 +158,6 @@ impl Builder<'_, '_> {
         };
         let key = RunStatus::timestamp_key(&who, pass, "started");
         self.st.step_timestamps.insert(key, self.ctx.now.clone());
-        let what = if replan {
-            "re-plan"
-        } else if pass > 1 {
-            "again"
-        } else {
-            "first pass"
-        };
         self.ev_worker(
             "WORKER_ASSIGNED",
             Some(agent),
@@ -205,46 +205,39 @@ impl Builder<'_, '_> {
             let plan = self.st.swarm.plan.clone();
             let standards = self.ctx.standards_path.display().to_string();
             let schema = agent.schema_path.path.display().to_string();
-            let task_text = if t.tasks.is_empty() {
-                self.st.swarm.task.text.clone()
-            } else {
-                plan.as_ref()
-                    .map(|p| {
-                        p.tasks
-                            .iter()
-                            .filter(|x| t.tasks.contains(&x.id))
-                            .map(|x| {
-                                format!("{} ({})", x.description.trim().trim_end_matches('.'), x.id)
-                            })
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    })
-                    .unwrap_or_default()
+            let pack_path = match &t.worker {
+                Some(w) => run.path.join(format!("context.{to}.{w}.pack.md")),
+                None => run.path.join("context.pack.md"),
             };
-            let mut input = handoff::input_text(&handoff::InputParts {
+            let pack_s = pack_path.display().to_string();
+            let worker_line = t.worker.as_ref().map(|w| {
+                let ids = t.tasks.join(", ");
+                if t.peers > 1 {
+                    format!(
+                        "You are worker {w}, one of {} workers running in parallel, on task {ids}; the others change other files in their own worktrees.",
+                        t.peers
+                    )
+                } else {
+                    format!(
+                        "You are worker {w} and work alone on task {ids}; other workers do the plan's other tasks before or after yours."
+                    )
+                }
+            });
+            let judges = !agent.edits && self.st.worktree_path.is_some();
+            let input = handoff::input_text(&handoff::InputParts {
+                description: &agent.description,
+                worker: worker_line,
                 from: spec.from.as_deref(),
                 from_summary: &note.summary,
                 feedback: &spec.feedback,
-                goal: plan.as_ref().map(|p| p.goal.as_str()),
-                plan_path: plan.as_ref().map(|p| p.path.as_str()),
-                task: &self.st.swarm.task.text,
                 cwd: &t.cwd,
                 branch: t.branch.as_deref(),
                 edits: agent.edits,
-                test_commands: plan
-                    .as_ref()
-                    .map(|p| p.test_commands.as_slice())
-                    .unwrap_or(&[]),
-                standards: &standards,
+                diff_base: judges.then_some(self.st.swarm.base_commit.as_str()),
+                pack_path: &pack_s,
                 result_path: &result_s,
                 schema_path: &schema,
-                description: &agent.description,
             });
-            if let Some(w) = &t.worker {
-                input = format!(
-                    "You are worker {w} of a parallel batch; other workers change other files in their own worktrees. Your task: {task_text}. {input}"
-                );
-            }
             let commit = self
                 .facts
                 .content
@@ -278,11 +271,14 @@ impl Builder<'_, '_> {
                 &standards,
                 &result_s,
             );
-            // The context pack: everything the agent needs in one small file.
-            let pack_path = match &t.worker {
-                Some(w) => run.path.join(format!("context.{to}.{w}.pack.md")),
-                None => run.path.join("context.pack.md"),
-            };
+            // The context pack: the goal, the standards, the files, the plan and its checks.
+            // A worker's plan checks cannot pass before the plan's other tasks are merged.
+            let others_pending = t.worker.is_some()
+                && plan.as_ref().is_some_and(|p| {
+                    p.tasks.iter().any(|x| {
+                        !t.tasks.contains(&x.id) && !self.st.swarm.done_tasks.contains(&x.id)
+                    })
+                });
             let pack_text = super::pack::render(&super::pack::PackInput {
                 agent: &to,
                 worker: t.worker.as_deref(),
@@ -290,15 +286,12 @@ impl Builder<'_, '_> {
                 task: &self.st.swarm.task.text,
                 plan: plan.as_ref(),
                 tasks: &t.tasks,
+                others_pending,
                 standards: &self.facts.standards_text,
                 standards_path: &standards,
                 deny: &self.facts.deny,
                 allowed: &t.allowed,
                 edits: agent.edits,
-                cwd: &t.cwd,
-                branch: t.branch.as_deref(),
-                feedback: &spec.feedback,
-                result_path: &result_s,
             });
             self.effects.push(Effect::WriteText {
                 path: pack_path.clone(),
@@ -350,6 +343,13 @@ impl Builder<'_, '_> {
             }
             handoff_id = Some(hid);
         }
+        let schema = agent.schema_path.path.display().to_string();
+        let plan_schema = cfg
+            .planning
+            .schema_path
+            .as_ref()
+            .map(|p| p.path.display().to_string());
+        let standards = self.ctx.standards_path.display().to_string();
         let prompt = handoff::prompt(
             &self.st,
             &handoff::Brief {
@@ -362,6 +362,9 @@ impl Builder<'_, '_> {
                 plans: cfg.plans(&to),
                 feedback: &spec.feedback,
                 replan: spec.replan,
+                schema_path: &schema,
+                plan_schema_path: plan_schema.as_deref(),
+                standards_path: &standards,
             },
         );
         Invocation {
@@ -455,6 +458,12 @@ impl Builder<'_, '_> {
         let key = RunStatus::timestamp_key(&inv.who(), inv.iteration, "completed");
         self.st.step_timestamps.insert(key, self.ctx.now.clone());
     }
+}
+
+/// The kind of a pass of one agent on the same work: its first, or a repeat (a loop back, a
+/// retry, a step sent back).
+pub(super) fn pass_label(pass: u32) -> &'static str {
+    if pass > 1 { "again" } else { "first pass" }
 }
 
 /// Adds `u` to the agent's totals in the run status.

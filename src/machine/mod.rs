@@ -77,7 +77,14 @@ pub struct Facts {
     pub deny: Vec<String>,
     /// The text of `.swarm/standards.md` (for context packs).
     pub standards_text: String,
+    /// At `start`: how many commits of the base are on no remote-tracking branch of the
+    /// remote the run will push to, and that remote.
+    pub base_unpushed: Option<(u32, String)>,
 }
+
+/// The warning of a run whose base commit is not on the remote (its pull request carries the
+/// base's unpushed commits too).
+pub const BASE_NOT_ON_REMOTE: &str = "base-not-on-remote";
 
 impl Default for Facts {
     fn default() -> Self {
@@ -89,6 +96,7 @@ impl Default for Facts {
             base_tree: None,
             deny: Vec::new(),
             standards_text: String::new(),
+            base_unpushed: None,
         }
     }
 }
@@ -191,6 +199,9 @@ struct Target {
     allowed: Vec<String>,
     base_tree: Option<String>,
     attempt: u32,
+    /// How many workers are issued together with this one (itself included); 0 when it is
+    /// not a parallel worker.
+    peers: usize,
 }
 
 struct Builder<'c, 'a> {
@@ -468,6 +479,35 @@ pub fn start(
             .unwrap_or_default()
             .to_string();
     b.ev("RUN_STARTED", None, None, task_line);
+    if let Some((n, remote)) = &facts.base_unpushed {
+        let branch = b.st.swarm.start_branch.clone();
+        let message = format!(
+            "your branch has {n} commit{} not on {remote}; the pull request will include them",
+            if *n == 1 { "" } else { "s" }
+        );
+        b.ev(
+            "WARNING",
+            None,
+            None,
+            format!("{BASE_NOT_ON_REMOTE}: {message}"),
+        );
+        b.st.warnings.push(Warning {
+            reason: BASE_NOT_ON_REMOTE.to_string(),
+            message,
+            tool: None,
+            command: None,
+            output: None,
+            remediation: Some(match branch {
+                Some(br) => format!(
+                    "if they belong in the pull request, nothing; otherwise push them first ('git push {remote} {br}') or abort this run and start again from a commit that is on {remote}"
+                ),
+                None => format!(
+                    "if they belong in the pull request, nothing; otherwise abort this run and start again from a commit that is on {remote}"
+                ),
+            }),
+            at: b.ctx.now.clone(),
+        });
+    }
     match facts.standards.clone() {
         Err(why) => {
             b.stop(

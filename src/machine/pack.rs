@@ -1,7 +1,11 @@
-//! The context pack: one small markdown file per handoff with everything an agent needs —
-//! the goal, the non-negotiables condensed from the standards and the policy, the files it may
-//! and may not touch, the plan as numbered steps, the acceptance checks, where to work. Pure and
+//! The context pack: one small markdown file per handoff with what the agent works from — the
+//! goal, the non-negotiables condensed from the standards and the policy, the files it may and
+//! may not touch, the plan as numbered steps, the acceptance criteria and the checks. Pure and
 //! deterministic: the same run state renders the same bytes.
+//!
+//! The pack and the handoff's `input` never say the same thing twice: what belongs to this one
+//! invocation (role, worker, previous step's report, feedback, where to work, what to diff
+//! against, where to write the result) is in the handoff; the pack holds the rest.
 
 use super::state::PlanSummary;
 
@@ -16,15 +20,14 @@ pub struct PackInput<'a> {
     pub plan: Option<&'a PlanSummary>,
     /// Task ids this invocation covers (parallel workers); empty: all of them.
     pub tasks: &'a [String],
+    /// Tasks of the plan other than this invocation's are not merged yet, so the plan's
+    /// checks cannot pass where it works.
+    pub others_pending: bool,
     pub standards: &'a str,
     pub standards_path: &'a str,
     pub deny: &'a [String],
     pub allowed: &'a [String],
     pub edits: bool,
-    pub cwd: &'a str,
-    pub branch: Option<&'a str>,
-    pub feedback: &'a [String],
-    pub result_path: &'a str,
 }
 
 /// Lines of the standards that carry rules (no headings, comments, blanks or placeholders).
@@ -81,19 +84,6 @@ pub fn render(p: &PackInput) -> String {
     s.push_str(&goal_text);
     s.push('\n');
 
-    s.push_str(&format!(
-        "\n## Where\nWork in `{}`{}. Write your result to `{}`.\n",
-        p.cwd,
-        p.branch
-            .map(|b| format!(" on branch `{b}`"))
-            .unwrap_or_default(),
-        p.result_path
-    ));
-
-    if !p.feedback.is_empty() {
-        section(&mut s, "Fix first", p.feedback, 1500, "");
-    }
-
     let mut rules = rules(p.standards);
     rules.push(format!("The full standards: `{}`.", p.standards_path));
     section(&mut s, "Non-negotiables", &rules, 2000, "");
@@ -137,19 +127,28 @@ pub fn render(p: &PackInput) -> String {
             })
             .collect();
         section(&mut s, "Plan", &steps, 1800, "(no tasks)");
-        section(
-            &mut s,
-            "Done when",
-            &plan.acceptance,
-            800,
-            "(no acceptance criteria)",
-        );
+        // Acceptance criteria belong to the plan as a whole (the plan schema does not tie them
+        // to tasks), so a worker is told they are the whole plan's and its part is its task.
+        let (title, mut done) = if p.worker.is_some() {
+            (
+                "Done when (the whole plan)",
+                vec![
+                    "These hold for the whole plan once every task is merged; your part is your task above.".to_string(),
+                ],
+            )
+        } else {
+            ("Done when", Vec::new())
+        };
+        done.extend(plan.acceptance.iter().cloned());
+        section(&mut s, title, &done, 800, "(no acceptance criteria)");
         if !plan.test_commands.is_empty() {
-            let cmds: Vec<String> = plan
-                .test_commands
-                .iter()
-                .map(|c| format!("`{c}`"))
-                .collect();
+            let mut cmds: Vec<String> = Vec::new();
+            if p.others_pending {
+                cmds.push(
+                    "These run once all of the plan's tasks are merged; they are not expected to pass in your worktree yet.".to_string(),
+                );
+            }
+            cmds.extend(plan.test_commands.iter().map(|c| format!("`{c}`")));
             section(&mut s, "Checks", &cmds, 500, "");
         }
     }
@@ -216,10 +215,7 @@ mod tests {
             deny: &[],
             allowed,
             edits: true,
-            cwd: "/wt",
-            branch: Some("swarm/greet"),
-            feedback: &[],
-            result_path: "/r/implementor.result.json",
+            others_pending: false,
         }
     }
 
@@ -232,7 +228,6 @@ mod tests {
         assert_eq!(a, render(&input(&p, &[], std, &allowed)));
         for needle in [
             "## Goal\nGreet the user",
-            "on branch `swarm/greet`",
             "Run cargo fmt before every commit",
             "`a.rs`",
             "1. write a [t1] — a.rs",
@@ -244,6 +239,30 @@ mod tests {
             assert!(a.contains(needle), "missing {needle:?} in\n{a}");
         }
         assert!(!a.contains("TODO"), "placeholders are not rules");
+        // What the handoff's input says is not repeated here.
+        for absent in ["## Where", "/r/implementor.result.json", "Fix first", "/wt"] {
+            assert!(!a.contains(absent), "{absent:?} in\n{a}");
+        }
+    }
+
+    #[test]
+    fn a_worker_is_told_what_is_plan_wide_and_what_cannot_pass_yet() {
+        let p = plan();
+        let only = vec!["t1".to_string()];
+        let allowed = vec!["a.rs".to_string()];
+        let mut i = input(&p, &only, "", &allowed);
+        i.worker = Some("w1");
+        i.others_pending = true;
+        let s = render(&i);
+        assert!(s.contains("## Done when (the whole plan)\n- These hold for the whole plan once every task is merged; your part is your task above.\n- prints hello"), "{s}");
+        assert!(s.contains("## Checks\n- These run once all of the plan's tasks are merged; they are not expected to pass in your worktree yet.\n- `cargo test`"), "{s}");
+        // The last worker, with every other task merged: the checks apply as they are.
+        i.others_pending = false;
+        let s = render(&i);
+        assert!(s.contains("## Checks\n- `cargo test`"), "{s}");
+        // The serial implementor covers the whole plan: no such notes.
+        let s = render(&input(&p, &[], "", &allowed));
+        assert!(s.contains("## Done when\n- prints hello"), "{s}");
     }
 
     #[test]

@@ -111,6 +111,7 @@ impl T {
                 base_tree: Some("ba5e".into()),
                 deny: vec![],
                 standards_text: "- Format with rustfmt before every commit, always.\n".into(),
+                base_unpushed: None,
             },
         }
     }

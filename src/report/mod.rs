@@ -4,7 +4,10 @@ pub mod manager_plan;
 
 use serde_json::{Value, json};
 
-use crate::machine::{ActionKind, action_of, state::RunStatus};
+use crate::machine::{
+    ActionKind, action_of,
+    state::{RunStatus, Warning},
+};
 
 /// A command's answer: the JSON object for `--json`, the text for a person, the exit code.
 #[derive(Debug)]
@@ -97,6 +100,9 @@ pub fn action(st: &RunStatus) -> Output {
     if let Some(b) = &st.branch {
         j["branch"] = json!(b);
     }
+    if let Some(u) = &st.pr_url {
+        j["prUrl"] = json!(u);
+    }
 
     let mut t = String::new();
     let short = &id[..id.len().min(8)];
@@ -140,7 +146,7 @@ pub fn action(st: &RunStatus) -> Output {
             if let Some(u) = &st.pr_url {
                 t.push_str(&format!("Pull request: {u}\n"));
             }
-            t.push_str(&format!("Next: git swarm status --run {id}\n"));
+            t.push_str("The run has ended.\n");
         }
         ActionKind::Failed | ActionKind::Escalated => {
             t.push_str(&format!("run {short}: {}\n", st.outcome.as_str()));
@@ -154,7 +160,7 @@ pub fn action(st: &RunStatus) -> Output {
             if let Some(r) = &st.failure_reason {
                 t.push_str(&format!("  {r}\n"));
             }
-            t.push_str("Next: git swarm start <task>\n");
+            t.push_str("The run has ended.\n");
         }
     }
     Output {
@@ -162,4 +168,22 @@ pub fn action(st: &RunStatus) -> Output {
         text: t,
         code: kind.exit_code(),
     }
+}
+
+/// Adds `warnings` to an action's output: a `warnings` array in the JSON, and before the text
+/// a `warning:` line each with what to do.
+pub fn add_warnings(mut out: Output, warnings: &[&Warning]) -> Output {
+    if warnings.is_empty() {
+        return out;
+    }
+    out.json["warnings"] = json!(warnings);
+    let mut extra = String::new();
+    for w in warnings {
+        extra.push_str(&format!("warning: {}: {}\n", w.reason, w.message));
+        if let Some(r) = &w.remediation {
+            extra.push_str(&format!("  to do: {r}\n"));
+        }
+    }
+    out.text = format!("{extra}{}", out.text);
+    out
 }

@@ -79,7 +79,7 @@ always\t''
 never\t''"
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -l json -d 'Print one JSON object on stdout (errors as {"error": {"message", "hint"}})'
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand next" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l run -d 'The run (default: the only run in progress)' -r
+complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l run -d 'The run (default: the only run in progress, else the most recent run if it was published)' -r
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l config -d 'Use this workflow config instead of ~/.cursor/agents/manager/config.json' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -s C -d 'Run as if started in PATH' -r -F
 complete -c git-swarm -n "__fish_git_swarm_using_subcommand publish" -l color -d 'Colour: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t''

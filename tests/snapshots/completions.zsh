@@ -72,7 +72,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (publish)
 _arguments "${_arguments_options[@]}" : \
-'--run=[The run (default\: the only run in progress)]:ID:_default' \
+'--run=[The run (default\: the only run in progress, else the most recent run if it was published)]:ID:_default' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
 '--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
