@@ -559,16 +559,11 @@ pub fn launch_for(
                     &policies.allowed_commands,
                     policies.allow_all_commands,
                 ),
-                final_message: run.path.join("logs").join(format!(
-                    "step-{:04}.{}.final-message.txt",
-                    inv.step,
-                    inv.stem()
-                )),
-                policy_file: run.path.join("logs").join(format!(
-                    "step-{:04}.{}.gemini-policy.toml",
-                    inv.step,
-                    inv.stem()
-                )),
+                scratch: run
+                    .path
+                    .join("logs")
+                    .join(format!("step-{:04}.{}", inv.step, inv.stem())),
+                identity: crate::git::identity(&session.ws.root),
             };
             crate::agents::profile::build(&p, &scope)
         }
@@ -648,9 +643,9 @@ fn start(
             exec::invocation_key(&st.run_id, inv),
         ),
     ];
-    if let Some(crate::agents::profile::Structured::FinalMessage(f)) = &l.structured {
+    if let Some(crate::agents::profile::Structured::FinalMessage { file, .. }) = &l.structured {
         // A final message left by an earlier launch of this step is not this one's answer.
-        let _ = std::fs::remove_file(f);
+        let _ = std::fs::remove_file(file);
     }
     for (path, text) in &l.files {
         if let Some(dir) = path.parent() {

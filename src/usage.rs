@@ -121,17 +121,25 @@ fn counts(v: &Value) -> Result<Option<Usage>, String> {
     let output = first(&["output", "output_tokens", "outputTokens"])?;
     let cache_write = first(&["cache_creation_input_tokens", "cacheWrite"])?;
     let anthropic_read = first(&["cache_read_input_tokens", "cacheRead"])?;
-    // OpenAI-style cached input is a part of the input count.
-    let openai_read = match o.get("input_tokens_details") {
-        Some(d) => d.get("cached_tokens").and_then(Value::as_u64),
-        None => None,
-    }
-    .or(num("cached_input_tokens")?);
+    // OpenAI-style cached input (reads, and Codex's cache writes) is a part of the input
+    // count; Anthropic-style cache counts are beside it.
+    let details = o.get("input_tokens_details");
+    let openai_read = details
+        .and_then(|d| d.get("cached_tokens"))
+        .and_then(Value::as_u64)
+        .or(num("cached_input_tokens")?);
+    let openai_write = details
+        .and_then(|d| d.get("cache_write_tokens"))
+        .and_then(Value::as_u64)
+        .or(num("cache_write_input_tokens")?);
     let split = Split {
-        input: input.unwrap_or(0).saturating_sub(openai_read.unwrap_or(0)),
+        input: input
+            .unwrap_or(0)
+            .saturating_sub(openai_read.unwrap_or(0))
+            .saturating_sub(openai_write.unwrap_or(0)),
         output: output.unwrap_or(0),
         cache_read: anthropic_read.or(openai_read).unwrap_or(0),
-        cache_write: cache_write.unwrap_or(0),
+        cache_write: cache_write.or(openai_write).unwrap_or(0),
     };
     if total.is_none() {
         let mut sum: Option<u64> = None;
@@ -411,8 +419,19 @@ mod tests {
     fn codex_turns_add_up() {
         let out = "{\"type\":\"thread.started\"}\n\
                    {\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":100,\"cached_input_tokens\":80,\"output_tokens\":10}}\n\
-                   {\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":50,\"cached_input_tokens\":0,\"output_tokens\":5}}\n";
-        assert_eq!(from_output(out).unwrap().tokens, 165);
+                   {\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":50,\"cached_input_tokens\":0,\"cache_write_input_tokens\":20,\"output_tokens\":5}}\n";
+        let u = from_output(out).unwrap();
+        assert_eq!(u.tokens, 165);
+        // Cache reads and writes are parts of Codex's input count.
+        assert_eq!(
+            u.split,
+            Split {
+                input: 50,
+                output: 15,
+                cache_read: 80,
+                cache_write: 20
+            }
+        );
     }
 
     #[test]

@@ -212,9 +212,13 @@ pub fn structured_result(s: &Structured, text: &str) -> Option<Value> {
                 .filter(|v| v.is_object())
                 .cloned()
         }
-        Structured::FinalMessage(file) => {
+        Structured::FinalMessage { file, schema } => {
             let bytes = crate::store::read_limited(file).ok()?;
-            object_in(&String::from_utf8_lossy(&bytes))
+            let mut v = object_in(&String::from_utf8_lossy(&bytes))?;
+            if let Ok(schema) = crate::store::read_json(schema) {
+                super::profile::drop_strict_nulls(&mut v, &schema);
+            }
+            Some(v)
         }
     }
 }
@@ -285,11 +289,31 @@ mod tests {
             "Here it is:\n```json\n{\"verdict\": \"approved\"}\n```\n",
         )
         .unwrap();
+        let schema = dir.path().join("s.json");
+        std::fs::write(
+            &schema,
+            r#"{"type": "object", "required": ["verdict"], "properties": {"verdict": {"type": "string"}, "notes": {"type": "string"}, "maybe": {"type": ["string", "null"]}}}"#,
+        )
+        .unwrap();
+        let fm = |file: &Path| Structured::FinalMessage {
+            file: file.to_path_buf(),
+            schema: schema.clone(),
+        };
         assert_eq!(
-            structured_result(&Structured::FinalMessage(f.clone()), ""),
+            structured_result(&fm(&f), ""),
             Some(serde_json::json!({"verdict": "approved"}))
         );
+        // The strict form's nulls for optional properties are dropped; allowed nulls stay.
+        std::fs::write(
+            &f,
+            r#"{"verdict": "approved", "notes": null, "maybe": null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            structured_result(&fm(&f), ""),
+            Some(serde_json::json!({"verdict": "approved", "maybe": null}))
+        );
         std::fs::write(&f, "[1, 2]").unwrap();
-        assert_eq!(structured_result(&Structured::FinalMessage(f), ""), None);
+        assert_eq!(structured_result(&fm(&f), ""), None);
     }
 }

@@ -110,11 +110,25 @@ pub struct Scope {
     /// What was wrong with the previous attempt of this invocation (a relaunch).
     pub previous: Vec<String>,
     pub commands: Commands,
-    /// Where a CLI writes its final message (Codex `-o`), from which a structured result is
-    /// taken.
-    pub final_message: PathBuf,
-    /// Where a policy file for the CLI goes (Gemini CLI's policy engine).
-    pub policy_file: PathBuf,
+    /// Where this invocation's own files for the CLI go: `<scratch>.<what>` (its final message,
+    /// a policy file, a schema), beside its log.
+    pub scratch: PathBuf,
+    /// The user's git identity (`user.name`, `user.email`), for CLIs that hide git's config
+    /// from the commands they run.
+    pub identity: Option<(String, String)>,
+}
+
+impl Scope {
+    /// One of this invocation's own files for the CLI.
+    pub fn scratch(&self, what: &str) -> PathBuf {
+        let mut name = self
+            .scratch
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        name.push(format!(".{what}"));
+        self.scratch.with_file_name(name)
+    }
 }
 
 /// How an agent CLI reports, for reading usage, errors and structured results.
@@ -137,8 +151,10 @@ pub enum Output {
 pub enum Structured {
     /// The `structured_output` of Claude Code's JSON result.
     ClaudeResult,
-    /// A file holding the agent's final message (Codex `-o`), JSON under `--output-schema`.
-    FinalMessage(PathBuf),
+    /// A file holding the agent's final message (Codex `-o`), JSON under `--output-schema`
+    /// with the strict form of `schema`; properties the strict form made nullable are dropped
+    /// when null.
+    FinalMessage { file: PathBuf, schema: PathBuf },
 }
 
 /// One launch: argv, prompt, environment and how to read what it prints.
@@ -334,12 +350,148 @@ fn claude(p: &Profile, s: &Scope) -> Launch {
     }
 }
 
-/// Codex (`codex exec`). The sandbox is the permission model: editors get `workspace-write`
-/// (the working directory, plus the run folder with `--add-dir`; `.git` stays read-only, so
-/// the tool commits what they leave), readers `read-only` and answer through the final
-/// message, which `--output-schema` constrains to the result schema and `-o` saves. Reading is
-/// not limited by the sandbox, so schemas and standards need no grant. Codex cannot load an
-/// agent definition for one invocation, so it leads the prompt.
+/// The form of a result schema that strict structured output accepts: every object closes
+/// (`additionalProperties: false`) and requires every property, a property that was optional
+/// becomes nullable instead; `oneOf` becomes `anyOf`; document keywords (`$schema`, `$id`) go.
+/// The result is taken from the answer with those nulls dropped, then validated against the
+/// original schema like any result.
+pub fn strict_schema(schema: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    fn nullable(v: Value) -> Value {
+        match v {
+            Value::Object(mut o) => match o.get_mut("type") {
+                Some(Value::String(t)) if t != "null" => {
+                    let t = t.clone();
+                    o.insert("type".into(), json!([t, "null"]));
+                    if let Some(Value::Array(e)) = o.get_mut("enum")
+                        && !e.contains(&Value::Null)
+                    {
+                        e.push(Value::Null);
+                    }
+                    Value::Object(o)
+                }
+                Some(Value::Array(ts)) => {
+                    if !ts.contains(&json!("null")) {
+                        ts.push(json!("null"));
+                    }
+                    if let Some(Value::Array(e)) = o.get_mut("enum")
+                        && !e.contains(&Value::Null)
+                    {
+                        e.push(Value::Null);
+                    }
+                    Value::Object(o)
+                }
+                _ => json!({"anyOf": [Value::Object(o), {"type": "null"}]}),
+            },
+            other => other,
+        }
+    }
+    fn walk(v: &Value) -> Value {
+        let Value::Object(o) = v else {
+            return v.clone();
+        };
+        let mut out = Map::new();
+        for (k, x) in o {
+            match k.as_str() {
+                "$schema" | "$id" => {}
+                "oneOf" => {
+                    out.insert("anyOf".into(), walk(x));
+                }
+                "properties" | "definitions" | "$defs" | "patternProperties" => {
+                    let m: Map<String, Value> = x
+                        .as_object()
+                        .map(|m| m.iter().map(|(k, v)| (k.clone(), walk(v))).collect())
+                        .unwrap_or_default();
+                    out.insert(k.clone(), Value::Object(m));
+                }
+                _ => {
+                    out.insert(
+                        k.clone(),
+                        match x {
+                            Value::Array(a) => Value::Array(a.iter().map(walk).collect()),
+                            Value::Object(_) => walk(x),
+                            other => other.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        let is_object = out.get("type") == Some(&json!("object")) || out.contains_key("properties");
+        if is_object {
+            let required: Vec<String> = out
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut props = out
+                .remove("properties")
+                .and_then(|p| p.as_object().cloned())
+                .unwrap_or_default();
+            for (name, p) in props.iter_mut() {
+                if !required.contains(name) {
+                    *p = nullable(p.take());
+                }
+            }
+            let names: Vec<Value> = props.keys().map(|k| json!(k)).collect();
+            out.insert("properties".into(), Value::Object(props));
+            out.insert("required".into(), Value::Array(names));
+            out.insert("additionalProperties".into(), json!(false));
+        }
+        Value::Object(out)
+    }
+    walk(schema)
+}
+
+/// Drops the nulls an answer under [`strict_schema`] gave for properties the original schema
+/// made optional (and does not allow to be null).
+pub fn drop_strict_nulls(v: &mut serde_json::Value, schema: &serde_json::Value) {
+    use serde_json::Value;
+    let (Value::Object(o), Some(props)) = (v, schema.get("properties").and_then(Value::as_object))
+    else {
+        return;
+    };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let allows_null = |p: &Value| match p.get("type") {
+        Some(Value::String(t)) => t == "null",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "null"),
+        _ => false,
+    };
+    o.retain(|k, x| {
+        !(x.is_null()
+            && !required.contains(&k.as_str())
+            && props.get(k).is_some_and(|p| !allows_null(p)))
+    });
+    for (k, x) in o.iter_mut() {
+        if let Some(p) = props.get(k) {
+            drop_strict_nulls(x, p);
+            if let (Value::Array(items), Some(item_schema)) = (x, p.get("items")) {
+                for it in items {
+                    drop_strict_nulls(it, item_schema);
+                }
+            }
+        }
+    }
+}
+
+/// Codex (`codex exec`, verified with 0.171.0). The sandbox is the permission model: the
+/// planner and editors get `workspace-write` (their working directory; `.git` stays
+/// read-only, so git swarm commits what editors leave, in the plan's words), readers
+/// `read-only`. Editors and readers get no write access outside their worktree at all: they
+/// answer with their result as their final message, which `--output-schema` constrains to
+/// the strict form of the result schema and `-o` saves; git swarm writes the result file from
+/// it. Reading is not limited by the sandbox, so schemas and standards need no grant. Commands
+/// run as `bash -c` (not a login shell, which would reset PATH), and no plugins are synced at
+/// each launch. Codex cannot load an agent definition for one invocation without replacing
+/// its own instructions, so the definition leads the prompt.
 fn codex(p: &Profile, s: &Scope) -> Launch {
     let mut argv: Vec<String> = vec![
         p.program.clone(),
@@ -352,36 +504,78 @@ fn codex(p: &Profile, s: &Scope) -> Launch {
     if let Some(m) = &p.model {
         argv.extend(["--model".into(), m.clone()]);
     }
-    let sandbox = if s.commands.all && s.role == Role::Editor {
-        "workspace-write"
-    } else {
-        match s.role {
-            Role::Reader => "read-only",
-            Role::Planner | Role::Editor => "workspace-write",
-        }
+    let sandbox = match s.role {
+        Role::Reader => "read-only",
+        Role::Planner | Role::Editor => "workspace-write",
     };
-    argv.extend(["--sandbox".into(), sandbox.into()]);
-    if sandbox == "workspace-write" {
-        argv.extend(["--add-dir".into(), s.run_dir.display().to_string()]);
-    }
-    // No plugin sync at each launch: an agent in a pipeline needs none, and it would reach
-    // the network before every step.
-    argv.extend(["-c".into(), "features.plugins=false".into()]);
     argv.extend([
-        "--output-schema".into(),
-        s.result_schema.display().to_string(),
-        "-o".into(),
-        s.final_message.display().to_string(),
+        "--sandbox".into(),
+        sandbox.into(),
+        "-c".into(),
+        "features.plugins=false".into(),
+        "-c".into(),
+        "allow_login_shell=false".into(),
     ]);
+    let final_message = s.scratch("final-message.txt");
+    let mut files = Vec::new();
+    let structured = match crate::store::read_json(&s.result_schema) {
+        Ok(schema) => {
+            let strict = s.scratch("output-schema.json");
+            files.push((strict.clone(), format!("{:#}\n", strict_schema(&schema))));
+            argv.extend(["--output-schema".into(), strict.display().to_string()]);
+            Some(Structured::FinalMessage {
+                file: final_message.clone(),
+                schema: s.result_schema.clone(),
+            })
+        }
+        Err(_) => None,
+    };
+    argv.extend(["-o".into(), final_message.display().to_string()]);
     argv.extend(p.args.iter().cloned());
     argv.push("-".into());
+    let mut text = String::new();
+    if let Some(d) = &s.definition {
+        text.push_str("# Your role\n\n");
+        text.push_str(d.trim());
+        text.push_str("\n\n# Your task\n\n");
+    }
+    text.push_str(s.prompt.trim_end());
+    text.push_str("\n\n");
+    if !s.previous.is_empty() {
+        text.push_str("Your previous attempt was not accepted. Fix all of this first:\n");
+        for (i, f) in s.previous.iter().enumerate() {
+            text.push_str(&format!("{}. {}\n", i + 1, f.trim()));
+        }
+        text.push('\n');
+    }
+    text.push_str(&match s.role {
+        Role::Planner => format!(
+            "Write the plan to {} and your result to {}, and end with your result as your final message.",
+            s.plan_file
+                .as_deref()
+                .unwrap_or(&s.run_dir.join("plan.json"))
+                .display(),
+            s.result.display()
+        ),
+        Role::Editor => format!(
+            "Change files only in {}; git swarm commits your changes (.git is read-only in your sandbox). Do not write {} yourself: end your turn with your result as your final message, one JSON object valid against {} — git swarm writes it there.",
+            s.cwd.display(),
+            s.result.display(),
+            s.result_schema.display()
+        ),
+        Role::Reader => format!(
+            "Your sandbox is read-only: change no file. Do not write {} yourself: end your turn with your result as your final message, one JSON object valid against {} — git swarm writes it there.",
+            s.result.display(),
+            s.result_schema.display()
+        ),
+    });
     Launch {
         argv,
-        stdin: Some(prompt(s, true)),
+        stdin: Some(text),
         env: Vec::new(),
-        files: Vec::new(),
+        files,
         output: Output::CodexJsonl,
-        structured: Some(Structured::FinalMessage(s.final_message.clone())),
+        structured,
     }
 }
 
@@ -494,6 +688,7 @@ fn gemini_policy(s: &Scope) -> String {
 /// replace its whole system prompt, so the definition leads the prompt, which is passed as
 /// `-p` (Gemini reads stdin only if it arrives at once) unless it is too long for an argument.
 fn gemini(p: &Profile, s: &Scope) -> Launch {
+    let policy = s.scratch("gemini-policy.toml");
     let mut argv: Vec<String> = vec![
         p.program.clone(),
         "--output-format".into(),
@@ -511,7 +706,7 @@ fn gemini(p: &Profile, s: &Scope) -> Launch {
             "default".into()
         },
         "--policy".into(),
-        s.policy_file.display().to_string(),
+        policy.display().to_string(),
     ]);
     for d in extra_dirs(s, true) {
         argv.extend(["--include-directories".into(), d.display().to_string()]);
@@ -525,11 +720,25 @@ fn gemini(p: &Profile, s: &Scope) -> Launch {
     } else {
         Some(text)
     };
+    // Gemini runs commands with git's global and system config hidden
+    // (GIT_CONFIG_GLOBAL=/dev/null): the identity comes through the environment instead.
+    let env = s
+        .identity
+        .iter()
+        .flat_map(|(name, email)| {
+            [
+                ("GIT_AUTHOR_NAME".to_string(), name.clone()),
+                ("GIT_AUTHOR_EMAIL".to_string(), email.clone()),
+                ("GIT_COMMITTER_NAME".to_string(), name.clone()),
+                ("GIT_COMMITTER_EMAIL".to_string(), email.clone()),
+            ]
+        })
+        .collect();
     Launch {
         argv,
         stdin,
-        env: Vec::new(),
-        files: vec![(s.policy_file.clone(), gemini_policy(s))],
+        env,
+        files: vec![(policy, gemini_policy(s))],
         output: Output::GeminiJson,
         structured: None,
     }
@@ -629,8 +838,8 @@ mod tests {
             definition: Some("You review.".into()),
             previous: vec![],
             commands: commands(role, &tests, &["make lint".into()], false),
-            final_message: run.join(format!("logs/step-0002.{stem}.final-message.txt")),
-            policy_file: run.join(format!("logs/step-0002.{stem}.gemini-policy.toml")),
+            scratch: run.join(format!("logs/step-0002.{stem}")),
+            identity: Some(("Ann".into(), "ann@example.com".into())),
         }
     }
 

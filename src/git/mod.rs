@@ -182,6 +182,15 @@ pub fn branch_exists(repo: &gix::Repository, branch: &str) -> bool {
 }
 
 /// The commit `HEAD` of the work tree at `path` points at, if it can be read.
+/// The user's git identity (`user.name`, `user.email`) as git would resolve it in `path`.
+pub fn identity(path: &Path) -> Option<(String, String)> {
+    let repo = open(path).ok()?;
+    let cfg = repo.config_snapshot();
+    let name = cfg.string("user.name")?.to_string();
+    let email = cfg.string("user.email")?.to_string();
+    Some((name, email))
+}
+
 pub fn worktree_head(path: &Path) -> Option<String> {
     let repo = gix::open(path).ok()?;
     repo.head_id().ok().map(|id| id.to_string())
