@@ -212,6 +212,10 @@ pub fn structured_result(s: &Structured, text: &str) -> Option<Value> {
                 .filter(|v| v.is_object())
                 .cloned()
         }
+        Structured::ResultText => {
+            let objs = objects(text);
+            object_in(result_event(&objs)?.get("result")?.as_str()?)
+        }
         Structured::FinalMessage { file, schema } => {
             let bytes = crate::store::read_limited(file).ok()?;
             let mut v = object_in(&String::from_utf8_lossy(&bytes))?;

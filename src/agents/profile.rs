@@ -151,6 +151,9 @@ pub enum Output {
 pub enum Structured {
     /// The `structured_output` of Claude Code's JSON result.
     ClaudeResult,
+    /// The final message (`result`) of a JSON result event, when it is a JSON object (Cursor's
+    /// agent, which cannot write outside its workspace and has no schema option).
+    ResultText,
     /// A file holding the agent's final message (Codex `-o`), JSON under `--output-schema`
     /// with the strict form of `schema`; properties the strict form made nullable are dropped
     /// when null.
@@ -207,9 +210,19 @@ pub fn build(p: &Profile, s: &Scope) -> Launch {
     l
 }
 
+/// How an agent hands its result over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// It writes the result file.
+    File,
+    /// It cannot write outside its worktree: its final message is the result, which git swarm
+    /// writes to the result file.
+    FinalMessage,
+}
+
 /// The prompt with what the agent needs to know about its permissions, and, for CLIs that
 /// cannot load an agent definition, the definition first.
-fn prompt(s: &Scope, with_definition: bool) -> String {
+fn prompt(s: &Scope, with_definition: bool, answer: Answer, sandboxed: bool) -> String {
     let mut out = String::new();
     if with_definition && let Some(d) = &s.definition {
         out.push_str("# Your role\n\n");
@@ -225,33 +238,62 @@ fn prompt(s: &Scope, with_definition: bool) -> String {
         }
         out.push('\n');
     }
-    out.push_str(&permissions_note(s));
+    out.push_str(&permissions_note(s, answer, sandboxed));
     out
 }
 
 /// One paragraph on what the agent may do, so a model does not spend turns on refusals.
-fn permissions_note(s: &Scope) -> String {
-    let writes = match s.role {
-        Role::Editor => format!(
+/// `sandboxed`: the CLI limits commands by a sandbox rather than by name (Codex), so the
+/// commands are named as the ones to use.
+fn permissions_note(s: &Scope, answer: Answer, sandboxed: bool) -> String {
+    let plan = s
+        .plan_file
+        .clone()
+        .unwrap_or_else(|| s.run_dir.join("plan.json"));
+    let writes = match (s.role, answer) {
+        (Role::Editor, Answer::File) => format!(
             "You may change files in {} and must write your result to {}.",
             s.cwd.display(),
             s.result.display()
         ),
-        Role::Planner => format!(
+        (Role::Planner, Answer::File) => format!(
             "Do not change the repository; write only {} and {}.",
-            s.plan_file
-                .as_deref()
-                .unwrap_or(&s.run_dir.join("plan.json"))
-                .display(),
+            plan.display(),
             s.result.display()
         ),
-        Role::Reader => format!(
+        (Role::Reader, Answer::File) => format!(
             "Do not change any file; write only your result, {}.",
             s.result.display()
         ),
+        (role, Answer::FinalMessage) => {
+            let what = match role {
+                Role::Editor => format!("You may change files in {} only.", s.cwd.display()),
+                Role::Planner => format!(
+                    "Do not change the repository; write only {}.",
+                    plan.display()
+                ),
+                Role::Reader => "Do not change any file.".to_string(),
+            };
+            format!(
+                "{what} Writing outside your workspace is refused, so do not write {} yourself: end your turn with your result as your final message — one JSON object valid against {} — and git swarm writes it there.",
+                s.result.display(),
+                s.result_schema.display()
+            )
+        }
     };
     let commands = if s.commands.all {
         "You may run any command.".to_string()
+    } else if sandboxed {
+        format!(
+            "Commands run in a sandbox without network access; use these: {}.",
+            s.commands
+                .allowed
+                .iter()
+                .filter(|c| !EDITING.contains(&c.as_str()))
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     } else {
         format!(
             "Commands you may run (others are refused): {}.",
@@ -342,7 +384,7 @@ fn claude(p: &Profile, s: &Scope) -> Launch {
     argv.extend(p.args.iter().cloned());
     Launch {
         argv,
-        stdin: Some(prompt(s, false)),
+        stdin: Some(prompt(s, false, Answer::File, false)),
         env: Vec::new(),
         files: Vec::new(),
         output: Output::ClaudeJson,
@@ -533,42 +575,19 @@ fn codex(p: &Profile, s: &Scope) -> Launch {
     argv.extend(["-o".into(), final_message.display().to_string()]);
     argv.extend(p.args.iter().cloned());
     argv.push("-".into());
-    let mut text = String::new();
-    if let Some(d) = &s.definition {
-        text.push_str("# Your role\n\n");
-        text.push_str(d.trim());
-        text.push_str("\n\n# Your task\n\n");
+    // The planner writes its plan (inside its working directory) and its result; the others
+    // answer in their final message.
+    let answer = if s.role == Role::Planner {
+        Answer::File
+    } else {
+        Answer::FinalMessage
+    };
+    let mut text = prompt(s, true, answer, true);
+    if s.role == Role::Editor {
+        text.push_str(
+            " Do not commit: .git is read-only in your sandbox, and git swarm commits your changes.",
+        );
     }
-    text.push_str(s.prompt.trim_end());
-    text.push_str("\n\n");
-    if !s.previous.is_empty() {
-        text.push_str("Your previous attempt was not accepted. Fix all of this first:\n");
-        for (i, f) in s.previous.iter().enumerate() {
-            text.push_str(&format!("{}. {}\n", i + 1, f.trim()));
-        }
-        text.push('\n');
-    }
-    text.push_str(&match s.role {
-        Role::Planner => format!(
-            "Write the plan to {} and your result to {}, and end with your result as your final message.",
-            s.plan_file
-                .as_deref()
-                .unwrap_or(&s.run_dir.join("plan.json"))
-                .display(),
-            s.result.display()
-        ),
-        Role::Editor => format!(
-            "Change files only in {}; git swarm commits your changes (.git is read-only in your sandbox). Do not write {} yourself: end your turn with your result as your final message, one JSON object valid against {} — git swarm writes it there.",
-            s.cwd.display(),
-            s.result.display(),
-            s.result_schema.display()
-        ),
-        Role::Reader => format!(
-            "Your sandbox is read-only: change no file. Do not write {} yourself: end your turn with your result as your final message, one JSON object valid against {} — git swarm writes it there.",
-            s.result.display(),
-            s.result_schema.display()
-        ),
-    });
     Launch {
         argv,
         stdin: Some(text),
@@ -712,7 +731,7 @@ fn gemini(p: &Profile, s: &Scope) -> Launch {
         argv.extend(["--include-directories".into(), d.display().to_string()]);
     }
     argv.extend(p.args.iter().cloned());
-    let text = prompt(s, true);
+    let text = prompt(s, true, Answer::File, false);
     // Linux limits one argument to 128 KiB.
     let stdin = if text.len() <= 96 * 1024 {
         argv.extend(["--prompt".into(), text]);
@@ -744,10 +763,12 @@ fn gemini(p: &Profile, s: &Scope) -> Launch {
     }
 }
 
-/// Cursor's agent (`cursor-agent -p`). It takes its command permissions from its CLI config
-/// (`~/.cursor/cli-config.json`, `.cursor/cli.json`), not from flags, so the profile can only
-/// lift the limit (`--force`) when `agents.allowAllCommands` says so. The definition leads the
-/// prompt.
+/// Cursor's agent (`cursor-agent -p`; not verified: it is not distributed through a package
+/// registry). In print mode it refuses writes outside its workspace and commands that are not
+/// on the allowlist of its own config (`~/.cursor/cli-config.json`, `.cursor/cli.json`); no
+/// flag grants either. So the agent answers with its result as its final message, which git
+/// swarm writes to the result file, and commands beyond the allowlist need
+/// `agents.allowAllCommands` (`--force`). The definition leads the prompt.
 fn cursor(p: &Profile, s: &Scope) -> Launch {
     let mut argv: Vec<String> = vec![
         p.program.clone(),
@@ -764,11 +785,11 @@ fn cursor(p: &Profile, s: &Scope) -> Launch {
     argv.extend(p.args.iter().cloned());
     Launch {
         argv,
-        stdin: Some(prompt(s, true)),
+        stdin: Some(prompt(s, true, Answer::FinalMessage, false)),
         env: Vec::new(),
         files: Vec::new(),
         output: Output::CursorJson,
-        structured: None,
+        structured: Some(Structured::ResultText),
     }
 }
 
@@ -981,6 +1002,251 @@ mod tests {
         assert!(
             stdin.contains("Your previous attempt was not accepted. Fix all of this first:\n1. your previous attempt ended (exit 0)"),
             "{stdin}"
+        );
+    }
+
+    #[test]
+    fn codex_editor_answers_in_its_final_message_and_cannot_write_outside() {
+        let s = scope(Role::Editor, None);
+        let l = build(&profile(ProfileKind::Codex), &s);
+        let a = &l.argv;
+        assert_eq!(
+            &a[..4],
+            ["codex", "exec", "--json", "--skip-git-repo-check"]
+        );
+        assert!(has_pair(a, "-C", "/ws-swarm-x"));
+        assert!(has_pair(a, "--model", "m1"));
+        assert!(has_pair(a, "--sandbox", "workspace-write"));
+        assert!(
+            !a.iter().any(|x| x == "--add-dir"),
+            "nothing writable outside: {a:?}"
+        );
+        assert!(has_pair(a, "-c", "features.plugins=false"));
+        assert!(has_pair(a, "-c", "allow_login_shell=false"));
+        assert!(has_pair(
+            a,
+            "-o",
+            "/ws/.swarm/runs/r1/logs/step-0002.implementor.final-message.txt"
+        ));
+        assert_eq!(
+            a[a.len() - 2..],
+            ["--extra", "-"],
+            "user args, then the prompt on stdin"
+        );
+        // No schema file in this scope: no --output-schema and nothing to take a result from.
+        assert_eq!(l.structured, None);
+        assert!(!a.iter().any(|x| x == "--output-schema"));
+        let stdin = l.stdin.unwrap();
+        assert!(
+            stdin.starts_with("# Your role\n\nYou review.\n\n# Your task\n\nPROMPT"),
+            "{stdin}"
+        );
+        assert!(
+            stdin.contains("end your turn with your result as your final message"),
+            "{stdin}"
+        );
+        assert!(stdin.contains("Do not commit"), "{stdin}");
+        assert!(!stdin.contains("`git commit`"), "{stdin}");
+    }
+
+    #[test]
+    fn codex_reader_is_read_only_and_the_planner_writes_in_its_workspace() {
+        let l = build(&profile(ProfileKind::Codex), &scope(Role::Reader, None));
+        assert!(has_pair(&l.argv, "--sandbox", "read-only"));
+        let l = build(&profile(ProfileKind::Codex), &scope(Role::Planner, None));
+        assert!(has_pair(&l.argv, "--sandbox", "workspace-write"));
+        assert!(has_pair(&l.argv, "-C", "/ws"));
+        assert!(l.stdin.unwrap().contains(
+            "write only /ws/.swarm/runs/r1/plan.json and /ws/.swarm/runs/r1/planner.result.json"
+        ));
+    }
+
+    #[test]
+    fn codex_gets_the_strict_form_of_a_real_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = dir.path().join("implementor.schema.json");
+        std::fs::write(&schema, crate::schema::embedded::IMPLEMENTOR_RESULT).unwrap();
+        let mut s = scope(Role::Editor, None);
+        s.result_schema = schema.clone();
+        let l = build(&profile(ProfileKind::Codex), &s);
+        let strict = s.scratch("output-schema.json");
+        assert!(has_pair(
+            &l.argv,
+            "--output-schema",
+            &strict.display().to_string()
+        ));
+        assert_eq!(l.files.len(), 1);
+        assert_eq!(l.files[0].0, strict);
+        let v: serde_json::Value = serde_json::from_str(&l.files[0].1).unwrap();
+        assert_eq!(v["additionalProperties"], false);
+        assert!(v.get("$schema").is_none());
+        let props = v["properties"].as_object().unwrap();
+        let req: Vec<&str> = v["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        assert_eq!(req.len(), props.len(), "every property required: {v}");
+        assert_eq!(
+            l.structured,
+            Some(Structured::FinalMessage {
+                file: s.scratch("final-message.txt"),
+                schema
+            })
+        );
+    }
+
+    #[test]
+    fn strict_schemas_make_optional_properties_nullable_and_answers_lose_those_nulls() {
+        let original = serde_json::json!({
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "type": "object",
+            "required": ["status"],
+            "properties": {
+                "status": {"enum": ["passed", "failed"]},
+                "notes": {"type": "string"},
+                "why": {"type": ["string", "null"]},
+                "mode": {"type": "string", "enum": ["a", "b"]},
+                "issues": {"type": "array", "items": {"type": "object", "required": ["d"],
+                    "properties": {"d": {"type": "string"}, "line": {"type": "integer"}}}},
+                "free": {"type": "object"}
+            }
+        });
+        let strict = strict_schema(&original);
+        assert_eq!(
+            strict["properties"]["notes"]["type"],
+            serde_json::json!(["string", "null"])
+        );
+        assert_eq!(
+            strict["properties"]["mode"]["enum"],
+            serde_json::json!(["a", "b", null])
+        );
+        assert_eq!(
+            strict["properties"]["status"],
+            serde_json::json!({"enum": ["passed", "failed"]})
+        );
+        let item = &strict["properties"]["issues"]["items"];
+        assert_eq!(item["additionalProperties"], false);
+        assert_eq!(item["required"], serde_json::json!(["d", "line"]));
+        assert_eq!(strict["properties"]["free"]["additionalProperties"], false);
+        assert_eq!(
+            strict["properties"]["free"]["type"],
+            serde_json::json!(["object", "null"])
+        );
+        let mut answer = serde_json::json!({
+            "status": "passed", "notes": null, "why": null, "mode": null, "free": null,
+            "issues": [{"d": "x", "line": null}]
+        });
+        drop_strict_nulls(&mut answer, &original);
+        assert_eq!(
+            answer,
+            serde_json::json!({"status": "passed", "why": null, "issues": [{"d": "x"}]})
+        );
+    }
+
+    #[test]
+    fn gemini_policy_allows_commands_by_prefix_and_exactly_the_result() {
+        let s = scope(Role::Reader, None);
+        let l = build(&profile(ProfileKind::Gemini), &s);
+        let a = &l.argv;
+        assert_eq!(
+            &a[..4],
+            ["gemini", "--output-format", "json", "--skip-trust"]
+        );
+        assert!(has_pair(a, "--approval-mode", "default"));
+        let policy = s.scratch("gemini-policy.toml");
+        assert!(has_pair(a, "--policy", &policy.display().to_string()));
+        for d in [
+            "/ws/.swarm/runs/r1",
+            "/home/u/.cursor/agents/reviewer",
+            "/ws/.swarm",
+        ] {
+            // The run folder is inside the standards folder: one grant covers both.
+            if d == "/ws/.swarm/runs/r1" {
+                continue;
+            }
+            assert!(has_pair(a, "--include-directories", d), "{d} in {a:?}");
+        }
+        assert!(
+            a.iter().any(|x| x == "--prompt"),
+            "a short prompt is an argument"
+        );
+        assert_eq!(l.stdin, None);
+        let (path, text) = &l.files[0];
+        assert_eq!(path, &policy);
+        assert!(text.contains("commandPrefix = [\"git status\""), "{text}");
+        assert!(text.contains("\"cargo test -p core\""), "{text}");
+        assert!(
+            text.contains("decision = \"deny\"\npriority = 100"),
+            "{text}"
+        );
+        assert!(
+            text.contains("argsPattern = \"\\\"file_path\\\":\\\"/ws/\\\\.swarm/runs/r1/reviewer\\\\.result\\\\.json\\\"\""),
+            "{text}"
+        );
+        assert!(
+            !text.contains("toolName = \"replace\""),
+            "readers do not edit: {text}"
+        );
+        assert_eq!(
+            l.env,
+            [
+                ("GIT_AUTHOR_NAME".to_string(), "Ann".to_string()),
+                (
+                    "GIT_AUTHOR_EMAIL".to_string(),
+                    "ann@example.com".to_string()
+                ),
+                ("GIT_COMMITTER_NAME".to_string(), "Ann".to_string()),
+                (
+                    "GIT_COMMITTER_EMAIL".to_string(),
+                    "ann@example.com".to_string()
+                ),
+                ("K".to_string(), "v".to_string()),
+            ]
+        );
+        let e = build(&profile(ProfileKind::Gemini), &scope(Role::Editor, None));
+        assert!(has_pair(&e.argv, "--approval-mode", "auto_edit"));
+        assert!(
+            e.files[0]
+                .1
+                .contains("only your result file may be written in the run folder")
+        );
+    }
+
+    #[test]
+    fn a_long_prompt_goes_to_geminis_stdin() {
+        let mut s = scope(Role::Reader, None);
+        s.prompt = "x".repeat(200 * 1024);
+        let l = build(&profile(ProfileKind::Gemini), &s);
+        assert!(!l.argv.iter().any(|x| x == "--prompt"));
+        assert!(l.stdin.unwrap().len() > 200 * 1024);
+    }
+
+    #[test]
+    fn cursor_answers_in_its_final_message() {
+        let l = build(
+            &profile(ProfileKind::CursorAgent),
+            &scope(Role::Editor, None),
+        );
+        assert_eq!(
+            &l.argv[..4],
+            ["cursor-agent", "--print", "--output-format", "json"]
+        );
+        assert!(!l.argv.iter().any(|x| x == "--force"));
+        assert_eq!(l.structured, Some(Structured::ResultText));
+        assert!(
+            l.stdin
+                .unwrap()
+                .contains("end your turn with your result as your final message")
+        );
+        let mut s = scope(Role::Editor, None);
+        s.commands.all = true;
+        assert!(
+            build(&profile(ProfileKind::CursorAgent), &s)
+                .argv
+                .iter()
+                .any(|x| x == "--force")
         );
     }
 
