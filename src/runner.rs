@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::agents::exec::{self, Exit, Running};
 use crate::agents::profile::{Launch, Role, Scope};
 use crate::config::{Exec, Subagent, Workflow, policies::Policies};
@@ -485,27 +483,6 @@ fn definition_of(agent: &Subagent) -> Option<String> {
         .or_else(|| crate::pack::definition(&agent.name))
 }
 
-/// What the previous attempt of a re-issued invocation got wrong (its handoff's feedback).
-fn previous_attempt(inv: &Invocation) -> Vec<String> {
-    if inv.attempt == 0 {
-        return Vec::new();
-    }
-    inv.handoff
-        .as_deref()
-        .and_then(|h| crate::store::read_json(Path::new(h)).ok())
-        .and_then(|v| {
-            v.pointer("/context/feedback")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-        })
-        .unwrap_or_default()
-}
-
 /// How one invocation is launched: its exec template or profile, with the paths it needs.
 pub fn launch_for(
     session: &Session,
@@ -552,7 +529,6 @@ pub fn launch_for(
                     .flatten(),
                 standards: paths.standards.clone(),
                 definition: definition_of(agent),
-                previous: previous_attempt(inv),
                 commands: crate::agents::profile::commands(
                     role,
                     &tests,

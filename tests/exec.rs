@@ -316,6 +316,14 @@ fn an_invalid_result_is_relaunched_with_its_violations() {
         "{h}"
     );
     assert_eq!(h["iteration"], 2);
+    // The relaunch prompt itself says what was wrong.
+    let prompt =
+        std::fs::read_to_string(x.env.run_dir(id).join("tester.result.json.prompt.2")).unwrap();
+    assert!(
+        prompt.contains("Fix all of this first (also in context.feedback): 1) your result")
+            && prompt.contains("/subagent"),
+        "{prompt}"
+    );
     assert!(
         std::fs::read_dir(x.env.run_dir(id).join("archive"))
             .unwrap()
@@ -522,6 +530,15 @@ fn a_resumed_run_continues_the_relaunch_count() {
     );
     let reason = st["failure-reason"].as_str().unwrap();
     assert!(reason.contains("launched 3 times"), "{reason}");
+    let prompt =
+        std::fs::read_to_string(x.env.run_dir(&id).join("reviewer.result.json.prompt.3")).unwrap();
+    assert!(
+        prompt.contains(&format!(
+            "Fix all of this first (also in context.feedback): 1) your previous attempt ended (while no 'git swarm run' watched it) without writing its result {}",
+            x.env.run_dir(&id).join("reviewer.result.json").display()
+        )),
+        "{prompt}"
+    );
     assert_run_files_valid(&x.env, &id);
 }
 

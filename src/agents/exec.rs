@@ -147,7 +147,7 @@ impl Exit {
             Exit::Code(c) => format!("exit {c}"),
             Exit::TimedOut(s) => format!("timed out after {s} s and was stopped"),
             Exit::Killed => "killed".to_string(),
-            Exit::Unknown => "ended while no 'git swarm run' watched it".to_string(),
+            Exit::Unknown => "while no 'git swarm run' watched it".to_string(),
         }
     }
 }

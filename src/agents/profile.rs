@@ -107,8 +107,6 @@ pub struct Scope {
     pub standards: PathBuf,
     /// The agent definition (role, inputs, result format), when there is one.
     pub definition: Option<String>,
-    /// What was wrong with the previous attempt of this invocation (a relaunch).
-    pub previous: Vec<String>,
     pub commands: Commands,
     /// Where this invocation's own files for the CLI go: `<scratch>.<what>` (its final message,
     /// a policy file, a schema), beside its log.
@@ -231,13 +229,6 @@ fn prompt(s: &Scope, with_definition: bool, answer: Answer, sandboxed: bool) -> 
     }
     out.push_str(s.prompt.trim_end());
     out.push_str("\n\n");
-    if !s.previous.is_empty() {
-        out.push_str("Your previous attempt was not accepted. Fix all of this first:\n");
-        for (i, f) in s.previous.iter().enumerate() {
-            out.push_str(&format!("{}. {}\n", i + 1, f.trim()));
-        }
-        out.push('\n');
-    }
     out.push_str(&permissions_note(s, answer, sandboxed));
     out
 }
@@ -857,7 +848,6 @@ mod tests {
                 .then(|| PathBuf::from("/home/u/.cursor/agents/plan/plan.schema.json")),
             standards: PathBuf::from("/ws/.swarm/standards.md"),
             definition: Some("You review.".into()),
-            previous: vec![],
             commands: commands(role, &tests, &["make lint".into()], false),
             scratch: run.join(format!("logs/step-0002.{stem}")),
             identity: Some(("Ann".into(), "ann@example.com".into())),
@@ -992,17 +982,6 @@ mod tests {
         assert!(l.argv.iter().any(|x| x == "Bash"));
         assert!(!l.argv.iter().any(|x| x.starts_with("Bash(")));
         assert!(l.stdin.unwrap().contains("You may run any command."));
-    }
-
-    #[test]
-    fn a_relaunch_says_what_was_wrong() {
-        let mut s = scope(Role::Editor, None);
-        s.previous = vec!["your previous attempt ended (exit 0) without writing its result".into()];
-        let stdin = build(&profile(ProfileKind::Claude), &s).stdin.unwrap();
-        assert!(
-            stdin.contains("Your previous attempt was not accepted. Fix all of this first:\n1. your previous attempt ended (exit 0)"),
-            "{stdin}"
-        );
     }
 
     #[test]

@@ -267,8 +267,7 @@ pub fn relaunch_missing(
         ),
     );
     let feedback = vec![format!(
-        "your previous attempt {what}; finish the task and write your result to {} — the run cannot go on without it",
-        inv.result
+        "your previous attempt {what}; finish the task and write that file — the run cannot go on without it"
     )];
     b.reissue(&inv, slot, feedback);
     b.done()

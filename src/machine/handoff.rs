@@ -76,12 +76,21 @@ pub fn prompt(st: &RunStatus, b: &Brief) -> String {
             }
             p
         }
-        InputType::Handoff => format!(
-            "Your input is the handoff at: {}. Read it and complete your task. Work in {}. Write your result to {}.",
-            b.handoff_path.unwrap_or_default(),
-            b.cwd,
-            b.result_path
-        ),
+        InputType::Handoff => {
+            let mut p = format!(
+                "Your input is the handoff at: {}. Read it and complete your task. Work in {}. Write your result to {}.",
+                b.handoff_path.unwrap_or_default(),
+                b.cwd,
+                b.result_path
+            );
+            // What went wrong before (a relaunch, a guard-rail send-back, a review's issues)
+            // is in the prompt too, so an agent cannot miss it.
+            if !b.feedback.is_empty() {
+                p.push_str(" Fix all of this first (also in context.feedback): ");
+                p.push_str(&numbered(b.feedback));
+            }
+            p
+        }
     }
 }
 

@@ -17,6 +17,7 @@ number() { sed -n "s/.*\"$1\": \([0-9][0-9]*\).*/\1/p" "$SWARM_HANDOFF" | head -
 allowed() { sed -n '/"allowedFiles"/,/]/p' "$SWARM_HANDOFF" | grep -o '"[^"]*"' | grep -v allowedFiles | tr -d '"'; }
 count="$SWARM_RESULT.calls"
 calls=$(cat "$count" 2>/dev/null || echo 0); calls=$((calls + 1)); echo "$calls" > "$count"
+cat > "$SWARM_RESULT.prompt.$calls" 2>/dev/null || true
 [ -n "$FAKE_SLEEP" ] && sleep "$FAKE_SLEEP"
 [ -n "$FAKE_USAGE" ] && printf '%s\n' "$FAKE_USAGE"
 case "$FAKE_MODE" in
