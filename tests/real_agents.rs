@@ -265,6 +265,12 @@ fn steps(api: Api, prompt: &str) -> Result<Vec<Reply>, String> {
                     .collect()
             })
             .unwrap_or_default();
+        if !fix {
+            out.push(Reply::Calls(vec![Call::Write {
+                path: run_dir.join("agent-notes.txt").display().to_string(),
+                content: "an implementor may not write here\n".into(),
+            }]));
+        }
         for f in &files {
             out.push(Reply::Calls(vec![Call::Write {
                 path: f.clone(),
@@ -305,6 +311,15 @@ fn steps(api: Api, prompt: &str) -> Result<Vec<Reply>, String> {
         let approved = h["context"]["filesChanged"]
             .as_array()
             .is_some_and(|_| iteration > 1);
+        if !approved {
+            out.push(Reply::Calls(vec![Call::Write {
+                path: "review-notes.txt".into(),
+                content: "a reviewer may not write this\n".into(),
+            }]));
+            out.push(Reply::Calls(vec![Call::Bash {
+                command: "touch sneaky.txt".into(),
+            }]));
+        }
         finish(
             &mut out,
             json!({"schemaVersion": "1.0", "subagent": "reviewer", "runId": run_id,
@@ -337,8 +352,33 @@ fn steps(api: Api, prompt: &str) -> Result<Vec<Reply>, String> {
 /// The model: plays the next step of the invocation the prompt describes. A tool call the CLI
 /// refused or that failed ends the invocation with a message saying so (the run then fails,
 /// and the test shows the CLI's log).
+/// Calls that try what the agent's permissions forbid: a reviewer writing in its worktree or
+/// running a command it was not given, an implementor writing in the run folder beside its
+/// result. Each must be refused by the CLI itself.
+fn is_probe(c: &Call) -> bool {
+    match c {
+        Call::Write { path, .. } => {
+            path.ends_with("review-notes.txt") || path.ends_with("agent-notes.txt")
+        }
+        Call::Bash { command } => command.contains("sneaky.txt"),
+        Call::Read { .. } => false,
+    }
+}
+
+/// What became of every probe: `(call, refused)`, as the CLI reported it back.
+static PROBES: std::sync::Mutex<Vec<(String, bool)>> = std::sync::Mutex::new(Vec::new());
+
 fn script(t: &Turn) -> Reply {
-    if let Some(bad) = t.done.iter().find(|o| o.is_error) {
+    {
+        let mut seen = PROBES.lock().unwrap();
+        for o in t.done.iter().filter(|o| is_probe(&o.call)) {
+            let key = format!("{:?} in {}", o.call, t.prompt.len());
+            if !seen.iter().any(|(k, _)| *k == key) {
+                seen.push((key, o.is_error));
+            }
+        }
+    }
+    if let Some(bad) = t.done.iter().find(|o| o.is_error && !is_probe(&o.call)) {
         // `sh test.sh` failing is the tester's finding, not a refusal.
         let test_failed = matches!(&bad.call, Call::Bash { command } if command == "sh test.sh");
         if !test_failed {
