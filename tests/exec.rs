@@ -614,3 +614,48 @@ fn host_mode_gets_a_whole_batch_at_once() {
     assert!(plan_md.contains("[w1] a"), "{plan_md}");
     assert_run_files_valid(&env, &id);
 }
+
+#[test]
+fn doctor_shows_what_each_agent_would_run_and_whether_its_cli_is_there() {
+    let mut env = Env::new();
+    let bin = env.fake_tool("claude", "echo '2.1.332 (Claude Code)'");
+    // Only the fake tools and the system's own programs: no agent CLI found by accident.
+    env.extra_env.push((
+        "PATH".into(),
+        format!("{}:/usr/bin:/bin", bin.parent().unwrap().display()),
+    ));
+    let mut cfg = env.config();
+    cfg["subagents"][0]["exec"] = json!("claude");
+    cfg["subagents"][1]["exec"] = json!({"profile": "codex", "model": "gpt-5.5"});
+    cfg["subagents"][2]["exec"] = json!(["my-agent", "--token=https://u:secret@example.com/x", "{prompt}"]);
+    env.set_config(&cfg);
+    let out = env.swarm(&["doctor"]);
+    let text = out.stdout;
+    assert!(
+        text.contains("[ok  ] planner exec: claude -p --output-format json --permission-mode default --tools Read,Write,Glob,Grep,Bash --allowedTools"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{} (version 2.1.332 (Claude Code))", bin.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("[warn] implementor exec: codex exec --json --skip-git-repo-check -C '<worktree>' --model gpt-5.5 --sandbox workspace-write"),
+        "{text}"
+    );
+    assert!(text.contains("codex is not found on PATH"), "{text}");
+    // A template is shown with its placeholders; credentials never.
+    assert!(text.contains("reviewer exec: my-agent"), "{text}");
+    assert!(!text.contains("secret"), "{text}");
+    // The tester has no exec: host mode only.
+    assert!(text.contains("[warn] tester exec: agent 'tester' has no exec"), "{text}");
+    let j = env.sj(&["doctor"]).json();
+    assert!(
+        j["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["check"] == "planner exec" && c["level"] == "ok"),
+        "{j}"
+    );
+}
