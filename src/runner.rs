@@ -148,12 +148,21 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
     let mut launched = Vec::new();
     let mut ended_unwatched: Vec<Running> = Vec::new();
     for (slot, inv) in st.swarm.pending.iter().enumerate() {
-        if Path::new(&inv.result).exists() {
+        let k = exec::invocation_key(&st.run_id, inv);
+        let has_result = Path::new(&inv.result).exists();
+        // An agent that wrote its result may still be finishing (committing, answering its
+        // CLI): nothing moves on while it runs.
+        if has_result && inv.process.is_none() {
             continue;
         }
         let l = launch_for(session, &cfg, &policies, run, st, inv)?;
-        let k = exec::invocation_key(&st.run_id, inv);
-        if let Some((pid, ticks)) = exec::find_live(&k, inv.process.as_ref()) {
+        // A launch writes its log before the agent starts: without a log, nothing was ever
+        // launched for this step and there is no process to look for.
+        let maybe_launched = inv.process.is_some() || run.log_path(inv.step, &inv.stem()).exists();
+        if let Some((pid, ticks)) = maybe_launched
+            .then(|| exec::find_live(&k, inv.process.as_ref()))
+            .flatten()
+        {
             let (log, log_start, age) = match &inv.process {
                 Some(p) if p.pid == pid => (
                     PathBuf::from(&p.log),
@@ -195,6 +204,9 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
                 launched.push((slot, r.record(&crate::driver::now())));
             }
             running.push(r);
+            continue;
+        }
+        if has_result {
             continue;
         }
         if let Some(p) = &inv.process {

@@ -627,7 +627,11 @@ fn doctor_shows_what_each_agent_would_run_and_whether_its_cli_is_there() {
     let mut cfg = env.config();
     cfg["subagents"][0]["exec"] = json!("claude");
     cfg["subagents"][1]["exec"] = json!({"profile": "codex", "model": "gpt-5.5"});
-    cfg["subagents"][2]["exec"] = json!(["my-agent", "--token=https://u:secret@example.com/x", "{prompt}"]);
+    cfg["subagents"][2]["exec"] = json!([
+        "my-agent",
+        "--token=https://u:secret@example.com/x",
+        "{prompt}"
+    ]);
     env.set_config(&cfg);
     let out = env.swarm(&["doctor"]);
     let text = out.stdout;
@@ -636,7 +640,10 @@ fn doctor_shows_what_each_agent_would_run_and_whether_its_cli_is_there() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("{} (version 2.1.332 (Claude Code))", bin.display())),
+        text.contains(&format!(
+            "{} (version 2.1.332 (Claude Code))",
+            bin.display()
+        )),
         "{text}"
     );
     assert!(
@@ -648,7 +655,10 @@ fn doctor_shows_what_each_agent_would_run_and_whether_its_cli_is_there() {
     assert!(text.contains("reviewer exec: my-agent"), "{text}");
     assert!(!text.contains("secret"), "{text}");
     // The tester has no exec: host mode only.
-    assert!(text.contains("[warn] tester exec: agent 'tester' has no exec"), "{text}");
+    assert!(
+        text.contains("[warn] tester exec: agent 'tester' has no exec"),
+        "{text}"
+    );
     let j = env.sj(&["doctor"]).json();
     assert!(
         j["checks"]

@@ -501,7 +501,10 @@ fn a_worktree_deleted_by_hand_or_locked_is_handled() {
 fn commits_not_on_the_remote_are_announced_at_start_and_publish() {
     let mut env = github_env();
     env.fake_tool("gh", GH_OK);
-    // Env commits .swarm/standards.md after pushing main: one commit origin does not have.
+    // One commit origin does not have.
+    std::fs::write(env.work.join("NOTES.md"), "local only\n").unwrap();
+    env.git(&["add", "NOTES.md"]);
+    env.git(&["commit", "-q", "-m", "local only"]);
     let out = env.sj(&["start", "Add a greeting"]);
     out.code(0);
     let j = out.json();

@@ -141,7 +141,8 @@ pub struct Engine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_branch: Option<String>,
     pub phase: Phase,
-    /// How many times each agent has been invoked; the next handoff's `iteration`.
+    /// Passes of each agent (a later parallel batch is not a new pass; a re-issue is); the next
+    /// handoff's `iteration`.
     #[serde(default)]
     pub passes: IndexMap<String, u32>,
     /// The invocations whose results are awaited.

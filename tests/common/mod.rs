@@ -84,6 +84,9 @@ impl Env {
         let env = Env::bare();
         env.install_reference_pack();
         env.write_standards(STANDARDS);
+        // The remote has everything the run starts from (a test that wants unpushed commits
+        // makes its own).
+        env.git(&["push", "-q", "origin", "main"]);
         env
     }
 
