@@ -451,16 +451,7 @@ pub fn strict_schema(schema: &serde_json::Value) -> serde_json::Value {
         }
         let is_object = out.get("type") == Some(&json!("object")) || out.contains_key("properties");
         if is_object {
-            let required: Vec<String> = out
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let required = crate::json::strings(out.get("required"));
             let mut props = out
                 .remove("properties")
                 .and_then(|p| p.as_object().cloned())

@@ -60,12 +60,8 @@ impl Exec {
     /// Reads an `exec` value the config schema already accepted.
     pub fn from_value(v: &Value) -> Option<Exec> {
         match v {
-            Value::Array(a) => {
-                let argv: Vec<String> = a
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect();
+            Value::Array(_) => {
+                let argv = crate::json::strings(Some(v));
                 (!argv.is_empty()).then_some(Exec::Template(argv))
             }
             Value::String(s) => ProfileKind::parse(s).map(|kind| {
@@ -86,16 +82,7 @@ impl Exec {
                         .and_then(Value::as_str)
                         .unwrap_or(kind.name())
                         .to_string(),
-                    args: o
-                        .get("args")
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_string)
-                                .collect()
-                        })
-                        .unwrap_or_default(),
+                    args: crate::json::strings(o.get("args")),
                     model: o.get("model").and_then(Value::as_str).map(str::to_string),
                     env: o
                         .get("env")

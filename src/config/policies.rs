@@ -133,16 +133,7 @@ impl Policies {
     }
 
     pub fn strings(&self, pointer: &str) -> Vec<String> {
-        self.raw
-            .pointer(pointer)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
+        crate::json::strings(self.raw.pointer(pointer))
     }
 }
 

@@ -223,20 +223,8 @@ pub fn relaunch(
             .unwrap_or_else(|| "its schema".into())
     )];
     feedback.extend(problems.iter().cloned());
-    b.st.bump_retry(&inv.agent);
-    b.ev_worker(
-        "RELAUNCH",
-        Some(&inv.agent),
-        inv.worker.as_deref(),
-        Some(inv.step),
-        format!(
-            "attempt {} of {}: the result was invalid ({})",
-            inv.attempt + 2,
-            b.ctx.cfg.max_retries + 1,
-            problems.join("; ")
-        ),
-    );
-    b.reissue(&inv, arrival.slot, feedback);
+    let why = format!("the result was invalid ({})", problems.join("; "));
+    b.counted_relaunch(&inv, arrival.slot, &why, feedback);
     b.done()
 }
 
@@ -254,22 +242,10 @@ pub fn relaunch_missing(
     let Some(inv) = b.st.swarm.pending.get(slot).cloned() else {
         return b.done();
     };
-    b.st.bump_retry(&inv.agent);
-    b.ev_worker(
-        "RELAUNCH",
-        Some(&inv.agent),
-        inv.worker.as_deref(),
-        Some(inv.step),
-        format!(
-            "attempt {} of {}: {what}",
-            inv.attempt + 2,
-            b.ctx.cfg.max_retries + 1
-        ),
-    );
     let feedback = vec![format!(
         "your previous attempt {what}; finish the task and write that file — the run cannot go on without it"
     )];
-    b.reissue(&inv, slot, feedback);
+    b.counted_relaunch(&inv, slot, &what, feedback);
     b.done()
 }
 
@@ -324,6 +300,32 @@ pub fn record_launches(
         b.st.swarm.pending[slot].process = Some(p);
     }
     b.done()
+}
+
+impl Builder<'_, '_> {
+    /// An exec-mode relaunch: counted in `retry-counts`, recorded as a `RELAUNCH` event, then
+    /// the agent is invoked again with `feedback` in its handoff and prompt.
+    fn counted_relaunch(
+        &mut self,
+        inv: &super::state::Invocation,
+        slot: usize,
+        why: &str,
+        feedback: Vec<String>,
+    ) {
+        self.st.bump_retry(&inv.agent);
+        self.ev_worker(
+            "RELAUNCH",
+            Some(&inv.agent),
+            inv.worker.as_deref(),
+            Some(inv.step),
+            format!(
+                "attempt {} of {}: {why}",
+                inv.attempt + 2,
+                self.ctx.cfg.max_retries + 1
+            ),
+        );
+        self.reissue(inv, slot, feedback);
+    }
 }
 
 /// Exec mode: an agent kept exiting without a valid result; the run fails with its log.
