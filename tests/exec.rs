@@ -261,6 +261,37 @@ fn a_crashing_agent_is_relaunched_then_fails_the_run_with_its_log() {
 }
 
 #[test]
+fn a_failure_quotes_the_agents_own_words() {
+    let x = Exec::new();
+    // What Claude Code prints when it was refused: one long JSON line.
+    let report = r#"{"type":"result","subtype":"success","is_error":true,"result":"I was not allowed to write the result file.","permission_denials":[{"tool_name":"Write","tool_use_id":"t1","tool_input":{"file_path":"/x/reviewer.result.json","content":"{}"}},{"tool_name":"Bash","tool_use_id":"t2","tool_input":{"command":"sh test.sh"}}],"usage":{"input_tokens":10,"output_tokens":2}}"#;
+    x.configure(
+        vec![task("t1", &["src/lib.rs"], &[])],
+        &[(
+            "reviewer",
+            &[("FAKE_MODE", "crash"), ("FAKE_USAGE", report)],
+        )],
+    );
+    let j = x.run(&["Refused"]).json();
+    let msg = j["message"].as_str().unwrap();
+    assert!(
+        msg.contains("reviewer ended (exit 1) without writing its result")
+            && msg.contains("the CLI reported an error")
+            && msg.contains("its final message: \"I was not allowed to write the result file.\"")
+            && msg.contains(
+                "permission denied 2 times: Write /x/reviewer.result.json; Bash sh test.sh"
+            ),
+        "{msg}"
+    );
+    let id = j["run-id"].as_str().unwrap();
+    let reason = x.env.status(id)["failure-reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("permission denied 2 times"), "{reason}");
+}
+
+#[test]
 fn a_hanging_agent_is_killed_with_its_process_group() {
     let x = Exec::new();
     x.configure(
