@@ -241,10 +241,13 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
     }
 
     // 2. Push.
-    let remote = policies
-        .string("/pr/remote")
-        .unwrap_or("origin")
-        .to_string();
+    let remote = policies.remote.clone();
+    git::require_remote(&session.ws.open()?, &remote).map_err(|e| {
+        e.hint(format!(
+            "set pr.remote in {} to one of this repository's remotes ('git remote' lists them), or add it with 'git remote add <name> <url>'",
+            session.swarm.policies_path().display()
+        ))
+    })?;
     if j.st
         .swarm
         .publish
@@ -285,8 +288,9 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
             j.st.swarm.resume = Some(Resume::Publish);
             j.st.swarm.phase = Phase::Publish;
             j.st.swarm.hint = Some(format!(
-                "the worktree {} is kept; fix the cause (remote '{remote}' exists and accepts pushes, credentials), then run 'git swarm publish --run {}'",
+                "the worktree {} is kept; fix the cause (remote '{}' exists and accepts pushes, credentials), then run 'git swarm publish --run {}'",
                 cwd.display(),
+                redact(&remote),
                 j.st.run_id
             ));
             j.ev("FAILED", why);
@@ -294,7 +298,10 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
             return Ok(j.st);
         }
         j.ps().pushed = Some(tip.clone());
-        j.ev("PUSHED", format!("{branch} → {remote} ({})", short(&tip)));
+        j.ev(
+            "PUSHED",
+            format!("{branch} → {} ({})", redact(&remote), short(&tip)),
+        );
         j.save()?;
     }
 

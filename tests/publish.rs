@@ -649,3 +649,97 @@ fn publish_after_the_run_completed_answers_done_again() {
         out.stdout
     );
 }
+
+/// Writes `.swarm/policies.json` (untracked: the test's own, not the repository's history).
+fn set_policy(env: &Env, v: &serde_json::Value) {
+    std::fs::write(
+        env.work.join(".swarm/policies.json"),
+        serde_json::to_string_pretty(v).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_policy_remote_is_a_configured_name_never_an_option_or_a_url() {
+    let mut env = github_env();
+    env.fake_tool("gh", GH_OK);
+    let (id, _) = env.run_to_publish();
+    let marker = env.root().join("pwned");
+    // An option: git would run the command of --exec (or --receive-pack) on push.
+    set_policy(
+        &env,
+        &json!({"pr": {"remote": format!("--receive-pack=touch {}", marker.display())}}),
+    );
+    let out = env.sj(&["publish"]);
+    out.code(1);
+    assert!(out.error_message().contains("/pr/remote"), "{}", out.stdout);
+    assert!(
+        out.error_message().contains("may not start with '-'"),
+        "{}",
+        out.stdout
+    );
+    // A URL with a credential: refused, and the secret is never shown.
+    set_policy(
+        &env,
+        &json!({"pr": {"remote": "https://bot:SECRET-9@github.com/acme/app.git"}}),
+    );
+    let out = env.sj(&["publish"]);
+    out.code(1);
+    assert!(!out.stdout.contains("SECRET") && !out.stderr.contains("SECRET"));
+    // A name that is not a remote of this repository.
+    set_policy(&env, &json!({"pr": {"remote": "upstream"}}));
+    let out = env.sj(&["publish"]);
+    out.code(1);
+    assert!(
+        out.error_message()
+            .contains("'upstream' is not a remote of this repository (its remotes: origin)"),
+        "{}",
+        out.stdout
+    );
+    assert!(!marker.exists(), "no command ran");
+    // Nothing was pushed and the run still waits for publish.
+    assert!(on_origin(&env, "swarm/add-greeting").is_none());
+    let st = env.status(&id);
+    assert_eq!(st["outcome"], "in-progress");
+    let text = std::fs::read_to_string(env.run_dir(&id).join("run.status.json")).unwrap()
+        + &std::fs::read_to_string(env.run_dir(&id).join("events.jsonl")).unwrap();
+    assert!(!text.contains("SECRET"));
+    // With the remote fixed, publish goes on.
+    set_policy(&env, &json!({"pr": {"remote": "origin"}}));
+    env.sj(&["publish"]).code(0);
+}
+
+#[test]
+fn forge_tool_output_is_scrubbed_of_tokens_before_it_is_stored_or_shown() {
+    let mut env = github_env();
+    env.fake_tool(
+        "gh",
+        "echo 'HTTP 401: Bad credentials (token=ghp_0123456789abcdefSECRET1)' >&2\necho 'Authorization: Bearer SECRET2' >&2\necho 'fetch https://x-access-token:SECRET3@github.com/acme/app.git' >&2\necho 'GITLAB_TOKEN=glpat-SECRET4' >&2\nexit 1",
+    );
+    let (id, _) = env.run_to_publish();
+    let out = env.sj(&["publish"]);
+    out.code(0);
+    let j = out.json();
+    let w = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["reason"] == "pr-create-failed")
+        .unwrap_or_else(|| panic!("{j}"))
+        .clone();
+    let output = w["output"].as_str().unwrap();
+    assert!(output.contains("Bad credentials (token=***)"), "{output}");
+    assert!(output.contains("Authorization: Bearer ***"), "{output}");
+    let everything = format!(
+        "{}{}{}{}",
+        out.stdout,
+        out.stderr,
+        std::fs::read_to_string(env.run_dir(&id).join("run.status.json")).unwrap(),
+        std::fs::read_to_string(env.run_dir(&id).join("events.jsonl")).unwrap()
+    );
+    for secret in ["SECRET1", "SECRET2", "SECRET3", "SECRET4"] {
+        assert!(!everything.contains(secret), "{secret} leaked:\n{everything}");
+    }
+    let human = env.swarm(&["status", "--run", &id]).stdout;
+    assert!(!human.contains("SECRET"), "{human}");
+}

@@ -32,8 +32,13 @@ pub fn run(ctx: &Context, args: ForgeArgs) -> Result<Output> {
     let remote_name = args
         .remote
         .clone()
-        .or_else(|| policies.string("/pr/remote").map(str::to_string))
-        .unwrap_or_else(|| "origin".to_string());
+        .unwrap_or_else(|| policies.remote.clone());
+    if args.url.is_none() {
+        crate::config::policies::check_remote_name(&remote_name).map_err(|why| {
+            Error::failure(format!("--remote: {why}"))
+                .hint("name a remote of this repository ('git remote' lists them)")
+        })?;
+    }
     let url = match &args.url {
         Some(u) => u.clone(),
         None => Git::new(&session.ws.root)

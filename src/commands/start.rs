@@ -155,7 +155,7 @@ fn unpushed(
     policies: &crate::config::policies::Policies,
     base: &str,
 ) -> Option<(u32, String)> {
-    let remote = policies.string("/pr/remote").unwrap_or("origin");
+    let remote = policies.remote.as_str();
     if !git::has_remote_tracking_refs(repo, remote) {
         return None;
     }

@@ -19,6 +19,9 @@ pub struct Policies {
     pub allowed_commands: Vec<String>,
     /// `agents.allowAllCommands`: profiles do not limit the commands agents run.
     pub allow_all_commands: bool,
+    /// `pr.remote`: the name of the remote to push to (default `origin`); checked to be a
+    /// name, never an option or a URL (whether it is configured is checked where it is used).
+    pub remote: String,
 }
 
 impl Policies {
@@ -103,6 +106,27 @@ impl Policies {
                 .hint("set it to true or false (README, 'Agent profiles', explains the risk)"));
             }
         };
+        let remote = match raw.pointer("/pr/remote") {
+            None | Some(Value::Null) => "origin".to_string(),
+            Some(Value::String(r)) if r.is_empty() => "origin".to_string(),
+            Some(Value::String(r)) => {
+                if let Err(why) = check_remote_name(r) {
+                    return Err(Error::failure(format!(
+                        "{}: /pr/remote: {why}",
+                        path.display()
+                    ))
+                    .hint("set pr.remote to the name of a remote of this repository ('git remote' lists them), such as \"origin\""));
+                }
+                r.clone()
+            }
+            Some(_) => {
+                return Err(Error::failure(format!(
+                    "{}: /pr/remote: must be a remote's name",
+                    path.display()
+                ))
+                .hint("set pr.remote to a name such as \"origin\""));
+            }
+        };
         Ok(Policies {
             raw,
             allow_untracked_files,
@@ -110,6 +134,7 @@ impl Policies {
             worktree_name_template,
             allowed_commands,
             allow_all_commands,
+            remote,
         })
     }
 
@@ -121,6 +146,7 @@ impl Policies {
             worktree_name_template: None,
             allowed_commands: Vec::new(),
             allow_all_commands: false,
+            remote: "origin".to_string(),
         }
     }
 
@@ -135,6 +161,23 @@ impl Policies {
     pub fn strings(&self, pointer: &str) -> Vec<String> {
         crate::json::strings(self.raw.pointer(pointer))
     }
+}
+
+/// A remote's name as git would take it as a remote, never as an option or a URL: no leading
+/// `-` (it would reach `git push` as an option), no URL or scp-like address (a URL would carry
+/// its credentials into output), no whitespace or control characters. The message never
+/// repeats the value (it may hold a secret).
+pub fn check_remote_name(name: &str) -> std::result::Result<(), String> {
+    if name.starts_with('-') {
+        return Err("a remote name may not start with '-' (git would take it as an option)".into());
+    }
+    if name.contains("://") || name.contains('@') || name.contains(':') {
+        return Err("must name a configured remote, not a URL or address".into());
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) || name.contains("..") {
+        return Err("a remote name may not hold whitespace, control characters or '..'".into());
+    }
+    Ok(())
 }
 
 fn valid_prefix(s: &str) -> bool {
@@ -201,6 +244,31 @@ mod tests {
             std::fs::write(&p, bad).unwrap();
             let e = Policies::load(&p).unwrap_err();
             assert!(e.message.contains("/agents/"), "{bad}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn remote_names_are_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("policies.json");
+        for ok in ["origin", "upstream", "fork/team"] {
+            std::fs::write(&p, format!(r#"{{"pr": {{"remote": "{ok}"}}}}"#)).unwrap();
+            assert_eq!(Policies::load(&p).unwrap().remote, ok);
+        }
+        std::fs::write(&p, r#"{"pr": {"remote": ""}}"#).unwrap();
+        assert_eq!(Policies::load(&p).unwrap().remote, "origin");
+        for bad in [
+            "--exec=touch /tmp/pwned",
+            "-o",
+            "https://user:SECRET@example.com/r.git",
+            "git@example.com:o/r.git",
+            "a b",
+            "a\tb",
+        ] {
+            std::fs::write(&p, serde_json::json!({"pr": {"remote": bad}}).to_string()).unwrap();
+            let e = Policies::load(&p).unwrap_err();
+            assert!(e.message.contains("/pr/remote"), "{bad}: {}", e.message);
+            assert!(!e.message.contains("SECRET"), "{}", e.message);
         }
     }
 

@@ -414,6 +414,26 @@ pub fn diff_paths(cwd: &Path, from: &str, to: &str) -> Result<Vec<String>> {
 
 /// Does `<remote>` have any remote-tracking branch (`refs/remotes/<remote>/…`)? Without one
 /// nothing can be said about what the remote holds, short of asking it over the network.
+/// Refuses a remote that is not configured in the repository (a name from a policy is only
+/// used when it names one of the repository's own remotes). The message repeats the name
+/// redacted.
+pub fn require_remote(repo: &gix::Repository, name: &str) -> Result<()> {
+    let names = repo.remote_names();
+    if names.iter().any(|n| n.to_string() == name) {
+        return Ok(());
+    }
+    let known: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    Err(Error::failure(format!(
+        "'{}' is not a remote of this repository (its remotes: {})",
+        crate::git::url::redact(name),
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    )))
+}
+
 pub fn has_remote_tracking_refs(repo: &gix::Repository, remote: &str) -> bool {
     let prefix = format!("refs/remotes/{remote}/");
     repo.references()
