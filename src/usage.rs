@@ -68,6 +68,12 @@ const PART_KEYS: &[&str] = &[
 ];
 const COST_KEYS: &[&str] = &["costUsd", "cost_usd", "total_cost_usd"];
 
+/// The most tokens one report may claim (a trillion): more is not a count but a mistake or an
+/// attack on the totals.
+pub const MAX_TOKENS: u64 = 1_000_000_000_000;
+/// The most dollars one report may claim.
+pub const MAX_COST_USD: f64 = 1_000_000.0;
+
 const FIELD_SHAPE: &str = "expected a non-negative integer, or an object with a token count \
     (total, or input and output) and optionally costUsd";
 
@@ -76,13 +82,17 @@ const FIELD_SHAPE: &str = "expected a non-negative integer, or an object with a 
 /// spellings agent CLIs use).
 pub fn from_field(v: &Value) -> Result<Usage, String> {
     match v {
-        Value::Number(n) => n
-            .as_u64()
-            .map(|tokens| Usage {
+        Value::Number(n) => match n.as_u64() {
+            Some(tokens) if tokens <= MAX_TOKENS => Ok(Usage {
                 tokens,
                 ..Usage::default()
-            })
-            .ok_or_else(|| FIELD_SHAPE.to_string()),
+            }),
+            Some(_) => Err(format!(
+                "not a plausible token count (at most {})",
+                thousands(MAX_TOKENS)
+            )),
+            None => Err(FIELD_SHAPE.to_string()),
+        },
         Value::Object(_) => counts(v)?.ok_or_else(|| FIELD_SHAPE.to_string()),
         _ => Err(FIELD_SHAPE.to_string()),
     }
@@ -96,10 +106,14 @@ fn counts(v: &Value) -> Result<Option<Usage>, String> {
     let num = |k: &str| -> Result<Option<u64>, String> {
         match o.get(k) {
             None | Some(Value::Null) => Ok(None),
-            Some(x) => x
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| format!("{k} must be a non-negative integer, not {x}")),
+            Some(x) => match x.as_u64() {
+                Some(n) if n <= MAX_TOKENS => Ok(Some(n)),
+                Some(_) => Err(format!(
+                    "{k} is not a plausible token count (at most {})",
+                    thousands(MAX_TOKENS)
+                )),
+                None => Err(format!("{k} must be a non-negative integer, not {x}")),
+            },
         }
     };
     let mut total = None;
@@ -155,9 +169,14 @@ fn counts(v: &Value) -> Result<Option<Usage>, String> {
         match o.get(*k) {
             None | Some(Value::Null) => {}
             Some(x) => match x.as_f64() {
-                Some(c) if c >= 0.0 && c.is_finite() => {
+                Some(c) if (0.0..=MAX_COST_USD).contains(&c) => {
                     cost = Some(c);
                     break;
+                }
+                Some(c) if c.is_finite() && c > MAX_COST_USD => {
+                    return Err(format!(
+                        "{k} is not a plausible cost (at most ${MAX_COST_USD})"
+                    ));
                 }
                 _ => return Err(format!("{k} must be a non-negative number, not {x}")),
             },
@@ -177,8 +196,11 @@ fn report(v: &Value) -> Option<Usage> {
     if let Some(u) = v.get("usage")
         && let Ok(Some(mut usage)) = counts(u)
     {
-        if usage.cost_usd.is_none() {
-            usage.cost_usd = v.get("total_cost_usd").and_then(Value::as_f64);
+        if usage.cost_usd.is_none()
+            && let Some(c) = v.get("total_cost_usd").filter(|c| !c.is_null())
+        {
+            // An implausible cost discredits the whole report.
+            usage.cost_usd = Some(c.as_f64().filter(|c| (0.0..=MAX_COST_USD).contains(c))?);
         }
         return Some(usage);
     }
@@ -186,7 +208,11 @@ fn report(v: &Value) -> Option<Usage> {
     if let Some(models) = v.pointer("/stats/models").and_then(Value::as_object) {
         let mut sum: Option<Usage> = None;
         for m in models.values() {
-            if let Some(n) = m.pointer("/tokens/total").and_then(Value::as_u64) {
+            if let Some(n) = m
+                .pointer("/tokens/total")
+                .and_then(Value::as_u64)
+                .filter(|n| *n <= MAX_TOKENS)
+            {
                 let get = |k: &str| {
                     m.pointer(&format!("/tokens/{k}"))
                         .and_then(Value::as_u64)
@@ -276,7 +302,11 @@ pub fn from_output(text: &str) -> Option<Usage> {
 
 /// A run's totals: tokens over every agent (`None` when none were reported) and dollars.
 pub fn totals(st: &crate::machine::state::RunStatus) -> (Option<u64>, Option<f64>) {
-    let tokens = (!st.step_tokens.is_empty()).then(|| st.step_tokens.values().sum());
+    let tokens = (!st.step_tokens.is_empty()).then(|| {
+        st.step_tokens
+            .values()
+            .fold(0u64, |a, b| a.saturating_add(*b))
+    });
     let cost = (!st.swarm.cost_usd.is_empty()).then(|| st.swarm.cost_usd.values().sum());
     (tokens, cost)
 }
@@ -385,6 +415,27 @@ mod tests {
                 .contains("input")
         );
         assert!(from_field(&json!({"total": 1, "costUsd": -2})).is_err());
+    }
+
+    #[test]
+    fn implausible_numbers_are_refused() {
+        for bad in [
+            json!(18446744073709551615u64),
+            json!(1e20),
+            json!({"input": 1_000_000_000_001u64}),
+            json!({"total": 5, "costUsd": 1e308}),
+            json!({"total": 5, "costUsd": 2_000_000.0}),
+            json!({"total": 5, "costUsd": -0.5}),
+        ] {
+            assert!(from_field(&bad).is_err(), "{bad}");
+        }
+        assert!(from_field(&json!({"total": 5, "costUsd": 999_999.5})).is_ok());
+        // In a CLI's output an implausible report is not counted.
+        let out = r#"{"type":"result","total_cost_usd":1e308,"usage":{"input_tokens":5,"output_tokens":1}}"#;
+        assert_eq!(from_output(out), None);
+        let out =
+            r#"{"type":"result","usage":{"input_tokens":18446744073709551615,"output_tokens":1}}"#;
+        assert_eq!(from_output(out), None);
     }
 
     #[test]

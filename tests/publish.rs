@@ -738,7 +738,10 @@ fn forge_tool_output_is_scrubbed_of_tokens_before_it_is_stored_or_shown() {
         std::fs::read_to_string(env.run_dir(&id).join("events.jsonl")).unwrap()
     );
     for secret in ["SECRET1", "SECRET2", "SECRET3", "SECRET4"] {
-        assert!(!everything.contains(secret), "{secret} leaked:\n{everything}");
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked:\n{everything}"
+        );
     }
     let human = env.swarm(&["status", "--run", &id]).stdout;
     assert!(!human.contains("SECRET"), "{human}");

@@ -227,3 +227,33 @@ fn validate_checks_a_tokens_field_the_way_next_does() {
         "{j}"
     );
 }
+
+/// See issue 10: two results with `costUsd: 1e308` wrote `null` into run.status.json, after
+/// which `next`, `status` and `abort` failed and the run was lost; token totals wrapped past
+/// 2^64.
+#[test]
+fn huge_or_non_finite_numbers_never_break_the_run() {
+    for tokens in [
+        json!({"total": 10, "costUsd": 1e308}),
+        json!(9223372036854775808u64),
+        json!({"input": 9223372036854775808u64, "output": 9223372036854775808u64}),
+    ] {
+        let env = Env::new();
+        let id = env.start("Add a greeting");
+        play_planner(&env, &id, &simple_plan(&id));
+        with_tokens(&env, &id, "planner", tokens.clone());
+        let out = env.sj(&["next"]);
+        let j = out.json();
+        // The result is refused like any invalid one, naming /tokens; the run is intact.
+        assert!(
+            j.to_string().contains("/tokens") && j.to_string().contains("plausible"),
+            "{tokens}: {j}"
+        );
+        let st = env.status(&id);
+        assert!(st.get("step-tokens").is_none(), "{st}");
+        assert_run_files_valid(&env, &id);
+        env.sj(&["status"]).code(0);
+        env.sj(&["list"]).code(0);
+        env.sj(&["abort"]).code(0);
+    }
+}

@@ -45,7 +45,8 @@ fn scrub_tokens(text: &str) -> String {
     let bytes = text.as_bytes();
     // Byte ranges to replace with `***`.
     let mut cuts: Vec<(usize, usize)> = Vec::new();
-    let boundary = |i: usize| i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+    let boundary =
+        |i: usize| i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
     let secret_end = |from: usize| {
         text[from..]
             .char_indices()
@@ -182,7 +183,10 @@ mod tests {
             ("GIT_TOKEN: abc", "GIT_TOKEN: ***"),
             ("X-Auth-Token=q1w2", "X-Auth-Token=***"),
             ("\"input_tokens\":100", "\"input_tokens\":100"),
-            ("{\"access_token\": \"s3cr3t\"}", "{\"access_token\": \"***\"}"),
+            (
+                "{\"access_token\": \"s3cr3t\"}",
+                "{\"access_token\": \"***\"}",
+            ),
             (
                 "x-access-token:ghs_ABCdef123@github.com/o/r",
                 "x-access-token:***@github.com/o/r",
@@ -190,8 +194,14 @@ mod tests {
             ("using ghp_0123456789abcdefABCDEF now", "using ghp_*** now"),
             ("github_pat_11AAAA_bbbb-cc", "github_pat_***"),
             ("PRIVATE-TOKEN glpat-xxxxYYYY", "PRIVATE-TOKEN glpat-***"),
-            ("Authorization: Bearer eyJhbGciOi.J9.x-y", "Authorization: Bearer ***"),
-            ("authorization: basic dXNlcjpwYXNz", "authorization: basic ***"),
+            (
+                "Authorization: Bearer eyJhbGciOi.J9.x-y",
+                "Authorization: Bearer ***",
+            ),
+            (
+                "authorization: basic dXNlcjpwYXNz",
+                "authorization: basic ***",
+            ),
             ("password=hunter2 next", "password=*** next"),
             ("https://u:p@h/x?token=t", "https://***@h/x?token=***"),
             // Words that merely contain a key or a prefix stay.

@@ -276,12 +276,40 @@ impl RunDir {
         })
     }
 
+    /// Writes `run.status.json` — only a status valid against the tool's own schema: a write
+    /// that would produce an invalid one (a number that is not finite, a value that reached
+    /// the status unchecked) is refused with an error and never persisted, so the run stays
+    /// readable by every command.
     pub fn write_status(&self, st: &RunStatus) -> Result<()> {
+        let value = serde_json::to_value(st).map_err(|e| {
+            Error::failure(format!(
+                "refusing to write {}: it cannot be serialised: {e}",
+                self.status_path().display()
+            ))
+        })?;
+        if let Some(first) = crate::schema::violations(status_validator(), &value).first() {
+            return Err(Error::failure(format!(
+                "refusing to write {}: the new status would not be valid ({first})",
+                self.status_path().display()
+            ))
+            .hint("the run is left as it was; this is a defect of git swarm or of a value it was given (report it with the message)"));
+        }
         crate::failpoint!("status-write-before");
-        atomic::write_json(&self.status_path(), st)?;
+        atomic::write_json(&self.status_path(), &value)?;
         crate::failpoint!("status-write-after");
         Ok(())
     }
+}
+
+/// The tool's own schema of `run.status.json`, compiled once.
+fn status_validator() -> &'static jsonschema::Validator {
+    static V: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        crate::schema::builtin(
+            crate::schema::embedded::RUN_STATUS,
+            "run.status.schema.json",
+        )
+    })
 }
 
 /// Reads a JSON file with a size limit; the error names the file and the position.
@@ -318,4 +346,41 @@ pub fn parse_json(path: &Path, bytes: &[u8]) -> Result<serde_json::Value> {
         Error::failure(format!("{} is not valid JSON: {e}", path.display()))
             .hint("fix the JSON syntax at that line and column")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// See issue 10: a cost that is not finite once wrote `null` into the status, after which
+    /// no command could read the run.
+    #[test]
+    fn an_invalid_status_is_refused_and_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir {
+            id: "r".into(),
+            path: dir.path().to_path_buf(),
+        };
+        let mut st = crate::machine::sample_status(
+            "00000000-0000-4000-8000-000000000000",
+            Path::new("/w"),
+            Path::new("/c.json"),
+        );
+        st.swarm.base_commit = "a".repeat(40);
+        st.current_step = "planner".into();
+        run.write_status(&st).unwrap();
+        let before = fs::read(run.status_path()).unwrap();
+        st.swarm
+            .cost_usd
+            .insert("implementor".into(), f64::INFINITY);
+        let e = run.write_status(&st).unwrap_err();
+        assert!(e.message.contains("refusing to write"), "{}", e.message);
+        assert!(
+            e.message.contains("/swarm/costUsd/implementor"),
+            "{}",
+            e.message
+        );
+        assert_eq!(fs::read(run.status_path()).unwrap(), before, "unchanged");
+        assert!(run.load_status().unwrap().is_some(), "still readable");
+    }
 }
