@@ -419,7 +419,7 @@ pub fn diff_paths(cwd: &Path, from: &str, to: &str) -> Result<Vec<String>> {
 /// redacted.
 pub fn require_remote(repo: &gix::Repository, name: &str) -> Result<()> {
     let names = repo.remote_names();
-    if names.iter().any(|n| n.to_string() == name) {
+    if names.iter().any(|n| *n == name) {
         return Ok(());
     }
     let known: Vec<String> = names.iter().map(|n| n.to_string()).collect();
