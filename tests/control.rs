@@ -500,3 +500,51 @@ fn two_runs_need_run_to_choose() {
     out.code(1);
     assert!(out.error_message().contains("no run with id 'ffffffff'"));
 }
+
+/// See issue 10: edits the user made in the main workspace while the planner worked were
+/// judged as the planner's; a re-plan was spent and the feedback told the agent to check the
+/// user's edits out.
+#[test]
+fn the_users_own_edits_during_planning_are_never_blamed_on_the_planner() {
+    let env = Env::new();
+    let id = env.start("Add a greeting");
+    // The user goes on working in the workspace while the planner runs.
+    std::fs::write(env.work.join("README.md"), "# app\n\nmy own notes\n").unwrap();
+    std::fs::write(env.work.join("scratch.txt"), "mine\n").unwrap();
+    play_planner(&env, &id, &simple_plan(&id));
+    let j = env.sj(&["next"]).json();
+    assert_eq!(j["invocations"][0]["agent"], "implementor", "{j}");
+    let st = env.status(&id);
+    assert_eq!(st["plan-replan-count"], 0, "no re-plan spent");
+    assert!(st["retry-counts"].as_object().unwrap().is_empty(), "{st}");
+    let w: Vec<&serde_json::Value> = st["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["reason"] == "workspace-changed")
+        .collect();
+    assert_eq!(w.len(), 1, "{st}");
+    let msg = w[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("\"README.md\"") && msg.contains("\"scratch.txt\""),
+        "{msg}"
+    );
+    assert!(msg.contains("you may have made them"), "{msg}");
+    // Nothing tells any agent to undo them, and the user's work is untouched.
+    let handoff = std::fs::read_to_string(env.run_dir(&id).join("handoff.json")).unwrap();
+    assert!(
+        !handoff.contains("README.md") || !handoff.contains("undo"),
+        "{handoff}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.work.join("README.md")).unwrap(),
+        "# app\n\nmy own notes\n"
+    );
+    // The run's worktree starts from the base commit: the user's edits are not in it.
+    let wt = std::path::PathBuf::from(st["worktreePath"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(wt.join("README.md")).unwrap(),
+        "# app\n"
+    );
+    assert!(!wt.join("scratch.txt").exists());
+}

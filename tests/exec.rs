@@ -464,11 +464,15 @@ fn a_run_killed_while_its_agent_works_waits_for_that_agent_instead_of_launching_
     // agent, in its own process group, goes on working.
     let deadline = Instant::now() + Duration::from_secs(30);
     let id = loop {
+        // The launch is recorded in the status (events are appended just before it).
         if let Some(id) = only_run(&x)
-            && std::fs::read_to_string(x.env.run_dir(&id).join("events.jsonl"))
-                .unwrap_or_default()
-                .lines()
-                .any(|l| l.contains("\"LAUNCHED\"") && l.contains("\"implementor\""))
+            && std::fs::read_to_string(x.env.run_dir(&id).join("run.status.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .is_some_and(|st| {
+                    st["swarm"]["pending"][0]["agent"] == "implementor"
+                        && st["swarm"]["pending"][0]["process"]["pid"].is_u64()
+                })
         {
             break id;
         }

@@ -26,12 +26,16 @@ pub fn read_arrival(
 ) -> Result<Arrival> {
     let mut a = validate_arrival(session, run, st, cfg, slot, file)?;
     a.changed = changed_since_handoff(&st.swarm.pending[slot])?;
-    // In the main workspace (the planner's place) people keep `.swarm/` — standards, policy —
-    // up to date while a step runs; those files are theirs, not the agent's doing.
+    // The main workspace (the planner's place) is the user's too: whatever changed there while
+    // the agent worked cannot be told apart from the user's own edits, so it is reported, not
+    // judged. It never reaches the run either: the run's worktree starts from the base commit.
     if st.swarm.pending[slot].cwd == session.ws.root.display().to_string()
-        && let Some(c) = a.changed.as_mut()
+        && let Some(c) = a.changed.take()
     {
-        c.retain(|p| !p.starts_with(".swarm/"));
+        a.unattributed = c
+            .into_iter()
+            .filter(|p| !p.starts_with(".swarm/"))
+            .collect();
     }
     Ok(a)
 }
@@ -80,6 +84,7 @@ pub fn validate_arrival(
         violations,
         plan,
         changed: None,
+        unattributed: Vec::new(),
         usage,
     })
 }

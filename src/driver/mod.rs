@@ -367,6 +367,7 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
                 violations: Vec::new(),
                 plan: None,
                 changed: None,
+                unattributed: Vec::new(),
                 usage,
             };
             let facts = gather_facts(session, run, &st, &cfg, &[])?;

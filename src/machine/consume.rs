@@ -130,6 +130,24 @@ impl Builder<'_, '_> {
             return self.result_failed(inv, why, list);
         }
 
+        if !arrival.unattributed.is_empty() {
+            let n = arrival.unattributed.len();
+            let shown: Vec<String> = arrival
+                .unattributed
+                .iter()
+                .take(10)
+                .map(|p| format!("{p:?}"))
+                .collect();
+            self.warn(
+                "workspace-changed",
+                format!(
+                    "the main workspace changed while {who} worked there ({}{}); git swarm does not judge these as {who}'s work (you may have made them) and they are not part of the run, whose worktree starts from its base commit",
+                    shown.join(", "),
+                    if n > 10 { format!(" and {} more", n - 10) } else { String::new() },
+                    who = inv.who()
+                ),
+            );
+        }
         // Guard rails: what changed in the work location since the handoff.
         if let Some(changed) = &arrival.changed {
             let problems = guard::check(changed, &inv.allowed_files, &self.facts.deny);
@@ -469,7 +487,7 @@ impl Builder<'_, '_> {
         self.st.bump_retry(&agent);
         let mut feedback = problems;
         if reason == "guard-rail" {
-            feedback.push("undo every change outside context.allowedFiles (git checkout / git revert), then write your result again".to_string());
+            feedback.push("undo your changes to exactly the files named above (they are outside context.allowedFiles) and to no other file, then write your result again".to_string());
         }
         self.reissue(inv, slot, feedback);
         Flow::Continue

@@ -116,6 +116,9 @@ pub struct Arrival {
     /// The paths changed in the invocation's work location since it was issued (`None` when
     /// there is no baseline to compare with).
     pub changed: Option<Vec<String>>,
+    /// Paths that changed in the main workspace while an agent worked there (the planner):
+    /// the user works there too, so they are reported, never judged as the agent's.
+    pub unattributed: Vec<String>,
     /// What the agent reported spending (a `tokens` field in its result).
     pub usage: Option<crate::usage::Usage>,
 }

@@ -152,6 +152,7 @@ impl T {
             violations: vec![],
             plan: None,
             changed: None,
+            unattributed: Vec::new(),
             usage: None,
         }
     }
