@@ -1,8 +1,9 @@
 //! Preparing a new worktree before an agent works in it: files named in `.worktreeinclude`
 //! that git ignores (`.env`, local settings) are copied from the workspace, then the optional
 //! `worktree.setupCommand` of `.swarm/policies.json` runs there (an argv, never a shell, in its
-//! own process group, stopped whole past `worktree.setupTimeoutSeconds`). A worktree is prepared
-//! once; a marker in the run folder remembers it.
+//! own process group, stopped whole past `worktree.setupTimeoutSeconds`). It runs only once the
+//! user trusted the policy (see `crate::trust`). A worktree is prepared once; a marker in the
+//! run folder remembers it.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -30,6 +31,10 @@ pub fn prepare(session: &Session, run: &RunDir, wt: &Path) -> Result<()> {
         .pointer("/worktree/setupCommand")
         .filter(|v| !v.is_null())
     {
+        // The commands that advance a run check this before they act; checked again here,
+        // right before the command runs, so that no path runs it untrusted. (A refusal here
+        // leaves the run where it was, like a failed setup: the next call sets it up.)
+        crate::trust::require(session, &[crate::trust::Use::Setup], None)?;
         let argv = template::words(cmd).map_err(|e| {
             Error::failure(format!(
                 "{}: /worktree/setupCommand {e}",
