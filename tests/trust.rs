@@ -495,3 +495,26 @@ fn a_setup_command_past_its_time_limit_is_stopped_with_its_children() {
     }
     assert!(gone(), "the setup command's child {pid} is still running");
 }
+
+#[test]
+fn an_agent_launched_by_git_swarm_cannot_trust() {
+    let env = Env::new();
+    commit_policy(&env, &json!({"worktree": {"setupCommand": ["true"]}}));
+    let mut cmd = env.command(&env.work, &["trust", "--json"]);
+    cmd.env("SWARM_INVOCATION", "run:2:implementor");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("inside an agent that git swarm launched"),
+        "{j}"
+    );
+    assert!(!trust_file(&env).exists());
+    // Looking is fine.
+    let mut cmd = env.command(&env.work, &["trust", "--show", "--json"]);
+    cmd.env("SWARM_INVOCATION", "run:2:implementor");
+    assert!(cmd.output().unwrap().status.success());
+}

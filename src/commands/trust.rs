@@ -4,7 +4,7 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use crate::cli::Context;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::report::Output;
 use crate::trust::{self, Named, Source, State, store};
 
@@ -31,6 +31,16 @@ pub struct TrustArgs {
 }
 
 pub fn run(ctx: &Context, args: TrustArgs) -> Result<Output> {
+    // An agent that git swarm launched (its environment names the invocation) must not
+    // approve the commands of the repository it works in: that is the user's decision.
+    if !args.show && !args.revoke && std::env::var_os(crate::agents::exec::INVOCATION_VAR).is_some()
+    {
+        return Err(Error::refused(format!(
+            "git swarm trust is refused inside an agent that git swarm launched ({} is set)",
+            crate::agents::exec::INVOCATION_VAR
+        ))
+        .hint("trusting a repository's commands is for you to do, in your own shell, after reading the files ('git swarm trust --show' lists them)"));
+    }
     let session = ctx.session()?;
     let key = trust::repo_key(&session);
     let trust_file = trust::trust_file(&session)?;
