@@ -518,3 +518,57 @@ fn an_agent_launched_by_git_swarm_cannot_trust() {
     cmd.env("SWARM_INVOCATION", "run:2:implementor");
     assert!(cmd.output().unwrap().status.success());
 }
+
+#[test]
+fn doctor_shows_trust_and_runs_no_untrusted_agent_cli() {
+    let x = Exec::new();
+    let env = &x.env;
+    marker_policy(env);
+    std::fs::write(
+        env.work.join(".swarm/config.json"),
+        serde_json::to_string_pretty(&env.config()).unwrap(),
+    )
+    .unwrap();
+    env.git(&["add", ".swarm/config.json"]);
+    env.git(&["commit", "-q", "-m", "the team's config"]);
+    // The fake agent answers --version by writing files where it runs: it must not run.
+    let before = env.snapshot();
+    let out = env.sj(&["doctor", "--config", ".swarm/config.json"]);
+    let j = out.json();
+    let check = |name: &str| {
+        j["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("{name} in {j}"))
+            .clone()
+    };
+    assert_eq!(check("trust of .swarm/policies.json")["level"], "warn");
+    assert_eq!(check("trust of .swarm/config.json")["level"], "warn");
+    assert!(
+        check("planner exec")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not asked for its version"),
+        "{j}"
+    );
+    assert_eq!(before, env.snapshot());
+    assert_eq!(
+        env.git(&["status", "--porcelain"]),
+        "",
+        "nothing ran in the work tree"
+    );
+    env.sj(&["trust", "--config", ".swarm/config.json"]).code(0);
+    let j = env.sj(&["doctor", "--config", ".swarm/config.json"]).json();
+    let trusted: Vec<&Value> = j["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"].as_str().unwrap().starts_with("trust of "))
+        .collect();
+    assert_eq!(trusted.len(), 2, "{j}");
+    assert!(trusted.iter().all(|c| c["level"] == "ok"), "{j}");
+    // Trusted, its CLI is asked for its version (the fake agent leaves a file doing so).
+    assert!(env.work.join(".calls").exists());
+}
