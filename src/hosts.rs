@@ -10,7 +10,7 @@
 //!   there `permissions.additionalDirectories` (directories besides the project it may work in)
 //!   and `permissions.allow` rules: `Edit(<path pattern>)` covers every built-in tool that
 //!   edits or writes files; the pattern follows gitignore, `//` starts an absolute path and `/`
-//!   one relative to the project root.
+//!   one relative to the project root. `permissions.deny` rules win over `allow`.
 //! - Cursor: `.cursor/agents/<name>.md` (frontmatter `name`, `description`, `model`),
 //!   `.cursor/commands/<name>.md` (plain Markdown; the text after the command follows it), hooks
 //!   in `.cursor/hooks.json` (`version: 1`, `hooks.subagentStop[]` with `command`).
@@ -115,6 +115,7 @@ instead of `git swarm next --json`.
 pub struct ClaudePermissions {
     pub additional_directories: Vec<String>,
     pub allow: Vec<String>,
+    pub deny: Vec<String>,
 }
 
 pub fn claude_permissions(root: &Path) -> ClaudePermissions {
@@ -135,6 +136,9 @@ pub fn claude_permissions(root: &Path) -> ClaudePermissions {
             format!("Edit(/{}/**)", worktrees.display()),
             "Edit(/.swarm/runs/**)".to_string(),
         ],
+        // Trusting a repository's commands is the user's decision, never the manager's: an
+        // agent misled by what it read must not be able to approve them.
+        deny: vec!["Bash(git swarm trust:*)".to_string()],
     }
 }
 
@@ -172,6 +176,7 @@ pub fn files(host: Host, root: &Path) -> Vec<(PathBuf, String)> {
                 "permissions": {
                     "additionalDirectories": perms.additional_directories,
                     "allow": perms.allow,
+                    "deny": perms.deny,
                 },
                 "hooks": {"SubagentStop": [{"hooks": [
                     {"type": "command", "command": HOOK_COMMAND, "timeout": 60}
@@ -249,6 +254,7 @@ pub fn merge_snippet(host: Host, root: &Path) -> String {
                 json!({
                     "additionalDirectories": perms.additional_directories,
                     "allow": perms.allow,
+                    "deny": perms.deny,
                 })
             )
         }
@@ -327,6 +333,7 @@ mod tests {
     fn claude_code_may_edit_the_run_worktrees_and_folder() {
         let p = claude_permissions(Path::new("/src/app"));
         assert_eq!(p.additional_directories, ["/src", "/src/app/.swarm/runs"]);
+        assert_eq!(p.deny, ["Bash(git swarm trust:*)"]);
         assert_eq!(
             p.allow,
             [

@@ -21,6 +21,7 @@ pub mod schema;
 pub mod standards;
 pub mod store;
 pub mod style;
+pub mod trust;
 pub mod usage;
 pub mod worktree_setup;
 

@@ -108,6 +108,7 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
             if !retry_pr {
                 return Ok(st);
             }
+            crate::trust::require(session, &[crate::trust::Use::PullRequest], None)?;
             let policies = session.policies()?;
             let ps = st.swarm.publish.clone().expect("checked");
             let branch = st.branch.clone().unwrap_or_default();
@@ -148,6 +149,9 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
         ))
         .hint("publishing needs behavior.branching.enabled in the workflow config"));
     };
+    // Before committing or pushing anything: a pull-request command the user has not trusted
+    // refuses the whole publish, so it never stops halfway.
+    crate::trust::require(session, &[crate::trust::Use::PullRequest], None)?;
     let policies = session.policies()?;
     let mut j = Journal {
         session,

@@ -17,6 +17,7 @@ use crate::machine::{
     state::{Invocation, RunStatus},
 };
 use crate::store::{RunDir, lock};
+use crate::trust::Use;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
@@ -78,6 +79,11 @@ pub fn run(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus>
         &format!("run {} (exec mode)", run.id),
         Duration::from_millis(200),
     )?;
+    // Before any agent starts: everything this run may make git swarm run — the setup
+    // command, the agents' launches and permissions, the pull-request command — must be
+    // trusted, so an untrusted file refuses now rather than after hours of agent work.
+    let config = session.run_config_path(&run.require_status()?);
+    crate::trust::require(session, &Use::ALL, Some(&config))?;
     loop {
         if INTERRUPTED.load(Ordering::SeqCst) {
             return Err(interrupted(run));
@@ -87,7 +93,11 @@ pub fn run(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus>
             driver::advance(session, run, None)?
         };
         match action_of(&st) {
-            ActionKind::Invoke => run_agents(session, run, &st, opts)?,
+            ActionKind::Invoke => {
+                // The files may have changed while the last agents worked.
+                crate::trust::require(session, &[Use::Agents], Some(&config))?;
+                run_agents(session, run, &st, opts)?
+            }
             ActionKind::Publish => {
                 say(opts, "▶ publish");
                 let _l = session.lock(run)?;

@@ -1,9 +1,12 @@
 //! Preparing a new worktree before an agent works in it: files named in `.worktreeinclude`
 //! that git ignores (`.env`, local settings) are copied from the workspace, then the optional
-//! `worktree.setupCommand` of `.swarm/policies.json` runs there (an argv, never a shell).
-//! A worktree is prepared once; a marker in the run folder remembers it.
+//! `worktree.setupCommand` of `.swarm/policies.json` runs there (an argv, never a shell, in its
+//! own process group, stopped whole past `worktree.setupTimeoutSeconds`). It runs only once the
+//! user trusted the policy (see `crate::trust`). A worktree is prepared once; a marker in the
+//! run folder remembers it.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::driver::Session;
 use crate::error::{Error, Result};
@@ -28,6 +31,10 @@ pub fn prepare(session: &Session, run: &RunDir, wt: &Path) -> Result<()> {
         .pointer("/worktree/setupCommand")
         .filter(|v| !v.is_null())
     {
+        // The commands that advance a run check this before they act; checked again here,
+        // right before the command runs, so that no path runs it untrusted. (A refusal here
+        // leaves the run where it was, like a failed setup: the next call sets it up.)
+        crate::trust::require(session, &[crate::trust::Use::Setup], None)?;
         let argv = template::words(cmd).map_err(|e| {
             Error::failure(format!(
                 "{}: /worktree/setupCommand {e}",
@@ -42,7 +49,7 @@ pub fn prepare(session: &Session, run: &RunDir, wt: &Path) -> Result<()> {
                 ("workspace", &session.ws.root.display().to_string()),
             ],
         );
-        run_setup(&argv, wt, run)?;
+        run_setup(&argv, wt, run, policies.setup_timeout)?;
     }
     atomic::write(&marker, format!("{copied} file(s) copied\n").as_bytes())
 }
@@ -84,7 +91,13 @@ fn copy_includes(root: &Path, wt: &Path) -> Result<usize> {
     Ok(n)
 }
 
-fn run_setup(argv: &[String], wt: &Path, run: &RunDir) -> Result<()> {
+/// How a setup command ended, when it did not succeed.
+enum Ended {
+    Status(std::process::ExitStatus),
+    TimedOut(Duration),
+}
+
+fn run_setup(argv: &[String], wt: &Path, run: &RunDir, timeout: Duration) -> Result<()> {
     let (prog, args) = argv
         .split_first()
         .ok_or_else(|| Error::failure("worktree.setupCommand is empty"))?;
@@ -95,31 +108,64 @@ fn run_setup(argv: &[String], wt: &Path, run: &RunDir) -> Result<()> {
             .unwrap_or_default()
     ));
     atomic::create_dir_all(log.parent().expect("has parent"))?;
-    let out = duct::cmd(prog, args)
+    // Output goes to the log file, not a pipe: a process the command leaves behind cannot keep
+    // git swarm waiting for the pipe to close.
+    let out = std::fs::File::create(&log).map_err(|e| Error::io("create", &log, e))?;
+    let shown = shell_words::join(argv);
+    let handle = duct::cmd(prog, args)
         .dir(wt)
         .stdin_null()
         .stderr_to_stdout()
-        .stdout_capture()
+        .stdout_file(out)
         .unchecked()
-        .run()
+        .before_spawn(|c| {
+            use std::os::unix::process::CommandExt;
+            c.process_group(0);
+            Ok(())
+        })
+        .start()
         .map_err(|e| {
-            Error::failure(format!("the worktree setup command '{}' could not start: {e}", shell_words::join(argv)))
+            Error::failure(format!("the worktree setup command '{shown}' could not start: {e}"))
                 .hint("fix worktree.setupCommand in .swarm/policies.json, then run 'git swarm next' again")
         })?;
-    atomic::write(&log, &out.stdout)?;
-    if !out.status.success() {
-        let text = String::from_utf8_lossy(&out.stdout);
-        return Err(Error::failure(format!(
-            "the worktree setup command '{}' failed ({}) in {}",
-            shell_words::join(argv),
-            out.status,
-            wt.display()
-        ))
-        .cause(git::tail_lines(&crate::git::url::redact(&text), 15))
-        .hint(format!(
-            "see {}; fix the setup (worktree.setupCommand in .swarm/policies.json, or the project), then run 'git swarm next' again — the worktree is kept and set up on the next attempt",
-            log.display()
-        )));
-    }
-    Ok(())
+    let pid = handle.pids().first().copied().unwrap_or(0);
+    let deadline = Instant::now() + timeout;
+    let ended = loop {
+        match handle.try_wait() {
+            Ok(Some(o)) if o.status.success() => return Ok(()),
+            Ok(Some(o)) => break Ended::Status(o.status),
+            Ok(None) if Instant::now() >= deadline => {
+                // The whole group: `sh -c 'npm ci'` leaves npm and its children otherwise.
+                crate::agents::exec::stop_group(pid, || matches!(handle.try_wait(), Ok(None)));
+                let _ = handle.kill();
+                break Ended::TimedOut(timeout);
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => {
+                return Err(Error::failure(format!(
+                    "could not wait for the worktree setup command '{shown}': {e}"
+                )));
+            }
+        }
+    };
+    let text = String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned();
+    let (status, fix) = match ended {
+        Ended::Status(s) => (
+            s.to_string(),
+            "fix the setup (worktree.setupCommand in .swarm/policies.json, or the project)",
+        ),
+        Ended::TimedOut(t) => (
+            format!("timed out after {} s", t.as_secs_f64()),
+            "make the setup faster, or give it longer with worktree.setupTimeoutSeconds in .swarm/policies.json",
+        ),
+    };
+    Err(Error::failure(format!(
+        "the worktree setup command '{shown}' failed ({status}) in {}",
+        wt.display()
+    ))
+    .cause(git::tail_lines(&crate::git::url::redact(&text), 15))
+    .hint(format!(
+        "see {}; {fix}, then run 'git swarm next' again — the worktree is kept and set up on the next attempt",
+        log.display()
+    )))
 }

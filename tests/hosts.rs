@@ -121,6 +121,11 @@ fn claude_code_gets_subagents_a_swarm_command_and_a_stop_hook() {
             "Edit(/.swarm/runs/**)"
         ])
     );
+    // Only the user trusts a repository's commands, never the manager agent.
+    assert_eq!(
+        settings["permissions"]["deny"],
+        json!(["Bash(git swarm trust:*)"])
+    );
     // The pattern matches where runs really put their worktrees.
     env.git(&["add", "-A"]);
     env.git(&["commit", "-q", "-m", "claude code"]);

@@ -329,6 +329,7 @@ fn create_command_is_an_argv_template_never_a_shell() {
     .unwrap();
     env.git(&["add", ".swarm/policies.json"]);
     env.git(&["commit", "-q", "-m", "policy"]);
+    env.sj(&["trust"]).code(0);
     let (id, _) = env.run_to_publish();
     env.sj(&["publish"]).code(0);
     let calls = env.fake_calls();

@@ -166,6 +166,7 @@ fn worktreeinclude_files_are_copied_and_the_setup_command_runs() {
     .unwrap();
     env.git(&["add", "-A"]);
     env.git(&["commit", "-q", "-m", "setup"]);
+    env.sj(&["trust"]).code(0);
     std::fs::write(env.work.join(".env"), "TOKEN=local\n").unwrap();
     std::fs::create_dir_all(env.work.join("config")).unwrap();
     std::fs::write(env.work.join("config/db.local"), "db").unwrap();
@@ -219,6 +220,7 @@ fn a_failing_setup_command_is_reported_and_retried() {
     .unwrap();
     env.git(&["add", "-A"]);
     env.git(&["commit", "-q", "-m", "setup"]);
+    env.sj(&["trust"]).code(0);
     let id = env.start("Add a greeting");
     play_planner(&env, &id, &simple_plan(&id));
     let out = env.sj(&["next"]);
@@ -251,6 +253,7 @@ fn a_failing_setup_command_is_reported_and_retried() {
     )
     .unwrap();
     env.git(&["commit", "-qam", "fix setup"]);
+    env.sj(&["trust"]).code(0);
     let j = env.sj(&["next"]).json();
     assert_eq!(j["invocations"][0]["agent"], "implementor", "{j}");
 }

@@ -331,27 +331,33 @@ fn alive(r: &Running) -> bool {
 
 /// Stops an agent and everything it started: SIGTERM to its process group, then SIGKILL.
 pub fn kill_group(r: &Running) {
-    if r.pid == 0 {
-        if let Some(h) = &r.handle {
-            let _ = h.kill();
-        }
+    if r.pid != 0 {
+        stop_group(r.pid, || alive(r));
+    }
+    if let Some(h) = &r.handle {
+        let _ = h.kill();
+    }
+}
+
+/// Stops the process group `pgid` (a process launched with `process_group(0)` and everything
+/// it started): SIGTERM, up to 1.5 s for its leader to end (`alive`), then SIGKILL to whatever
+/// is left.
+pub fn stop_group(pgid: u32, alive: impl Fn() -> bool) {
+    if pgid == 0 {
         return;
     }
-    let pg = -(r.pid as i32);
-    // SAFETY: kill(2) on an agent's process group; no memory is touched.
+    let pg = -(pgid as i32);
+    // SAFETY: kill(2) on a process group we launched; no memory is touched.
     unsafe {
         libc::kill(pg, libc::SIGTERM);
     }
     let until = Instant::now() + Duration::from_millis(1500);
-    while Instant::now() < until && alive(r) {
+    while Instant::now() < until && alive() {
         std::thread::sleep(Duration::from_millis(20));
     }
     // SAFETY: as above.
     unsafe {
         libc::kill(pg, libc::SIGKILL);
-    }
-    if let Some(h) = &r.handle {
-        let _ = h.kill();
     }
 }
 

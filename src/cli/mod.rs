@@ -56,6 +56,7 @@ pub enum Command {
     Doctor(commands::doctor::DoctorArgs),
     Forge(commands::forge::ForgeArgs),
     Gc(commands::gc::GcArgs),
+    Trust(commands::trust::TrustArgs),
     Hook(commands::hook::HookArgs),
     Completions(commands::completions::CompletionsArgs),
     #[command(hide = true)]
@@ -228,6 +229,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Doctor(a) => commands::doctor::run(&ctx, a),
         Command::Forge(a) => commands::forge::run(&ctx, a),
         Command::Gc(a) => commands::gc::run(&ctx, a),
+        Command::Trust(a) => commands::trust::run(&ctx, a),
         Command::Hook(a) => commands::hook::run(&ctx, a),
         Command::Completions(a) => commands::completions::run(&ctx, a),
         Command::Man(a) => commands::completions::man(&ctx, a),

@@ -131,7 +131,16 @@ pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
                             format!("{} → {} [{}]", p.raw, p.path.display(), p.how.describe()),
                         );
                     }
-                    agent_clis(&session, &cfg, &mut r);
+                    // A program named by an untrusted config inside the repository is not
+                    // run, not even for its --version.
+                    let run_programs = crate::trust::require(
+                        &session,
+                        &[crate::trust::Use::Agents],
+                        Some(&loc.path),
+                    )
+                    .is_ok()
+                        || crate::trust::config_in_repository(&session, &loc.path).is_none();
+                    agent_clis(&session, &cfg, run_programs, &mut r);
                 }
             }
         }
@@ -145,6 +154,7 @@ pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
         Ok(_) => r.add("ok", "policies", "none (defaults)"),
         Err(e) => r.add("error", "policies", e.message),
     }
+    trust_checks(&session, &mut r);
     match crate::standards::check(&session.swarm.standards_path()) {
         Ok(()) => r.add(
             "ok",
@@ -215,9 +225,55 @@ fn orphans(session: &crate::driver::Session, r: &mut Report) {
     }
 }
 
+/// Whether the repository's files that name commands are trusted (`git swarm trust`).
+fn trust_checks(session: &crate::driver::Session, r: &mut Report) {
+    use crate::trust::{self, State, store};
+    let configs: Vec<std::path::PathBuf> = session
+        .config_location()
+        .map(|l| vec![l.path])
+        .unwrap_or_default();
+    let (sources, file) = match trust::sources(session, &configs).and_then(|s| {
+        let f = store::load(&trust::trust_file(session)?)?;
+        Ok((s, f))
+    }) {
+        Ok(x) => x,
+        Err(e) => {
+            r.add("error", "trust", e.message);
+            return;
+        }
+    };
+    let key = trust::repo_key(session);
+    for s in &sources {
+        let what = format!("trust of {}", s.rel);
+        if s.commands.is_empty() {
+            r.add("ok", &what, "names no commands; needs no trust");
+            continue;
+        }
+        let n = s.commands.len();
+        match State::of(&file, &key, s) {
+            State::Trusted => r.add("ok", &what, format!("trusted ({n} command(s) or permission(s))")),
+            State::Untrusted => r.add(
+                "warn",
+                &what,
+                format!("names {n} command(s) or permission(s) and is not trusted; commands that use them refuse — read it, then 'git swarm trust' ('git swarm trust --show' lists them)"),
+            ),
+            State::Changed(_) => r.add(
+                "warn",
+                &what,
+                "changed since it was trusted; commands that use it refuse — read it again, then 'git swarm trust'",
+            ),
+        }
+    }
+}
+
 /// Per agent: what exec mode would run (with placeholders for the paths of a run), whether
-/// the program is found, and its version.
-fn agent_clis(session: &crate::driver::Session, cfg: &crate::config::Workflow, r: &mut Report) {
+/// the program is found, and its version (asked only of programs the user trusts).
+fn agent_clis(
+    session: &crate::driver::Session,
+    cfg: &crate::config::Workflow,
+    run_programs: bool,
+    r: &mut Report,
+) {
     let policies = session
         .policies()
         .unwrap_or_else(|_| crate::config::policies::Policies::defaults());
@@ -238,6 +294,11 @@ fn agent_clis(session: &crate::driver::Session, cfg: &crate::config::Workflow, r
         let shown = crate::agents::exec::display_argv(&argv);
         let Some(prog) = argv.first() else { continue };
         match which::which(prog) {
+            Ok(path) if !run_programs => r.add(
+                "warn",
+                &what,
+                format!("{shown}\n       {} (not asked for its version: the config lies in the repository and is not trusted)", path.display()),
+            ),
             Ok(path) => {
                 let v = versions
                     .entry(prog.clone())

@@ -16,4 +16,5 @@ pub mod retry;
 pub mod run;
 pub mod start;
 pub mod status;
+pub mod trust;
 pub mod validate;

@@ -22,6 +22,8 @@ pub fn run(ctx: &Context, args: RetryArgs) -> Result<Output> {
     let run = session.recent_run(args.run.as_deref())?;
     let _lock = session.lock(&run)?;
     let st = run.require_status()?;
+    // Re-opening may create a worktree (and run the setup command in it).
+    crate::trust::require(&session, &[crate::trust::Use::Setup], None)?;
     let cfg = session.run_config(&st)?;
     let worktrees = crate::driver::worktree_lock(&session, &st, &cfg)?;
     let facts = gather_facts(&session, &run, &st, &cfg, &[])?;

@@ -27,6 +27,11 @@ pub struct RunArgs {
 pub fn run(ctx: &Context, args: RunArgs) -> Result<Output> {
     let opts = Options::for_terminal(ctx.json);
     let (session, run) = if args.task.is_some() || args.task_file.is_some() {
+        // Everything the run will make git swarm run is checked before the run exists
+        // (`runner::run` checks a run that exists).
+        let session = ctx.session()?;
+        let config = session.config_location()?.path;
+        crate::trust::require(&session, &crate::trust::Use::ALL, Some(&config))?;
         let start = crate::commands::start::StartArgs {
             task: args.task.clone(),
             task_file: args.task_file.clone(),

@@ -86,6 +86,9 @@ pub fn start_run(
         })?;
     crate::trace::mark("start: config loaded");
     let policies = session.policies()?;
+    // The run will create worktrees: a setup command the user has not trusted refuses the
+    // run now, before anything is written (`git swarm run` checks its agents' commands too).
+    crate::trust::require(&session, &[crate::trust::Use::Setup], None)?;
     let repo = session.ws.open()?;
     let (base, branch) = git::head(&repo)?;
     crate::trace::mark("start: repository opened");

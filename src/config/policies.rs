@@ -2,6 +2,7 @@
 //! `policies.example.json`. Everything is optional and unknown keys are ignored.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -22,7 +23,14 @@ pub struct Policies {
     /// `pr.remote`: the name of the remote to push to (default `origin`); checked to be a
     /// name, never an option or a URL (whether it is configured is checked where it is used).
     pub remote: String,
+    /// `worktree.setupTimeoutSeconds`: how long the setup command may run before its whole
+    /// process group is stopped (default [`DEFAULT_SETUP_TIMEOUT`]).
+    pub setup_timeout: Duration,
 }
+
+/// How long a worktree's setup command may run when the policy does not say: long enough for
+/// a cold `npm ci` or a first build, short enough that a hung command does not hold a run.
+pub const DEFAULT_SETUP_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl Policies {
     pub fn load(path: &Path) -> Result<Policies> {
@@ -127,6 +135,26 @@ impl Policies {
                 .hint("set pr.remote to a name such as \"origin\""));
             }
         };
+        let setup_timeout = match raw.pointer("/worktree/setupTimeoutSeconds") {
+            None | Some(Value::Null) => DEFAULT_SETUP_TIMEOUT,
+            Some(v) => match v
+                .as_f64()
+                .filter(|s| *s > 0.0)
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            {
+                Some(d) => d,
+                None => {
+                    return Err(Error::failure(format!(
+                        "{}: /worktree/setupTimeoutSeconds: must be a positive number of seconds",
+                        path.display()
+                    ))
+                    .hint(format!(
+                        "for example \"setupTimeoutSeconds\": 900; without it the setup command may run {} s",
+                        DEFAULT_SETUP_TIMEOUT.as_secs()
+                    )));
+                }
+            },
+        };
         Ok(Policies {
             raw,
             allow_untracked_files,
@@ -135,6 +163,7 @@ impl Policies {
             allowed_commands,
             allow_all_commands,
             remote,
+            setup_timeout,
         })
     }
 
@@ -147,6 +176,7 @@ impl Policies {
             allowed_commands: Vec::new(),
             allow_all_commands: false,
             remote: "origin".to_string(),
+            setup_timeout: DEFAULT_SETUP_TIMEOUT,
         }
     }
 
@@ -269,6 +299,35 @@ mod tests {
             let e = Policies::load(&p).unwrap_err();
             assert!(e.message.contains("/pr/remote"), "{bad}: {}", e.message);
             assert!(!e.message.contains("SECRET"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn setup_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("policies.json");
+        std::fs::write(&p, r#"{"worktree": {"setupTimeoutSeconds": 2.5}}"#).unwrap();
+        assert_eq!(
+            Policies::load(&p).unwrap().setup_timeout,
+            Duration::from_millis(2500)
+        );
+        std::fs::write(&p, r#"{"worktree": {"setupCommand": ["true"]}}"#).unwrap();
+        assert_eq!(
+            Policies::load(&p).unwrap().setup_timeout,
+            DEFAULT_SETUP_TIMEOUT
+        );
+        for bad in ["0", "-1", "\"60\"", "1e300", "true"] {
+            std::fs::write(
+                &p,
+                format!(r#"{{"worktree": {{"setupTimeoutSeconds": {bad}}}}}"#),
+            )
+            .unwrap();
+            let e = Policies::load(&p).unwrap_err();
+            assert!(
+                e.message.contains("/worktree/setupTimeoutSeconds"),
+                "{bad}: {}",
+                e.message
+            );
         }
     }
 

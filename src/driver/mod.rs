@@ -63,12 +63,16 @@ impl Session {
     /// say otherwise.
     pub fn run_config(&self, st: &RunStatus) -> Result<Workflow> {
         let home = self.home()?;
-        let path = match (&self.config_flag, std::env::var_os("GIT_SWARM_CONFIG")) {
+        config::load(&self.run_config_path(st), &self.ws.root, &home)
+    }
+
+    /// Where the config of a run is (see [`Session::run_config`]).
+    pub fn run_config_path(&self, st: &RunStatus) -> PathBuf {
+        match (&self.config_flag, std::env::var_os("GIT_SWARM_CONFIG")) {
             (Some(p), _) => absolute(&self.cwd, p),
             (None, Some(p)) if !p.is_empty() => absolute(&self.cwd, Path::new(&p)),
             _ => PathBuf::from(&st.swarm.config),
-        };
-        config::load(&path, &self.ws.root, &home)
+        }
     }
 
     pub fn policies(&self) -> Result<Policies> {
@@ -337,6 +341,11 @@ pub fn transition(
 /// Advances an in-progress run as far as it can without an agent. Returns the status after.
 pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<RunStatus> {
     let mut st = run.require_status()?;
+    if st.outcome.is_in_progress() {
+        // Any transition may create a worktree and run the policy's setup command in it:
+        // refuse before the first one when that command is not trusted.
+        crate::trust::require(session, &[crate::trust::Use::Setup], None)?;
+    }
     let mut rejected = false;
     // A transition can only be followed by another when results are already waiting (an
     // agent that wrote early); the bound is a guard, never reached in practice.

@@ -70,6 +70,9 @@ _gitswarm() {
             gitswarm,status)
                 cmd="gitswarm__subcmd__status"
                 ;;
+            gitswarm,trust)
+                cmd="gitswarm__subcmd__trust"
+                ;;
             gitswarm,validate)
                 cmd="gitswarm__subcmd__validate"
                 ;;
@@ -127,6 +130,9 @@ _gitswarm() {
             gitswarm__subcmd__help,status)
                 cmd="gitswarm__subcmd__help__subcmd__status"
                 ;;
+            gitswarm__subcmd__help,trust)
+                cmd="gitswarm__subcmd__help__subcmd__trust"
+                ;;
             gitswarm__subcmd__help,validate)
                 cmd="gitswarm__subcmd__help__subcmd__validate"
                 ;;
@@ -161,7 +167,7 @@ _gitswarm() {
 
     case "${cmd}" in
         gitswarm)
-            opts="-C -h -V --json --config --color --help --version init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help"
+            opts="-C -h -V --json --config --color --help --version init start next publish run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -397,7 +403,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__help)
-            opts="init start next publish run demo demo-agent status list retry abort validate doctor forge gc hook completions man help"
+            opts="init start next publish run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -677,6 +683,20 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__help__subcmd__trust)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1089,6 +1109,32 @@ _gitswarm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__trust)
+            opts="-C -h --dry-run --show --revoke --json --config --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

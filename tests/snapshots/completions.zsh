@@ -210,6 +210,19 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(trust)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
+'(--revoke)--show[Only show the files, their commands and whether they are trusted; record nothing]' \
+'(--revoke)--dry-run[Only show the files, their commands and whether they are trusted; record nothing]' \
+'--revoke[Forget every trust recorded for this repository\: its commands refuse again until trusted]' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
 (hook)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
@@ -375,6 +388,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(trust)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (hook)
 _arguments "${_arguments_options[@]}" : \
 ":: :_git-swarm__subcmd__help__subcmd__hook_commands" \
@@ -438,6 +455,7 @@ _git-swarm_commands() {
 'doctor:Check the setup\: config and where its paths resolve, schemas, standards, git, hooks, PR tools, and orphan worktrees. Exit 1 when something is broken' \
 'forge:Show what publishing would use for a remote\: its host, owner and repository, the forge, the pull-request tool (and whether it is installed), and the page for a pull request by hand. Credentials in the URL are never shown' \
 'gc:Find what finished runs left behind — worktrees, swarm branches, old run folders — and show what would be removed (the default), or remove it with --apply' \
+'trust:Trust the commands this repository'\''s files make git swarm run, after reading them' \
 'hook:What git'\''s hooks run (installed by '\''git swarm init'\'')' \
 'completions:Print a shell completion script for \`git swarm <TAB>\` (and \`git-swarm <TAB>\`)' \
 'man:Print the git-swarm(1) manual page (roff) — what \`git swarm --help\` opens once installed with \`git swarm init --man\`' \
@@ -498,6 +516,7 @@ _git-swarm__subcmd__help_commands() {
 'doctor:Check the setup\: config and where its paths resolve, schemas, standards, git, hooks, PR tools, and orphan worktrees. Exit 1 when something is broken' \
 'forge:Show what publishing would use for a remote\: its host, owner and repository, the forge, the pull-request tool (and whether it is installed), and the page for a pull request by hand. Credentials in the URL are never shown' \
 'gc:Find what finished runs left behind — worktrees, swarm branches, old run folders — and show what would be removed (the default), or remove it with --apply' \
+'trust:Trust the commands this repository'\''s files make git swarm run, after reading them' \
 'hook:What git'\''s hooks run (installed by '\''git swarm init'\'')' \
 'completions:Print a shell completion script for \`git swarm <TAB>\` (and \`git-swarm <TAB>\`)' \
 'man:Print the git-swarm(1) manual page (roff) — what \`git swarm --help\` opens once installed with \`git swarm init --man\`' \
@@ -608,6 +627,11 @@ _git-swarm__subcmd__help__subcmd__status_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm help status commands' commands "$@"
 }
+(( $+functions[_git-swarm__subcmd__help__subcmd__trust_commands] )) ||
+_git-swarm__subcmd__help__subcmd__trust_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help trust commands' commands "$@"
+}
 (( $+functions[_git-swarm__subcmd__help__subcmd__validate_commands] )) ||
 _git-swarm__subcmd__help__subcmd__validate_commands() {
     local commands; commands=()
@@ -700,6 +724,11 @@ _git-swarm__subcmd__start_commands() {
 _git-swarm__subcmd__status_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm status commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__trust_commands] )) ||
+_git-swarm__subcmd__trust_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm trust commands' commands "$@"
 }
 (( $+functions[_git-swarm__subcmd__validate_commands] )) ||
 _git-swarm__subcmd__validate_commands() {
