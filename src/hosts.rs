@@ -42,6 +42,11 @@ impl Host {
 /// What the hooks run.
 pub const HOOK_COMMAND: &str = "git swarm hook agent-stop";
 
+/// The `git swarm` subcommands a manager agent runs (and may run without a prompt).
+pub const MANAGER_COMMANDS: &[&str] = &[
+    "start", "next", "publish", "status", "list", "retry", "validate",
+];
+
 /// The agents of the default pipeline: (name, pack definition, what it may use in Claude Code;
 /// `None` inherits every tool).
 const AGENTS: &[(&str, &str, Option<&str>)] = &[
@@ -130,12 +135,17 @@ pub fn claude_permissions(root: &Path) -> ClaudePermissions {
             parent.display().to_string(),
             root.join(".swarm/runs").display().to_string(),
         ],
-        allow: vec![
-            "Bash(git swarm:*)".to_string(),
-            // `//` + an absolute path; `*` stays within one path component.
-            format!("Edit(/{}/**)", worktrees.display()),
-            "Edit(/.swarm/runs/**)".to_string(),
-        ],
+        // The commands the manager runs, each by name: a blanket `git swarm:*` would also
+        // allow `git swarm -C . trust` or `--json trust`, which the deny rule below cannot see.
+        allow: MANAGER_COMMANDS
+            .iter()
+            .map(|c| format!("Bash(git swarm {c}:*)"))
+            .chain([
+                // `//` + an absolute path; `*` stays within one path component.
+                format!("Edit(/{}/**)", worktrees.display()),
+                "Edit(/.swarm/runs/**)".to_string(),
+            ])
+            .collect(),
         // Trusting a repository's commands is the user's decision, never the manager's: an
         // agent misled by what it read must not be able to approve them.
         deny: vec!["Bash(git swarm trust:*)".to_string()],
@@ -167,7 +177,12 @@ pub fn files(host: Host, root: &Path) -> Vec<(PathBuf, String)> {
             out.push((
                 PathBuf::from(".claude/commands/swarm.md"),
                 format!(
-                    "---\ndescription: Run a git swarm pipeline (planner, implementor, reviewer, tester) for a task, or continue the run in progress\nargument-hint: \"[task]\"\nallowed-tools: Bash(git swarm:*), Task, Read\n---\n\nTask: $ARGUMENTS\n\n{}",
+                    "---\ndescription: Run a git swarm pipeline (planner, implementor, reviewer, tester) for a task, or continue the run in progress\nargument-hint: \"[task]\"\nallowed-tools: {}, Task, Read\n---\n\nTask: $ARGUMENTS\n\n{}",
+                    MANAGER_COMMANDS
+                        .iter()
+                        .map(|c| format!("Bash(git swarm {c}:*)"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     manager_steps(spawn)
                 ),
             ));
@@ -337,7 +352,13 @@ mod tests {
         assert_eq!(
             p.allow,
             [
-                "Bash(git swarm:*)",
+                "Bash(git swarm start:*)",
+                "Bash(git swarm next:*)",
+                "Bash(git swarm publish:*)",
+                "Bash(git swarm status:*)",
+                "Bash(git swarm list:*)",
+                "Bash(git swarm retry:*)",
+                "Bash(git swarm validate:*)",
                 "Edit(//src/app-swarm-*/**)",
                 "Edit(/.swarm/runs/**)"
             ]
@@ -346,7 +367,7 @@ mod tests {
         let parsed: serde_json::Value =
             serde_json::from_str(&format!("{{{snippet}}}")).expect("the snippet is JSON members");
         assert_eq!(
-            parsed["permissions"]["allow"][1],
+            parsed["permissions"]["allow"][7],
             "Edit(//src/app-swarm-*/**)"
         );
         assert!(parsed["hooks"]["SubagentStop"].is_array());
