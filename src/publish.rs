@@ -375,7 +375,7 @@ fn finish(mut j: Journal) -> Result<RunStatus> {
 }
 
 fn short(s: &str) -> &str {
-    &s[..s.len().min(12)]
+    crate::report::abbrev(s, 12)
 }
 
 /// The last lines of a tool's output, credentials removed, at most 2,000 bytes.

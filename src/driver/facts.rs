@@ -280,7 +280,7 @@ fn fallback_name(st: &RunStatus) -> String {
     }
     let s = s.trim_matches('-').to_string();
     if s.is_empty() {
-        format!("run-{}", &st.run_id[..8])
+        format!("run-{}", crate::report::abbrev(&st.run_id, 8))
     } else {
         s
     }
