@@ -442,11 +442,12 @@ pub fn symlink_escapes(root: &Path, plan: &Value) -> Vec<String> {
     }
     let mut out = Vec::new();
     for p in paths {
-        if plan::check_repo_path(&p).is_err() {
+        // Judged in its normal form, as the run keeps it.
+        let Ok(normal) = crate::machine::repo_path::normalize(&p) else {
             continue; // reported by the structure checks
-        }
+        };
         let mut cur = root.to_path_buf();
-        for comp in Path::new(&p).components() {
+        for comp in Path::new(&normal).components() {
             cur.push(comp);
             let Ok(meta) = std::fs::symlink_metadata(&cur) else {
                 break;

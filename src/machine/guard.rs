@@ -11,7 +11,9 @@ struct Pattern {
 
 impl Pattern {
     fn new(p: &str) -> Pattern {
-        let text = p.trim_start_matches("./").to_string();
+        // Judged in the normal form plan paths are kept in (`./x`, `a//b`, `a/./b`, `a/../b`
+        // mean the same file for a pattern of the policy too).
+        let text = super::repo_path::normalize_lenient(p);
         let glob = if text.contains(['*', '?', '[', '{']) {
             GlobBuilder::new(&text)
                 .literal_separator(true)

@@ -15,6 +15,7 @@ pub mod handoff;
 mod issue;
 pub mod pack;
 pub mod plan;
+pub mod repo_path;
 pub mod route;
 pub mod state;
 
