@@ -205,6 +205,20 @@ struct Target {
     peers: usize,
 }
 
+/// Appends the items of `from` that `into` does not hold yet, in order. Linear in both: a
+/// result may list a hundred thousand changed files.
+pub(crate) fn extend_unique(into: &mut Vec<String>, from: &[String]) {
+    if from.is_empty() {
+        return;
+    }
+    let mut seen: std::collections::HashSet<String> = into.iter().cloned().collect();
+    for f in from {
+        if seen.insert(f.clone()) {
+            into.push(f.clone());
+        }
+    }
+}
+
 struct Builder<'c, 'a> {
     ctx: &'c mut Ctx<'a>,
     facts: &'c Facts,
