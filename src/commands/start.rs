@@ -132,7 +132,7 @@ pub fn start_run(
     let facts = Facts {
         base_unpushed: unpushed(&session, &repo, &policies, &base),
         standards: crate::standards::check(&standards_path),
-        standards_text: std::fs::read_to_string(&standards_path).unwrap_or_default(),
+        standards_text: crate::standards::text(&standards_path),
         deny: policies.strings("/fileAccess/deny"),
         content,
         ..Facts::default()

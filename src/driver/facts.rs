@@ -63,7 +63,7 @@ pub fn validate_arrival(
             ))
             .hint(e.hint.clone().unwrap_or_default())
         })?;
-    let content = store::read_limited(file).and_then(|bytes| store::parse_json(file, &bytes));
+    let content = read_result(file).and_then(|bytes| store::parse_json(file, &bytes));
     let content = content.map_err(|e| e.message);
     let (violations, usage) = match &content {
         Ok(v) => check_result(&validator, &schema_doc, v),
@@ -82,6 +82,20 @@ pub fn validate_arrival(
         changed: None,
         usage,
     })
+}
+
+/// A result's bytes: a regular file in the run folder, never a symlink (which could lead to
+/// any file of the machine, whose content would then be quoted in messages), a FIFO or a
+/// device (which would block or never end).
+fn read_result(file: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::symlink_metadata(file).map_err(|e| Error::io("read", file, e))?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::failure(format!(
+            "{} is a symlink; a result must be a regular file written in the run folder",
+            file.display()
+        )));
+    }
+    store::read_limited(file)
 }
 
 /// Validates a result against its schema and reads what it says it spent. A top-level `tokens`
@@ -236,8 +250,7 @@ pub fn gather_facts(
         .policies()
         .map(|p| p.strings("/fileAccess/deny"))
         .unwrap_or_default();
-    let standards_text =
-        std::fs::read_to_string(session.swarm.standards_path()).unwrap_or_default();
+    let standards_text = crate::standards::text(&session.swarm.standards_path());
     let mut worktree_slot = None;
     if cfg.branching && st.worktree_path.is_none() {
         let planned = arrivals

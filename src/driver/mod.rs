@@ -113,6 +113,8 @@ impl Session {
     }
 
     pub fn lock(&self, run: &RunDir) -> Result<lock::RunLock> {
+        // The lock file is in the run folder: it is only opened in the repository's own one.
+        run.check_folders()?;
         let l = lock::acquire(
             &run.lock_path(),
             &format!("run {}", run.id),
@@ -165,16 +167,19 @@ pub fn now() -> String {
 
 /// The result files present for pending invocations, without reading them: `(slot, file)`.
 /// A result already moved into the archive by an interrupted transition is found there.
+/// Anything at a result's path counts — a FIFO, a directory or a symlink too — so that it is
+/// refused at once when it is read, rather than waited for.
 pub fn present_results(run: &RunDir, st: &RunStatus) -> Vec<(usize, PathBuf)> {
+    let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
     let mut out = Vec::new();
     for (i, inv) in st.swarm.pending.iter().enumerate() {
         let archived = run.consumed_path(inv.step, &inv.stem());
-        if archived.is_file() {
+        if present(&archived) {
             out.push((i, archived));
             continue;
         }
         let p = PathBuf::from(&inv.result);
-        if p.is_file() {
+        if present(&p) {
             out.push((i, p));
         }
     }
@@ -184,6 +189,9 @@ pub fn present_results(run: &RunDir, st: &RunStatus) -> Vec<(usize, PathBuf)> {
 /// Performs a transition: effects in order, then the events, then the status. A crash at any
 /// point leaves files that the next invocation completes (see `present_results`).
 pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
+    // Agents write in the run folder while a step runs: its folders are checked again right
+    // before the tool writes in them.
+    run.check_folders()?;
     remove_torn_temp_files(run);
     let active = t.status.outcome.is_in_progress();
     if active {
