@@ -58,7 +58,7 @@ fn plant(dir: &Path, spec: &Value) {
     std::fs::write(dir.join(name), bytes).unwrap();
 }
 
-/// Lays out one entry of `setup.plant` under the work tree: a file (`text`, `json` or
+/// Lays out one entry of `setup.plant` (or `setup.committed`) under the work tree: a file (`text`, `json` or
 /// `generate`), a FIFO (`"fifo": true`), a directory (`"dir": true`) or a symlink
 /// (`"symlink": target`). `{run}` in its path and content is the id of the run `setup.start`
 /// started.
@@ -178,6 +178,16 @@ fn run_case(path: &Path) -> Result<(), String> {
                 .collect();
             env.git(&["config", "--global", &kv[0], &kv[1]]);
         }
+    }
+    // Entries committed to the repository (a repository can commit symlinks), before a run
+    // starts.
+    let committed = setup["committed"].as_array();
+    for entry in committed.into_iter().flatten() {
+        plant_entry(&env.work, &fill(entry, "", &env));
+    }
+    if committed.is_some() {
+        env.git(&["add", "-A"]);
+        env.git(&["commit", "-q", "-m", "committed by the case"]);
     }
     let run = match setup["start"].as_str() {
         Some(task) => env.start(task),

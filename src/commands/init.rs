@@ -100,7 +100,14 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
             }
             let settings = session.ws.root.join(crate::hosts::settings_file(*h));
             for p in &done.kept {
-                if *p == settings {
+                if p.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
+                    t.push_str(&format!(
+                        "{}: kept {}: {}\n",
+                        h.name(),
+                        rel(p),
+                        crate::store::safe::symlink_refused(p).message
+                    ));
+                } else if *p == settings {
                     t.push_str(&format!(
                         "{}: kept {} (it exists); for the run to advance by itself{}, add to it: {}\n",
                         h.name(),
@@ -121,6 +128,12 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
                 "written": done.written,
                 "kept": done.kept,
                 "hookInstalled": !done.kept.contains(&settings),
+                "symlinks": done
+                    .kept
+                    .iter()
+                    .filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_symlink()))
+                    .map(|p| json!({"path": p, "message": crate::store::safe::symlink_refused(p).message}))
+                    .collect::<Vec<_>>(),
                 "merge": done.kept.contains(&settings).then(|| crate::hosts::merge_snippet(*h, &session.ws.root)),
             }));
         }
