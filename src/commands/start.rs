@@ -86,6 +86,13 @@ pub fn start_run(
         })?;
     crate::trace::mark("start: config loaded");
     let policies = session.policies()?;
+    if cfg.branching {
+        crate::driver::place::check_templates(
+            &session.ws.root,
+            cfg.worktree_path_template.as_deref(),
+            policies.worktree_name_template.as_deref(),
+        )?;
+    }
     let repo = session.ws.open()?;
     let (base, branch) = git::head(&repo)?;
     crate::trace::mark("start: repository opened");

@@ -3,6 +3,7 @@
 //! effects in the crash-safe order (effects, events, then `run.status.json` last).
 
 mod facts;
+pub mod place;
 
 use std::path::{Path, PathBuf};
 
@@ -274,6 +275,17 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             }
             let root = &session.ws.root;
             let is_run_worktree = !branch.contains("--w");
+            // The last word before git checks anything out: every worktree, the run's and each
+            // worker's, stays in an allowed place (the run's was judged when it was chosen).
+            place::confine(
+                root,
+                p,
+                if is_run_worktree {
+                    place::Source::Status
+                } else {
+                    place::Source::Worker
+                },
+            )?;
             if is_run_worktree {
                 // Intent first: if we die inside `git worktree add`, the next attempt knows the
                 // branch and directory are this run's and resumes instead of picking new names.

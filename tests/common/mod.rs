@@ -242,7 +242,10 @@ impl Env {
         let swarm = self.work.join(".swarm");
         if swarm.exists() {
             walk(&swarm, &mut |p| {
-                if p.file_name().is_some_and(|n| n == ".lock") {
+                // Lock files (a run's `.lock`, `.worktrees.lock`) are not state.
+                if p.file_name()
+                    .is_some_and(|n| n == ".lock" || n == ".worktrees.lock")
+                {
                     return;
                 }
                 // Only regular files are read: a FIFO would block, a symlink leads elsewhere.
