@@ -80,3 +80,81 @@ fn a_file_name_with_a_newline_stays_on_one_line_of_the_warning() {
         "{text}"
     );
 }
+
+/// See issue 10, part 9: a commit that fails at publish (here a pre-commit hook refuses it)
+/// fails the run with the reason; once the cause is gone, retry and publish finish it. It is
+/// never left at `publish` with nothing to retry.
+#[test]
+fn a_publish_whose_commit_fails_is_failed_and_retryable() {
+    let env = Env::new();
+    let id = env.start("Add a greeting");
+    play_planner(&env, &id, &simple_plan(&id));
+    env.sj(&["next"]).code(0);
+    play_implementor(&env, &id, "completed");
+    // A leftover the tester passes on, which publish commits.
+    let wt = std::path::PathBuf::from(env.status(&id)["worktreePath"].as_str().unwrap());
+    std::fs::write(wt.join("src/lib.rs"), "pub fn hello() { /* leftover */ }\n").unwrap();
+    env.sj(&["next"]).code(0);
+    play_reviewer(&env, &id, "approved");
+    env.sj(&["next"]).code(0);
+    play_tester(&env, &id, "passed");
+    assert_eq!(env.sj(&["next"]).action(), "publish");
+
+    let hook = env.work.join(".git/hooks/pre-commit");
+    std::fs::write(&hook, "#!/bin/sh\necho 'refused by policy' >&2\nexit 1\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = env.sj(&["publish"]);
+    out.code(5);
+    let st = env.status(&id);
+    assert_eq!(st["outcome"], "failed");
+    let reason = st["failure-reason"].as_str().unwrap();
+    assert!(
+        reason.contains("committing the leftover changes failed")
+            && reason.contains("refused by policy"),
+        "{reason}"
+    );
+
+    std::fs::remove_file(&hook).unwrap();
+    assert_eq!(env.sj(&["retry"]).action(), "publish");
+    let out = env.sj(&["publish"]);
+    out.code(0);
+    assert_eq!(env.status(&id)["outcome"], "completed");
+    let msg = env.git(&["log", "-1", "--format=%B", "swarm/add-greeting"]);
+    assert!(msg.starts_with("Greet the user"), "{msg}");
+}
+
+/// See issue 10, part 9: a run whose plan was accepted before text was checked (its goal holds
+/// a NUL) still publishes: the commit message and pull request are made of cleaned text.
+#[test]
+fn text_recorded_before_the_checks_still_publishes() {
+    let env = Env::new();
+    let (id, wt) = env.run_to_publish();
+    std::fs::write(wt.join("src/lib.rs"), "pub fn hello() { /* leftover */ }\n").unwrap();
+    let p = env.run_dir(&id).join("run.status.json");
+    let mut st = read_json(&p);
+    st["swarm"]["plan"]["goal"] = json!("Greet\u{0} the user\nfully");
+    st["swarm"]["plan"]["description"] = json!("body\u{0} text");
+    // The tested content includes the leftover.
+    let tree = {
+        let index = env.root().join("idx");
+        let mut cmd = std::process::Command::new("git");
+        cmd.current_dir(&wt)
+            .env("GIT_INDEX_FILE", &index)
+            .args(["add", "-A"]);
+        assert!(cmd.status().unwrap().success());
+        let out = std::process::Command::new("git")
+            .current_dir(&wt)
+            .env("GIT_INDEX_FILE", &index)
+            .args(["write-tree"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    st["swarm"]["tested"]["tree"] = json!(tree);
+    write_json(&p, &st);
+    let out = env.sj(&["publish"]);
+    out.code(0);
+    let msg = env.git(&["log", "-1", "--format=%B", "swarm/add-greeting"]);
+    assert!(msg.starts_with("Greet  the user\n\nbody text"), "{msg:?}");
+}

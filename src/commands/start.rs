@@ -55,6 +55,14 @@ pub fn start_run(
                 ctx.cwd.join(f)
             };
             let text = std::fs::read_to_string(&p).ctx("read the task file", &p)?;
+            if let Some(i) = text.find('\0') {
+                // The task becomes commit and pull-request text, which cannot hold a NUL.
+                return Err(Error::failure(format!(
+                    "the task file {} contains a NUL character (at byte {i})",
+                    p.display()
+                ))
+                .hint("save the task as plain text"));
+            }
             if text.trim().is_empty() {
                 return Err(
                     Error::usage(format!("the task file {} is empty", p.display()))

@@ -107,6 +107,17 @@ pub fn check_result(
     schema_doc: &serde_json::Value,
     v: &serde_json::Value,
 ) -> (Vec<crate::schema::Violation>, Option<crate::usage::Usage>) {
+    let (mut violations, usage) = check_schema(validator, schema_doc, v);
+    // Text that is published (a summary goes into the pull request) must be publishable.
+    violations.extend(crate::machine::text::result_violations(v));
+    (violations, usage)
+}
+
+fn check_schema(
+    validator: &jsonschema::Validator,
+    schema_doc: &serde_json::Value,
+    v: &serde_json::Value,
+) -> (Vec<crate::schema::Violation>, Option<crate::usage::Usage>) {
     let declares_tokens = schema_doc.pointer("/properties/tokens").is_some();
     let Some(field) = v.get("tokens") else {
         return (schema::violations(validator, v), None);

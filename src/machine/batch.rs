@@ -472,7 +472,8 @@ pub fn worker_commit_message(st: &RunStatus, worker: &str, tasks: &[String]) -> 
         },
         st.run_id
     ));
-    m
+    // Texts recorded before they were checked must not make the merge fail.
+    super::text::clean_message(&m)
 }
 
 #[cfg(test)]

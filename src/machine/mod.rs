@@ -18,6 +18,7 @@ pub mod plan;
 pub mod repo_path;
 pub mod route;
 pub mod state;
+pub mod text;
 
 pub use consume::consume;
 pub use control::{

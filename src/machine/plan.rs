@@ -39,6 +39,9 @@ pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
         ));
     }
 
+    // Text that is published (commit messages, the pull request) must be publishable.
+    problems.extend(super::text::plan_problems(plan));
+
     let lanes = plan
         .get("lanes")
         .and_then(Value::as_array)
