@@ -158,3 +158,27 @@ fn text_recorded_before_the_checks_still_publishes() {
     let msg = env.git(&["log", "-1", "--format=%B", "swarm/add-greeting"]);
     assert!(msg.starts_with("Greet  the user\n\nbody text"), "{msg:?}");
 }
+
+/// See issue 10, part 10: `init --pack` (once per machine) installs the pack and touches no
+/// repository — not the one in the current directory either; it works outside any.
+#[test]
+fn init_pack_alone_touches_no_repository() {
+    let env = Env::bare();
+    let out = env.sj(&["init", "--pack"]);
+    out.code(0);
+    let j = out.json();
+    assert!(!j["pack"]["written"].as_array().unwrap().is_empty(), "{j}");
+    assert!(j.get("swarmDir").is_none(), "{j}");
+    assert!(!env.work.join(".swarm").exists());
+    assert!(!env.work.join(".git/hooks/pre-push").exists());
+    let text = env.swarm(&["init", "--pack"]).stdout;
+    assert!(text.contains("no repository was changed"), "{text}");
+
+    let elsewhere = env.root().join("not-a-repo");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    env.swarm_in(&elsewhere, &["init", "--pack", "--json"])
+        .code(0);
+    // Without --pack, the repository is set up.
+    env.sj(&["init"]).code(0);
+    assert!(env.work.join(".swarm/runs").is_dir());
+}
