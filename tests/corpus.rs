@@ -68,6 +68,7 @@ fn plant_entry(work: &Path, spec: &Value) {
         std::fs::create_dir_all(parent).unwrap();
     }
     if spec["fifo"].as_bool() == Some(true) {
+        let _ = std::fs::remove_file(&path);
         let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
     } else if spec["dir"].as_bool() == Some(true) {

@@ -101,6 +101,29 @@ pub fn read_if_exists(path: &Path, limit: Option<u64>) -> Result<Option<Vec<u8>>
     }
 }
 
+/// Refuses `path` (a file of the repository at `root`, such as `.swarm/standards.md`) when it
+/// resolves outside the repository: a repository can commit a symlink to any file of the
+/// machine, and what the tool reads from these files goes into messages and into the context
+/// packs handed to agents. A path that does not resolve (missing, dangling) passes; reading
+/// it says what is wrong.
+pub fn check_inside(root: &Path, path: &Path) -> Result<()> {
+    let (Ok(real), Ok(root_real)) = (fs::canonicalize(path), fs::canonicalize(root)) else {
+        return Ok(());
+    };
+    if real.starts_with(&root_real) {
+        return Ok(());
+    }
+    Err(Error::failure(format!(
+        "{} leads outside the repository (to {}) through a symlink; git swarm reads the repository's own files only",
+        path.display(),
+        real.display()
+    ))
+    .hint(format!(
+        "replace {} with a regular file in the repository",
+        path.display()
+    )))
+}
+
 /// Opens `path` for appending (created if missing) without following a symlink and without
 /// blocking on a FIFO; anything but a regular file is refused.
 pub fn open_append(path: &Path) -> Result<File> {
