@@ -255,7 +255,9 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             }
         }
         Effect::Copy { from, to } => {
-            let bytes = std::fs::read(from).map_err(|err| Error::io("read", from, err))?;
+            // The source (the accepted plan) is in a folder agents write in: read it as a
+            // regular file only, so a FIFO swapped in cannot block the transition.
+            let bytes = crate::store::safe::read_regular(from, None)?;
             atomic::write(to, &bytes)?;
         }
         Effect::WriteJson { path, value } => atomic::write_json(path, value)?,
