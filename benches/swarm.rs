@@ -101,6 +101,7 @@ fn setup(files: usize) -> Bench {
     b.run("git", &["add", "-A"]);
     b.run("git", &["commit", "-q", "-m", "generated"]);
     b.run(BIN, &["init", "--pack"]);
+    b.run(BIN, &["init"]);
     b
 }
 

@@ -242,16 +242,24 @@ pub struct Installed {
     pub kept: Vec<PathBuf>,
 }
 
-/// Writes the host's files under `root`, keeping every file that exists.
+/// Writes the host's files under `root`, keeping every file that exists. Nothing is written
+/// through a symlink: a symlinked folder (`.claude`, `.claude/agents`, …) refuses the whole
+/// install before anything is written, and a symlink in a file's place is kept like a file
+/// (the caller says so).
 pub fn install(root: &Path, host: Host) -> Result<Installed> {
+    let files = files(host, root);
+    for (rel, _) in &files {
+        let p = root.join(rel);
+        crate::store::safe::check_dirs(root, p.parent().expect("has parent"))?;
+    }
     let mut done = Installed::default();
-    for (rel, content) in files(host, root) {
+    for (rel, content) in files {
         let p = root.join(&rel);
         if p.symlink_metadata().is_ok() {
             done.kept.push(p);
             continue;
         }
-        atomic::create_dir_all(p.parent().expect("has parent"))?;
+        crate::store::safe::create_dirs(root, p.parent().expect("has parent"))?;
         atomic::write(&p, content.as_bytes())?;
         done.written.push(p);
     }

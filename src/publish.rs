@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::forge::{self, Hosts, Kind, PrRequest, Remote, template};
 use crate::git::{self, Git, url::redact};
 use crate::machine::state::{Outcome, Phase, PublishState, Resume, RunStatus, Warning};
+use crate::machine::text;
 use crate::store::{RunDir, atomic, events::Event};
 
 #[derive(Debug, Clone, Default)]
@@ -202,11 +203,30 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
             let msg_path = run.path.join("commit-message.txt");
             atomic::write(&msg_path, commit_message(&j.st).as_bytes())?;
             crate::failpoint!("publish-commit-before");
-            Git::new(w).args(["add", "-A"]).run()?;
-            Git::new(w)
-                .args(["commit", "-q", "-F"])
-                .arg_path(&msg_path)
-                .run()?;
+            let committed = Git::new(w).args(["add", "-A"]).run().and_then(|_| {
+                Git::new(w)
+                    .args(["commit", "-q", "-F"])
+                    .arg_path(&msg_path)
+                    .run()
+            });
+            if let Err(e) = committed {
+                // A hook that refuses, a signing key that is missing, text git will not take:
+                // the run fails with the reason and is published again once it is fixed,
+                // never left waiting at `publish` with nothing to retry.
+                let hint = format!(
+                    "the worktree {} is kept; fix the cause, then run 'git swarm publish --run {}' (or 'git swarm retry')",
+                    w.display(),
+                    j.st.run_id
+                );
+                return publish_failed(
+                    j,
+                    format!(
+                        "committing the leftover changes failed: {}",
+                        e.full_message()
+                    ),
+                    hint,
+                );
+            }
             crate::failpoint!("publish-commit-after");
             let new_head = Git::new(w).args(["rev-parse", "HEAD"]).run()?;
             j.ps().commit = Some(new_head.clone());
@@ -287,19 +307,14 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
                 "'{shown}' failed: {}",
                 output.lines().last().unwrap_or("no output")
             );
-            j.st.outcome = Outcome::Failed;
-            j.st.failure_reason = Some(format!("push failed: {output}"));
-            j.st.swarm.resume = Some(Resume::Publish);
-            j.st.swarm.phase = Phase::Publish;
-            j.st.swarm.hint = Some(format!(
+            let hint = format!(
                 "the worktree {} is kept; fix the cause (remote '{}' exists and accepts pushes, credentials), then run 'git swarm publish --run {}'",
                 cwd.display(),
                 redact(&remote),
                 j.st.run_id
-            ));
+            );
             j.ev("FAILED", why);
-            j.save()?;
-            return Ok(j.st);
+            return publish_failed(j, format!("push failed: {output}"), hint);
         }
         j.ps().pushed = Some(tip.clone());
         j.ev(
@@ -372,6 +387,21 @@ fn extra_commits(
     ))
 }
 
+/// Publishing stopped on a failure: the run fails with `reason`, and `publish` (or `retry`)
+/// takes it up again where it stopped.
+fn publish_failed(mut j: Journal, reason: String, hint: String) -> Result<RunStatus> {
+    if !j.events.iter().any(|e| e.signal == "FAILED") {
+        j.ev("FAILED", reason.clone());
+    }
+    j.st.outcome = Outcome::Failed;
+    j.st.failure_reason = Some(reason);
+    j.st.swarm.resume = Some(Resume::Publish);
+    j.st.swarm.phase = Phase::Publish;
+    j.st.swarm.hint = Some(hint);
+    j.save()?;
+    Ok(j.st)
+}
+
 fn finish(mut j: Journal) -> Result<RunStatus> {
     j.st.outcome = Outcome::Completed;
     j.st.swarm.phase = Phase::Finished;
@@ -386,7 +416,7 @@ fn finish(mut j: Journal) -> Result<RunStatus> {
 }
 
 fn short(s: &str) -> &str {
-    &s[..s.len().min(12)]
+    crate::report::abbrev(s, 12)
 }
 
 /// The last lines of a tool's output, credentials removed, at most 2,000 bytes.
@@ -421,7 +451,8 @@ fn commit_message(st: &RunStatus) -> String {
         m.push_str("\n\n");
     }
     m.push_str(&format!("Swarm-Run: {}\n", st.run_id));
-    m
+    // Plans are checked for text git refuses; a run recorded before that check publishes too.
+    crate::machine::text::clean_message(&m)
 }
 
 /// The branch the pull request targets: `policies.pr.baseBranch`, else the remote's default
@@ -550,7 +581,10 @@ fn title_and_body(
     let body = fill(policies.string("/pr/bodyTemplate").unwrap_or(
         "Goal: {goal}\n\nSummary:\n{summary}\n\nAcceptance criteria:\n{acceptance}\n\nArtifacts:\n- Run folder: .swarm/runs/{runId}\n- Plan: .swarm/runs/{runId}/plan.json\n",
     ));
-    (title.lines().next().unwrap_or_default().to_string(), body)
+    (
+        text::clean_line(title.lines().next().unwrap_or_default()),
+        text::clean_body(&body),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

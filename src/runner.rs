@@ -623,6 +623,8 @@ fn start(
     l: &Launch,
     opts: &Options,
 ) -> Result<Running> {
+    // The CLI's own files and its log go in logs/, which must be the run's own folder.
+    run.check_folders()?;
     let env: Vec<(String, String)> = vec![
         ("SWARM_RUN_ID".into(), st.run_id.clone()),
         ("SWARM_RUN_DIR".into(), run.path.display().to_string()),

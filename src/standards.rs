@@ -34,18 +34,37 @@ pub fn what_to_write(path: &Path) -> String {
     )
 }
 
+/// The standards file's text: `Ok(None)` when there is none. Only a regular file of at most
+/// [`crate::store::MAX_JSON_BYTES`] is read (a repository may commit a symlink to a FIFO or
+/// a device in its place; reading one must not hang).
+pub fn read(path: &Path) -> Result<Option<String>, String> {
+    // `<root>/.swarm/standards.md`: its text goes into every context pack, so it is read only
+    // inside the repository.
+    if let Some(root) = path.parent().and_then(Path::parent) {
+        crate::store::safe::check_inside(root, path)
+            .map_err(|e| format!("{} cannot be read: {}", path.display(), e.message))?;
+    }
+    crate::store::safe::read_if_exists(path, Some(crate::store::MAX_JSON_BYTES))
+        .map(|b| b.map(|b| String::from_utf8_lossy(&b).into_owned()))
+        .map_err(|e| format!("{} cannot be read: {}", path.display(), e.message))
+}
+
+/// The standards text for context packs; empty when there is none that can be read.
+pub fn text(path: &Path) -> String {
+    read(path).ok().flatten().unwrap_or_default()
+}
+
 /// `Ok` when the standards are actionable; `Err` says exactly what is wrong.
 pub fn check(path: &Path) -> Result<(), String> {
-    let text = match std::fs::read(path) {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let text = match read(path)? {
+        Some(t) => t,
+        None => {
             return Err(format!(
                 "{} does not exist; {}",
                 path.display(),
                 what_to_write(path)
             ));
         }
-        Err(e) => return Err(format!("{} cannot be read ({e})", path.display())),
     };
     let (lines, words) = substance(&text);
     if text.trim().is_empty() {

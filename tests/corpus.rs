@@ -58,6 +58,93 @@ fn plant(dir: &Path, spec: &Value) {
     std::fs::write(dir.join(name), bytes).unwrap();
 }
 
+/// Lays out one entry of `setup.plant` (or `setup.committed`) under the work tree: a file (`text`, `json` or
+/// `generate`), a FIFO (`"fifo": true`), a directory (`"dir": true`) or a symlink
+/// (`"symlink": target`). `{run}` in its path and content is the id of the run `setup.start`
+/// started.
+fn plant_entry(work: &Path, spec: &Value) {
+    let path = work.join(spec["path"].as_str().unwrap());
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    if spec["fifo"].as_bool() == Some(true) {
+        let _ = std::fs::remove_file(&path);
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+    } else if spec["dir"].as_bool() == Some(true) {
+        std::fs::create_dir_all(&path).unwrap();
+    } else if let Some(target) = spec["symlink"].as_str() {
+        if path.symlink_metadata().is_ok() {
+            if path.is_dir() && !path.symlink_metadata().unwrap().is_symlink() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+        std::os::unix::fs::symlink(target, &path).unwrap();
+    } else {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let mut spec = spec.clone();
+        spec["name"] = Value::String(name.to_string());
+        plant(path.parent().unwrap(), &spec);
+    }
+}
+
+/// Replaces `{run}` (the started run's id), `{work}` and `{root}` in every string of `v`.
+fn fill(v: &Value, run: &str, env: &Env) -> Value {
+    let text = serde_json::to_string(v)
+        .unwrap()
+        .replace("{run}", run)
+        .replace("{work}", &env.work.display().to_string())
+        .replace("{root}", &env.root().display().to_string());
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Runs the binary, killing it after `limit`: a case that hangs fails instead of hanging the
+/// suite.
+fn swarm_with_timeout(env: &Env, argv: &[&str], limit: std::time::Duration) -> Result<Out, String> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = env
+        .command(&env.work, argv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = so.read_to_end(&mut b);
+        b
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = se.read_to_end(&mut b);
+        b
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "git swarm {argv:?} did not finish within {limit:?}"
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Ok(Out {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out_t.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&err_t.join().unwrap()).into_owned(),
+    })
+}
+
 fn run_case(path: &Path) -> Result<(), String> {
     let case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let env = Env::new();
@@ -82,6 +169,40 @@ fn run_case(path: &Path) -> Result<(), String> {
         env.git(&["add", ".swarm/policies.json"]);
         env.git(&["commit", "-q", "-m", "policies"]);
     }
+    if let Some(git_config) = setup["git_config"].as_array() {
+        for pair in git_config {
+            let kv: Vec<String> = fill(pair, "", &env)
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect();
+            env.git(&["config", "--global", &kv[0], &kv[1]]);
+        }
+    }
+    // Entries committed to the repository (a repository can commit symlinks), before a run
+    // starts.
+    let committed = setup["committed"].as_array();
+    for entry in committed.into_iter().flatten() {
+        plant_entry(&env.work, &fill(entry, "", &env));
+    }
+    if committed.is_some() {
+        env.git(&["add", "-A"]);
+        env.git(&["commit", "-q", "-m", "committed by the case"]);
+    }
+    let run = match setup["start"].as_str() {
+        Some(task) => env.start(task),
+        None => String::new(),
+    };
+    if let Some(patch) = setup.get("status_patch") {
+        let p = env.run_dir(&run).join("run.status.json");
+        let mut st = read_json(&p);
+        merge(&mut st, &fill(patch, &run, &env));
+        write_json(&p, &st);
+    }
+    for entry in setup["plant"].as_array().into_iter().flatten() {
+        plant_entry(&env.work, &fill(entry, &run, &env));
+    }
     if let Some(link) = setup.get("symlink").filter(|l| !l.is_null()) {
         std::os::unix::fs::symlink(
             link["target"].as_str().unwrap(),
@@ -104,12 +225,14 @@ fn run_case(path: &Path) -> Result<(), String> {
                         .to_string(),
                 )
                 .replace("{root}", &root.display().to_string())
+                .replace("{work}", &env.work.display().to_string())
+                .replace("{run}", &run)
         })
         .collect();
     let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
     argv.push("--json");
     let before = env.snapshot();
-    let out = env.swarm(&argv);
+    let out = swarm_with_timeout(&env, &argv, std::time::Duration::from_secs(60))?;
     let text = format!("{}{}", out.stdout, out.stderr);
     let want = case["exit"].as_i64().unwrap() as i32;
     if out.code != want {
@@ -119,8 +242,13 @@ fn run_case(path: &Path) -> Result<(), String> {
         return Err(format!("stdout is not one JSON object:\n{}", out.stdout));
     }
     for needle in case["expect"].as_array().unwrap() {
-        let n = needle.as_str().unwrap();
-        if !text.contains(n) {
+        let n = &needle
+            .as_str()
+            .unwrap()
+            .replace("{run}", &run)
+            .replace("{work}", &env.work.display().to_string())
+            .replace("{root}", &root.display().to_string());
+        if !text.contains(n.as_str()) {
             return Err(format!("the output does not mention {n:?}:\n{text}"));
         }
     }
@@ -132,6 +260,15 @@ fn run_case(path: &Path) -> Result<(), String> {
     }
     if case["unchanged"].as_bool().unwrap_or(true) && before != env.snapshot() {
         return Err("`.swarm/` or git changed".to_string());
+    }
+    // Paths that must not exist afterwards (what a write through a symlink, or a worktree
+    // outside its place, would have created).
+    for absent in case["absent"].as_array().into_iter().flatten() {
+        let p = fill(absent, &run, &env);
+        let p = Path::new(p.as_str().unwrap());
+        if p.symlink_metadata().is_ok() {
+            return Err(format!("{} exists:\n{text}", p.display()));
+        }
     }
     if text.contains("panicked") {
         return Err(format!("panic:\n{text}"));

@@ -168,11 +168,9 @@ pub fn launch(
     if let Some(dir) = log.parent() {
         crate::store::atomic::create_dir_all(dir)?;
     }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .map_err(|e| Error::io("open", log, e))?;
+    // Not through a symlink, and not into a FIFO (see `store::safe`); the caller refused a
+    // symlinked logs/ folder.
+    let mut f = crate::store::safe::open_append(log)?;
     let _ = writeln!(
         f,
         "=== {} $ {}",

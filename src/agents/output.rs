@@ -16,7 +16,7 @@ const CAP: u64 = 16 << 20;
 /// The output of one launch: the log from `from` on (at most its last 16 MiB), invalid UTF-8
 /// replaced.
 pub fn read_log(log: &Path, from: u64) -> String {
-    let Ok(mut f) = std::fs::File::open(log) else {
+    let Ok(mut f) = crate::store::safe::open_regular(log) else {
         return String::new();
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);

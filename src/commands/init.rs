@@ -7,12 +7,15 @@ use crate::git;
 use crate::report::Output;
 
 /// Set up git swarm in this repository: .swarm/, .swarm/runs/, its exclude entry, and the
-/// pre-push hook (chaining any pre-push hook already there).
+/// pre-push hook (chaining any pre-push hook already there); or, with only --pack and --man,
+/// this machine.
 ///
-/// Idempotent. With --host claude-code or --host cursor, writes that host's subagents, /swarm
-/// command and stop hook into the repository. With --pack, also installs the default agent pack (workflow config, result
-/// schemas, agent definitions) under ~/.cursor/agents/, never overwriting a file. Reports the
-/// standards gate (exit 0 even when .swarm/standards.md is missing).
+/// Idempotent. --pack and --man are once per machine and, given alone, touch no repository:
+/// --pack installs the default agent pack (workflow config, result schemas, agent definitions)
+/// under ~/.cursor/agents/, never overwriting a file; --man installs the manual page. Without
+/// them (or with --host), the repository in the current directory is set up: with --host
+/// claude-code or --host cursor also that host's subagents, /swarm command and stop hook.
+/// Reports the standards gate (exit 0 even when .swarm/standards.md is missing).
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Install the default agent pack under ~/.cursor/agents/.
@@ -30,8 +33,8 @@ pub struct InitArgs {
 }
 
 pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
-    if args.man && crate::git::discover(&ctx.cwd).is_err() {
-        return install_man();
+    if (args.pack || args.man) && args.host.is_empty() {
+        return install_for_machine(&args);
     }
     let session = ctx.session()?;
     let created = !session.swarm.runs.is_dir();
@@ -71,19 +74,9 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
         j["man"] = m.json;
     }
     if args.pack {
-        let home = session.home()?;
-        let (written, kept) = crate::pack::install(&home)?;
-        for p in &written {
-            t.push_str(&format!("wrote {}\n", p.display()));
-        }
-        if !kept.is_empty() {
-            t.push_str(&format!(
-                "kept {} existing pack file(s) under {}\n",
-                kept.len(),
-                home.join(".cursor/agents").display()
-            ));
-        }
-        j["pack"] = json!({"written": written, "kept": kept});
+        let p = install_pack()?;
+        t.push_str(&p.text);
+        j["pack"] = p.json;
     }
     if !args.host.is_empty() {
         let mut hosts = Vec::new();
@@ -100,7 +93,14 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
             }
             let settings = session.ws.root.join(crate::hosts::settings_file(*h));
             for p in &done.kept {
-                if *p == settings {
+                if p.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
+                    t.push_str(&format!(
+                        "{}: kept {}: {}\n",
+                        h.name(),
+                        rel(p),
+                        crate::store::safe::symlink_refused(p).message
+                    ));
+                } else if *p == settings {
                     t.push_str(&format!(
                         "{}: kept {} (it exists); for the run to advance by itself{}, add to it: {}\n",
                         h.name(),
@@ -121,6 +121,12 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
                 "written": done.written,
                 "kept": done.kept,
                 "hookInstalled": !done.kept.contains(&settings),
+                "symlinks": done
+                    .kept
+                    .iter()
+                    .filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_symlink()))
+                    .map(|p| json!({"path": p, "message": crate::store::safe::symlink_refused(p).message}))
+                    .collect::<Vec<_>>(),
                 "merge": done.kept.contains(&settings).then(|| crate::hosts::merge_snippet(*h, &session.ws.root)),
             }));
         }
@@ -159,6 +165,43 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
         }
     }
     Ok(Output::new(j, t))
+}
+
+/// `init --pack` and/or `--man` without `--host`: what is installed once per machine, and
+/// nothing in any repository (`init` without them, or `start`, sets a repository up).
+fn install_for_machine(args: &InitArgs) -> Result<Output> {
+    let mut j = json!({});
+    let mut t = String::new();
+    if args.pack {
+        let p = install_pack()?;
+        t.push_str(&p.text);
+        j["pack"] = p.json;
+    }
+    if args.man {
+        let m = install_man()?;
+        t.push_str(&m.text);
+        j["man"] = m.json;
+    }
+    t.push_str("no repository was changed; in a repository, 'git swarm init' sets it up ('git swarm start' does too)\n");
+    Ok(Output::new(j, t))
+}
+
+/// Installs the default agent pack under `~/.cursor/agents/`, keeping every file there.
+fn install_pack() -> Result<Output> {
+    let home = crate::config::paths::home_dir()?;
+    let (written, kept) = crate::pack::install(&home)?;
+    let mut t = String::new();
+    for p in &written {
+        t.push_str(&format!("wrote {}\n", p.display()));
+    }
+    if !kept.is_empty() {
+        t.push_str(&format!(
+            "kept {} existing pack file(s) under {}\n",
+            kept.len(),
+            home.join(".cursor/agents").display()
+        ));
+    }
+    Ok(Output::new(json!({"written": written, "kept": kept}), t))
 }
 
 /// Installs git-swarm.1 where `man` finds it for the running binary: `man` looks in

@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
                 }));
                 t.push_str(&format!(
                     "{}  {} {:<12} {}  {:>9}  {}  {}\n",
-                    &st.run_id[..8],
+                    crate::report::abbrev(&st.run_id, 8),
                     crate::style::paint(
                         crate::style::Stream::Stdout,
                         crate::style::outcome(st.outcome.as_str()),
@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
                 rows.push(json!({"run-id": run.id, "error": e.message}));
                 t.push_str(&format!(
                     "{}  unreadable: {}\n",
-                    &run.id[..run.id.len().min(8)],
+                    crate::report::abbrev(&run.id, 8),
                     e.message
                 ));
             }

@@ -55,6 +55,14 @@ pub fn start_run(
                 ctx.cwd.join(f)
             };
             let text = std::fs::read_to_string(&p).ctx("read the task file", &p)?;
+            if let Some(i) = text.find('\0') {
+                // The task becomes commit and pull-request text, which cannot hold a NUL.
+                return Err(Error::failure(format!(
+                    "the task file {} contains a NUL character (at byte {i})",
+                    p.display()
+                ))
+                .hint("save the task as plain text"));
+            }
             if text.trim().is_empty() {
                 return Err(
                     Error::usage(format!("the task file {} is empty", p.display()))
@@ -86,6 +94,13 @@ pub fn start_run(
         })?;
     crate::trace::mark("start: config loaded");
     let policies = session.policies()?;
+    if cfg.branching {
+        crate::driver::place::check_templates(
+            &session.ws.root,
+            cfg.worktree_path_template.as_deref(),
+            policies.worktree_name_template.as_deref(),
+        )?;
+    }
     // The run will create worktrees: a setup command the user has not trusted refuses the
     // run now, before anything is written (`git swarm run` checks its agents' commands too).
     crate::trust::require(&session, &[crate::trust::Use::Setup], None)?;
@@ -135,7 +150,7 @@ pub fn start_run(
     let facts = Facts {
         base_unpushed: unpushed(&session, &repo, &policies, &base),
         standards: crate::standards::check(&standards_path),
-        standards_text: std::fs::read_to_string(&standards_path).unwrap_or_default(),
+        standards_text: crate::standards::text(&standards_path),
         deny: policies.strings("/fileAccess/deny"),
         content,
         ..Facts::default()

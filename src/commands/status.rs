@@ -83,7 +83,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
     ));
     t.push_str(&format!(
         "base:      {}{}\n",
-        &st.swarm.base_commit[..st.swarm.base_commit.len().min(12)],
+        crate::report::abbrev(&st.swarm.base_commit, 12),
         st.swarm
             .start_branch
             .as_ref()

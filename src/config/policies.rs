@@ -37,6 +37,10 @@ impl Policies {
         if !path.exists() {
             return Ok(Policies::defaults());
         }
+        // `<root>/.swarm/policies.json` is the repository's: read only inside it.
+        if let Some(root) = path.parent().and_then(Path::parent) {
+            crate::store::safe::check_inside(root, path)?;
+        }
         let raw = crate::store::read_json(path)?;
         if !raw.is_object() {
             return Err(Error::failure(format!(

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::Session;
+use super::{Session, place};
 use crate::config::Workflow;
 use crate::error::{Error, Result};
 use crate::git;
@@ -67,7 +67,7 @@ pub fn validate_arrival(
             ))
             .hint(e.hint.clone().unwrap_or_default())
         })?;
-    let content = store::read_limited(file).and_then(|bytes| store::parse_json(file, &bytes));
+    let content = read_result(file).and_then(|bytes| store::parse_json(file, &bytes));
     let content = content.map_err(|e| e.message);
     let (violations, usage) = match &content {
         Ok(v) => check_result(&validator, &schema_doc, v),
@@ -89,11 +89,36 @@ pub fn validate_arrival(
     })
 }
 
+/// A result's bytes: a regular file in the run folder, never a symlink (which could lead to
+/// any file of the machine, whose content would then be quoted in messages), a FIFO or a
+/// device (which would block or never end).
+fn read_result(file: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::symlink_metadata(file).map_err(|e| Error::io("read", file, e))?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::failure(format!(
+            "{} is a symlink; a result must be a regular file written in the run folder",
+            file.display()
+        )));
+    }
+    store::read_limited(file)
+}
+
 /// Validates a result against its schema and reads what it says it spent. A top-level `tokens`
 /// field belongs to the tool: unless the agent's schema declares it, it is taken out before
 /// validation (so strict schemas need no change), and a malformed one is a violation at
 /// `/tokens`.
 pub fn check_result(
+    validator: &jsonschema::Validator,
+    schema_doc: &serde_json::Value,
+    v: &serde_json::Value,
+) -> (Vec<crate::schema::Violation>, Option<crate::usage::Usage>) {
+    let (mut violations, usage) = check_schema(validator, schema_doc, v);
+    // Text that is published (a summary goes into the pull request) must be publishable.
+    violations.extend(crate::machine::text::result_violations(v));
+    (violations, usage)
+}
+
+fn check_schema(
     validator: &jsonschema::Validator,
     schema_doc: &serde_json::Value,
     v: &serde_json::Value,
@@ -241,8 +266,7 @@ pub fn gather_facts(
         .policies()
         .map(|p| p.strings("/fileAccess/deny"))
         .unwrap_or_default();
-    let standards_text =
-        std::fs::read_to_string(session.swarm.standards_path()).unwrap_or_default();
+    let standards_text = crate::standards::text(&session.swarm.standards_path());
     let mut worktree_slot = None;
     if cfg.branching && st.worktree_path.is_none() {
         let planned = arrivals
@@ -256,7 +280,7 @@ pub fn gather_facts(
             .or_else(|| st.swarm.plan.as_ref().map(|p| p.friendly_name.clone()))
             .filter(|n| plan::check_branch_component(n).is_ok())
             .unwrap_or_else(|| fallback_name(st));
-        worktree_slot = Some(probe_slot(session, run, st, &name));
+        worktree_slot = Some(probe_slot(session, run, st, &name)?);
     }
     Ok(Facts {
         standards,
@@ -285,71 +309,34 @@ fn fallback_name(st: &RunStatus) -> String {
     }
     let s = s.trim_matches('-').to_string();
     if s.is_empty() {
-        format!("run-{}", &st.run_id[..8])
+        format!("run-{}", crate::report::abbrev(&st.run_id, 8))
     } else {
         s
     }
 }
 
-/// Where the worktree of `name` goes: `behavior.branching.worktreePathTemplate`, else the
-/// policy's `worktreeNameTemplate` in the workspace's parent, else
-/// `../<workspace-dir>-swarm-<name>`.
-fn worktree_path(
-    session: &Session,
-    cfg_template: Option<&str>,
-    policy_template: Option<&str>,
-    name: &str,
-    run_id: &str,
-) -> PathBuf {
-    let root = &session.ws.root;
-    let dir = root
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "workspace".to_string());
-    let fill = |t: &str| {
-        t.replace("{workspaceDir}", &dir)
-            .replace("{workspace}", &dir)
-            .replace("{friendlyName}", name)
-            .replace("{friendly-name}", name)
-            .replace("{runId}", run_id)
-    };
-    let p = match (cfg_template, policy_template) {
-        (Some(t), _) => {
-            let f = PathBuf::from(fill(t));
-            if f.is_absolute() { f } else { root.join(f) }
-        }
-        (None, Some(t)) => root.parent().unwrap_or(root).join(fill(t)),
-        (None, None) => root
-            .parent()
-            .unwrap_or(root)
-            .join(format!("{dir}-swarm-{name}")),
-    };
-    lexical(&p)
-}
-
-fn lexical(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// A branch and directory for the run's worktree: this run's own (from an interrupted earlier
 /// attempt), else the first free `swarm/<name>`, `swarm/<name>-2`, … — never one that exists.
-fn probe_slot(session: &Session, run: &RunDir, st: &RunStatus, name: &str) -> Result<Slot, String> {
-    let repo = session.ws.open().map_err(|e| e.message)?;
+/// A place outside the allowed roots ([`place::confine`]) is an error: nothing changes until
+/// the template is fixed.
+fn probe_slot(
+    session: &Session,
+    run: &RunDir,
+    st: &RunStatus,
+    name: &str,
+) -> Result<Result<Slot, String>> {
+    let repo = match session.ws.open() {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e.message)),
+    };
     let cfg_template = session
         .run_config(st)
         .ok()
         .and_then(|c| c.worktree_path_template.clone());
-    let policies = session.policies().map_err(|e| e.message)?;
+    let policies = match session.policies() {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e.message)),
+    };
     if let Ok(intent) = store::read_json(&run.worktree_intent_path()) {
         let branch = intent
             .get("branch")
@@ -362,24 +349,26 @@ fn probe_slot(session: &Session, run: &RunDir, st: &RunStatus, name: &str) -> Re
             .unwrap_or_default()
             .to_string();
         let p = Path::new(&path);
+        // The run folder is written by agents too: a recorded place is judged like a new one.
+        place::confine(&session.ws.root, p, place::Source::Recorded)?;
         if p.exists() {
             if git::worktree_branch(p).as_deref() == Some(branch.as_str()) {
-                return Ok(Slot {
+                return Ok(Ok(Slot {
                     branch,
                     path,
                     adopt: true,
-                });
+                }));
             }
-            return Err(format!(
+            return Ok(Err(format!(
                 "{path} exists but is not this run's worktree on {branch}; move it away, then run 'git swarm retry --run {}'",
                 run.id
-            ));
+            )));
         }
-        return Ok(Slot {
+        return Ok(Ok(Slot {
             branch,
             path,
             adopt: false,
-        });
+        }));
     }
     for n in 1..=99 {
         let candidate = if n == 1 {
@@ -388,25 +377,26 @@ fn probe_slot(session: &Session, run: &RunDir, st: &RunStatus, name: &str) -> Re
             format!("{name}-{n}")
         };
         let branch = format!("{}{candidate}", policies.branch_prefix);
-        let path = worktree_path(
-            session,
+        let (path, source) = place::worktree_path(
+            &session.ws.root,
             cfg_template.as_deref(),
             policies.worktree_name_template.as_deref(),
             &candidate,
             &run.id,
         );
+        place::confine(&session.ws.root, &path, source)?;
         if !git::branch_exists(&repo, &branch) && !path.exists() {
-            return Ok(Slot {
+            return Ok(Ok(Slot {
                 branch,
                 path: path.display().to_string(),
                 adopt: false,
-            });
+            }));
         }
     }
-    Err(format!(
+    Ok(Err(format!(
         "branches {}{name} to {}{name}-99 or their directories all exist already",
         policies.branch_prefix, policies.branch_prefix
-    ))
+    )))
 }
 
 /// File paths of a plan that lead out of the repository through a symlink in the work tree.
@@ -447,11 +437,12 @@ pub fn symlink_escapes(root: &Path, plan: &Value) -> Vec<String> {
     }
     let mut out = Vec::new();
     for p in paths {
-        if plan::check_repo_path(&p).is_err() {
+        // Judged in its normal form, as the run keeps it.
+        let Ok(normal) = crate::machine::repo_path::normalize(&p) else {
             continue; // reported by the structure checks
-        }
+        };
         let mut cur = root.to_path_buf();
-        for comp in Path::new(&p).components() {
+        for comp in Path::new(&normal).components() {
             cur.push(comp);
             let Ok(meta) = std::fs::symlink_metadata(&cur) else {
                 break;

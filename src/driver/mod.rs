@@ -3,6 +3,7 @@
 //! effects in the crash-safe order (effects, events, then `run.status.json` last).
 
 mod facts;
+pub mod place;
 
 use std::path::{Path, PathBuf};
 
@@ -117,6 +118,8 @@ impl Session {
     }
 
     pub fn lock(&self, run: &RunDir) -> Result<lock::RunLock> {
+        // The lock file is in the run folder: it is only opened in the repository's own one.
+        run.check_folders()?;
         let l = lock::acquire(
             &run.lock_path(),
             &format!("run {}", run.id),
@@ -169,16 +172,19 @@ pub fn now() -> String {
 
 /// The result files present for pending invocations, without reading them: `(slot, file)`.
 /// A result already moved into the archive by an interrupted transition is found there.
+/// Anything at a result's path counts — a FIFO, a directory or a symlink too — so that it is
+/// refused at once when it is read, rather than waited for.
 pub fn present_results(run: &RunDir, st: &RunStatus) -> Vec<(usize, PathBuf)> {
+    let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
     let mut out = Vec::new();
     for (i, inv) in st.swarm.pending.iter().enumerate() {
         let archived = run.consumed_path(inv.step, &inv.stem());
-        if archived.is_file() {
+        if present(&archived) {
             out.push((i, archived));
             continue;
         }
         let p = PathBuf::from(&inv.result);
-        if p.is_file() {
+        if present(&p) {
             out.push((i, p));
         }
     }
@@ -188,6 +194,9 @@ pub fn present_results(run: &RunDir, st: &RunStatus) -> Vec<(usize, PathBuf)> {
 /// Performs a transition: effects in order, then the events, then the status. A crash at any
 /// point leaves files that the next invocation completes (see `present_results`).
 pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
+    // Agents write in the run folder while a step runs: its folders are checked again right
+    // before the tool writes in them.
+    run.check_folders()?;
     remove_torn_temp_files(run);
     let active = t.status.outcome.is_in_progress();
     if active {
@@ -250,7 +259,9 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             }
         }
         Effect::Copy { from, to } => {
-            let bytes = std::fs::read(from).map_err(|err| Error::io("read", from, err))?;
+            // The source (the accepted plan) is in a folder agents write in: read it as a
+            // regular file only, so a FIFO swapped in cannot block the transition.
+            let bytes = crate::store::safe::read_regular(from, None)?;
             atomic::write(to, &bytes)?;
         }
         Effect::WriteJson { path, value } => atomic::write_json(path, value)?,
@@ -270,6 +281,17 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             }
             let root = &session.ws.root;
             let is_run_worktree = !branch.contains("--w");
+            // The last word before git checks anything out: every worktree, the run's and each
+            // worker's, stays in an allowed place (the run's was judged when it was chosen).
+            place::confine(
+                root,
+                p,
+                if is_run_worktree {
+                    place::Source::Status
+                } else {
+                    place::Source::Worker
+                },
+            )?;
             if is_run_worktree {
                 // Intent first: if we die inside `git worktree add`, the next attempt knows the
                 // branch and directory are this run's and resumes instead of picking new names.

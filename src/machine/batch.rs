@@ -4,6 +4,8 @@
 //! the run's branch (a transition of its own, so the next step sees the merged content), then
 //! the next batch starts, or the merged result goes to the next agent.
 
+use std::collections::HashSet;
+
 use super::state::{Batch, Outcome, PlanTask, RunStatus, Worker};
 use super::{Builder, Effect, IssueSpec, Target};
 use crate::config::{ParallelRule, Subagent};
@@ -12,12 +14,13 @@ use crate::config::{ParallelRule, Subagent};
 /// in plan order, pairwise disjoint in files (when required), at most `max_concurrent`.
 pub fn next_batch(tasks: &[PlanTask], done: &[String], rule: &ParallelRule) -> Vec<String> {
     let max = rule.max_concurrent.max(1) as usize;
+    let done: HashSet<&str> = done.iter().map(String::as_str).collect();
     let mut batch: Vec<&PlanTask> = Vec::new();
     for t in tasks {
-        if done.contains(&t.id) || batch.iter().any(|b| b.id == t.id) {
+        if done.contains(t.id.as_str()) || batch.iter().any(|b| b.id == t.id) {
             continue;
         }
-        if rule.respect_dependencies && !t.dependencies.iter().all(|d| done.contains(d)) {
+        if rule.respect_dependencies && !t.dependencies.iter().all(|d| done.contains(d.as_str())) {
             continue;
         }
         if rule.require_disjoint_files && batch.iter().any(|b| overlap(&b.files, &t.files)) {
@@ -40,18 +43,31 @@ fn has_glob(p: &str) -> bool {
 }
 
 /// Could two file lists touch the same file? Equal paths, a directory and a path below it, or
-/// any glob pattern (judged conservatively) overlap.
+/// any glob pattern (judged conservatively) overlap. Linear in the lengths of the lists (a
+/// lookup per path component), as tasks may list many files.
 pub fn overlap(a: &[String], b: &[String]) -> bool {
-    a.iter().any(|x| {
-        b.iter().any(|y| {
-            let (x, y) = (norm(x), norm(y));
-            has_glob(x)
-                || has_glob(y)
-                || x == y
-                || y.starts_with(&format!("{x}/"))
-                || x.starts_with(&format!("{y}/"))
-        })
-    })
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    if a.iter().chain(b).any(|p| has_glob(p)) {
+        return true;
+    }
+    let a_set: HashSet<&str> = a.iter().map(|x| norm(x)).collect();
+    let b_set: HashSet<&str> = b.iter().map(|y| norm(y)).collect();
+    // Is `p`, or a directory above it, in `set`?
+    let covered = |p: &str, set: &HashSet<&str>| {
+        let mut prefix = p;
+        loop {
+            if set.contains(prefix) {
+                return true;
+            }
+            match prefix.rfind('/') {
+                Some(i) => prefix = &prefix[..i],
+                None => return false,
+            }
+        }
+    };
+    b_set.iter().any(|y| covered(y, &a_set)) || a_set.iter().any(|x| covered(x, &b_set))
 }
 
 impl Builder<'_, '_> {
@@ -212,27 +228,42 @@ impl Builder<'_, '_> {
             return;
         };
         // Workers with disjoint scopes never conflict; if two changed the same file anyway
-        // (scopes allowed to overlap), a person merges.
-        for (i, a) in batch.workers.iter().enumerate() {
-            for b in &batch.workers[i + 1..] {
-                if let Some(p) = a.changed.iter().find(|p| b.changed.contains(p)) {
-                    self.stop(
-                        Outcome::ManualInterventionRequired,
-                        &batch.agent,
-                        format!(
-                            "workers {} and {} both changed {p}; merge branches {} and {} into {} by hand",
-                            a.worker,
-                            b.worker,
-                            a.branch,
-                            b.branch,
-                            self.st.branch.clone().unwrap_or_default()
-                        ),
-                        None,
-                        false,
-                    );
-                    return;
+        // (scopes allowed to overlap), a person merges. One pass over every changed path.
+        let mut first_changer: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::new();
+        let mut clash = None;
+        'workers: for (i, w) in batch.workers.iter().enumerate() {
+            for p in &w.changed {
+                match first_changer.get(p.as_str()) {
+                    Some(&j) if j != i => {
+                        clash = Some((j, i, p.clone()));
+                        break 'workers;
+                    }
+                    Some(_) => {}
+                    None => {
+                        first_changer.insert(p, i);
+                    }
                 }
             }
+        }
+        if let Some((ai, bi, p)) = clash {
+            let (a, b) = (&batch.workers[ai], &batch.workers[bi]);
+            self.stop(
+                Outcome::ManualInterventionRequired,
+                &batch.agent,
+                format!(
+                    "workers {} and {} both changed {}; merge branches {} and {} into {} by hand",
+                    a.worker,
+                    b.worker,
+                    super::guard::shown(&p),
+                    a.branch,
+                    b.branch,
+                    self.st.branch.clone().unwrap_or_default()
+                ),
+                None,
+                false,
+            );
+            return;
         }
         if let Some(b) = self.st.swarm.batch.as_mut() {
             b.complete = true;
@@ -278,17 +309,9 @@ impl Builder<'_, '_> {
             return;
         };
         for w in &batch.workers {
-            for t in &w.tasks {
-                if !self.st.swarm.done_tasks.contains(t) {
-                    self.st.swarm.done_tasks.push(t.clone());
-                }
-            }
+            super::extend_unique(&mut self.st.swarm.done_tasks, &w.tasks);
             if let Some(n) = &w.note {
-                for f in &n.files_changed {
-                    if !self.st.swarm.files_changed.contains(f) {
-                        self.st.swarm.files_changed.push(f.clone());
-                    }
-                }
+                super::extend_unique(&mut self.st.swarm.files_changed, &n.files_changed);
             }
         }
         self.st.swarm.finished_workers.extend(batch.workers.clone());
@@ -449,7 +472,8 @@ pub fn worker_commit_message(st: &RunStatus, worker: &str, tasks: &[String]) -> 
         },
         st.run_id
     ));
-    m
+    // Texts recorded before they were checked must not make the merge fail.
+    super::text::clean_message(&m)
 }
 
 #[cfg(test)]

@@ -163,11 +163,7 @@ impl Builder<'_, '_> {
             feedback: route::feedback(&value),
         };
         if edits {
-            for f in &note.files_changed {
-                if !self.st.swarm.files_changed.contains(f) {
-                    self.st.swarm.files_changed.push(f.clone());
-                }
-            }
+            super::extend_unique(&mut self.st.swarm.files_changed, &note.files_changed);
         }
         self.ev_worker(
             "WORKER_COMPLETED",
@@ -568,11 +564,7 @@ impl Builder<'_, '_> {
             .join("; ");
         let mut files: Vec<String> = Vec::new();
         for (_, _, n) in notes {
-            for f in &n.files_changed {
-                if !files.contains(f) {
-                    files.push(f.clone());
-                }
-            }
+            super::extend_unique(&mut files, &n.files_changed);
         }
         let value = json!({"status": "completed", "summary": summary, "filesChanged": files});
         (

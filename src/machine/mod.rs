@@ -15,8 +15,10 @@ pub mod handoff;
 mod issue;
 pub mod pack;
 pub mod plan;
+pub mod repo_path;
 pub mod route;
 pub mod state;
+pub mod text;
 
 pub use consume::consume;
 pub use control::{
@@ -205,6 +207,20 @@ struct Target {
     /// How many workers are issued together with this one (itself included); 0 when it is
     /// not a parallel worker.
     peers: usize,
+}
+
+/// Appends the items of `from` that `into` does not hold yet, in order. Linear in both: a
+/// result may list a hundred thousand changed files.
+pub(crate) fn extend_unique(into: &mut Vec<String>, from: &[String]) {
+    if from.is_empty() {
+        return;
+    }
+    let mut seen: std::collections::HashSet<String> = into.iter().cloned().collect();
+    for f in from {
+        if seen.insert(f.clone()) {
+            into.push(f.clone());
+        }
+    }
 }
 
 struct Builder<'c, 'a> {

@@ -39,6 +39,9 @@ pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
         ));
     }
 
+    // Text that is published (commit messages, the pull request) must be publishable.
+    problems.extend(super::text::plan_problems(plan));
+
     let lanes = plan
         .get("lanes")
         .and_then(Value::as_array)
@@ -56,7 +59,9 @@ pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
 
     let mut tasks: Vec<PlanTask> = Vec::new();
     let mut files: Vec<String> = Vec::new();
+    let mut seen_files: HashSet<String> = HashSet::new();
     let mut test_commands = Vec::new();
+    let mut seen_commands: HashSet<String> = HashSet::new();
     let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
     for (li, lane) in lanes.iter().enumerate() {
         let lane_tasks = lane
@@ -88,16 +93,10 @@ pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
             } else {
                 seen.insert(id.clone(), (li, ti));
             }
-            let tf = strings(t.get("files"));
-            for f in &tf {
-                if let Err(why) = check_repo_path(f) {
-                    problems.push(format!(
-                        "task \"{id}\" names file \"{}\": {why}",
-                        f.escape_debug()
-                    ));
-                }
-            }
-            push_unique(&mut files, &tf);
+            let tf = normal_paths(&strings(t.get("files")), &mut problems, |f, why| {
+                format!("task \"{id}\" names file \"{}\": {why}", f.escape_debug())
+            });
+            push_unique(&mut files, &mut seen_files, &tf);
             tasks.push(PlanTask {
                 id,
                 description: t
@@ -110,18 +109,19 @@ pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
                 lane: li,
             });
         }
-        let touch = strings(lane.get("touch-map"));
-        for f in &touch {
-            if let Err(why) = check_repo_path(f) {
-                problems.push(format!(
-                    "lane {} touch-map names \"{}\": {why}",
-                    li + 1,
-                    f.escape_debug()
-                ));
-            }
-        }
-        push_unique(&mut files, &touch);
-        push_unique(&mut test_commands, &strings(lane.get("test-plan-commands")));
+        let touch = normal_paths(&strings(lane.get("touch-map")), &mut problems, |f, why| {
+            format!(
+                "lane {} touch-map names \"{}\": {why}",
+                li + 1,
+                f.escape_debug()
+            )
+        });
+        push_unique(&mut files, &mut seen_files, &touch);
+        push_unique(
+            &mut test_commands,
+            &mut seen_commands,
+            &strings(lane.get("test-plan-commands")),
+        );
     }
 
     for t in &tasks {
@@ -157,12 +157,37 @@ pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
     (problems, summary)
 }
 
-fn push_unique(into: &mut Vec<String>, from: &[String]) {
+/// Appends the items of `from` not seen yet, in order (linear: a plan may list many files).
+fn push_unique(into: &mut Vec<String>, seen: &mut HashSet<String>, from: &[String]) {
     for f in from {
-        if !into.contains(f) {
+        if seen.insert(f.clone()) {
             into.push(f.clone());
         }
     }
+}
+
+/// The normal forms of a list of plan paths (what the run keeps and judges); a path that has
+/// none is reported through `problem` and kept as given (the plan is rejected anyway).
+fn normal_paths(
+    given: &[String],
+    problems: &mut Vec<String>,
+    problem: impl Fn(&str, String) -> String,
+) -> Vec<String> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for f in given {
+        let normal = match super::repo_path::normalize(f) {
+            Ok(n) => n,
+            Err(why) => {
+                problems.push(problem(f, why));
+                f.clone()
+            }
+        };
+        if seen.insert(normal.clone()) {
+            out.push(normal);
+        }
+    }
+    out
 }
 
 fn has_justification(plan: &Value) -> bool {
@@ -272,54 +297,10 @@ pub fn check_branch_component(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Is `p` a repository-relative path that stays inside the repository?
+/// Is `p` a repository-relative path that stays inside the repository (judged in its normal
+/// form, see [`super::repo_path::normalize`])?
 pub fn check_repo_path(p: &str) -> Result<(), String> {
-    if p.trim().is_empty() {
-        return Err("the path is empty".into());
-    }
-    if p.chars().any(char::is_control) {
-        return Err("the path contains control characters".into());
-    }
-    let b = p.as_bytes();
-    if p.starts_with('/')
-        || p.starts_with('\\')
-        || (b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic())
-    {
-        return Err(
-            "absolute paths are not allowed; use a path relative to the repository root".into(),
-        );
-    }
-    if p.starts_with('~') {
-        return Err("paths relative to a home directory are not allowed; use a path relative to the repository root".into());
-    }
-    if p.contains('\\') {
-        return Err("backslashes are not allowed; use '/' as the separator".into());
-    }
-    let mut depth: i32 = 0;
-    for comp in p.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                depth -= 1;
-                if depth < 0 {
-                    return Err("the path leaves the repository ('..')".into());
-                }
-            }
-            _ => depth += 1,
-        }
-    }
-    let first = p
-        .trim_start_matches("./")
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    if first == ".git" {
-        return Err("files inside .git may not be changed".into());
-    }
-    if p.trim_start_matches("./").starts_with(".swarm/runs") {
-        return Err("files under .swarm/runs/ belong to git swarm".into());
-    }
-    Ok(())
+    super::repo_path::normalize(p).map(|_| ())
 }
 
 #[cfg(test)]
@@ -392,6 +373,18 @@ mod tests {
         ] {
             assert!(check_repo_path(good).is_ok(), "{good} should be accepted");
         }
+    }
+
+    #[test]
+    fn plan_paths_are_judged_and_kept_in_normal_form() {
+        let p = plan(json!([lane(json!([
+            {"task-id": "t1", "description": "a", "files": ["./src//a.rs", "src/a.rs", "docs/"], "dependencies": []},
+            {"task-id": "t2", "description": "b", "files": ["src/../.git/hooks/pre-commit"], "dependencies": []}
+        ]))]));
+        let (problems, s) = check(&p, "p");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("inside .git"), "{problems:?}");
+        assert_eq!(s.tasks[0].files, ["src/a.rs", "docs/"]);
     }
 
     #[test]

@@ -27,6 +27,16 @@ impl Output {
     }
 }
 
+/// At most the first `chars` characters of `s`: a short run id, commit or tree for a person.
+/// Ids come from files (a run folder named by hand, an edited status), so they are cut at a
+/// character, never at a byte that may not exist or may split one.
+pub fn abbrev(s: &str, chars: usize) -> &str {
+    match s.char_indices().nth(chars) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
 /// The action a run's status stands for, in the contract's shape.
 pub fn action(st: &RunStatus) -> Output {
     let kind = action_of(st);
@@ -105,7 +115,7 @@ pub fn action(st: &RunStatus) -> Output {
     }
 
     let mut t = String::new();
-    let short = &id[..id.len().min(8)];
+    let short = abbrev(id, 8);
     match kind {
         ActionKind::Invoke => {
             for inv in &st.swarm.pending {

@@ -59,13 +59,10 @@ pub fn rename(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Appends whole lines to `path`, creating it if needed. Used only for the event log, which
-/// tolerates (and skips on read) a line torn by a crash.
+/// tolerates (and skips on read) a line torn by a crash. Never through a symlink, never into
+/// anything but a regular file.
 pub fn append(path: &Path, text: &str) -> Result<()> {
-    let mut f = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .ctx("open", path)?;
+    let mut f = crate::store::safe::open_append(path)?;
     f.write_all(text.as_bytes()).ctx("append to", path)?;
     f.sync_data().ctx("flush", path)?;
     Ok(())

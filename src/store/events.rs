@@ -55,7 +55,7 @@ pub fn append(path: &Path, events: &[Event]) -> Result<()> {
 /// The `seq` of the last complete line, and whether the file ends in a torn line; reads only
 /// the file's tail.
 fn tail(path: &Path) -> (Option<u64>, bool) {
-    let Ok(mut f) = std::fs::File::open(path) else {
+    let Ok(mut f) = crate::store::safe::open_regular(path) else {
         return (None, false);
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -77,10 +77,11 @@ fn tail(path: &Path) -> (Option<u64>, bool) {
 
 /// Reads the whole log, skipping a line torn by a crash.
 pub fn read_all(path: &Path) -> Vec<Event> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(bytes) = crate::store::safe::read_regular(path, None) else {
         return Vec::new();
     };
-    text.lines()
+    String::from_utf8_lossy(&bytes)
+        .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
 }

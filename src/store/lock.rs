@@ -4,6 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -39,13 +40,8 @@ pub fn default_timeout() -> Duration {
 /// Takes the lock at `path`, waiting up to `timeout` for another holder to finish.
 pub fn acquire(path: &Path, what: &str, timeout: Duration) -> Result<RunLock> {
     crate::failpoint!("lock-before");
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .ctx("open the lock file", path)?;
+    // Never through a symlink: the lock file is truncated when it is released.
+    let mut file = crate::store::safe::open_rw(path)?;
     let start = Instant::now();
     let mut announced = false;
     loop {
@@ -98,7 +94,12 @@ pub fn acquire(path: &Path, what: &str, timeout: Duration) -> Result<RunLock> {
 
 /// Whether another process holds the lock at `path` right now (a missing file is not held).
 pub fn is_held(path: &Path) -> bool {
-    let Ok(file) = OpenOptions::new().read(true).write(true).open(path) else {
+    let Ok(file) = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    else {
         return false;
     };
     match file.try_lock() {

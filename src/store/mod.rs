@@ -4,6 +4,7 @@
 pub mod atomic;
 pub mod events;
 pub mod lock;
+pub mod safe;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -58,10 +59,10 @@ impl Swarm {
         }
     }
 
-    /// Creates `.swarm/` and `.swarm/runs/` (idempotent).
+    /// Creates `.swarm/` and `.swarm/runs/` (idempotent), refusing either when it is a
+    /// symlink: the tool writes only in the repository's own folders.
     pub fn ensure_dirs(&self) -> Result<()> {
-        atomic::create_dir_all(&self.runs)?;
-        atomic::create_dir_all(&self.active_dir())
+        safe::create_dirs(&self.root, &self.active_dir())
     }
 
     /// Records whether `id` is active. Marked active *before* a status saying `in-progress` is
@@ -70,7 +71,7 @@ impl Swarm {
     pub fn set_active(&self, id: &str, active: bool) -> Result<()> {
         let p = self.active_dir().join(id);
         if active {
-            atomic::create_dir_all(&self.active_dir())?;
+            safe::create_dirs(&self.root, &self.active_dir())?;
             if !p.exists() {
                 atomic::write(&p, b"")?;
             }
@@ -194,6 +195,25 @@ pub struct RunDir {
 }
 
 impl RunDir {
+    /// Refuses when a folder the tool writes in for this run — `.swarm`, `.swarm/runs`, the
+    /// run folder, `archive/`, `logs/` — is a symlink (or not a folder). Atomic writes create
+    /// their temporary file in the target's folder, and appends open the file in it, so these
+    /// folders must be the repository's own.
+    pub fn check_folders(&self) -> Result<()> {
+        let Some(root) = self.path.ancestors().nth(3) else {
+            return Ok(());
+        };
+        safe::check_dirs(root, &self.archive_dir())?;
+        safe::check_dirs(root, &self.path.join("logs"))?;
+        // The event log is appended to, never replaced: refused up front (before a
+        // transition's effects), not halfway.
+        let events = self.events_path();
+        if fs::symlink_metadata(&events).is_ok_and(|m| m.is_symlink()) {
+            return Err(safe::symlink_refused(&events));
+        }
+        Ok(())
+    }
+
     pub fn status_path(&self) -> PathBuf {
         self.path.join("run.status.json")
     }
@@ -254,10 +274,10 @@ impl RunDir {
     /// before its first status write).
     pub fn load_status(&self) -> Result<Option<RunStatus>> {
         let p = self.status_path();
-        let bytes = match fs::read(&p) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("read", &p, e)),
+        // No size limit: the status of a run with a very large plan is large, and it is the
+        // tool's own file. But it is read only when it is a regular file.
+        let Some(bytes) = safe::read_if_exists(&p, None)? else {
+            return Ok(None);
         };
         serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             Error::failure(format!("{} is not a valid run status: {e}", p.display())).hint(
@@ -318,9 +338,11 @@ pub fn read_json(path: &Path) -> Result<serde_json::Value> {
     parse_json(path, &bytes)
 }
 
+/// Reads a regular file of at most [`MAX_JSON_BYTES`]; a FIFO, device, socket or directory is
+/// refused at once (see [`safe`]).
 pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
     let meta = fs::metadata(path).ctx("read", path)?;
-    if meta.len() > MAX_JSON_BYTES {
+    if meta.is_file() && meta.len() > MAX_JSON_BYTES {
         return Err(Error::failure(format!(
             "{} is {} bytes, more than the {} bytes git swarm reads",
             path.display(),
@@ -329,7 +351,7 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
         ))
         .hint("write a smaller file (results and plans are summaries, not logs)"));
     }
-    fs::read(path).ctx("read", path)
+    safe::read_regular(path, Some(MAX_JSON_BYTES))
 }
 
 /// Parses JSON bytes strictly: a byte-order mark, trailing garbage and duplicate keys are

@@ -242,13 +242,25 @@ impl Env {
         let swarm = self.work.join(".swarm");
         if swarm.exists() {
             walk(&swarm, &mut |p| {
-                if p.file_name().is_some_and(|n| n == ".lock") {
+                // Lock files (a run's `.lock`, `.worktrees.lock`) are not state.
+                if p.file_name()
+                    .is_some_and(|n| n == ".lock" || n == ".worktrees.lock")
+                {
                     return;
                 }
-                out.push((
-                    p.display().to_string(),
-                    std::fs::read(p).unwrap_or_default(),
-                ));
+                // Only regular files are read: a FIFO would block, a symlink leads elsewhere.
+                let meta = std::fs::symlink_metadata(p).ok();
+                let content = match meta.map(|m| m.file_type()) {
+                    Some(t) if t.is_file() => std::fs::read(p).unwrap_or_default(),
+                    Some(t) if t.is_symlink() => format!(
+                        "symlink to {}",
+                        std::fs::read_link(p).unwrap_or_default().display()
+                    )
+                    .into_bytes(),
+                    Some(t) => format!("{t:?}").into_bytes(),
+                    None => Vec::new(),
+                };
+                out.push((p.display().to_string(), content));
             });
         }
         out.push(("refs".into(), self.git(&["for-each-ref"]).into_bytes()));
@@ -286,7 +298,8 @@ fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
         .collect();
     entries.sort();
     for p in entries {
-        if p.is_dir() {
+        // A symlinked directory is an entry, not a place to descend into.
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
             walk(&p, f);
         } else {
             f(&p);

@@ -440,7 +440,7 @@ esac
 (( $+functions[_git-swarm_commands] )) ||
 _git-swarm_commands() {
     local commands; commands=(
-'init:Set up git swarm in this repository\: .swarm/, .swarm/runs/, its exclude entry, and the pre-push hook (chaining any pre-push hook already there)' \
+'init:Set up git swarm in this repository\: .swarm/, .swarm/runs/, its exclude entry, and the pre-push hook (chaining any pre-push hook already there); or, with only --pack and --man, this machine' \
 'start:Start a run\: refuse a dirty tree, create the run, and return the first action' \
 'next:Advance the run as far as it can without an agent, and print the next action' \
 'publish:Publish a run whose last agent passed\: commit leftovers, push swarm/<name>, open the pull request with the remote'\''s tool, remove the worktree' \
@@ -501,7 +501,7 @@ _git-swarm__subcmd__gc_commands() {
 (( $+functions[_git-swarm__subcmd__help_commands] )) ||
 _git-swarm__subcmd__help_commands() {
     local commands; commands=(
-'init:Set up git swarm in this repository\: .swarm/, .swarm/runs/, its exclude entry, and the pre-push hook (chaining any pre-push hook already there)' \
+'init:Set up git swarm in this repository\: .swarm/, .swarm/runs/, its exclude entry, and the pre-push hook (chaining any pre-push hook already there); or, with only --pack and --man, this machine' \
 'start:Start a run\: refuse a dirty tree, create the run, and return the first action' \
 'next:Advance the run as far as it can without an agent, and print the next action' \
 'publish:Publish a run whose last agent passed\: commit leftovers, push swarm/<name>, open the pull request with the remote'\''s tool, remove the worktree' \
