@@ -203,12 +203,19 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
             let msg_path = run.path.join("commit-message.txt");
             atomic::write(&msg_path, commit_message(&j.st).as_bytes())?;
             crate::failpoint!("publish-commit-before");
-            let committed = Git::new(w).args(["add", "-A"]).run().and_then(|_| {
-                Git::new(w)
-                    .args(["commit", "-q", "-F"])
-                    .arg_path(&msg_path)
-                    .run()
-            });
+            let committed = crate::driver::git_step(
+                session,
+                run,
+                &format!("commit leftovers in {}", w.display()),
+                || {
+                    Git::new(w).args(["add", "-A"]).run().and_then(|_| {
+                        Git::new(w)
+                            .args(["commit", "-q", "-F"])
+                            .arg_path(&msg_path)
+                            .run()
+                    })
+                },
+            );
             if let Err(e) = committed {
                 // A hook that refuses, a signing key that is missing, text git will not take:
                 // the run fails with the reason and is published again once it is fixed,
@@ -260,7 +267,7 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
             None,
             "nothing was pushed; start a new run if work is still needed".to_string(),
         ));
-        remove_worktree(&mut j, &root, wt.as_deref())?;
+        remove_worktree(&mut j, session, run, wt.as_deref())?;
         return finish(j);
     }
 
@@ -299,7 +306,8 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
         crate::failpoint!("publish-push-before");
         let push = Git::new(&cwd).args(["push", "-u", &remote, &branch]);
         let shown = push.display();
-        let out = push.output()?;
+        let out =
+            crate::driver::git_step(session, run, &format!("push {branch}"), || push.output())?;
         crate::failpoint!("publish-push-after");
         if !out.status.success() {
             let output = excerpt(&String::from_utf8_lossy(&out.stderr));
@@ -340,7 +348,7 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
     }
 
     // 4. The branch is safe on the remote: the worktree can go.
-    remove_worktree(&mut j, &root, wt.as_deref())?;
+    remove_worktree(&mut j, session, run, wt.as_deref())?;
     finish(j)
 }
 
@@ -899,8 +907,16 @@ fn run_tool(argv: &[String], cwd: &Path) -> std::result::Result<(bool, String, S
     }
 }
 
-/// Removes the worktree once the branch is safe on the remote; never one holding changes.
-fn remove_worktree(j: &mut Journal, root: &Path, wt: Option<&Path>) -> Result<()> {
+/// Removes the worktree once the branch is safe on the remote; never one holding changes. A
+/// removal that was cut short (the worktree is recorded as being removed and has lost its
+/// `.git` file, or git no longer lists it) is finished.
+fn remove_worktree(
+    j: &mut Journal,
+    session: &Session,
+    run: &RunDir,
+    wt: Option<&Path>,
+) -> Result<()> {
+    let root = &session.ws.root;
     if j.st
         .swarm
         .publish
@@ -910,11 +926,24 @@ fn remove_worktree(j: &mut Journal, root: &Path, wt: Option<&Path>) -> Result<()
         return Ok(());
     }
     let Some(w) = wt else { return Ok(()) };
-    if !w.exists() {
-        let _ = Git::new(root).args(["worktree", "prune"]).run();
+    let path = w.display().to_string();
+    let removing = run
+        .ledger()?
+        .owned
+        .iter()
+        .any(|o| Path::new(&o.path) == w && o.stage == crate::store::ledger::Stage::Removing);
+    if !w.exists() || (removing && !w.join(".git").is_file()) {
+        let half_removed = w.exists();
+        crate::driver::git_step(session, run, &format!("worktree remove {path}"), || {
+            git::worktree::remove(root, w, true)
+        })?;
         j.ev(
             "WORKTREE_REMOVED",
-            format!("{} was already gone (pruned)", w.display()),
+            if half_removed {
+                format!("{path} (finishing a removal that was cut short)")
+            } else {
+                format!("{path} was already gone (pruned)")
+            },
         );
         j.ps().worktree_removed = true;
         return Ok(());
@@ -937,16 +966,18 @@ fn remove_worktree(j: &mut Journal, root: &Path, wt: Option<&Path>) -> Result<()
         ));
         return Ok(());
     }
-    crate::failpoint!("worktree-remove-before");
-    match Git::new(root)
-        .args(["worktree", "remove"])
-        .arg_path(w)
-        .run()
-    {
-        Ok(_) => {
-            crate::failpoint!("worktree-remove-after");
+    let mut l = run.ledger()?;
+    l.mark(&path, crate::store::ledger::Stage::Removing);
+    run.save_ledger(&l)?;
+    match crate::driver::git_step(session, run, &format!("worktree remove {path}"), || {
+        git::worktree::remove(root, w, false)
+    }) {
+        Ok(()) => {
+            let mut l = run.ledger()?;
+            l.mark(&path, crate::store::ledger::Stage::Removed);
+            run.save_ledger(&l)?;
             j.ps().worktree_removed = true;
-            j.ev("WORKTREE_REMOVED", w.display().to_string());
+            j.ev("WORKTREE_REMOVED", path.clone());
         }
         Err(e) => {
             let locked = e.causes.iter().any(|c| c.contains("locked"));

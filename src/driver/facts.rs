@@ -351,23 +351,13 @@ fn probe_slot(
         let p = Path::new(&path);
         // The run folder is written by agents too: a recorded place is judged like a new one.
         place::confine(&session.ws.root, p, place::Source::Recorded)?;
-        if p.exists() {
-            if git::worktree_branch(p).as_deref() == Some(branch.as_str()) {
-                return Ok(Ok(Slot {
-                    branch,
-                    path,
-                    adopt: true,
-                }));
-            }
-            return Ok(Err(format!(
-                "{path} exists but is not this run's worktree on {branch}; move it away, then run 'git swarm retry --run {}'",
-                run.id
-            )));
-        }
+        // Recorded before git began: this run's place, whatever state an interruption left
+        // it in (creating the worktree finishes or undoes a half-made one).
+        let adopt = p.exists();
         return Ok(Ok(Slot {
             branch,
             path,
-            adopt: false,
+            adopt,
         }));
     }
     for n in 1..=99 {

@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{self, Workflow, paths::home_dir, policies::Policies};
 use crate::error::{Error, Result};
+use crate::git::worktree::State;
 use crate::git::{self, Workspace};
 use crate::machine::{self, Arrival, Ctx, Effect, Facts, Transition, state::RunStatus};
-use crate::store::{RunDir, Swarm, atomic, events, lock};
+use crate::store::ledger::{self, Stage};
+use crate::store::{self as store, RunDir, Swarm, atomic, events, lock};
 
 pub use facts::{check_result, gather_facts, read_arrival, symlink_escapes, validate_arrival};
 
@@ -270,57 +272,188 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             branch,
             path,
             base,
-            adopt,
-        } => {
-            let p = Path::new(path);
-            // Done already by an interrupted attempt of this transition?
-            if *adopt || (p.exists() && git::worktree_branch(p).as_deref() == Some(branch.as_str()))
-            {
-                // Created by an interrupted attempt; its setup may not have finished.
-                return crate::worktree_setup::prepare(session, run, p);
-            }
-            let root = &session.ws.root;
-            let is_run_worktree = !branch.contains("--w");
-            // The last word before git checks anything out: every worktree, the run's and each
-            // worker's, stays in an allowed place (the run's was judged when it was chosen).
-            place::confine(
-                root,
-                p,
-                if is_run_worktree {
-                    place::Source::Status
-                } else {
-                    place::Source::Worker
-                },
-            )?;
-            if is_run_worktree {
-                // Intent first: if we die inside `git worktree add`, the next attempt knows the
-                // branch and directory are this run's and resumes instead of picking new names.
-                atomic::write_json(
-                    &run.worktree_intent_path(),
-                    &serde_json::json!({"branch": branch, "path": path, "base": base}),
-                )?;
-            }
-            let repo = session.ws.open()?;
-            let created = if git::branch_exists(&repo, branch) {
-                if is_run_worktree {
-                    let _ = git::Git::new(root).args(["worktree", "prune"]).run();
-                }
-                git::worktree_add_existing(root, p, branch)
-            } else {
-                git::worktree_add(root, p, branch, base)
-            };
-            created?;
-            crate::worktree_setup::prepare(session, run, p)?;
+            worker,
+            ..
+        } => create_worktree(
+            session,
+            run,
+            Path::new(path),
+            branch,
+            base,
+            worker.as_deref(),
+        )?,
+        Effect::MergeWorkers { into, workers } => {
+            merge_workers(session, run, Path::new(into), workers)?
         }
-        Effect::MergeWorkers { into, workers } => merge_workers(session, Path::new(into), workers)?,
         Effect::RemoveWorktree { path } => {
-            crate::failpoint!("worktree-remove-before");
-            git::Git::new(&session.ws.root)
-                .args(["worktree", "remove"])
-                .arg_path(Path::new(path))
-                .run()?;
-            crate::failpoint!("worktree-remove-after");
+            let p = Path::new(path);
+            let mut l = run.ledger()?;
+            l.mark(path, Stage::Removing);
+            run.save_ledger(&l)?;
+            git_step(session, run, &format!("worktree remove {path}"), || {
+                git::worktree::remove(&session.ws.root, p, false)
+            })?;
+            let mut l = run.ledger()?;
+            l.mark(path, Stage::Removed);
+            run.save_ledger(&l)?;
         }
+    }
+    Ok(())
+}
+
+/// Runs one git operation of the run's, recorded in its ledger before it starts. When the
+/// record of an earlier one is still there, that one was cut short (the tool and its git were
+/// killed): the lock files its git left — no process has them open — are removed first, with
+/// a note.
+pub fn git_step<T>(
+    session: &Session,
+    run: &RunDir,
+    what: &str,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let mut l = run.ledger()?;
+    if let Some(prev) = l.op.take() {
+        for lock in git::locks::remove_stale(&session.ws.common_dir) {
+            crate::style::note(format!(
+                "removed {}, left by git when '{}' of run {} was interrupted",
+                lock.display(),
+                prev.what,
+                run.id
+            ));
+        }
+    }
+    l.op = Some(ledger::Op {
+        what: what.to_string(),
+        pid: std::process::id(),
+        at: now(),
+    });
+    run.save_ledger(&l)?;
+    let out = f();
+    // git ran to its end (success or a reported failure): it released its locks.
+    let mut l = run.ledger()?;
+    l.op = None;
+    run.save_ledger(&l)?;
+    out
+}
+
+/// Creates the worktree `path` on `branch` (from `base`) for the run or one of its workers —
+/// recorded in the run's ledger before git starts, so that after any interruption the next
+/// attempt finds it its own: a complete one is kept, a half-made one (git killed during
+/// `worktree add`) is undone and made again. Nothing the run did not record is adopted: a
+/// worktree, branch or directory of someone else's stops the command, naming what to remove.
+fn create_worktree(
+    session: &Session,
+    run: &RunDir,
+    p: &Path,
+    branch: &str,
+    base: &str,
+    worker: Option<&str>,
+) -> Result<()> {
+    let root = &session.ws.root;
+    let path = p.display().to_string();
+    let mut ledger = run.ledger()?;
+    // Runs that recorded only `worktree.json` (before the ledger existed) own that place.
+    if worker.is_none()
+        && ledger.find(&path, branch).is_none()
+        && let Ok(intent) = store::read_json(&run.worktree_intent_path())
+        && intent.get("branch").and_then(serde_json::Value::as_str) == Some(branch)
+        && intent.get("path").and_then(serde_json::Value::as_str) == Some(path.as_str())
+    {
+        ledger.set(ledger::Owned {
+            path: path.clone(),
+            branch: branch.to_string(),
+            worker: None,
+            base: base.to_string(),
+            stage: Stage::Creating,
+        });
+    }
+    let owned = ledger.find(&path, branch).is_some();
+    let foreign = |why: String| {
+        Error::failure(format!(
+            "{why}; run {} did not create it, so git swarm leaves it alone",
+            run.id
+        ))
+        .hint(format!(
+            "if it is not needed, remove it ('git worktree remove --force {path}', or delete the directory), then run 'git swarm next --run {}'",
+            run.id
+        ))
+    };
+    match git::worktree::inspect(root, p, branch)? {
+        State::Complete if owned => {
+            mark(run, &path, Stage::Created)?;
+            return crate::worktree_setup::prepare(session, run, p);
+        }
+        State::Complete => {
+            return Err(foreign(format!("{path} is a worktree on {branch}")));
+        }
+        State::HalfMade(why) if owned => {
+            crate::style::note(format!("{why}; removing it and creating it again"));
+            git_step(
+                session,
+                run,
+                &format!("undo the half-made worktree {path}"),
+                || git::worktree::undo_half_made(root, p),
+            )?;
+        }
+        State::HalfMade(why) | State::Foreign(why) => return Err(foreign(why)),
+        State::Absent => {}
+    }
+    // The last word before git checks anything out: every worktree, the run's and each
+    // worker's, stays in an allowed place (the run's was judged when it was chosen).
+    place::confine(
+        root,
+        p,
+        if worker.is_none() {
+            place::Source::Status
+        } else {
+            place::Source::Worker
+        },
+    )?;
+    let repo = session.ws.open()?;
+    let branch_exists = git::branch_exists(&repo, branch);
+    if branch_exists && !owned {
+        return Err(Error::failure(format!(
+            "branch {branch} exists already and run {} did not create it, so git swarm does not take it over",
+            run.id
+        ))
+        .hint(format!(
+            "if {branch} is not needed, delete it ('git branch -D {branch}'), then run 'git swarm next --run {}'",
+            run.id
+        )));
+    }
+    // Intent first: recorded with the run before git creates anything.
+    if worker.is_none() {
+        atomic::write_json(
+            &run.worktree_intent_path(),
+            &serde_json::json!({"branch": branch, "path": path, "base": base}),
+        )?;
+    }
+    ledger.set(ledger::Owned {
+        path: path.clone(),
+        branch: branch.to_string(),
+        worker: worker.map(str::to_string),
+        base: base.to_string(),
+        stage: Stage::Creating,
+    });
+    run.save_ledger(&ledger)?;
+    git_step(
+        session,
+        run,
+        &format!("worktree add {path} on {branch}"),
+        || git::worktree::add(root, p, branch, base, branch_exists),
+    )?;
+    mark(run, &path, Stage::Created)?;
+    crate::worktree_setup::prepare(session, run, p)
+}
+
+fn mark(run: &RunDir, path: &str, stage: Stage) -> Result<()> {
+    let mut l = run.ledger()?;
+    if l.owned
+        .iter()
+        .any(|o| Path::new(&o.path) == Path::new(path) && o.stage != stage)
+    {
+        l.mark(path, stage);
+        run.save_ledger(&l)?;
     }
     Ok(())
 }
@@ -465,75 +598,81 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
 
 /// Merges a finished batch: each worker's leftovers are committed on its branch, its branch is
 /// merged into the run's worktree, then its worktree and branch are removed. Every step is
-/// skipped when already done, so a crash in the middle is finished by running it again.
+/// skipped when already done, and each git step is recorded before it starts, so a crash in the
+/// middle — the tool and its git killed together — is finished by running it again: a merge
+/// the killed git left half made is undone and made again, a half-removed worktree finished.
+/// Only workers the run's ledger records as its own are touched.
 fn merge_workers(
     session: &Session,
+    run: &RunDir,
     into: &Path,
     workers: &[(String, String, String)],
 ) -> Result<()> {
     let root = &session.ws.root;
-    for (label, branch, path) in workers {
+    for (message, branch, path) in workers {
         let wt = Path::new(path);
         if wt == into {
             // The worker that worked in the run's worktree: its work only needs committing.
-            commit_leftovers(wt, label)?;
+            git_step(session, run, &format!("commit leftovers in {path}"), || {
+                git::ops::commit_all(wt, message)
+            })?;
             continue;
         }
+        let ledger = run.ledger()?;
+        if ledger.find(path, branch).is_none() {
+            return Err(Error::failure(format!(
+                "worker worktree {path} on {branch} is not recorded as run {}'s, so git swarm does not merge or remove it",
+                run.id
+            ))
+            .hint(format!(
+                "look at {path} and {branch}: merge the work by hand if it is this run's, then run 'git swarm next --run {}'",
+                run.id
+            )));
+        }
+        let interrupted = ledger.op.is_some();
         let exists = git::branch_exists(&session.ws.open()?, branch);
-        if wt.exists() {
-            commit_leftovers(wt, label)?;
+        if wt.join(".git").is_file() {
+            git_step(session, run, &format!("commit leftovers in {path}"), || {
+                git::ops::commit_all(wt, message)
+            })?;
         }
         if exists {
-            let merged = git::Git::new(into)
-                .args(["merge-base", "--is-ancestor", branch, "HEAD"])
-                .output()?
-                .status
-                .success();
-            if !merged {
-                crate::failpoint!("merge-before");
-                git::Git::new(into)
-                    .args([
-                        "merge",
-                        "--no-edit",
-                        "-q",
-                        "-m",
-                        &format!("Merge {}", label.lines().next().unwrap_or_default()),
-                        branch,
-                    ])
-                    .run()
-                    .map_err(|e| {
-                        e.hint(format!(
-                            "resolve the merge in {} by hand, then run 'git swarm next'",
+            let subject = format!("Merge {}", message.lines().next().unwrap_or_default());
+            git_step(session, run, &format!("merge {branch} into {}", into.display()), || {
+                if git::ops::merge_in_progress(into) {
+                    if !interrupted {
+                        return Err(Error::failure(format!(
+                            "a merge is in progress in {}",
                             into.display()
-                        ))
-                    })?;
-                crate::failpoint!("merge-after");
-            }
+                        )));
+                    }
+                    crate::style::note(format!(
+                        "undoing the merge of {branch} that was interrupted in {}, to make it again",
+                        into.display()
+                    ));
+                    git::ops::merge_abort(into)?;
+                }
+                git::ops::merge(into, branch, &subject)
+            })
+            .map_err(|e| {
+                e.hint(format!(
+                    "resolve the merge in {} by hand (or 'git merge --abort'), then run 'git swarm next'",
+                    into.display()
+                ))
+            })?;
         }
-        if wt.exists() {
-            git::Git::new(root)
-                .args(["worktree", "remove", "--force"])
-                .arg_path(wt)
-                .run()?;
-        }
-        if exists {
-            git::Git::new(root)
-                .args(["branch", "-D", "-q", branch])
-                .run()?;
-        }
-    }
-    Ok(())
-}
-
-/// Commits whatever a worker left uncommitted (checked in-process; git only runs when needed),
-/// with a message made from the plan's words.
-fn commit_leftovers(wt: &Path, message: &str) -> Result<()> {
-    let dirty = !git::clean::dirt(&git::open(wt)?, true)?.is_empty();
-    if dirty {
-        git::Git::new(wt).args(["add", "-A"]).run()?;
-        git::Git::new(wt)
-            .args(["commit", "-q", "-m", message])
-            .run()?;
+        let mut l = run.ledger()?;
+        l.mark(path, Stage::Removing);
+        run.save_ledger(&l)?;
+        git_step(session, run, &format!("worktree remove {path}"), || {
+            git::worktree::remove(root, wt, true)
+        })?;
+        git_step(session, run, &format!("branch -D {branch}"), || {
+            git::ops::delete_branch(root, branch)
+        })?;
+        let mut l = run.ledger()?;
+        l.mark(path, Stage::Removed);
+        run.save_ledger(&l)?;
     }
     Ok(())
 }

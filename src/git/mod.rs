@@ -4,7 +4,10 @@
 
 pub mod clean;
 mod clean_fast;
+pub mod locks;
+pub mod ops;
 pub mod url;
+pub mod worktree;
 
 use std::path::{Path, PathBuf};
 
@@ -89,7 +92,7 @@ fn prefer_main_worktree(ws: Workspace) -> Workspace {
     ws
 }
 
-fn read_gitfile(path: &Path) -> Result<PathBuf> {
+pub(crate) fn read_gitfile(path: &Path) -> Result<PathBuf> {
     let text = std::fs::read_to_string(path).ctx("read", path)?;
     let target = text
         .lines()
@@ -311,30 +314,6 @@ impl Git {
 pub fn tail_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.trim_end().lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// `git worktree add <path> -b <branch> <base>`.
-pub fn worktree_add(root: &Path, path: &Path, branch: &str, base: &str) -> Result<()> {
-    crate::failpoint!("worktree-add-before");
-    // Parallel checkout (git ≥ 2.32; older versions ignore the setting): workers' worktrees
-    // are created while agents wait.
-    Git::new(root)
-        .args(["-c", "checkout.workers=0", "worktree", "add", "--quiet"])
-        .arg_path(path)
-        .args(["-b", branch, base])
-        .run()?;
-    crate::failpoint!("worktree-add-after");
-    Ok(())
-}
-
-/// `git worktree add <path> <existing branch>` (resuming a creation that died half-way).
-pub fn worktree_add_existing(root: &Path, path: &Path, branch: &str) -> Result<()> {
-    Git::new(root)
-        .args(["-c", "checkout.workers=0", "worktree", "add", "--quiet"])
-        .arg_path(path)
-        .args([branch])
-        .run()
-        .map(|_| ())
 }
 
 impl Git {

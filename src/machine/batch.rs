@@ -180,6 +180,7 @@ impl Builder<'_, '_> {
                     path: path.clone(),
                     base: run_branch.clone(),
                     adopt: false,
+                    worker: Some(w.clone()),
                 });
                 (branch, path)
             };

@@ -24,6 +24,7 @@ impl Builder<'_, '_> {
                     path: slot.path.clone(),
                     base: self.st.swarm.base_commit.clone(),
                     adopt: slot.adopt,
+                    worker: None,
                 });
                 self.ev(
                     "WORKTREE_CREATED",

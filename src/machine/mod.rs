@@ -155,6 +155,8 @@ pub enum Effect {
         path: String,
         base: String,
         adopt: bool,
+        /// The parallel worker it is for (`None`: the run's own worktree).
+        worker: Option<String>,
     },
     RemoveWorktree {
         path: String,

@@ -294,6 +294,13 @@ pub fn check_branch_component(name: &str) -> Result<(), String> {
     if name.ends_with('.') || name.ends_with(".lock") {
         return Err("it ends with '.' or '.lock'".into());
     }
+    // `<name>--w2` is the branch of a parallel worker of run `<name>`: a plan may not take it.
+    if let Some((_, n)) = name.rsplit_once("--w")
+        && !n.is_empty()
+        && n.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err("it ends in '--w' and a number, which names parallel workers' branches".into());
+    }
     Ok(())
 }
 

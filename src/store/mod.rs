@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod events;
+pub mod ledger;
 pub mod lock;
 pub mod safe;
 

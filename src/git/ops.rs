@@ -1,0 +1,82 @@
+//! Commits, merges, pushes and branch deletions at the level of intent, each safe to run again
+//! after an interruption: done work is recognised and skipped, a merge a killed git left half
+//! made is undone before it is made again.
+
+use std::path::{Path, PathBuf};
+
+use super::{Git, read_gitfile};
+use crate::error::Result;
+
+/// The git dir of the work tree at `dir` (its admin folder for a linked worktree).
+pub fn git_dir(dir: &Path) -> Option<PathBuf> {
+    let dotgit = dir.join(".git");
+    if dotgit.is_dir() {
+        Some(dotgit)
+    } else {
+        read_gitfile(&dotgit).ok()
+    }
+}
+
+/// Commits everything in `dir` that is not committed (checked in-process; git only runs when
+/// there is something); `true` when it committed.
+pub fn commit_all(dir: &Path, message: &str) -> Result<bool> {
+    let dirty = !super::clean::dirt(&super::open(dir)?, true)?.is_empty();
+    if dirty {
+        Git::new(dir).args(["add", "-A"]).run()?;
+        Git::new(dir).args(["commit", "-q", "-m", message]).run()?;
+    }
+    Ok(dirty)
+}
+
+/// Is `a` an ancestor of (or equal to) `b`, as seen from `dir`?
+pub fn is_ancestor(dir: &Path, a: &str, b: &str) -> Result<bool> {
+    Ok(Git::new(dir)
+        .args(["merge-base", "--is-ancestor", a, b])
+        .output()?
+        .status
+        .success())
+}
+
+/// Is a merge in progress in `dir` (`MERGE_HEAD` present)?
+pub fn merge_in_progress(dir: &Path) -> bool {
+    git_dir(dir).is_some_and(|g| g.join("MERGE_HEAD").exists())
+}
+
+/// Undoes a merge in progress in `dir` (one a killed git left half made).
+pub fn merge_abort(dir: &Path) -> Result<()> {
+    if Git::new(dir).args(["merge", "--abort"]).run().is_err() {
+        Git::new(dir).args(["reset", "--merge"]).run()?;
+    }
+    Ok(())
+}
+
+/// Merges `branch` into the work tree at `dir` with `message`, unless it is merged already.
+pub fn merge(dir: &Path, branch: &str, message: &str) -> Result<()> {
+    if is_ancestor(dir, branch, "HEAD")? {
+        return Ok(());
+    }
+    crate::failpoint!("merge-before");
+    Git::new(dir)
+        .args(["merge", "--no-edit", "-q", "-m", message, branch])
+        .run()?;
+    crate::failpoint!("merge-after");
+    Ok(())
+}
+
+/// Deletes `branch` (already gone: nothing to do).
+pub fn delete_branch(root: &Path, branch: &str) -> Result<()> {
+    let exists = Git::new(root)
+        .args([
+            "rev-parse",
+            "--verify",
+            "-q",
+            &format!("refs/heads/{branch}"),
+        ])
+        .output()?
+        .status
+        .success();
+    if exists {
+        Git::new(root).args(["branch", "-D", "-q", branch]).run()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! Worktrees at the level of intent: what state one is in after any interruption, and adding
+//! and removing them so that a half-made or half-removed one is finished or undone — never
+//! adopted as complete.
+//!
+//! A `git worktree add` killed mid-way leaves a registration marked `locked initializing`, a
+//! directory with only `.git` or a partial checkout with no index; a killed `worktree remove`
+//! leaves a registration whose directory has lost its `.git` file. [`inspect`] tells these
+//! apart from a complete worktree and from one that is not the caller's.
+
+use std::path::{Path, PathBuf};
+
+use super::{Git, read_gitfile};
+use crate::error::{Error, Result};
+
+/// One entry of `git worktree list --porcelain`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Entry {
+    pub path: PathBuf,
+    pub head: Option<String>,
+    /// `refs/heads/<branch>`, shortened to `<branch>`.
+    pub branch: Option<String>,
+    /// `Some(reason)` when locked (`initializing` while `worktree add` runs).
+    pub locked: Option<String>,
+    pub prunable: bool,
+}
+
+/// Every worktree git knows of the repository at `root`.
+pub fn list(root: &Path) -> Result<Vec<Entry>> {
+    let out = Git::new(root)
+        .args(["worktree", "list", "--porcelain"])
+        .run()?;
+    let mut all = Vec::new();
+    let mut cur: Option<Entry> = None;
+    for line in out.lines() {
+        if let Some(p) = line.strip_prefix("worktree ") {
+            all.extend(cur.take());
+            cur = Some(Entry {
+                path: PathBuf::from(p),
+                ..Entry::default()
+            });
+        } else if let Some(e) = cur.as_mut() {
+            if let Some(h) = line.strip_prefix("HEAD ") {
+                e.head = Some(h.to_string());
+            } else if let Some(b) = line.strip_prefix("branch refs/heads/") {
+                e.branch = Some(b.to_string());
+            } else if line == "locked" {
+                e.locked = Some(String::new());
+            } else if let Some(r) = line.strip_prefix("locked ") {
+                e.locked = Some(r.to_string());
+            } else if line.starts_with("prunable") {
+                e.prunable = true;
+            }
+        }
+    }
+    all.extend(cur);
+    Ok(all)
+}
+
+fn same(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The state of the place where a worktree on `branch` should be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// Nothing there, and git knows no worktree there.
+    Absent,
+    /// A complete worktree on `branch`: registered, not being created, with an index.
+    Complete,
+    /// A worktree on `branch` whose creation or removal was cut short (the reason says how);
+    /// only its owner may finish or undo it.
+    HalfMade(String),
+    /// Something else is there (another branch, a directory git does not know, files): never
+    /// touched.
+    Foreign(String),
+}
+
+/// What is at `path`, for a worktree on `branch`.
+pub fn inspect(root: &Path, path: &Path, branch: &str) -> Result<State> {
+    let entries = list(root)?;
+    let entry = entries.iter().find(|e| same(&e.path, path));
+    if !path.exists() {
+        return Ok(match entry {
+            Some(_) => State::HalfMade(format!(
+                "git still lists a worktree at {} whose directory is gone",
+                path.display()
+            )),
+            None => State::Absent,
+        });
+    }
+    let Some(e) = entry else {
+        return Ok(if leftover_directory(path) {
+            State::HalfMade(format!(
+                "{} holds nothing but a .git file of a worktree git no longer knows",
+                path.display()
+            ))
+        } else {
+            State::Foreign(format!(
+                "{} exists and is not a worktree of this repository",
+                path.display()
+            ))
+        });
+    };
+    if e.branch.as_deref() != Some(branch) {
+        return Ok(State::Foreign(format!(
+            "{} is a worktree on {}, not on {branch}",
+            path.display(),
+            e.branch.as_deref().unwrap_or("a detached HEAD")
+        )));
+    }
+    if e.locked.as_deref() == Some("initializing") {
+        return Ok(State::HalfMade(format!(
+            "the creation of {} was interrupted (git marks it 'locked initializing')",
+            path.display()
+        )));
+    }
+    let gitfile = path.join(".git");
+    let Ok(admin) = read_gitfile(&gitfile) else {
+        return Ok(State::HalfMade(format!(
+            "{} has lost its .git file (an interrupted removal)",
+            path.display()
+        )));
+    };
+    if !admin.join("index").is_file() {
+        return Ok(State::HalfMade(format!(
+            "{} has no index: its checkout was interrupted",
+            path.display()
+        )));
+    }
+    Ok(State::Complete)
+}
+
+/// Is `path` empty, or does it hold only a `.git` file (what an interrupted `worktree add`
+/// leaves once git forgot the registration)?
+fn leftover_directory(path: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return false;
+    };
+    let names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
+    names.is_empty()
+        || (names.len() == 1
+            && names[0] == ".git"
+            && std::fs::symlink_metadata(path.join(".git")).is_ok_and(|m| m.is_file()))
+}
+
+/// Undoes a half-made worktree of the caller's: unlocks and unregisters it and removes its
+/// directory (whose content is only git's interrupted checkout, or what was left of a removal
+/// the caller had decided). The branch stays.
+pub fn undo_half_made(root: &Path, path: &Path) -> Result<()> {
+    let _ = Git::new(root)
+        .args(["worktree", "unlock"])
+        .arg_path(path)
+        .run();
+    let _ = Git::new(root)
+        .args(["worktree", "remove", "--force", "--force"])
+        .arg_path(path)
+        .run();
+    if path.exists() {
+        std::fs::remove_dir_all(path).map_err(|e| {
+            Error::failure(format!(
+                "could not remove the half-made worktree {}: {e}",
+                path.display()
+            ))
+            .hint(format!(
+                "remove {} by hand, then run the command again",
+                path.display()
+            ))
+        })?;
+    }
+    prune(root)
+}
+
+/// `git worktree prune`: forgets registrations whose directories are gone.
+pub fn prune(root: &Path) -> Result<()> {
+    Git::new(root).args(["worktree", "prune"]).run().map(|_| ())
+}
+
+/// Creates the worktree `path` on `branch`: a new branch from `base`, or the existing branch
+/// (a creation that died after git made the branch).
+pub fn add(root: &Path, path: &Path, branch: &str, base: &str, branch_exists: bool) -> Result<()> {
+    crate::failpoint!("worktree-add-before");
+    // Parallel checkout (git ≥ 2.32; older versions ignore the setting): workers' worktrees
+    // are created while agents wait.
+    let git = Git::new(root)
+        .args(["-c", "checkout.workers=0", "worktree", "add", "--quiet"])
+        .arg_path(path);
+    if branch_exists {
+        git.args([branch]).run()?;
+    } else {
+        git.args(["-b", branch, base]).run()?;
+    }
+    crate::failpoint!("worktree-add-after");
+    Ok(())
+}
+
+/// Removes the worktree at `path`, finishing a removal that was cut short (its directory has
+/// lost `.git`, or git no longer lists it). `force`: also when it holds changes (the caller
+/// decided they are committed elsewhere or not wanted).
+pub fn remove(root: &Path, path: &Path, force: bool) -> Result<()> {
+    crate::failpoint!("worktree-remove-before");
+    let listed = list(root)?.iter().any(|e| same(&e.path, path));
+    if listed && path.join(".git").is_file() {
+        let mut g = Git::new(root).args(["worktree", "remove"]);
+        if force {
+            g = g.args(["--force"]);
+        }
+        match g.arg_path(path).run() {
+            Ok(_) => {}
+            // Locked by an interrupted creation of the caller's: unlock, then remove.
+            Err(e) if path.exists() && force => {
+                let _ = Git::new(root)
+                    .args(["worktree", "unlock"])
+                    .arg_path(path)
+                    .run();
+                Git::new(root)
+                    .args(["worktree", "remove", "--force", "--force"])
+                    .arg_path(path)
+                    .run()
+                    .map_err(|_| e)?;
+            }
+            Err(e) => return Err(e),
+        }
+    } else if path.exists() && (listed || leftover_directory(path)) {
+        // A removal killed half-way: git deleted `.git` and some files but still lists the
+        // worktree (or left only its `.git` file); the removal was decided before it began,
+        // so what is left is finished off.
+        std::fs::remove_dir_all(path).map_err(|e| {
+            Error::failure(format!("could not finish removing {}: {e}", path.display())).hint(
+                format!(
+                    "remove {} by hand, then run the command again",
+                    path.display()
+                ),
+            )
+        })?;
+    } else if path.exists() {
+        return Err(Error::failure(format!(
+            "{} is not a worktree of this repository; git swarm does not remove it",
+            path.display()
+        ))
+        .hint(format!(
+            "look at what {} holds; remove it yourself if it is not needed, then run the command again",
+            path.display()
+        )));
+    }
+    prune(root)?;
+    crate::failpoint!("worktree-remove-after");
+    Ok(())
+}
