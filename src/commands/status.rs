@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
     let cfg = session.run_config(&st).ok();
     let action = report::action(&st);
 
-    let limits: Vec<(String, u32, Option<u32>)> = counters(&st, cfg.as_ref());
+    let limits: Vec<(String, u32, Option<u32>)> = counters(&st, cfg.as_deref());
     let mut j = json!({
         "run": st,
         "action": action.json,

@@ -25,7 +25,7 @@ pub fn read_arrival(
     file: &Path,
 ) -> Result<Arrival> {
     let mut a = validate_arrival(session, run, st, cfg, slot, file)?;
-    a.changed = changed_since_handoff(&st.swarm.pending[slot])?;
+    a.changed = changed_since_handoff(session, &st.swarm.pending[slot])?;
     // The main workspace (the planner's place) is the user's too: whatever changed there while
     // the agent worked cannot be told apart from the user's own edits, so it is reported, not
     // judged. It never reaches the run either: the run's worktree starts from the base commit.
@@ -59,18 +59,18 @@ pub fn validate_arrival(
         ))
         .hint("restore the agent in the config, or abort the run with 'git swarm abort'")
     })?;
-    let (validator, schema_doc) =
-        schema::load_with_source(&agent.schema_path.path).map_err(|e| {
-            Error::failure(format!(
-                "cannot validate {}.result.json: {}",
-                agent.name, e.message
-            ))
-            .hint(e.hint.clone().unwrap_or_default())
-        })?;
+    let compiled = session.validator(&agent.schema_path.path).map_err(|e| {
+        Error::failure(format!(
+            "cannot validate {}.result.json: {}",
+            agent.name, e.message
+        ))
+        .hint(e.hint.clone().unwrap_or_default())
+    })?;
+    let (validator, schema_doc) = (&compiled.0, &compiled.1);
     let content = read_result(file).and_then(|bytes| store::parse_json(file, &bytes));
     let content = content.map_err(|e| e.message);
     let (violations, usage) = match &content {
-        Ok(v) => check_result(&validator, &schema_doc, v),
+        Ok(v) => check_result(validator, schema_doc, v),
         Err(_) => (Vec::new(), None),
     };
     let plan = match (&content, cfg.plans(&agent.name)) {
@@ -155,14 +155,17 @@ fn check_schema(
 /// What the invocation's work location changed since its handoff: its content now (commits,
 /// uncommitted and untracked files) against the baseline recorded at the handoff (for a
 /// parallel worker, the run's worktree when the batch started).
-fn changed_since_handoff(inv: &crate::machine::state::Invocation) -> Result<Option<Vec<String>>> {
+fn changed_since_handoff(
+    session: &Session,
+    inv: &crate::machine::state::Invocation,
+) -> Result<Option<Vec<String>>> {
     let cwd = Path::new(&inv.cwd);
     if !cwd.exists() {
         return Ok(None);
     }
     let base = inv.base_tree.clone();
     let Some(base) = base else { return Ok(None) };
-    let (_, now) = git::content_tree(cwd)?;
+    let (_, now) = session.content_tree(cwd)?;
     Ok(Some(git::diff_paths(cwd, &base, &now)?))
 }
 
@@ -247,7 +250,7 @@ pub fn gather_facts(
         .as_deref()
         .filter(|w| Path::new(w).exists())
     {
-        content.insert(w.to_string(), git::content_tree(Path::new(w))?);
+        content.insert(w.to_string(), session.content_tree(Path::new(w))?);
     }
     let first = cfg.first_step().name.clone();
     let first_again = st.worktree_path.is_none()
@@ -255,7 +258,7 @@ pub fn gather_facts(
         || st.swarm.pending.iter().any(|p| p.agent == first);
     if first_again {
         let root = session.ws.root.display().to_string();
-        content.insert(root, git::content_tree(&session.ws.root)?);
+        content.insert(root, session.content_tree(&session.ws.root)?);
     }
     let base_tree = if cfg.branching && st.worktree_path.is_none() {
         git::tree_of(&session.ws.root, &st.swarm.base_commit).ok()

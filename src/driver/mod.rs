@@ -23,6 +23,37 @@ pub struct Session {
     pub ws: Workspace,
     pub swarm: Swarm,
     pub config_flag: Option<PathBuf>,
+    /// What one transaction reads, each once: see [`Snapshot`].
+    snapshot: Snapshot,
+}
+
+/// What a transaction is judged by, read once per transaction: the run's config (with its
+/// agents' compiled result validators), the policy, and the content tree of each work
+/// location. Emptied when a run's lock is taken (a new transaction: agents and people may have
+/// changed anything since) and after each applied transition (its effects changed git).
+#[derive(Default)]
+pub struct Snapshot {
+    config: std::cell::RefCell<Option<(PathBuf, std::rc::Rc<Workflow>)>>,
+    policies: std::cell::RefCell<Option<std::rc::Rc<Policies>>>,
+    validators: std::cell::RefCell<
+        std::collections::HashMap<PathBuf, std::rc::Rc<(jsonschema::Validator, serde_json::Value)>>,
+    >,
+    trees: std::cell::RefCell<std::collections::HashMap<PathBuf, (String, String)>>,
+}
+
+impl Snapshot {
+    /// Forgets everything (a new transaction).
+    pub fn clear(&self) {
+        self.config.borrow_mut().take();
+        self.policies.borrow_mut().take();
+        self.validators.borrow_mut().clear();
+        self.trees.borrow_mut().clear();
+    }
+
+    /// Forgets what git effects change (content trees).
+    pub fn clear_trees(&self) {
+        self.trees.borrow_mut().clear();
+    }
 }
 
 impl Session {
@@ -34,6 +65,7 @@ impl Session {
             ws,
             swarm,
             config_flag,
+            snapshot: Snapshot::default(),
         })
     }
 
@@ -64,9 +96,47 @@ impl Session {
 
     /// The config of a run: the one it started with unless `--config`/`GIT_SWARM_CONFIG`
     /// say otherwise.
-    pub fn run_config(&self, st: &RunStatus) -> Result<Workflow> {
+    pub fn run_config(&self, st: &RunStatus) -> Result<std::rc::Rc<Workflow>> {
+        let path = self.run_config_path(st);
+        if let Some((p, cfg)) = self.snapshot.config.borrow().as_ref()
+            && *p == path
+        {
+            return Ok(cfg.clone());
+        }
         let home = self.home()?;
-        config::load(&self.run_config_path(st), &self.ws.root, &home)
+        let cfg = std::rc::Rc::new(config::load(&path, &self.ws.root, &home)?);
+        *self.snapshot.config.borrow_mut() = Some((path, cfg.clone()));
+        Ok(cfg)
+    }
+
+    /// The content tree of a work location (`(HEAD, tree)`, uncommitted and untracked files
+    /// included), computed at most once per transaction.
+    pub fn content_tree(&self, path: &Path) -> Result<(String, String)> {
+        if let Some(t) = self.snapshot.trees.borrow().get(path) {
+            return Ok(t.clone());
+        }
+        let t = git::content_tree(path)?;
+        self.snapshot
+            .trees
+            .borrow_mut()
+            .insert(path.to_path_buf(), t.clone());
+        Ok(t)
+    }
+
+    /// A result schema, compiled once per transaction.
+    pub fn validator(
+        &self,
+        path: &Path,
+    ) -> Result<std::rc::Rc<(jsonschema::Validator, serde_json::Value)>> {
+        if let Some(v) = self.snapshot.validators.borrow().get(path) {
+            return Ok(v.clone());
+        }
+        let v = std::rc::Rc::new(crate::schema::load_with_source(path)?);
+        self.snapshot
+            .validators
+            .borrow_mut()
+            .insert(path.to_path_buf(), v.clone());
+        Ok(v)
     }
 
     /// Where the config of a run is (see [`Session::run_config`]).
@@ -78,8 +148,13 @@ impl Session {
         }
     }
 
-    pub fn policies(&self) -> Result<Policies> {
-        Policies::load(&self.swarm.policies_path())
+    pub fn policies(&self) -> Result<std::rc::Rc<Policies>> {
+        if let Some(p) = self.snapshot.policies.borrow().as_ref() {
+            return Ok(p.clone());
+        }
+        let p = std::rc::Rc::new(Policies::load(&self.swarm.policies_path())?);
+        *self.snapshot.policies.borrow_mut() = Some(p.clone());
+        Ok(p)
     }
 
     /// The run a command means: `--run`, else the only in-progress run.
@@ -120,6 +195,8 @@ impl Session {
     }
 
     pub fn lock(&self, run: &RunDir) -> Result<lock::RunLock> {
+        // A new transaction: whatever was read before may have changed.
+        self.snapshot.clear();
         // The lock file is in the run folder: it is only opened in the repository's own one.
         run.check_folders()?;
         let l = lock::acquire(
@@ -209,6 +286,8 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
         perform(session, run, e)?;
     }
     crate::trace::mark("apply: effects performed");
+    // The effects changed git: content trees are computed afresh from here.
+    session.snapshot.clear_trees();
     events::append(&run.events_path(), &t.events)?;
     run.write_status(&t.status)?;
     crate::report::manager_plan::write(run, &t.status)?;
