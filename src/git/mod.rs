@@ -4,6 +4,7 @@
 
 pub mod clean;
 mod clean_fast;
+pub mod gc_ops;
 pub mod url;
 
 use std::path::{Path, PathBuf};
