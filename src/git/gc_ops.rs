@@ -463,7 +463,8 @@ pub fn leftovers(root: &Path, dir: &Path, commits: &[String]) -> Result<Leftover
         return Ok(Leftovers::Nothing);
     }
     let mut first_miss = None;
-    for c in commits.iter().filter(|c| !c.is_empty()) {
+    let mut tried = std::collections::HashSet::new();
+    for c in commits.iter().filter(|c| !c.is_empty() && tried.insert(*c)) {
         let Ok(tree) = tree_files(root, c) else {
             continue;
         };
