@@ -4,6 +4,7 @@
 
 pub mod clean;
 mod clean_fast;
+pub mod gc_ops;
 pub mod locks;
 pub mod ops;
 pub mod url;

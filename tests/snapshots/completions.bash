@@ -373,7 +373,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__gc)
-            opts="-C -h --apply --older-than --json --config --color --help"
+            opts="-C -h --apply --older-than --include-resumable --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -205,6 +205,7 @@ _arguments "${_arguments_options[@]}" : \
 '-C+[Run as if started in PATH]:PATH:_files' \
 '--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--apply[Remove what is listed (default\: only show it)]' \
+'--include-resumable[Also remove the leftovers of failed and escalated runs (which '\''git swarm retry'\'' could otherwise resume), under the same rules]' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -454,7 +455,7 @@ _git-swarm_commands() {
 'validate:Validate a JSON file the way \`git swarm next\` would' \
 'doctor:Check the setup\: config and where its paths resolve, schemas, standards, git, hooks, PR tools, and orphan worktrees. Exit 1 when something is broken' \
 'forge:Show what publishing would use for a remote\: its host, owner and repository, the forge, the pull-request tool (and whether it is installed), and the page for a pull request by hand. Credentials in the URL are never shown' \
-'gc:Find what finished runs left behind — worktrees, swarm branches, old run folders — and show what would be removed (the default), or remove it with --apply' \
+'gc:Find what ended runs left behind — worktrees, swarm branches, old run folders, worktrees whose removal was interrupted — and show what would be removed (the default), or remove it with --apply' \
 'trust:Trust the commands this repository'\''s files make git swarm run, after reading them' \
 'hook:What git'\''s hooks run (installed by '\''git swarm init'\'')' \
 'completions:Print a shell completion script for \`git swarm <TAB>\` (and \`git-swarm <TAB>\`)' \
@@ -515,7 +516,7 @@ _git-swarm__subcmd__help_commands() {
 'validate:Validate a JSON file the way \`git swarm next\` would' \
 'doctor:Check the setup\: config and where its paths resolve, schemas, standards, git, hooks, PR tools, and orphan worktrees. Exit 1 when something is broken' \
 'forge:Show what publishing would use for a remote\: its host, owner and repository, the forge, the pull-request tool (and whether it is installed), and the page for a pull request by hand. Credentials in the URL are never shown' \
-'gc:Find what finished runs left behind — worktrees, swarm branches, old run folders — and show what would be removed (the default), or remove it with --apply' \
+'gc:Find what ended runs left behind — worktrees, swarm branches, old run folders, worktrees whose removal was interrupted — and show what would be removed (the default), or remove it with --apply' \
 'trust:Trust the commands this repository'\''s files make git swarm run, after reading them' \
 'hook:What git'\''s hooks run (installed by '\''git swarm init'\'')' \
 'completions:Print a shell completion script for \`git swarm <TAB>\` (and \`git-swarm <TAB>\`)' \
