@@ -522,3 +522,34 @@ fn gc_in_a_loop_beside_next_never_takes_a_running_runs_worktree() {
         );
     }
 }
+
+/// A run re-opened after `gc --include-resumable` removed its worktree and branch gets its
+/// worktree back, on its branch as pushed — never from the start, which would drop its work.
+#[test]
+fn a_resumable_run_cleaned_up_gets_its_worktree_back_on_retry() {
+    let env = Env::new();
+    let mut cfg = env.config();
+    cfg["loop-control"]["maxLoops"] = json!(0);
+    env.set_config(&cfg);
+    let esc = planned(&env, "escalate", "esc");
+    play_implementor(&env, &esc, "completed");
+    env.sj(&["next", "--run", &esc]).code(0);
+    play_reviewer(&env, &esc, "rejected");
+    env.sj(&["next", "--run", &esc]).code(4);
+    let wt = worktree_of(&env, &esc);
+    let tip = env.git_in(&wt, &["rev-parse", "HEAD"]);
+    env.git_in(&wt, &["push", "-q", "--no-verify", "origin", "swarm/esc"]);
+    env.git(&["fetch", "-q", "origin"]);
+    env.sj(&["gc", "--apply", "--include-resumable"]).code(0);
+    assert!(!wt.exists());
+    let j = env.sj(&["retry", "--run", &esc]).json();
+    assert_eq!(j["action"], "invoke", "{j}");
+    assert!(wt.exists(), "the worktree is made again");
+    assert_eq!(
+        env.git_in(&wt, &["rev-parse", "HEAD"]),
+        tip,
+        "with the run's work"
+    );
+    assert_eq!(env.git_in(&wt, &["status", "--porcelain"]), "");
+    assert_run_files_valid(&env, &esc);
+}

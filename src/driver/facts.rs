@@ -260,7 +260,14 @@ pub fn gather_facts(
         let root = session.ws.root.display().to_string();
         content.insert(root, session.content_tree(&session.ws.root)?);
     }
-    let base_tree = if cfg.branching && st.worktree_path.is_none() {
+    // A stopped run whose worktree is gone (removed by `gc --include-resumable`, or by hand)
+    // gets it made again on its branch when it is re-opened.
+    let worktree_gone = !st.outcome.is_in_progress()
+        && st
+            .worktree_path
+            .as_deref()
+            .is_some_and(|w| !Path::new(w).exists());
+    let base_tree = if cfg.branching && (st.worktree_path.is_none() || worktree_gone) {
         git::tree_of(&session.ws.root, &st.swarm.base_commit).ok()
     } else {
         None
@@ -271,7 +278,7 @@ pub fn gather_facts(
         .unwrap_or_default();
     let standards_text = crate::standards::text(&session.swarm.standards_path());
     let mut worktree_slot = None;
-    if cfg.branching && st.worktree_path.is_none() {
+    if cfg.branching && (st.worktree_path.is_none() || worktree_gone) {
         let planned = arrivals
             .iter()
             .filter_map(|a| a.plan.as_ref())

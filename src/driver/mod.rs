@@ -489,7 +489,36 @@ fn create_worktree(
         },
     )?;
     let repo = session.ws.open()?;
-    let branch_exists = git::branch_exists(&repo, branch);
+    let mut branch_exists = git::branch_exists(&repo, branch);
+    let mut base = base.to_string();
+    // Made completely once (the run worked there): the branch holds the run's work.
+    let made_before = ledger
+        .find(&path, branch)
+        .is_some_and(|o| o.stage != Stage::Creating);
+    if made_before && !branch_exists {
+        // Made again for a re-opened run after its worktree and branch were cleaned up: from
+        // the branch as pushed, never from the start (that would drop the run's work).
+        let pushed = repo
+            .remote_names()
+            .iter()
+            .map(|r| format!("refs/remotes/{r}/{branch}"))
+            .find(|r| git::ref_exists(&repo, r));
+        match pushed {
+            Some(r) => base = r,
+            None => {
+                return Err(Error::failure(format!(
+                    "run {}'s branch {branch} is gone, and no remote has it: its work cannot be restored",
+                    run.id
+                ))
+                .hint(format!(
+                    "restore the branch ('git branch {branch} <commit>', e.g. from 'git reflog'), then run the command again; or 'git swarm abort --run {}'",
+                    run.id
+                )));
+            }
+        }
+        branch_exists = false;
+    }
+    let base = base.as_str();
     if branch_exists && !owned {
         return Err(Error::failure(format!(
             "branch {branch} exists already and run {} did not create it, so git swarm does not take it over",

@@ -93,6 +93,12 @@ pub fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Transition,
         });
     }
     let mut b = Builder::new(ctx, facts, st.clone());
+    // The worktree is gone (the executor saw so and found its place again): it is made
+    // again, on the run's own branch, before the agent is invoked.
+    if matches!(facts.worktree_slot, Some(Ok(_))) && b.st.worktree_path.is_some() {
+        b.st.worktree_path = None;
+        b.st.branch = None;
+    }
     b.st.outcome = Outcome::InProgress;
     b.st.failure_reason = None;
     b.st.swarm.resume = None;
