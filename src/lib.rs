@@ -10,20 +10,10 @@ pub mod error;
 pub mod forge;
 pub mod git;
 pub mod hook;
-pub mod hosts;
-pub mod json;
 pub mod machine;
-pub mod pack;
-pub mod publish;
-pub mod report;
-pub mod runner;
 pub mod schema;
-pub mod standards;
 pub mod store;
-pub mod style;
 pub mod trust;
-pub mod usage;
-pub mod worktree_setup;
 
 /// A named failpoint: compiled in only with the `failpoints` feature, where the crash tests
 /// use it to kill the process at that exact point. Configured with `FAILPOINTS=<name>=return`

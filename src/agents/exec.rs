@@ -315,9 +315,9 @@ pub fn adopt(
     }
 }
 
-/// What this launch's output says the agent spent (see [`crate::usage::from_output`]).
-pub fn reported_usage(r: &Running) -> Option<crate::usage::Usage> {
-    crate::usage::from_output(&super::output::read_log(&r.log, r.log_start))
+/// What this launch's output says the agent spent (see [`crate::machine::usage::from_output`]).
+pub fn reported_usage(r: &Running) -> Option<crate::machine::usage::Usage> {
+    crate::machine::usage::from_output(&super::output::read_log(&r.log, r.log_start))
 }
 
 fn alive(r: &Running) -> bool {
@@ -389,7 +389,7 @@ pub fn poll(r: &Running) -> Option<Exit> {
 /// The last lines of this launch's output, for failure reasons (invalid UTF-8 shown lossily).
 pub fn log_tail(r: &Running, lines: usize) -> String {
     let text = super::output::read_log(&r.log, r.log_start);
-    crate::publish::excerpt(&crate::git::tail_lines(&text, lines))
+    crate::driver::publish::excerpt(&crate::git::tail_lines(&text, lines))
 }
 
 #[cfg(test)]

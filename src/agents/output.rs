@@ -31,7 +31,7 @@ pub fn read_log(log: &Path, from: u64) -> String {
 
 /// Every JSON object in an output: one document, JSON lines, or either mixed with plain text.
 pub fn objects(text: &str) -> Vec<Value> {
-    crate::usage::objects(text)
+    crate::machine::usage::objects(text)
 }
 
 /// `text` cut to `max` characters (at a character boundary), with an ellipsis.

@@ -451,7 +451,7 @@ pub fn strict_schema(schema: &serde_json::Value) -> serde_json::Value {
         }
         let is_object = out.get("type") == Some(&json!("object")) || out.contains_key("properties");
         if is_object {
-            let required = crate::json::strings(out.get("required"));
+            let required = crate::schema::json::strings(out.get("required"));
             let mut props = out
                 .remove("properties")
                 .and_then(|p| p.as_object().cloned())

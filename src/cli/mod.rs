@@ -1,6 +1,9 @@
 //! The command line: argument parsing, dispatch, printing, exit codes. Clap types stop here;
 //! each command lives in `commands/` as `XxxArgs` plus `run(ctx, args)`.
 
+pub mod report;
+pub mod style;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,9 +11,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+use crate::cli::report::Output;
 use crate::commands;
 use crate::error::{Error, ErrorKind};
-use crate::report::Output;
 
 /// Deterministic, crash-safe bookkeeping for AI agent runs: planner → implementor → reviewer
 /// → tester, one step per call, resumable after any crash.
@@ -35,7 +38,7 @@ pub struct Cli {
     pub dir: Option<PathBuf>,
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t)]
-    pub color: crate::style::When,
+    pub color: crate::cli::style::When,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,14 +78,14 @@ pub fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let wants_json = args.iter().any(|a| a == "--json");
     let when = color_flag(&args);
-    crate::style::init(when);
+    crate::cli::style::init(when);
     let parsed = {
         use clap::{CommandFactory, FromArgMatches};
         Cli::command()
             .color(match when {
-                crate::style::When::Auto => clap::ColorChoice::Auto,
-                crate::style::When::Always => clap::ColorChoice::Always,
-                crate::style::When::Never => clap::ColorChoice::Never,
+                crate::cli::style::When::Auto => clap::ColorChoice::Auto,
+                crate::cli::style::When::Always => clap::ColorChoice::Always,
+                crate::cli::style::When::Never => clap::ColorChoice::Never,
             })
             .try_get_matches_from(&args)
             .and_then(|m| Cli::from_arg_matches(&m))
@@ -144,8 +147,8 @@ pub fn main() -> ExitCode {
 }
 
 /// `--color` as given (before parsing, so that clap's own messages follow it too).
-fn color_flag(args: &[std::ffi::OsString]) -> crate::style::When {
-    use crate::style::When;
+fn color_flag(args: &[std::ffi::OsString]) -> crate::cli::style::When {
+    use crate::cli::style::When;
     let mut when = When::Auto;
     let mut it = args.iter().skip(1).map(|a| a.to_string_lossy());
     while let Some(a) = it.next() {
@@ -182,7 +185,7 @@ fn report_error(e: &Error, json: bool) {
         }}));
     } else {
         let mut se = std::io::stderr().lock();
-        use crate::style::{Stream, Style, paint};
+        use crate::cli::style::{Stream, Style, paint};
         let _ = writeln!(
             se,
             "{} {}",

@@ -3,10 +3,10 @@ use std::path::Path;
 use clap::Args;
 
 use crate::cli::Context;
+use crate::cli::report::{self, Output};
 use crate::error::{Error, Result};
 use crate::git::{self, clean};
 use crate::machine::{self, state::Outcome};
-use crate::report::{self, Output};
 
 /// Cancel a run (outcome canceled).
 ///

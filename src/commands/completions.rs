@@ -1,9 +1,9 @@
 use clap::{Args, CommandFactory, ValueEnum};
 use serde_json::json;
 
+use crate::cli::report::Output;
 use crate::cli::{Cli, Context};
 use crate::error::Result;
-use crate::report::Output;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Shell {

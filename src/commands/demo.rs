@@ -4,9 +4,9 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::Context;
+use crate::cli::report::Output;
 use crate::error::{Error, IoContext, Result};
 use crate::git::Git;
-use crate::report::Output;
 use crate::schema::embedded;
 use crate::store::atomic;
 
@@ -149,12 +149,12 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
         task_file: None,
     };
     let (session, run, _) = crate::commands::start::start_run(&demo_ctx, &start)?;
-    let opts = crate::runner::Options {
+    let opts = crate::agents::runner::Options {
         progress: !ctx.json,
     };
-    let st = crate::runner::run(&session, &run, &opts)?;
+    let st = crate::agents::runner::run(&session, &run, &opts)?;
 
-    let mut out = crate::report::action(&st);
+    let mut out = crate::cli::report::action(&st);
     let status = crate::commands::status::run(
         &demo_ctx,
         crate::commands::status::StatusArgs {

@@ -4,8 +4,8 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use crate::cli::Context;
+use crate::cli::report::Output;
 use crate::error::Result;
-use crate::report::Output;
 
 /// Check the setup: config and where its paths resolve, schemas, standards, git, hooks, PR
 /// tools, and orphan worktrees. Exit 1 when something is broken.
@@ -155,7 +155,7 @@ pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
         Err(e) => r.add("error", "policies", e.message),
     }
     trust_checks(&session, &mut r);
-    match crate::standards::check(&session.swarm.standards_path()) {
+    match crate::config::standards::check(&session.swarm.standards_path()) {
         Ok(()) => r.add(
             "ok",
             "standards",
@@ -280,7 +280,7 @@ fn agent_clis(
     let mut versions: std::collections::HashMap<String, String> = Default::default();
     for a in &cfg.subagents {
         let what = format!("{} exec", a.name);
-        let argv = match crate::runner::sample_launch(session, cfg, &policies, &a.name) {
+        let argv = match crate::agents::runner::sample_launch(session, cfg, &policies, &a.name) {
             Ok(l) => l.argv,
             Err(e) => {
                 r.add(

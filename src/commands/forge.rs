@@ -2,10 +2,10 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::Context;
+use crate::cli::report::Output;
 use crate::error::{Error, Result};
 use crate::forge;
 use crate::git::{Git, url::redact};
-use crate::report::Output;
 
 /// Show what publishing would use for a remote: its host, owner and repository, the forge, the
 /// pull-request tool (and whether it is installed), and the page for a pull request by hand.
@@ -66,14 +66,14 @@ pub fn run(ctx: &Context, args: ForgeArgs) -> Result<Output> {
                 .hint("use scp-like (git@host:owner/repo.git), ssh://, https:// or a path"),
         );
     }
-    let hosts = crate::publish::configured_hosts(&session.ws.root, &policies);
+    let hosts = crate::driver::publish::configured_hosts(&session.ws.root, &policies);
     let kind = parsed.as_ref().and_then(|r| forge::detect(r, &hosts));
     let (owner, repo) = parsed
         .as_ref()
         .map(|r| forge::owner_repo(r, kind))
         .unwrap_or_default();
     let tool = kind.map(|k| k.tool());
-    let tool_path = tool.and_then(crate::publish::find_tool);
+    let tool_path = tool.and_then(crate::driver::publish::find_tool);
     let manual = parsed
         .as_ref()
         .map(|r| forge::manual_url(r, kind, &args.head, &args.base));

@@ -16,13 +16,13 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use crate::cli::Context;
+use crate::cli::report::Output;
 use crate::driver::{Session, place};
 use crate::error::Result;
 use crate::git::{
     self,
     gc_ops::{self, DotGit, Entry, Leftovers},
 };
-use crate::report::Output;
 use crate::store::lock;
 
 mod perform;

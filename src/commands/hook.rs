@@ -2,8 +2,8 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::cli::Context;
+use crate::cli::report::Output;
 use crate::error::{Error, Result};
-use crate::report::Output;
 
 /// What git's hooks run (installed by 'git swarm init').
 #[derive(Debug, Args)]

@@ -2,9 +2,9 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::Context;
+use crate::cli::report::Output;
 use crate::error::Result;
 use crate::git;
-use crate::report::Output;
 
 /// Set up git swarm in this repository: .swarm/, .swarm/runs/, its exclude entry, and the
 /// pre-push hook (chaining any pre-push hook already there); or, with only --pack and --man,
@@ -29,7 +29,7 @@ pub struct InitArgs {
     /// drives the run, and a hook that advances it when a subagent stops. Files that exist
     /// are kept.
     #[arg(long, value_enum, value_name = "HOST")]
-    pub host: Vec<crate::hosts::Host>,
+    pub host: Vec<crate::agents::hosts::Host>,
 }
 
 pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
@@ -81,7 +81,7 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
     if !args.host.is_empty() {
         let mut hosts = Vec::new();
         for h in &args.host {
-            let done = crate::hosts::install(&session.ws.root, *h)?;
+            let done = crate::agents::hosts::install(&session.ws.root, *h)?;
             let rel = |p: &std::path::PathBuf| {
                 p.strip_prefix(&session.ws.root)
                     .unwrap_or(p)
@@ -91,7 +91,10 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
             for p in &done.written {
                 t.push_str(&format!("{}: wrote {}\n", h.name(), rel(p)));
             }
-            let settings = session.ws.root.join(crate::hosts::settings_file(*h));
+            let settings = session
+                .ws
+                .root
+                .join(crate::agents::hosts::settings_file(*h));
             for p in &done.kept {
                 if p.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
                     t.push_str(&format!(
@@ -105,12 +108,12 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
                         "{}: kept {} (it exists); for the run to advance by itself{}, add to it: {}\n",
                         h.name(),
                         rel(p),
-                        if *h == crate::hosts::Host::ClaudeCode {
+                        if *h == crate::agents::hosts::Host::ClaudeCode {
                             " and its agents to work without a prompt per file"
                         } else {
                             ""
                         },
-                        crate::hosts::merge_snippet(*h, &session.ws.root)
+                        crate::agents::hosts::merge_snippet(*h, &session.ws.root)
                     ));
                 } else {
                     t.push_str(&format!("{}: kept {} (it exists)\n", h.name(), rel(p)));
@@ -127,7 +130,7 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
                     .filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_symlink()))
                     .map(|p| json!({"path": p, "message": crate::store::safe::symlink_refused(p).message}))
                     .collect::<Vec<_>>(),
-                "merge": done.kept.contains(&settings).then(|| crate::hosts::merge_snippet(*h, &session.ws.root)),
+                "merge": done.kept.contains(&settings).then(|| crate::agents::hosts::merge_snippet(*h, &session.ws.root)),
             }));
         }
         j["hosts"] = json!(hosts);
@@ -146,7 +149,7 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
         }
     }
     let standards = session.swarm.standards_path();
-    match crate::standards::check(&standards) {
+    match crate::config::standards::check(&standards) {
         Ok(()) => {
             t.push_str(&format!(
                 "standards: {} is actionable\n",
@@ -189,7 +192,7 @@ fn install_for_machine(args: &InitArgs) -> Result<Output> {
 /// Installs the default agent pack under `~/.cursor/agents/`, keeping every file there.
 fn install_pack() -> Result<Output> {
     let home = crate::config::paths::home_dir()?;
-    let (written, kept) = crate::pack::install(&home)?;
+    let (written, kept) = crate::agents::pack::install(&home)?;
     let mut t = String::new();
     for p in &written {
         t.push_str(&format!("wrote {}\n", p.display()));

@@ -2,9 +2,9 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::Context;
+use crate::cli::report::Output;
 use crate::error::Result;
 use crate::machine::action_of;
-use crate::report::Output;
 
 /// List the runs of this repository, one line each, oldest first.
 #[derive(Debug, Args)]
@@ -19,7 +19,7 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
         match st {
             Ok(st) => {
                 let action = action_of(st);
-                let (tokens, cost) = crate::usage::totals(st);
+                let (tokens, cost) = crate::machine::usage::totals(st);
                 rows.push(json!({
                     "run-id": st.run_id,
                     "outcome": st.outcome.as_str(),
@@ -35,10 +35,10 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
                 }));
                 t.push_str(&format!(
                     "{}  {} {:<12} {}  {:>9}  {}  {}\n",
-                    crate::report::abbrev(&st.run_id, 8),
-                    crate::style::paint(
-                        crate::style::Stream::Stdout,
-                        crate::style::outcome(st.outcome.as_str()),
+                    crate::cli::report::abbrev(&st.run_id, 8),
+                    crate::cli::style::paint(
+                        crate::cli::style::Stream::Stdout,
+                        crate::cli::style::outcome(st.outcome.as_str()),
                         &format!("{:<28}", st.outcome.as_str())
                     ),
                     st.current_step,
@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
                 rows.push(json!({"run-id": run.id, "error": e.message}));
                 t.push_str(&format!(
                     "{}  unreadable: {}\n",
-                    crate::report::abbrev(&run.id, 8),
+                    crate::cli::report::abbrev(&run.id, 8),
                     e.message
                 ));
             }

@@ -1,8 +1,8 @@
 use clap::Args;
 
 use crate::cli::Context;
+use crate::cli::report::{self, Output};
 use crate::error::Result;
-use crate::report::{self, Output};
 
 /// Advance the run as far as it can without an agent, and print the next action.
 ///

@@ -1,9 +1,9 @@
 use clap::Args;
 
 use crate::cli::Context;
+use crate::cli::report::{self, Output};
+use crate::driver::publish::{self, Options};
 use crate::error::Result;
-use crate::publish::{self, Options};
-use crate::report::{self, Output};
 
 /// Publish a run whose last agent passed: commit leftovers, push swarm/<name>, open the pull
 /// request with the remote's tool, remove the worktree.

@@ -1,10 +1,10 @@
 use clap::Args;
 
 use crate::cli::Context;
+use crate::cli::report::{self, Output};
 use crate::driver::gather_facts;
 use crate::error::{Error, Result};
 use crate::machine;
-use crate::report::{self, Output};
 
 /// Re-open a failed or escalated run at the step where it stopped, once the cause is fixed.
 ///

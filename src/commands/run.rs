@@ -2,10 +2,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::agents::runner::{self, Options};
 use crate::cli::Context;
+use crate::cli::report::{self, Output};
 use crate::error::Result;
-use crate::report::{self, Output};
-use crate::runner::{self, Options};
 
 /// Exec mode: start a run (or continue one) and drive it to its end with the agent CLIs of the
 /// workflow config's exec templates: next → launch the agents → next … → publish.

@@ -3,10 +3,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cli::Context;
+use crate::cli::report::{self, Output};
 use crate::error::{Error, IoContext, Result};
 use crate::git::{self, clean};
 use crate::machine::{self, Facts, state::Task};
-use crate::report::{self, Output};
 use crate::store::atomic;
 
 /// Start a run: refuse a dirty tree, create the run, and return the first action.
@@ -127,7 +127,7 @@ pub fn start_run(
     // The pre-push hook guards what a run pushes; a repository that never ran init gets it now.
     if crate::hook::installed(&session.ws.root).is_none() {
         let h = crate::hook::install(&session.ws.root)?;
-        crate::style::note(format!(
+        crate::cli::style::note(format!(
             "installed the pre-push hook at {} ({})",
             h.path.display(),
             h.action
@@ -149,8 +149,8 @@ pub fn start_run(
     );
     let facts = Facts {
         base_unpushed: unpushed(&session, &repo, &policies, &base),
-        standards: crate::standards::check(&standards_path),
-        standards_text: crate::standards::text(&standards_path),
+        standards: crate::config::standards::check(&standards_path),
+        standards_text: crate::config::standards::text(&standards_path),
         deny: policies.strings("/fileAccess/deny"),
         content,
         ..Facts::default()

@@ -2,10 +2,11 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::Context;
+use crate::cli::report::{self, Output};
 use crate::error::Result;
 use crate::machine::state::RunStatus;
-use crate::report::{self, Output, manager_plan::offset};
 use crate::store::events;
+use crate::store::manager_plan::offset;
 
 /// Show one run in detail: a timeline of its steps, counters, warnings and paths.
 #[derive(Debug, Args)]
@@ -38,8 +39,8 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
         },
         "results": st.swarm.results,
     });
-    let (tokens, cost) = crate::usage::totals(&st);
-    let split = crate::usage::split_total(&st);
+    let (tokens, cost) = crate::machine::usage::totals(&st);
+    let split = crate::machine::usage::split_total(&st);
     j["tokens"] = json!({
         "total": tokens,
         "input": split.input,
@@ -62,9 +63,9 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
     t.push_str(&format!(
         "run {}  {}  ({})\n",
         st.run_id,
-        crate::style::paint(
-            crate::style::Stream::Stdout,
-            crate::style::outcome(st.outcome.as_str()),
+        crate::cli::style::paint(
+            crate::cli::style::Stream::Stdout,
+            crate::cli::style::outcome(st.outcome.as_str()),
             st.outcome.as_str()
         ),
         action.json["action"].as_str().unwrap_or_default()
@@ -83,7 +84,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
     ));
     t.push_str(&format!(
         "base:      {}{}\n",
-        crate::report::abbrev(&st.swarm.base_commit, 12),
+        crate::cli::report::abbrev(&st.swarm.base_commit, 12),
         st.swarm
             .start_branch
             .as_ref()
@@ -133,7 +134,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
             .collect();
         t.push_str(&format!("retries:   {}\n", parts.join(", ")));
     }
-    for (label, line) in crate::usage::describe(&st) {
+    for (label, line) in crate::machine::usage::describe(&st) {
         t.push_str(&format!("{:<11}{line}\n", format!("{label}:")));
     }
     if let Some(r) = &st.failure_reason {
@@ -164,9 +165,9 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
         for w in &st.warnings {
             t.push_str(&format!(
                 "  - {}: {}\n",
-                crate::style::paint(
-                    crate::style::Stream::Stdout,
-                    crate::style::Style::Warn,
+                crate::cli::style::paint(
+                    crate::cli::style::Stream::Stdout,
+                    crate::cli::style::Style::Warn,
                     &w.reason
                 ),
                 w.message

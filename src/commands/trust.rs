@@ -4,8 +4,8 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use crate::cli::Context;
+use crate::cli::report::Output;
 use crate::error::{Error, Result};
-use crate::report::Output;
 use crate::trust::{self, Named, Source, State, store};
 
 /// Trust the commands this repository's files make git swarm run, after reading them.

@@ -4,9 +4,9 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::Context;
+use crate::cli::report::Output;
 use crate::error::{Error, Result};
 use crate::machine::plan;
-use crate::report::Output;
 use crate::schema;
 
 /// Validate a JSON file the way `git swarm next` would.
@@ -120,7 +120,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Output> {
         let ptr = p["pointer"].as_str().unwrap_or_default();
         text.push_str(&format!(
             "  {}: {}\n",
-            crate::json::show_pointer(ptr),
+            crate::schema::json::show_pointer(ptr),
             p["message"].as_str().unwrap_or_default()
         ));
     }

@@ -8,6 +8,7 @@
 pub mod exec;
 pub mod paths;
 pub mod policies;
+pub mod standards;
 
 use std::path::{Path, PathBuf};
 
@@ -154,7 +155,7 @@ fn check_schema(path: &Path, validator: &jsonschema::Validator, value: &Value) -
         }
         return Err(e.hint(format!(
             "fix the value at {} in {} (the format is described in README, 'Config reference')",
-            crate::json::show_pointer(&first.pointer),
+            crate::schema::json::show_pointer(&first.pointer),
             path.display()
         )));
     }
@@ -165,7 +166,7 @@ fn bad(path: &Path, pointer: &str, what: impl std::fmt::Display, fix: impl Into<
     Error::failure(format!(
         "workflow config {}: {}: {what}",
         path.display(),
-        crate::json::show_pointer(pointer)
+        crate::schema::json::show_pointer(pointer)
     ))
     .hint(fix)
 }

@@ -193,7 +193,7 @@ impl Policies {
     }
 
     pub fn strings(&self, pointer: &str) -> Vec<String> {
-        crate::json::strings(self.raw.pointer(pointer))
+        crate::schema::json::strings(self.raw.pointer(pointer))
     }
 }
 

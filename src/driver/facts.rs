@@ -111,7 +111,10 @@ pub fn check_result(
     validator: &jsonschema::Validator,
     schema_doc: &serde_json::Value,
     v: &serde_json::Value,
-) -> (Vec<crate::schema::Violation>, Option<crate::usage::Usage>) {
+) -> (
+    Vec<crate::schema::Violation>,
+    Option<crate::machine::usage::Usage>,
+) {
     let (mut violations, usage) = check_schema(validator, schema_doc, v);
     // Text that is published (a summary goes into the pull request) must be publishable.
     violations.extend(crate::machine::text::result_violations(v));
@@ -122,7 +125,10 @@ fn check_schema(
     validator: &jsonschema::Validator,
     schema_doc: &serde_json::Value,
     v: &serde_json::Value,
-) -> (Vec<crate::schema::Violation>, Option<crate::usage::Usage>) {
+) -> (
+    Vec<crate::schema::Violation>,
+    Option<crate::machine::usage::Usage>,
+) {
     let declares_tokens = schema_doc.pointer("/properties/tokens").is_some();
     let Some(field) = v.get("tokens") else {
         return (schema::violations(validator, v), None);
@@ -131,10 +137,10 @@ fn check_schema(
         // The schema owns the field; it is read when it has a shape the tool knows.
         return (
             schema::violations(validator, v),
-            crate::usage::from_field(field).ok(),
+            crate::machine::usage::from_field(field).ok(),
         );
     }
-    let (mut violations, usage) = match crate::usage::from_field(field) {
+    let (mut violations, usage) = match crate::machine::usage::from_field(field) {
         Ok(u) => (Vec::new(), Some(u)),
         Err(why) => (
             vec![crate::schema::Violation {
@@ -236,7 +242,7 @@ pub fn gather_facts(
     cfg: &Workflow,
     arrivals: &[Arrival],
 ) -> Result<Facts> {
-    let standards = crate::standards::check(&session.swarm.standards_path());
+    let standards = crate::config::standards::check(&session.swarm.standards_path());
     let worktree_head = st
         .worktree_path
         .as_deref()
@@ -276,7 +282,7 @@ pub fn gather_facts(
         .policies()
         .map(|p| p.strings("/fileAccess/deny"))
         .unwrap_or_default();
-    let standards_text = crate::standards::text(&session.swarm.standards_path());
+    let standards_text = crate::config::standards::text(&session.swarm.standards_path());
     let mut worktree_slot = None;
     if cfg.branching && (st.worktree_path.is_none() || worktree_gone) {
         let planned = arrivals
@@ -319,7 +325,7 @@ fn fallback_name(st: &RunStatus) -> String {
     }
     let s = s.trim_matches('-').to_string();
     if s.is_empty() {
-        format!("run-{}", crate::report::abbrev(&st.run_id, 8))
+        format!("run-{}", crate::cli::report::abbrev(&st.run_id, 8))
     } else {
         s
     }

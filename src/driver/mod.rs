@@ -4,6 +4,7 @@
 
 mod facts;
 pub mod place;
+pub mod publish;
 
 use std::path::{Path, PathBuf};
 
@@ -205,7 +206,7 @@ impl Session {
             lock::default_timeout(),
         )?;
         if let Some(prev) = &l.recovered_from {
-            crate::style::note(format!(
+            crate::cli::style::note(format!(
                 "recovered the lock of run {} from {prev}, which ended without releasing it",
                 run.id
             ));
@@ -290,7 +291,7 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
     session.snapshot.clear_trees();
     events::append(&run.events_path(), &t.events)?;
     run.write_status(&t.status)?;
-    crate::report::manager_plan::write(run, &t.status)?;
+    crate::store::manager_plan::write(run, &t.status)?;
     if !active {
         session.swarm.set_active(&run.id, false)?;
     }
@@ -393,7 +394,7 @@ pub fn git_step<T>(
     let mut l = run.ledger()?;
     if let Some(prev) = l.op.take() {
         for lock in git::locks::remove_stale(&session.ws.common_dir) {
-            crate::style::note(format!(
+            crate::cli::style::note(format!(
                 "removed {}, left by git when '{}' of run {} was interrupted",
                 lock.display(),
                 prev.what,
@@ -460,13 +461,13 @@ fn create_worktree(
     match git::worktree::inspect(root, p, branch)? {
         State::Complete if owned => {
             mark(run, &path, Stage::Created)?;
-            return crate::worktree_setup::prepare(session, run, p);
+            return crate::agents::worktree_setup::prepare(session, run, p);
         }
         State::Complete => {
             return Err(foreign(format!("{path} is a worktree on {branch}")));
         }
         State::HalfMade(why) if owned => {
-            crate::style::note(format!("{why}; removing it and creating it again"));
+            crate::cli::style::note(format!("{why}; removing it and creating it again"));
             git_step(
                 session,
                 run,
@@ -551,7 +552,7 @@ fn create_worktree(
         || git::worktree::add(root, p, branch, base, branch_exists),
     )?;
     mark(run, &path, Stage::Created)?;
-    crate::worktree_setup::prepare(session, run, p)
+    crate::agents::worktree_setup::prepare(session, run, p)
 }
 
 fn mark(run: &RunDir, path: &str, stage: Stage) -> Result<()> {
@@ -630,7 +631,7 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
             let cfg = session.run_config(&st)?;
             let usage = crate::store::read_json(&file).ok().and_then(|v| {
                 v.get("tokens")
-                    .and_then(|t| crate::usage::from_field(t).ok())
+                    .and_then(|t| crate::machine::usage::from_field(t).ok())
             });
             let arrival = Arrival {
                 slot,
@@ -754,7 +755,7 @@ fn merge_workers(
                             into.display()
                         )));
                     }
-                    crate::style::note(format!(
+                    crate::cli::style::note(format!(
                         "undoing the merge of {branch} that was interrupted in {}, to make it again",
                         into.display()
                     ));

@@ -369,7 +369,7 @@ pub fn record_usage(
     facts: &Facts,
     st: &RunStatus,
     slot: usize,
-    u: crate::usage::Usage,
+    u: crate::machine::usage::Usage,
 ) -> Transition {
     let mut b = Builder::new(ctx, facts, st.clone());
     let Some(inv) = b.st.swarm.pending.get(slot).cloned() else {
@@ -385,7 +385,7 @@ pub fn record_usage(
         Some(inv.step),
         format!(
             "{} tokens{cost} reported by the agent's CLI",
-            crate::usage::thousands(u.tokens)
+            crate::machine::usage::thousands(u.tokens)
         ),
     );
     b.done()

@@ -432,13 +432,17 @@ impl Builder<'_, '_> {
 
     /// Moves a consumed result into the archive and stamps the step as completed.
     /// Adds what an agent reported spending to `step-tokens` (and `swarm.costUsd`).
-    pub(crate) fn count_usage(&mut self, agent: &str, u: crate::usage::Usage) {
+    pub(crate) fn count_usage(&mut self, agent: &str, u: crate::machine::usage::Usage) {
         add_usage(&mut self.st, agent, u);
     }
 
     /// Counts the `tokens` field of a consumed result, unless the agent's CLI already reported
     /// this invocation's spending (exec mode).
-    pub(super) fn count_result_usage(&mut self, inv: &Invocation, u: Option<crate::usage::Usage>) {
+    pub(super) fn count_result_usage(
+        &mut self,
+        inv: &Invocation,
+        u: Option<crate::machine::usage::Usage>,
+    ) {
         if let Some(u) = u.filter(|_| !inv.usage_reported) {
             self.count_usage(&inv.agent, u);
         }
@@ -468,7 +472,7 @@ pub(super) fn pass_label(pass: u32) -> &'static str {
 }
 
 /// Adds `u` to the agent's totals in the run status.
-fn add_usage(st: &mut RunStatus, agent: &str, u: crate::usage::Usage) {
+fn add_usage(st: &mut RunStatus, agent: &str, u: crate::machine::usage::Usage) {
     let t = st.step_tokens.entry(agent.to_string()).or_insert(0);
     *t = t.saturating_add(u.tokens);
     if let Some(c) = u.cost_usd {

@@ -19,6 +19,7 @@ pub mod repo_path;
 pub mod route;
 pub mod state;
 pub mod text;
+pub mod usage;
 
 pub use consume::consume;
 pub use control::{
@@ -122,7 +123,7 @@ pub struct Arrival {
     /// the user works there too, so they are reported, never judged as the agent's.
     pub unattributed: Vec<String>,
     /// What the agent reported spending (a `tokens` field in its result).
-    pub usage: Option<crate::usage::Usage>,
+    pub usage: Option<crate::machine::usage::Usage>,
 }
 
 #[derive(Debug, Clone)]

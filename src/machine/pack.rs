@@ -36,7 +36,7 @@ fn rules(standards: &str) -> Vec<String> {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("<!--"))
-        .filter(|l| crate::standards::substance(l).0 == 1)
+        .filter(|l| crate::config::standards::substance(l).0 == 1)
         .map(|l| l.trim_start_matches(['-', '*', '+', ' ']).to_string())
         .collect()
 }

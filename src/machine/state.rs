@@ -189,7 +189,7 @@ pub struct Engine {
     /// The parts of each agent's `step-tokens` (input, output, cache reads and writes), where
     /// the reports named them.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub token_split: IndexMap<String, crate::usage::Split>,
+    pub token_split: IndexMap<String, crate::machine::usage::Split>,
 }
 
 /// How far `git swarm publish` got; every step it finished is skipped when it runs again.

@@ -1,5 +1,7 @@
 //! JSON Schema validation, and the schemas the tool owns (embedded in the binary).
 
+pub mod json;
+
 use std::path::Path;
 
 use jsonschema::Validator;
@@ -46,7 +48,7 @@ impl std::fmt::Display for Violation {
         write!(
             f,
             "{}: {}",
-            crate::json::show_pointer(&self.pointer),
+            crate::schema::json::show_pointer(&self.pointer),
             self.message
         )
     }

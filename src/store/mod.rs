@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod events;
 pub mod ledger;
 pub mod lock;
+pub mod manager_plan;
 pub mod safe;
 
 use std::fs;
@@ -365,7 +366,7 @@ pub fn parse_json(path: &Path, bytes: &[u8]) -> Result<serde_json::Value> {
         ))
         .hint("save the file as UTF-8 without a BOM"));
     }
-    crate::json::parse_strict(bytes).map_err(|e| {
+    crate::schema::json::parse_strict(bytes).map_err(|e| {
         Error::failure(format!("{} is not valid JSON: {e}", path.display()))
             .hint("fix the JSON syntax at that line and column")
     })

@@ -52,22 +52,22 @@ pub const MANAGER_COMMANDS: &[&str] = &[
 const AGENTS: &[(&str, &str, Option<&str>)] = &[
     (
         "planner",
-        include_str!("../pack/agents/planner.md"),
+        include_str!("../../pack/agents/planner.md"),
         Some("Read, Grep, Glob, Bash, Write"),
     ),
     (
         "implementor",
-        include_str!("../pack/agents/implementor.md"),
+        include_str!("../../pack/agents/implementor.md"),
         None,
     ),
     (
         "reviewer",
-        include_str!("../pack/agents/reviewer.md"),
+        include_str!("../../pack/agents/reviewer.md"),
         Some("Read, Grep, Glob, Bash, Write"),
     ),
     (
         "tester",
-        include_str!("../pack/agents/tester.md"),
+        include_str!("../../pack/agents/tester.md"),
         Some("Read, Grep, Glob, Bash, Write"),
     ),
 ];

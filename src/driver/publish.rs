@@ -64,7 +64,7 @@ impl Journal<'_> {
         crate::store::events::append(&self.run.events_path(), &self.events)?;
         self.events.clear();
         self.run.write_status(&self.st)?;
-        crate::report::manager_plan::write(self.run, &self.st)?;
+        crate::store::manager_plan::write(self.run, &self.st)?;
         if !active {
             self.session.swarm.set_active(&self.run.id, false)?;
         }
@@ -424,7 +424,7 @@ fn finish(mut j: Journal) -> Result<RunStatus> {
 }
 
 fn short(s: &str) -> &str {
-    crate::report::abbrev(s, 12)
+    crate::cli::report::abbrev(s, 12)
 }
 
 /// The last lines of a tool's output, credentials removed, at most 2,000 bytes.

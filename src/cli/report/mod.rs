@@ -1,7 +1,5 @@
 //! What commands print: the action contract (JSON) and its human form.
 
-pub mod manager_plan;
-
 use serde_json::{Value, json};
 
 use crate::machine::{

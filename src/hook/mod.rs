@@ -183,9 +183,9 @@ pub fn pre_push(cwd: &Path, remote: &str, input: impl BufRead) -> Result<Vec<Str
                     if tree != t.tree {
                         refusals.push(format!(
                             "{remote_ref}: this is not the content run {id}'s tester passed (commits or changes made after the test: pushing tree {}, tested tree {}); reset the branch to the tested content ({}), or start a new run for the extra change",
-                            crate::report::abbrev(&tree, 12),
-                            crate::report::abbrev(&t.tree, 12),
-                            crate::report::abbrev(&t.head, 12)
+                            crate::cli::report::abbrev(&tree, 12),
+                            crate::cli::report::abbrev(&t.tree, 12),
+                            crate::cli::report::abbrev(&t.head, 12)
                         ));
                     }
                 }
@@ -195,7 +195,7 @@ pub fn pre_push(cwd: &Path, remote: &str, input: impl BufRead) -> Result<Vec<Str
         if let Some((commit, path)) = commit_adding_runs(&repo, remote, local_sha, remote_sha)? {
             refusals.push(format!(
                 "{remote_ref}: commit {} adds {path}; run state under .swarm/runs/ never belongs in history — remove it from that commit (git rm -r --cached .swarm/runs, then amend or rebase)",
-                crate::report::abbrev(&commit, 12)
+                crate::cli::report::abbrev(&commit, 12)
             ));
         }
     }

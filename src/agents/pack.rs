@@ -9,7 +9,10 @@ use crate::store::atomic;
 
 /// `(path under ~/.cursor/agents, content)`.
 pub const FILES: &[(&str, &str)] = &[
-    ("manager/config.json", include_str!("../pack/config.json")),
+    (
+        "manager/config.json",
+        include_str!("../../pack/config.json"),
+    ),
     ("manager/run.status.schema.json", embedded::RUN_STATUS),
     ("manager/handoff.schema.json", embedded::HANDOFF),
     ("plan/plan.schema.json", embedded::PLAN),
@@ -20,14 +23,14 @@ pub const FILES: &[(&str, &str)] = &[
     ),
     ("reviewer/reviewer.schema.json", embedded::REVIEWER_RESULT),
     ("tester/tester.schema.json", embedded::TESTER_RESULT),
-    ("manager.md", include_str!("../pack/agents/manager.md")),
-    ("planner.md", include_str!("../pack/agents/planner.md")),
+    ("manager.md", include_str!("../../pack/agents/manager.md")),
+    ("planner.md", include_str!("../../pack/agents/planner.md")),
     (
         "implementor.md",
-        include_str!("../pack/agents/implementor.md"),
+        include_str!("../../pack/agents/implementor.md"),
     ),
-    ("reviewer.md", include_str!("../pack/agents/reviewer.md")),
-    ("tester.md", include_str!("../pack/agents/tester.md")),
+    ("reviewer.md", include_str!("../../pack/agents/reviewer.md")),
+    ("tester.md", include_str!("../../pack/agents/tester.md")),
 ];
 
 /// The default pack's definition of a role (`planner`, `implementor`, `reviewer`, `tester`),

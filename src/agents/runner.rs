@@ -47,7 +47,7 @@ impl Options {
 
 fn say(opts: &Options, msg: impl AsRef<str>) {
     if opts.progress {
-        use crate::style::{Stream, Style, paint};
+        use crate::cli::style::{Stream, Style, paint};
         let m = msg.as_ref();
         let styled = [("✓", Style::Good), ("✗", Style::Bad), ("▶", Style::Info)]
             .iter()
@@ -101,7 +101,11 @@ pub fn run(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus>
             ActionKind::Publish => {
                 say(opts, "▶ publish");
                 let _l = session.lock(run)?;
-                crate::publish::publish(session, run, &crate::publish::Options::default())?;
+                crate::driver::publish::publish(
+                    session,
+                    run,
+                    &crate::driver::publish::Options::default(),
+                )?;
             }
             _ => return Ok(st),
         }
@@ -196,7 +200,7 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
                     log.display()
                 ),
             );
-            crate::style::note(format!(
+            crate::cli::style::note(format!(
                 "{} (pid {pid}) was left running by an earlier 'git swarm run'; waiting for it to finish",
                 inv.who()
             ));
@@ -502,7 +506,7 @@ fn definition_of(agent: &Subagent) -> Option<String> {
         .and_then(|p| crate::store::read_limited(&p.path).ok())
         .map(|b| crate::agents::profile::definition_body(&String::from_utf8_lossy(&b)))
         .filter(|d| !d.is_empty())
-        .or_else(|| crate::pack::definition(&agent.name))
+        .or_else(|| crate::agents::pack::definition(&agent.name))
 }
 
 /// How one invocation is launched: its exec template or profile, with the paths it needs.
