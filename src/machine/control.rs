@@ -1,8 +1,8 @@
 //! Commands that steer a run from outside: reject, retry, abort, and the merge continuation.
 
+use super::event::Event;
 use super::state::{Outcome, Phase, Resume, RunStatus};
 use super::{Arrival, Builder, Ctx, Effect, Facts, IssueSpec, Transition};
-use crate::store::events::Event;
 
 /// `next --reject <feedback>`: the host (or a person) rejects the fresh result of a pending
 /// invocation for reasons only judgement can see. A plan goes back to the planner (a re-plan);

@@ -10,9 +10,11 @@
 pub mod batch;
 mod consume;
 mod control;
+pub mod event;
 pub mod guard;
 pub mod handoff;
 mod issue;
+pub mod layout;
 pub mod pack;
 pub mod plan;
 pub mod repo_path;
@@ -36,8 +38,8 @@ use serde_json::{Value, json};
 
 use crate::config::Workflow;
 use crate::schema::Violation;
-use crate::store::RunDir;
-use crate::store::events::Event;
+use event::Event;
+use layout::RunDir;
 use state::{Engine, Outcome, Phase, Resume, RunStatus, Task, Warning};
 
 /// What a transition needs besides the status.

@@ -9,8 +9,8 @@ use super::*;
 use crate::config::{
     InputType, LoopControl, Planning, Resolution, ResolvedPath, Subagent, Workflow,
 };
+use crate::machine::layout::RunDir;
 use crate::schema::Violation;
-use crate::store::RunDir;
 
 const RUN: &str = "0b6c3f8e-7a51-4f0e-9d1c-2f9e8a7b6c5d";
 

@@ -10,24 +10,10 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::Result;
 use crate::store::atomic;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Event {
-    pub seq: u64,
-    pub at: String,
-    pub signal: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub worker: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step: Option<u32>,
-    pub message: String,
-}
+pub use crate::machine::event::Event;
 
 /// Appends the events whose `seq` is newer than the newest one already logged.
 pub fn append(path: &Path, events: &[Event]) -> Result<()> {
