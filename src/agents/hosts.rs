@@ -42,6 +42,15 @@ impl Host {
 /// What the hooks run.
 pub const HOOK_COMMAND: &str = "git swarm hook agent-stop";
 
+/// The hook entries each host gets, as shipped in `hooks/`: Claude Code's `hooks` member of
+/// `.claude/settings.json`, and Cursor's whole `.cursor/hooks.json`.
+const HOOKS_CLAUDE_CODE: &str = include_str!("../../hooks/claude-code.hooks.json");
+const HOOKS_CURSOR: &str = include_str!("../../hooks/cursor.hooks.json");
+
+fn hook_entries(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("the shipped hook entries are JSON")
+}
+
 /// The `git swarm` subcommands a manager agent runs (and may run without a prompt).
 pub const MANAGER_COMMANDS: &[&str] = &[
     "start", "next", "publish", "status", "list", "retry", "validate",
@@ -193,9 +202,7 @@ pub fn files(host: Host, root: &Path) -> Vec<(PathBuf, String)> {
                     "allow": perms.allow,
                     "deny": perms.deny,
                 },
-                "hooks": {"SubagentStop": [{"hooks": [
-                    {"type": "command", "command": HOOK_COMMAND, "timeout": 60}
-                ]}]}
+                "hooks": hook_entries(HOOKS_CLAUDE_CODE),
             });
             out.push((
                 PathBuf::from(".claude/settings.json"),
@@ -222,10 +229,7 @@ its `agent` (defined in `.cursor/agents/`) with its `prompt`, exactly as given."
                     manager_steps(spawn)
                 ),
             ));
-            let hooks = json!({
-                "version": 1,
-                "hooks": {"subagentStop": [{"command": HOOK_COMMAND}]}
-            });
+            let hooks = hook_entries(HOOKS_CURSOR);
             out.push((
                 PathBuf::from(".cursor/hooks.json"),
                 serde_json::to_string_pretty(&hooks).expect("serializable") + "\n",
@@ -298,6 +302,14 @@ pub fn settings_file(host: Host) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_hook_entries_run_the_stop_hook() {
+        for text in [HOOKS_CLAUDE_CODE, HOOKS_CURSOR] {
+            assert!(text.contains(HOOK_COMMAND), "{text}");
+            hook_entries(text);
+        }
+    }
 
     #[test]
     fn frontmatter_is_replaced_not_doubled() {

@@ -14,34 +14,16 @@ use crate::store::{Swarm, atomic};
 const MARKER: &str = "# git-swarm pre-push hook";
 pub const CHAINED: &str = "pre-push.chained";
 
-/// The script installed as `pre-push`. `fallback` is the binary that installed it, used when
-/// `git-swarm` is not on PATH.
+/// The script installed as `pre-push` (`hooks/pre-push` of the source tree). `fallback` is the
+/// binary that installed it, used when `git-swarm` is not on PATH.
 pub fn script(fallback: &Path) -> String {
     let quoted = format!(
         "'{}'",
         fallback.display().to_string().replace('\'', "'\\''")
     );
-    format!(
-        r#"#!/bin/sh
-{MARKER} (installed by 'git swarm init').
-# Refuses pushes of swarm branches whose content the tester did not pass, and commits that add
-# files under .swarm/runs/. A pre-push hook that was here before runs first, as {CHAINED}.
-input=$(cat)
-here=$(dirname "$0")
-if [ -x "$here/{CHAINED}" ]; then
-    printf '%s\n' "$input" | "$here/{CHAINED}" "$@" || exit $?
-fi
-swarm=git-swarm
-if ! command -v "$swarm" >/dev/null 2>&1; then
-    swarm={quoted}
-    if [ ! -x "$swarm" ]; then
-        echo "git swarm: git-swarm is not installed; skipping its pre-push checks" >&2
-        exit 0
-    fi
-fi
-printf '%s\n' "$input" | "$swarm" hook pre-push "$@"
-"#
-    )
+    include_str!("../../hooks/pre-push")
+        .replace("@CHAINED@", CHAINED)
+        .replace("@FALLBACK@", &quoted)
 }
 
 /// What `install` did.
