@@ -1,0 +1,389 @@
+//! Performing a transition's effects in the crash-safe order, and the git steps they take —
+//! each recorded in the run's ledger before it starts.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::git::{self, worktree::State};
+use crate::machine::{Effect, Transition};
+use crate::store::ledger::{self, Stage};
+use crate::store::{self as store, RunDir, atomic, events};
+
+use super::{Session, now, place};
+
+/// Performs a transition: effects in order, then the events, then the status. A crash at any
+/// point leaves files that the next invocation completes (see `present_results`).
+pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
+    // Agents write in the run folder while a step runs: its folders are checked again right
+    // before the tool writes in them.
+    run.check_folders()?;
+    remove_torn_temp_files(run);
+    let active = t.status.outcome.is_in_progress();
+    if active {
+        session.swarm.set_active(&run.id, true)?;
+    }
+    atomic::create_dir_all(&run.archive_dir())?;
+    for e in &t.effects {
+        perform(session, run, e)?;
+    }
+    crate::trace::mark("apply: effects performed");
+    // The effects changed git: content trees are computed afresh from here.
+    session.snapshot.clear_trees();
+    events::append(&run.events_path(), &t.events)?;
+    run.write_status(&t.status)?;
+    crate::store::manager_plan::write(run, &t.status)?;
+    if !active {
+        session.swarm.set_active(&run.id, false)?;
+    }
+    Ok(())
+}
+
+/// Temporary files of the tool's own writes in a run folder belong to a writer that died
+/// before its rename (we hold the run's lock, so no live writer of the tool owns one); they are
+/// garbage. Agents write in the run folder too (results, the plan), at any time and with any
+/// temporary names: their files are never touched.
+pub(super) fn remove_torn_temp_files(run: &RunDir) {
+    fn tools_own(target: &str, archived: bool) -> bool {
+        let agents = (target.ends_with(".result.json")
+            && target != "manual-intervention-required.result.json")
+            || target.ends_with("plan.json");
+        archived || !agents
+    }
+    for (dir, archived) in [(run.path.clone(), false), (run.archive_dir(), true)] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            // `.<target>.<random>.tmp`, as `atomic::write` names them.
+            let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+                continue;
+            };
+            let target = inner.rsplit_once('.').map(|(t, _)| t).unwrap_or(inner);
+            if tools_own(target, archived) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
+    match e {
+        Effect::Move { from, to } => {
+            if from.exists() {
+                atomic::rename(from, to)?;
+            }
+        }
+        Effect::Sweep { from, to } => {
+            if from.exists() {
+                atomic::rename(from, to)?;
+            }
+        }
+        Effect::Copy { from, to } => {
+            // The source (the accepted plan) is in a folder agents write in: read it as a
+            // regular file only, so a FIFO swapped in cannot block the transition.
+            let bytes = crate::store::safe::read_regular(from, None)?;
+            atomic::write(to, &bytes)?;
+        }
+        Effect::WriteJson { path, value } => atomic::write_json(path, value)?,
+        Effect::WriteText { path, text } => atomic::write(path, text.as_bytes())?,
+        Effect::CreateWorktree {
+            branch,
+            path,
+            base,
+            worker,
+            ..
+        } => create_worktree(
+            session,
+            run,
+            Path::new(path),
+            branch,
+            base,
+            worker.as_deref(),
+        )?,
+        Effect::MergeWorkers { into, workers } => {
+            merge_workers(session, run, Path::new(into), workers)?
+        }
+        Effect::RemoveWorktree { path } => {
+            let p = Path::new(path);
+            let mut l = run.ledger()?;
+            l.mark(path, Stage::Removing);
+            run.save_ledger(&l)?;
+            git_step(session, run, &format!("worktree remove {path}"), || {
+                git::worktree::remove(&session.ws.root, p, false)
+            })?;
+            let mut l = run.ledger()?;
+            l.mark(path, Stage::Removed);
+            run.save_ledger(&l)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs one git operation of the run's, recorded in its ledger before it starts. When the
+/// record of an earlier one is still there, that one was cut short (the tool and its git were
+/// killed): the lock files its git left — no process has them open — are removed first, with
+/// a note.
+pub fn git_step<T>(
+    session: &Session,
+    run: &RunDir,
+    what: &str,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let mut l = run.ledger()?;
+    if let Some(prev) = l.op.take() {
+        for lock in git::locks::remove_stale(&session.ws.common_dir) {
+            crate::cli::style::note(format!(
+                "removed {}, left by git when '{}' of run {} was interrupted",
+                lock.display(),
+                prev.what,
+                run.id
+            ));
+        }
+    }
+    l.op = Some(ledger::Op {
+        what: what.to_string(),
+        pid: std::process::id(),
+        at: now(),
+    });
+    run.save_ledger(&l)?;
+    let out = f();
+    // git ran to its end (success or a reported failure): it released its locks.
+    let mut l = run.ledger()?;
+    l.op = None;
+    run.save_ledger(&l)?;
+    out
+}
+
+/// Creates the worktree `path` on `branch` (from `base`) for the run or one of its workers —
+/// recorded in the run's ledger before git starts, so that after any interruption the next
+/// attempt finds it its own: a complete one is kept, a half-made one (git killed during
+/// `worktree add`) is undone and made again. Nothing the run did not record is adopted: a
+/// worktree, branch or directory of someone else's stops the command, naming what to remove.
+fn create_worktree(
+    session: &Session,
+    run: &RunDir,
+    p: &Path,
+    branch: &str,
+    base: &str,
+    worker: Option<&str>,
+) -> Result<()> {
+    let root = &session.ws.root;
+    let path = p.display().to_string();
+    let mut ledger = run.ledger()?;
+    // Runs that recorded only `worktree.json` (before the ledger existed) own that place.
+    if worker.is_none()
+        && ledger.find(&path, branch).is_none()
+        && let Ok(intent) = store::read_json(&run.worktree_intent_path())
+        && intent.get("branch").and_then(serde_json::Value::as_str) == Some(branch)
+        && intent.get("path").and_then(serde_json::Value::as_str) == Some(path.as_str())
+    {
+        ledger.set(ledger::Owned {
+            path: path.clone(),
+            branch: branch.to_string(),
+            worker: None,
+            base: base.to_string(),
+            stage: Stage::Creating,
+        });
+    }
+    let owned = ledger.find(&path, branch).is_some();
+    let foreign = |why: String| {
+        Error::failure(format!(
+            "{why}; run {} did not create it, so git swarm leaves it alone",
+            run.id
+        ))
+        .hint(format!(
+            "if it is not needed, remove it ('git worktree remove --force {path}', or delete the directory), then run 'git swarm next --run {}'",
+            run.id
+        ))
+    };
+    match git::worktree::inspect(root, p, branch)? {
+        State::Complete if owned => {
+            mark(run, &path, Stage::Created)?;
+            return crate::agents::worktree_setup::prepare(session, run, p);
+        }
+        State::Complete => {
+            return Err(foreign(format!("{path} is a worktree on {branch}")));
+        }
+        State::HalfMade(why) if owned => {
+            crate::cli::style::note(format!("{why}; removing it and creating it again"));
+            git_step(
+                session,
+                run,
+                &format!("undo the half-made worktree {path}"),
+                || git::worktree::undo_half_made(root, p),
+            )?;
+        }
+        State::HalfMade(why) | State::Foreign(why) => return Err(foreign(why)),
+        State::Absent => {}
+    }
+    // The last word before git checks anything out: every worktree, the run's and each
+    // worker's, stays in an allowed place (the run's was judged when it was chosen).
+    place::confine(
+        root,
+        p,
+        if worker.is_none() {
+            place::Source::Status
+        } else {
+            place::Source::Worker
+        },
+    )?;
+    let repo = session.ws.open()?;
+    let mut branch_exists = git::branch_exists(&repo, branch);
+    let mut base = base.to_string();
+    // Made completely once (the run worked there): the branch holds the run's work.
+    let made_before = ledger
+        .find(&path, branch)
+        .is_some_and(|o| o.stage != Stage::Creating);
+    if made_before && !branch_exists {
+        // Made again for a re-opened run after its worktree and branch were cleaned up: from
+        // the branch as pushed, never from the start (that would drop the run's work).
+        let pushed = repo
+            .remote_names()
+            .iter()
+            .map(|r| format!("refs/remotes/{r}/{branch}"))
+            .find(|r| git::ref_exists(&repo, r));
+        match pushed {
+            Some(r) => base = r,
+            None => {
+                return Err(Error::failure(format!(
+                    "run {}'s branch {branch} is gone, and no remote has it: its work cannot be restored",
+                    run.id
+                ))
+                .hint(format!(
+                    "restore the branch ('git branch {branch} <commit>', e.g. from 'git reflog'), then run the command again; or 'git swarm abort --run {}'",
+                    run.id
+                )));
+            }
+        }
+        branch_exists = false;
+    }
+    let base = base.as_str();
+    if branch_exists && !owned {
+        return Err(Error::failure(format!(
+            "branch {branch} exists already and run {} did not create it, so git swarm does not take it over",
+            run.id
+        ))
+        .hint(format!(
+            "if {branch} is not needed, delete it ('git branch -D {branch}'), then run 'git swarm next --run {}'",
+            run.id
+        )));
+    }
+    // Intent first: recorded with the run before git creates anything.
+    if worker.is_none() {
+        atomic::write_json(
+            &run.worktree_intent_path(),
+            &serde_json::json!({"branch": branch, "path": path, "base": base}),
+        )?;
+    }
+    ledger.set(ledger::Owned {
+        path: path.clone(),
+        branch: branch.to_string(),
+        worker: worker.map(str::to_string),
+        base: base.to_string(),
+        stage: Stage::Creating,
+    });
+    run.save_ledger(&ledger)?;
+    git_step(
+        session,
+        run,
+        &format!("worktree add {path} on {branch}"),
+        || git::worktree::add(root, p, branch, base, branch_exists),
+    )?;
+    mark(run, &path, Stage::Created)?;
+    crate::agents::worktree_setup::prepare(session, run, p)
+}
+
+fn mark(run: &RunDir, path: &str, stage: Stage) -> Result<()> {
+    let mut l = run.ledger()?;
+    if l.owned
+        .iter()
+        .any(|o| Path::new(&o.path) == Path::new(path) && o.stage != stage)
+    {
+        l.mark(path, stage);
+        run.save_ledger(&l)?;
+    }
+    Ok(())
+}
+
+/// Merges a finished batch: each worker's leftovers are committed on its branch, its branch is
+/// merged into the run's worktree, then its worktree and branch are removed. Every step is
+/// skipped when already done, and each git step is recorded before it starts, so a crash in the
+/// middle — the tool and its git killed together — is finished by running it again: a merge
+/// the killed git left half made is undone and made again, a half-removed worktree finished.
+/// Only workers the run's ledger records as its own are touched.
+fn merge_workers(
+    session: &Session,
+    run: &RunDir,
+    into: &Path,
+    workers: &[(String, String, String)],
+) -> Result<()> {
+    let root = &session.ws.root;
+    for (message, branch, path) in workers {
+        let wt = Path::new(path);
+        if wt == into {
+            // The worker that worked in the run's worktree: its work only needs committing.
+            git_step(session, run, &format!("commit leftovers in {path}"), || {
+                git::ops::commit_all(wt, message)
+            })?;
+            continue;
+        }
+        let ledger = run.ledger()?;
+        if ledger.find(path, branch).is_none() {
+            return Err(Error::failure(format!(
+                "worker worktree {path} on {branch} is not recorded as run {}'s, so git swarm does not merge or remove it",
+                run.id
+            ))
+            .hint(format!(
+                "look at {path} and {branch}: merge the work by hand if it is this run's, then run 'git swarm next --run {}'",
+                run.id
+            )));
+        }
+        let interrupted = ledger.op.is_some();
+        let exists = git::branch_exists(&session.ws.open()?, branch);
+        if wt.join(".git").is_file() {
+            git_step(session, run, &format!("commit leftovers in {path}"), || {
+                git::ops::commit_all(wt, message)
+            })?;
+        }
+        if exists {
+            let subject = format!("Merge {}", message.lines().next().unwrap_or_default());
+            git_step(session, run, &format!("merge {branch} into {}", into.display()), || {
+                if git::ops::merge_in_progress(into) {
+                    if !interrupted {
+                        return Err(Error::failure(format!(
+                            "a merge is in progress in {}",
+                            into.display()
+                        )));
+                    }
+                    crate::cli::style::note(format!(
+                        "undoing the merge of {branch} that was interrupted in {}, to make it again",
+                        into.display()
+                    ));
+                    git::ops::merge_abort(into)?;
+                }
+                git::ops::merge(into, branch, &subject)
+            })
+            .map_err(|e| {
+                e.hint(format!(
+                    "resolve the merge in {} by hand (or 'git merge --abort'), then run 'git swarm next'",
+                    into.display()
+                ))
+            })?;
+        }
+        let mut l = run.ledger()?;
+        l.mark(path, Stage::Removing);
+        run.save_ledger(&l)?;
+        git_step(session, run, &format!("worktree remove {path}"), || {
+            git::worktree::remove(root, wt, true)
+        })?;
+        git_step(session, run, &format!("branch -D {branch}"), || {
+            git::ops::delete_branch(root, branch)
+        })?;
+        let mut l = run.ledger()?;
+        l.mark(path, Stage::Removed);
+        run.save_ledger(&l)?;
+    }
+    Ok(())
+}
