@@ -2,6 +2,7 @@
 
 pub mod exec;
 pub mod hosts;
+pub mod launch;
 pub mod output;
 pub mod pack;
 pub mod profile;
