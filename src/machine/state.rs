@@ -192,6 +192,23 @@ pub struct Engine {
     pub token_split: IndexMap<String, crate::machine::usage::Split>,
 }
 
+/// Where the pull request of a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrState {
+    /// Not tried yet (`""` in runs written before the state was typed).
+    #[default]
+    #[serde(alias = "")]
+    None,
+    /// A tool was started; a crash here makes the outcome unknown (looked up before trying
+    /// again).
+    Attempting,
+    Created,
+    Failed,
+    /// Not wanted (`pr.submitMethod: manual`, `pr.createOnSuccess: false`).
+    Skipped,
+}
+
 /// How far `git swarm publish` got; every step it finished is skipped when it runs again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -204,10 +221,8 @@ pub struct PublishState {
     /// The commit that was pushed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pushed: Option<String>,
-    /// `none`, `attempting` (a tool was started; a crash here makes the state unknown),
-    /// `created`, `failed`, `skipped`.
     #[serde(default)]
-    pub pr: String,
+    pub pr: PrState,
     #[serde(default)]
     pub worktree_removed: bool,
 }
