@@ -22,8 +22,8 @@ pub struct Proc {
     pub argv: Vec<String>,
 }
 
-/// Reads `/proc/<pid>/stat` and `cmdline`; `None` when the process is gone.
-pub fn read_proc(pid: i32) -> Option<Proc> {
+/// Reads `/proc/<pid>/stat` (and `cmdline` when asked); `None` when the process is gone.
+pub fn read_proc(pid: i32, cmdline: bool) -> Option<Proc> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses.
     let rest = &stat[stat.rfind(')')? + 2..];
@@ -31,12 +31,16 @@ pub fn read_proc(pid: i32) -> Option<Proc> {
     let state = f.next()?.chars().next()?;
     let ppid = f.next()?.parse().ok()?;
     let pgid = f.next()?.parse().ok()?;
-    let argv = std::fs::read(format!("/proc/{pid}/cmdline"))
-        .unwrap_or_default()
-        .split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect();
+    let argv = if cmdline {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .unwrap_or_default()
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect()
+    } else {
+        Vec::new()
+    };
     Some(Proc {
         pid,
         ppid,
@@ -46,13 +50,14 @@ pub fn read_proc(pid: i32) -> Option<Proc> {
     })
 }
 
+/// Every process, without its command line (cheap enough to poll every millisecond).
 pub fn all_procs() -> Vec<Proc> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(read_proc)
+        .filter_map(|pid| read_proc(pid, false))
         .collect()
 }
 
@@ -238,22 +243,34 @@ pub fn run(mut cmd: Command, trigger: &Trigger, victims: Victims) -> Trial {
                 .iter()
                 .filter(|p| tree.contains(&p.pid) && p.pid != pgid && p.state != 'Z')
             {
-                let phase = phase_of(&p.argv);
+                // Read on every scan: a process that just forked shows its parent's command
+                // line until it execs.
+                let argv = read_proc(p.pid, true).map(|p| p.argv).unwrap_or_default();
+                let phase = phase_of(&argv);
                 let in_group = p.pgid == pgid;
                 if in_group {
                     alive_now.push(phase.clone());
                 }
-                seen.entry(p.pid)
-                    .and_modify(|s| s.last = now)
-                    .or_insert(Seen {
-                        phase,
-                        pid: p.pid,
-                        in_group,
-                        first: now,
-                        last: now,
-                    });
+                let s = seen.entry(p.pid).or_insert_with(|| Seen {
+                    phase: phase.clone(),
+                    pid: p.pid,
+                    in_group,
+                    first: now,
+                    last: now,
+                });
+                s.last = now;
+                if !argv.is_empty() {
+                    s.phase = phase;
+                }
             }
         };
+    // Watching /proc costs CPU the command then lacks: only while measuring, waiting for a
+    // git operation, or keeping track of agents to kill when the tool dies at a failpoint.
+    let watch = match trigger {
+        Trigger::Never | Trigger::Phase { .. } => true,
+        Trigger::After(_) => false,
+        Trigger::Failpoint { .. } => victims == Victims::Tree,
+    };
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
             if let Trigger::Failpoint { .. } = trigger {
@@ -268,7 +285,9 @@ pub fn run(mut cmd: Command, trigger: &Trigger, victims: Victims) -> Trial {
             }
             break status;
         }
-        scan(&mut tree, &mut seen, &mut alive_now);
+        if watch {
+            scan(&mut tree, &mut seen, &mut alive_now);
+        }
         let now = start.elapsed();
         let fire = match trigger {
             Trigger::Never | Trigger::Failpoint { .. } => false,
@@ -284,11 +303,14 @@ pub fn run(mut cmd: Command, trigger: &Trigger, victims: Victims) -> Trial {
         };
         if fire {
             killed = true;
+            if !watch {
+                scan(&mut tree, &mut seen, &mut alive_now);
+            }
             during = alive_now.clone();
             kill_everything(pgid, &tree, victims);
             break child.wait().expect("wait");
         }
-        std::thread::sleep(Duration::from_micros(500));
+        std::thread::sleep(Duration::from_micros(if watch { 1000 } else { 300 }));
     };
     let elapsed = start.elapsed();
     // The group is gone before anything runs again: a git still dying must not race the
@@ -368,14 +390,16 @@ pub fn points(measured: &Trial, interesting: &dyn Fn(&str) -> bool) -> Vec<Trigg
         if !s.phase.starts_with("git") || s.phase == "git-swarm" {
             continue;
         }
-        if !full && !interesting(&s.phase) {
+        // Coarse: the first two of each writing operation, at its start and, when it lasts,
+        // half-way through.
+        if !full && (!interesting(&s.phase) || this >= 2) {
             continue;
         }
         let lasted = s.last.saturating_sub(s.first);
         let fractions: &[u32] = if full { &[0, 1, 2, 3] } else { &[0, 2] };
         let mut extras: Vec<Duration> = fractions.iter().map(|f| lasted * *f / 4).collect();
         extras.dedup();
-        if !full && lasted < Duration::from_millis(8) {
+        if !full && lasted < Duration::from_millis(30) {
             extras.truncate(1);
         }
         for extra in extras {
@@ -408,7 +432,8 @@ pub struct Sweep<'a, C> {
     pub timed: bool,
 }
 
-/// Git operations that write: the ones whose interruption leaves half-made states.
+/// Git operations that write: the ones whose interruption leaves half-made states. (The
+/// checkout workers of `worktree add` run inside its `git reset`; the full sweep has them.)
 pub fn writes(phase: &str) -> bool {
     [
         "git worktree add",
@@ -416,7 +441,6 @@ pub fn writes(phase: &str) -> bool {
         "git worktree prune",
         "git reset",
         "git checkout",
-        "git checkout--worker",
         "git branch",
         "git update-ref",
         "git symbolic-ref",
