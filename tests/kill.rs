@@ -1356,7 +1356,14 @@ fn named_apart(big: &Big, worker_first: bool) {
     assert_published(&env, &a, "swarm/fix", &["a.txt", "b.txt"]);
     assert_published(&env, &b, &b_branch, &["c.txt"]);
     assert_eq!(prs(&env), 2, "a pull request each");
-    gc("after both published");
+    // Finished and pushed, their local branches are gc's to remove now; nothing else is.
+    let out = env.sj(&["gc", "--apply"]);
+    out.code(0);
+    let (removed, _) = gc_removed(std::slice::from_ref(&out));
+    assert!(
+        removed.iter().all(|r| r.starts_with("branch ")),
+        "gc after both published: {removed:?}"
+    );
     assert_no_debris(&env, &[]);
     assert_run_files_valid(&env, &a);
     assert_run_files_valid(&env, &b);
