@@ -35,7 +35,8 @@ fn tracked() -> usize {
 }
 
 /// A gh that behaves like the real one: the first call for a branch creates its pull request,
-/// later calls answer that it exists. Each creation leaves a `fake.log.pr.<branch>` file.
+/// later calls answer that it exists. Each creation leaves a `fake.log.pr.<branch>` file,
+/// written whole (a kill while gh runs must not leave a pull request without its URL).
 const GH: &str = r#"head=""; prev=""
 for a in "$@"; do [ "$prev" = "--head" ] && head="$a"; prev="$a"; done
 mark="$FAKE_LOG.pr.$(printf '%s' "$head" | tr '/' '_')"
@@ -45,7 +46,7 @@ if [ -f "$mark" ]; then
   exit 1
 fi
 n=$(ls "$FAKE_LOG".pr.* 2>/dev/null | wc -l); n=$((n + 1))
-echo "https://github.com/acme/app/pull/$n" > "$mark"
+echo "https://github.com/acme/app/pull/$n" > "$mark.new" && mv "$mark.new" "$mark"
 cat "$mark""#;
 
 /// The origin answers pushes from a session of its own, as a server would: killing the
@@ -379,7 +380,10 @@ fn prs(env: &Env) -> usize {
     std::fs::read_dir(env.root())
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("fake.log.pr."))
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with("fake.log.pr.") && !n.ends_with(".new")
+        })
         .count()
 }
 
