@@ -820,7 +820,8 @@ fn abort_survives_a_group_kill() {
         // branch stays.
         assert!(
             !env.root().join("work-swarm-add-greeting").exists(),
-            "the worktree is removed"
+            "the worktree is removed; the rerun said: {}",
+            out.stdout
         );
         assert_branches(env, &["swarm/add-greeting"]);
         assert_no_debris(env, &[]);
@@ -873,7 +874,8 @@ fn gc_apply_survives_a_group_kill() {
         let wt = env.root().join("work-swarm-add-greeting");
         assert!(
             !env.root().join("work-swarm-stray").exists(),
-            "stray removed"
+            "the stray worktree is removed; the rerun said: {}",
+            out.stdout
         );
         assert_branches(env, &["swarm/add-greeting"]);
         assert_whole_worktree(env, &wt, "swarm/add-greeting", &[]);
