@@ -50,6 +50,22 @@ pub fn read_proc(pid: i32, cmdline: bool) -> Option<Proc> {
     })
 }
 
+/// The children of every thread of `pid`.
+fn children(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Ok(text) = std::fs::read_to_string(t.path().join("children")) {
+                out.extend(
+                    text.split_whitespace()
+                        .filter_map(|c| c.parse::<i32>().ok()),
+                );
+            }
+        }
+    }
+    out
+}
+
 /// Every process, without its command line (cheap enough to poll every millisecond).
 pub fn all_procs() -> Vec<Proc> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
@@ -170,7 +186,8 @@ pub struct Trial {
     pub code: Option<i32>,
     pub elapsed: Duration,
     pub seen: Vec<Seen>,
-    /// The phases of the group's processes alive when it was killed.
+    /// The phases of the processes alive when the group was killed (those in process groups
+    /// of their own marked so).
     pub during: Vec<String>,
     pub stdout: String,
     pub stderr: String,
@@ -216,54 +233,64 @@ pub fn run(mut cmd: Command, trigger: &Trigger, victims: Victims) -> Trial {
     let start = Instant::now();
     let mut child = cmd.spawn().expect("git-swarm starts");
     let pgid = child.id() as i32;
+    // Every process the command started (for Victims::Tree), and those alive at the last
+    // look.
     let mut tree: BTreeSet<i32> = BTreeSet::from([pgid]);
+    let mut alive: BTreeSet<i32> = BTreeSet::new();
     let mut seen: BTreeMap<i32, Seen> = BTreeMap::new();
     let mut alive_now: Vec<String> = Vec::new();
     let mut killed = false;
     let mut during = Vec::new();
-    let scan =
-        |tree: &mut BTreeSet<i32>, seen: &mut BTreeMap<i32, Seen>, alive_now: &mut Vec<String>| {
-            let now = start.elapsed();
-            let procs = all_procs();
-            // Descendants: children of known processes, to a fixed point (a scan can list a child
-            // before its parent).
-            loop {
-                let before = tree.len();
-                for p in &procs {
-                    if tree.contains(&p.ppid) || p.pgid == pgid {
-                        tree.insert(p.pid);
-                    }
-                }
-                if tree.len() == before {
-                    break;
-                }
+    // Walks the tree from the tool and from every descendant known alive (one that lost its
+    // parent is still found) through /proc/<pid>/task/<tid>/children: a few small reads, not
+    // a pass over all of /proc.
+    let scan = |tree: &mut BTreeSet<i32>,
+                alive: &mut BTreeSet<i32>,
+                seen: &mut BTreeMap<i32, Seen>,
+                alive_now: &mut Vec<String>| {
+        let now = start.elapsed();
+        let mut queue: Vec<i32> = alive.iter().copied().chain([pgid]).collect();
+        let mut visited = BTreeSet::new();
+        alive_now.clear();
+        while let Some(pid) = queue.pop() {
+            if !visited.insert(pid) {
+                continue;
             }
-            alive_now.clear();
-            for p in procs
-                .iter()
-                .filter(|p| tree.contains(&p.pid) && p.pid != pgid && p.state != 'Z')
-            {
-                // Read on every scan: a process that just forked shows its parent's command
-                // line until it execs.
-                let argv = read_proc(p.pid, true).map(|p| p.argv).unwrap_or_default();
-                let phase = phase_of(&argv);
-                let in_group = p.pgid == pgid;
-                if in_group {
-                    alive_now.push(phase.clone());
+            let p = match read_proc(pid, pid != pgid) {
+                Some(p) if p.state != 'Z' => p,
+                _ => {
+                    alive.remove(&pid);
+                    continue;
                 }
-                let s = seen.entry(p.pid).or_insert_with(|| Seen {
-                    phase: phase.clone(),
-                    pid: p.pid,
-                    in_group,
-                    first: now,
-                    last: now,
-                });
-                s.last = now;
-                if !argv.is_empty() {
-                    s.phase = phase;
-                }
+            };
+            tree.insert(pid);
+            queue.extend(children(pid));
+            if pid == pgid {
+                continue;
             }
-        };
+            alive.insert(pid);
+            // Read on every scan: a process that just forked shows its parent's command line
+            // until it execs.
+            let phase = phase_of(&p.argv);
+            let in_group = p.pgid == pgid;
+            alive_now.push(if in_group {
+                phase.clone()
+            } else {
+                format!("{phase} (own group)")
+            });
+            let s = seen.entry(pid).or_insert_with(|| Seen {
+                phase: phase.clone(),
+                pid,
+                in_group,
+                first: now,
+                last: now,
+            });
+            s.last = now;
+            if !p.argv.is_empty() {
+                s.phase = phase;
+            }
+        }
+    };
     // Watching /proc costs CPU the command then lacks: only while measuring, waiting for a
     // git operation, or keeping track of agents to kill when the tool dies at a failpoint.
     let watch = match trigger {
@@ -278,7 +305,7 @@ pub fn run(mut cmd: Command, trigger: &Trigger, victims: Victims) -> Trial {
                 if status.signal().is_some() {
                     // Aborted at the failpoint: what is left of the group dies now.
                     killed = true;
-                    scan(&mut tree, &mut seen, &mut alive_now);
+                    scan(&mut tree, &mut alive, &mut seen, &mut alive_now);
                     during = alive_now.clone();
                     kill_everything(pgid, &tree, victims);
                 }
@@ -286,7 +313,7 @@ pub fn run(mut cmd: Command, trigger: &Trigger, victims: Victims) -> Trial {
             break status;
         }
         if watch {
-            scan(&mut tree, &mut seen, &mut alive_now);
+            scan(&mut tree, &mut alive, &mut seen, &mut alive_now);
         }
         let now = start.elapsed();
         let fire = match trigger {
@@ -304,7 +331,7 @@ pub fn run(mut cmd: Command, trigger: &Trigger, victims: Victims) -> Trial {
         if fire {
             killed = true;
             if !watch {
-                scan(&mut tree, &mut seen, &mut alive_now);
+                scan(&mut tree, &mut alive, &mut seen, &mut alive_now);
             }
             during = alive_now.clone();
             kill_everything(pgid, &tree, victims);
@@ -317,25 +344,25 @@ pub fn run(mut cmd: Command, trigger: &Trigger, victims: Victims) -> Trial {
     // rerun. Processes in groups of their own (agents after a group kill) finish on their own,
     // as they would for a user; the rerun comes after them.
     let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let left: Vec<Proc> = all_procs()
-            .into_iter()
-            .filter(|p| (p.pgid == pgid || tree.contains(&p.pid)) && p.state != 'Z')
-            .collect();
-        if left.is_empty() {
+    for round in 0.. {
+        scan(&mut tree, &mut alive, &mut seen, &mut alive_now);
+        if round % 20 == 0 || alive.is_empty() {
+            // A child forked just before the kill, not seen yet.
+            alive.extend(
+                all_procs()
+                    .into_iter()
+                    .filter(|p| p.pgid == pgid && p.pid != pgid && p.state != 'Z')
+                    .map(|p| p.pid),
+            );
+        }
+        if alive.is_empty() {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "processes of the killed command still run after 120 s: {left:?}"
+            "processes of the killed command still run after 120 s: {alive:?}"
         );
         std::thread::sleep(Duration::from_millis(5));
-        // Newly forked descendants of survivors are survivors too.
-        for p in all_procs() {
-            if tree.contains(&p.ppid) {
-                tree.insert(p.pid);
-            }
-        }
     }
     let mut seen: Vec<Seen> = seen.into_values().collect();
     seen.sort_by_key(|s| s.first);
