@@ -27,7 +27,23 @@ use harness::{Sweep, Trial, Victims};
 use serde_json::{Value, json};
 
 /// Files in the test repository besides README.md, src/lib.rs and .swarm/standards.md.
-const FILES: usize = 3000;
+const FILES: usize = 5000;
+
+/// Where the tests' directories go: a tmpfs when there is one. Every attempt copies and
+/// removes tens of thousands of files, several times faster there than on a disk; git's
+/// checkouts of `FILES` files still take long enough to be killed half-way.
+fn scratch() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() && tempfile::tempdir_in(shm).is_ok() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir_in(scratch()).expect("tempdir")
+}
 
 /// Every file the base commit tracks.
 fn tracked() -> usize {
@@ -61,7 +77,7 @@ struct Big {
 
 impl Big {
     fn new() -> Big {
-        let tmp = tempfile::tempdir().expect("tempdir");
+        let tmp = tempdir();
         let root = tmp.path().canonicalize().unwrap();
         let tpl = Env {
             home: root.join("home"),
@@ -104,20 +120,14 @@ impl Big {
     /// A fresh copy: work repository, origin, the reference pack in HOME, an origin that
     /// looks like GitHub and a gh that records pull requests.
     fn env(&self) -> Env {
-        let tmp = tempfile::tempdir().expect("tempdir");
+        self.env_in(tempdir())
+    }
+
+    /// The same, in `tmp`.
+    fn env_in(&self, tmp: tempfile::TempDir) -> Env {
         let root = tmp.path().canonicalize().unwrap();
-        for (from, to) in [
-            (&self.tpl.work, root.join("work")),
-            (&self.tpl.origin, root.join("origin.git")),
-        ] {
-            let ok = Command::new("cp")
-                .arg("-a")
-                .arg(from)
-                .arg(&to)
-                .status()
-                .unwrap();
-            assert!(ok.success(), "cp -a {}", from.display());
-        }
+        cp_a(&self.tpl.work, &root.join("work"));
+        cp_a(&self.tpl.origin, &root.join("origin.git"));
         std::fs::copy(&self.tpl.gitconfig, root.join("gitconfig")).unwrap();
         std::fs::create_dir_all(root.join("home")).unwrap();
         let mut env = Env {
@@ -140,6 +150,65 @@ impl Big {
         env.remote_looks_like("https://github.com/acme/app.git");
         env.fake_tool("gh", GH);
         env
+    }
+}
+
+/// `cp -a from to`.
+fn cp_a(from: &Path, to: &Path) {
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "cp -a {} {}", from.display(), to.display());
+}
+
+/// A state made once (a run moved on to the command under test) and copied, at the same
+/// absolute paths, for every attempt: worktrees, run files and git's records name them.
+struct Prepared<T> {
+    slot: tempfile::TempDir,
+    extra_env: Vec<(String, String)>,
+    data: T,
+}
+
+impl<T: Clone> Prepared<T> {
+    fn new(big: &Big, setup: impl FnOnce(Env) -> (Env, T)) -> Prepared<T> {
+        let slot = tempdir();
+        let (env, data) = setup(big.env_in(Self::place(slot.path())));
+        cp_a(&env.root(), &slot.path().join("snapshot"));
+        let extra_env = env.extra_env.clone();
+        drop(env);
+        Prepared {
+            slot,
+            extra_env,
+            data,
+        }
+    }
+
+    /// The directory every attempt runs in (removed when its Env is dropped).
+    fn place(slot: &Path) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix("attempt")
+            .rand_bytes(0)
+            .tempdir_in(slot)
+            .expect("the attempt's directory is free")
+    }
+
+    /// A copy of the state for one attempt.
+    fn attempt(&self) -> (Env, T) {
+        let tmp = Self::place(self.slot.path());
+        let root = tmp.path().canonicalize().unwrap();
+        cp_a(&self.slot.path().join("snapshot/."), &root.join("."));
+        let env = Env {
+            home: root.join("home"),
+            work: root.join("work"),
+            origin: root.join("origin.git"),
+            gitconfig: root.join("gitconfig"),
+            extra_env: self.extra_env.clone(),
+            tmp,
+        };
+        (env, self.data.clone())
     }
 }
 
@@ -503,9 +572,10 @@ fn swarm_cmd(env: &Env, args: &[&str]) -> Command {
 #[test]
 fn start_killed_anywhere_leaves_a_clean_tree_and_a_usable_run() {
     let big = Big::new();
-    let prepare = || Case {
-        env: big.env(),
-        id: String::new(),
+    let state = Prepared::new(&big, |env| (env, String::new()));
+    let prepare = || {
+        let (env, id) = state.attempt();
+        Case { env, id }
     };
     let command = |c: &Case| swarm_cmd(&c.env, &["start", "Add a greeting", "--json"]);
     let check = |c: &Case, _: &Trial| {
@@ -552,10 +622,13 @@ fn start_killed_anywhere_leaves_a_clean_tree_and_a_usable_run() {
 #[test]
 fn next_creating_the_worktree_survives_a_group_kill() {
     let big = Big::new();
-    let prepare = || {
-        let env = big.env();
+    let state = Prepared::new(&big, |env| {
         let id = env.start("Add a greeting");
         play_planner(&env, &id, &simple_plan(&id));
+        (env, id)
+    });
+    let prepare = || {
+        let (env, id) = state.attempt();
         Case { env, id }
     };
     let command = |c: &Case| swarm_cmd(&c.env, &["next", "--json"]);
@@ -606,8 +679,8 @@ fn next_creating_the_worktree_survives_a_group_kill() {
 
 // ---- next: a parallel batch, fanned out and merged ----------------------------------------
 
-fn batch_case(big: &Big) -> Case {
-    let env = big.env();
+/// A run planned with two independent tasks: its implementor step fans out to two workers.
+fn batch_setup(env: Env) -> (Env, String) {
     let id = env.start("Two files");
     play_planner(
         &env,
@@ -618,7 +691,7 @@ fn batch_case(big: &Big) -> Case {
             vec![task("a", &["a.txt"], &[]), task("b", &["b.txt"], &[])],
         ),
     );
-    Case { env, id }
+    (env, id)
 }
 
 /// After the batch's merge: the run's worktree holds both workers' files, the worker's
@@ -642,7 +715,11 @@ fn check_merged_and_finish(env: &Env, id: &str) {
 #[test]
 fn a_batch_fan_out_survives_a_group_kill() {
     let big = Big::new();
-    let prepare = || batch_case(&big);
+    let state = Prepared::new(&big, batch_setup);
+    let prepare = || {
+        let (env, id) = state.attempt();
+        Case { env, id }
+    };
     let command = |c: &Case| swarm_cmd(&c.env, &["next", "--json"]);
     let check = |c: &Case, _: &Trial| {
         let (env, id) = (&c.env, c.id.as_str());
@@ -695,11 +772,15 @@ fn a_batch_fan_out_survives_a_group_kill() {
 #[test]
 fn a_batch_merge_survives_a_group_kill() {
     let big = Big::new();
+    let state = Prepared::new(&big, |env| {
+        let (env, id) = batch_setup(env);
+        env.sj(&["next"]).code(0);
+        play_batch(&env, &id);
+        (env, id)
+    });
     let prepare = || {
-        let c = batch_case(&big);
-        c.env.sj(&["next"]).code(0);
-        play_batch(&c.env, &c.id);
-        c
+        let (env, id) = state.attempt();
+        Case { env, id }
     };
     let command = |c: &Case| swarm_cmd(&c.env, &["next", "--json"]);
     let check = |c: &Case, _: &Trial| {
@@ -736,8 +817,7 @@ fn a_batch_merge_survives_a_group_kill() {
 #[test]
 fn publish_survives_a_group_kill() {
     let big = Big::new();
-    let prepare = || {
-        let env = big.env();
+    let state = Prepared::new(&big, |env| {
         let id = env.start("Add a greeting");
         play_planner(
             &env,
@@ -761,6 +841,10 @@ fn publish_survives_a_group_kill() {
         env.sj(&["next"]).code(0);
         play_tester(&env, &id, "passed");
         assert_eq!(env.sj(&["next"]).action(), "publish");
+        (env, id)
+    });
+    let prepare = || {
+        let (env, id) = state.attempt();
         Case { env, id }
     };
     let command = |c: &Case| swarm_cmd(&c.env, &["publish", "--json"]);
@@ -799,11 +883,14 @@ fn publish_survives_a_group_kill() {
 #[test]
 fn abort_survives_a_group_kill() {
     let big = Big::new();
-    let prepare = || {
-        let env = big.env();
+    let state = Prepared::new(&big, |env| {
         let id = env.start("Add a greeting");
         play_planner(&env, &id, &simple_plan(&id));
         env.sj(&["next"]).code(0);
+        (env, id)
+    });
+    let prepare = || {
+        let (env, id) = state.attempt();
         Case { env, id }
     };
     let command = |c: &Case| swarm_cmd(&c.env, &["abort", "--json"]);
@@ -844,8 +931,7 @@ fn abort_survives_a_group_kill() {
 #[test]
 fn gc_apply_survives_a_group_kill() {
     let big = Big::new();
-    let prepare = || {
-        let env = big.env();
+    let state = Prepared::new(&big, |env| {
         // A running run (kept), a stray clean worktree on a merged swarm branch and a merged
         // swarm branch without one (both removed).
         let id = env.start("Add a greeting");
@@ -861,6 +947,10 @@ fn gc_apply_survives_a_group_kill() {
             "swarm/stray",
         ]);
         env.git(&["branch", "swarm/old"]);
+        (env, id)
+    });
+    let prepare = || {
+        let (env, id) = state.attempt();
         Case { env, id }
     };
     let command = |c: &Case| swarm_cmd(&c.env, &["gc", "--apply", "--json"]);
@@ -904,18 +994,22 @@ fn gc_apply_survives_a_group_kill() {
 
 // ---- run (exec mode) ----------------------------------------------------------------------
 
-fn exec_case(big: &Big) -> Exec {
-    let env = big.env();
+/// Fake agents for every role, through an exec template; the plan has two independent
+/// tasks, so the run fans out to two workers and merges them.
+fn exec_setup(env: Env) -> (Env, PathBuf) {
     let agent = env.root().join("fake-agent.sh");
     std::fs::write(&agent, common::agents::AGENT).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let x = Exec { env, agent };
+    let x = Exec {
+        env,
+        agent: agent.clone(),
+    };
     x.configure(
         vec![task("a", &["a.txt"], &[]), task("b", &["b.txt"], &[])],
         &[],
     );
-    x
+    (x.env, agent)
 }
 
 /// Reruns `git swarm run` after a kill (resuming the run if `start` got as far as its status)
@@ -970,7 +1064,11 @@ fn run_writes(phase: &str) -> bool {
 #[test]
 fn run_survives_a_group_kill() {
     let big = Big::new();
-    let prepare = || exec_case(&big);
+    let state = Prepared::new(&big, exec_setup);
+    let prepare = || {
+        let (env, agent) = state.attempt();
+        Exec { env, agent }
+    };
     let command = |x: &Exec| swarm_cmd(&x.env, &["run", "Add a greeting", "--json"]);
     let check = |x: &Exec, _: &Trial| check_run_end(x);
     Sweep {
@@ -991,7 +1089,11 @@ fn run_survives_a_group_kill() {
 #[test]
 fn run_survives_losing_its_agents_at_failpoints() {
     let big = Big::new();
-    let prepare = || exec_case(&big);
+    let state = Prepared::new(&big, exec_setup);
+    let prepare = || {
+        let (env, agent) = state.attempt();
+        Exec { env, agent }
+    };
     let command = |x: &Exec| swarm_cmd(&x.env, &["run", "Add a greeting", "--json"]);
     let check = |x: &Exec, _: &Trial| check_run_end(x);
     Sweep {
@@ -1117,12 +1219,15 @@ fn drive_to_publish(env: &Env, id: &str, name: &str, batch: bool) -> Result<(), 
     Ok(())
 }
 
+/// `gc --apply` in a loop while three runs (one with a parallel batch) advance, in three
+/// rounds: gc never removes a worktree or branch a running run uses or is creating, and never
+/// fails because of them.
 #[test]
 fn gc_beside_next_never_takes_what_a_run_uses() {
     let big = Big::new();
     let env = big.env();
     let mut failures = Vec::new();
-    for round in 0..2 {
+    for round in 0..3 {
         let names: Vec<String> = ["one", "two", "three"]
             .iter()
             .map(|n| format!("{n}-{round}"))

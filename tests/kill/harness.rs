@@ -249,14 +249,19 @@ pub fn run(mut cmd: Command, trigger: &Trigger, victims: Victims) -> Trial {
                 seen: &mut BTreeMap<i32, Seen>,
                 alive_now: &mut Vec<String>| {
         let now = start.elapsed();
-        let mut queue: Vec<i32> = alive.iter().copied().chain([pgid]).collect();
+        // With each process, its parent's command line when it was found through its parent.
+        let mut queue: Vec<(i32, Option<Vec<String>>)> = alive
+            .iter()
+            .map(|p| (*p, None))
+            .chain([(pgid, None)])
+            .collect();
         let mut visited = BTreeSet::new();
         alive_now.clear();
-        while let Some(pid) = queue.pop() {
+        while let Some((pid, parent_argv)) = queue.pop() {
             if !visited.insert(pid) {
                 continue;
             }
-            let p = match read_proc(pid, pid != pgid) {
+            let p = match read_proc(pid, true) {
                 Some(p) if p.state != 'Z' => p,
                 _ => {
                     alive.remove(&pid);
@@ -264,13 +269,16 @@ pub fn run(mut cmd: Command, trigger: &Trigger, victims: Victims) -> Trial {
                 }
             };
             tree.insert(pid);
-            queue.extend(children(pid));
+            queue.extend(children(pid).into_iter().map(|c| (c, Some(p.argv.clone()))));
             if pid == pgid {
                 continue;
             }
+            // Forked but not yet exec'd: it shows its parent's command line and is not what
+            // it will be; the next look sees it.
+            if parent_argv.as_ref() == Some(&p.argv) && !seen.contains_key(&pid) {
+                continue;
+            }
             alive.insert(pid);
-            // Read on every scan: a process that just forked shows its parent's command line
-            // until it execs.
             let phase = phase_of(&p.argv);
             let in_group = p.pgid == pgid;
             alive_now.push(if in_group {
@@ -396,8 +404,9 @@ fn kill_everything(pgid: i32, tree: &BTreeSet<i32>, victims: Victims) {
     kill_group(pgid, libc::SIGKILL);
 }
 
-/// `GIT_SWARM_KILL_SWEEP=full`: the fine sweep (~32 points across the command, four inside
-/// each git operation). Otherwise a coarse one that still hits every phase.
+/// `GIT_SWARM_KILL_SWEEP=full`: the fine sweep (32 points across the command, four inside
+/// every git operation). Otherwise a coarse one: 10 points across the command, and the start
+/// (and middle, when it lasts) of the first two of each git operation that writes.
 pub fn full_sweep() -> bool {
     std::env::var("GIT_SWARM_KILL_SWEEP").is_ok_and(|v| v == "full")
 }
@@ -406,10 +415,11 @@ pub fn full_sweep() -> bool {
 /// git operation it ran (at its start, and later into it as long as it lasted).
 pub fn points(measured: &Trial, interesting: &dyn Fn(&str) -> bool) -> Vec<Trigger> {
     let full = full_sweep();
-    let n: u32 = if full { 32 } else { 8 };
+    let n: u32 = if full { 32 } else { 10 };
     let step = measured.elapsed / n;
     let mut out: Vec<Trigger> = (0..n).map(|i| Trigger::After(step * i)).collect();
     let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    let mut middles: Vec<Duration> = Vec::new();
     for s in measured.seen.iter().filter(|s| s.in_group) {
         let nth = count.entry(s.phase.clone()).or_default();
         let this = *nth;
@@ -426,8 +436,18 @@ pub fn points(measured: &Trial, interesting: &dyn Fn(&str) -> bool) -> Vec<Trigg
         let fractions: &[u32] = if full { &[0, 1, 2, 3] } else { &[0, 2] };
         let mut extras: Vec<Duration> = fractions.iter().map(|f| lasted * *f / 4).collect();
         extras.dedup();
-        if !full && lasted < Duration::from_millis(30) {
-            extras.truncate(1);
+        if !full {
+            // Half-way into an operation that lasts, unless that moment is already taken by
+            // one it runs inside (`git reset` and its checkout workers within `worktree add`).
+            let mid = s.first + lasted / 2;
+            let taken = middles
+                .iter()
+                .any(|m: &Duration| m.abs_diff(mid) < measured.elapsed / 16);
+            if lasted < Duration::from_millis(30) || taken {
+                extras.truncate(1);
+            } else {
+                middles.push(mid);
+            }
         }
         for extra in extras {
             out.push(Trigger::Phase {
@@ -515,9 +535,14 @@ impl<C> Sweep<'_, C> {
         let mut failures: Vec<(String, String)> = Vec::new();
         let mut notes: Vec<String> = Vec::new();
         let mut attempt = |trial: Trial, c: C| {
-            let what = trial.describe();
+            let checking = Instant::now();
             let result =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.check)(&c, &trial)));
+            let what = format!(
+                "{} (checked in {} ms)",
+                trial.describe(),
+                checking.elapsed().as_millis()
+            );
             match result {
                 Ok(None) => println!("  ok      {what}"),
                 Ok(Some(note)) => {
@@ -551,7 +576,9 @@ impl<C> Sweep<'_, C> {
         let uninterrupted = measured.elapsed;
         attempt(measured, c);
         for t in triggers {
+            let preparing = Instant::now();
             let c = (self.prepare)();
+            println!("  prepared in {} ms", preparing.elapsed().as_millis());
             let trial = run((self.command)(&c), &t, self.victims);
             attempt(trial, c);
         }
