@@ -405,8 +405,11 @@ fn kill_everything(pgid: i32, tree: &BTreeSet<i32>, victims: Victims) {
 }
 
 /// `GIT_SWARM_KILL_SWEEP=full`: the fine sweep (32 points across the command, four inside
-/// every git operation). Otherwise a coarse one: 10 points across the command, and the start
-/// (and middle, when it lasts) of the first two of each git operation that writes.
+/// each of the first four runs of every git operation that writes, the start of every other
+/// one; with the nextest profile
+/// `kill-full`, whose timeout allows it). Otherwise a coarse one: 10 points across the
+/// command, and the start (and middle, when it lasts) of the first two of each git
+/// operation that writes.
 pub fn full_sweep() -> bool {
     std::env::var("GIT_SWARM_KILL_SWEEP").is_ok_and(|v| v == "full")
 }
@@ -428,12 +431,23 @@ pub fn points(measured: &Trial, interesting: &dyn Fn(&str) -> bool) -> Vec<Trigg
             continue;
         }
         // Coarse: the first two of each writing operation, at its start and, when it lasts,
-        // half-way through.
-        if !full && (!interesting(&s.phase) || this >= 2) {
+        // half-way through (not the checkout workers, which run inside `git reset`). Full: the
+        // first four of every operation.
+        let skip = if full {
+            this >= 4
+        } else {
+            !interesting(&s.phase) || s.phase == "git checkout--worker" || this >= 2
+        };
+        if skip {
             continue;
         }
         let lasted = s.last.saturating_sub(s.first);
-        let fractions: &[u32] = if full { &[0, 1, 2, 3] } else { &[0, 2] };
+        // Full: four points into every operation that writes, the start of every other one.
+        let fractions: &[u32] = match (full, writes(&s.phase)) {
+            (true, true) => &[0, 1, 2, 3],
+            (true, false) => &[0],
+            (false, _) => &[0, 2],
+        };
         let mut extras: Vec<Duration> = fractions.iter().map(|f| lasted * *f / 4).collect();
         extras.dedup();
         if !full {
@@ -479,8 +493,7 @@ pub struct Sweep<'a, C> {
     pub timed: bool,
 }
 
-/// Git operations that write: the ones whose interruption leaves half-made states. (The
-/// checkout workers of `worktree add` run inside its `git reset`; the full sweep has them.)
+/// Git operations that write: the ones whose interruption leaves half-made states.
 pub fn writes(phase: &str) -> bool {
     [
         "git worktree add",
@@ -488,6 +501,7 @@ pub fn writes(phase: &str) -> bool {
         "git worktree prune",
         "git reset",
         "git checkout",
+        "git checkout--worker",
         "git branch",
         "git update-ref",
         "git symbolic-ref",
