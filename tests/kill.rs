@@ -255,8 +255,8 @@ fn leftovers(env: &Env) -> Vec<String> {
     out
 }
 
-/// Exit 1 is allowed where a half-made state cannot be proven the tool's own, if the error
-/// names exactly what to remove. Returns a note then; `None` for any other exit.
+/// Exit 1 is allowed where a half-made state cannot be proven the tool's own, if the error's
+/// hint names exactly what to remove. Returns a note then; `None` for any other exit.
 fn refusal(env: &Env, out: &Out) -> Option<String> {
     if out.code != 1 {
         return None;
@@ -269,7 +269,8 @@ fn refusal(env: &Env, out: &Out) -> Option<String> {
     });
     let msg = j["error"]["message"].as_str().unwrap_or_default();
     let hint = j["error"]["hint"].as_str().unwrap_or_default();
-    let text = format!("{msg}\n{hint}");
+    // The hint says what to do: it names what to remove (a message naming a path only as
+    // where a command failed does not count).
     // A git lock file left blocks whatever else is named: then the lock must be named.
     let locks: Vec<String> = harness::lock_files(&env.work.join(".git"))
         .iter()
@@ -280,9 +281,9 @@ fn refusal(env: &Env, out: &Out) -> Option<String> {
     } else {
         locks
     };
-    let named: Vec<&String> = left.iter().filter(|l| text.contains(l.as_str())).collect();
+    let named: Vec<&String> = left.iter().filter(|l| hint.contains(l.as_str())).collect();
     assert!(
-        !hint.is_empty() && !named.is_empty(),
+        !named.is_empty(),
         "the rerun exited 1 without naming what to remove\nmessage: {msg}\nhint: {hint}\nleft: {left:?}"
     );
     Some(format!(
