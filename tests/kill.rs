@@ -1344,9 +1344,10 @@ fn gc_beside_next_never_takes_what_a_run_uses() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Runs named like another run's worker branch: `fix--w2` beside `fix`, whose parallel
-/// worker 2 would work on `swarm/fix--w2`, in both orders. Nothing is adopted, merged or
-/// removed across runs, and gc keeps both.
+/// Runs named like another run's worker branch: a plan named `fix--w2` (where worker 2 of run
+/// `fix` would work) is sent back to its planner; a branch made by hand there stops the
+/// fan-out of `fix` until removed. Then `fix-w2` beside `fix`, in both orders: nothing is
+/// adopted, merged or removed across runs, and gc keeps both.
 #[test]
 fn runs_named_like_worker_branches_stay_apart() {
     let big = Big::new();
@@ -1385,16 +1386,45 @@ fn named_apart(big: &Big, worker_first: bool) {
                 vec![task("a", &["a.txt"], &[]), task("b", &["b.txt"], &[])],
             ),
         );
+        if !worker_first {
+            // A branch someone made by hand where worker 2 of `fix` would work: the fan-out
+            // stops naming it, and takes nothing over.
+            env.git(&["branch", "swarm/fix--w2", "main"]);
+            let tip = env.git(&["rev-parse", "swarm/fix--w2"]);
+            let out = env.sj(&["next", "--run", &a]);
+            out.code(1);
+            let said = format!("{}{}", out.stdout, out.stderr);
+            assert!(
+                said.contains("swarm/fix--w2") && said.contains("git branch -D"),
+                "the refusal names the branch and how to remove it: {said}"
+            );
+            assert_eq!(env.git(&["rev-parse", "swarm/fix--w2"]), tip);
+            env.git(&["branch", "-D", "swarm/fix--w2"]);
+        }
         let j = env.sj(&["next", "--run", &a]).code(0).json();
         assert_eq!(j["invocations"].as_array().map(Vec::len), Some(2), "{j}");
         a
     };
     let start_named = || {
         let b = env.start("A run named like a worker");
+        // A plan may not take a worker's branch name: it is sent back to the planner.
         play_planner(
             &env,
             &b,
             &plan(&b, "fix--w2", vec![task("c", &["c.txt"], &[])]),
+        );
+        let j = env.sj(&["next", "--run", &b]).code(0).json();
+        assert_eq!(j["invocations"][0]["agent"], "planner", "{j}");
+        assert!(
+            j["invocations"][0]["prompt"]
+                .as_str()
+                .is_some_and(|p| p.contains("parallel workers' branches")),
+            "{j}"
+        );
+        play_planner(
+            &env,
+            &b,
+            &plan(&b, "fix-w2", vec![task("c", &["c.txt"], &[])]),
         );
         let j = env.sj(&["next", "--run", &b]).code(0).json();
         assert_eq!(j["invocations"][0]["agent"], "implementor", "{j}");

@@ -477,6 +477,23 @@ fn relaunch(
     Ok(Judged::Relaunched(Box::new(r)))
 }
 
+/// Removes the git locks an earlier, dead agent left in `inv`'s work tree (no process has them
+/// open), with a note.
+fn release_dead_agents_locks(run: &RunDir, inv: &Invocation) {
+    let cwd = Path::new(&inv.cwd);
+    let Ok(ws) = crate::git::discover(cwd) else {
+        return;
+    };
+    for lock in crate::git::locks::remove_stale_of_worktree(&ws.common_dir, cwd) {
+        crate::cli::style::note(format!(
+            "removed {}, left by a git that died with an earlier {} of run {}",
+            lock.display(),
+            inv.who(),
+            run.id
+        ));
+    }
+}
+
 fn start(
     cfg: &Workflow,
     run: &RunDir,
@@ -516,6 +533,9 @@ fn start(
         crate::store::atomic::write(path, text.as_bytes())?;
     }
     let log = run.log_path(inv.step, &inv.stem());
+    // A git that an earlier agent ran in this work tree may have died with it (killed with
+    // the runner's group, out of memory), leaving locks that would fail this agent's git.
+    release_dead_agents_locks(run, inv);
     let r = exec::launch(
         key(inv),
         l,

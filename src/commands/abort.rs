@@ -45,6 +45,13 @@ pub fn run(ctx: &Context, args: AbortArgs) -> Result<Output> {
         .filter(|w| Path::new(w).exists())
     {
         None => (None, None),
+        // An earlier abort decided to remove it and was cut short: finished.
+        Some(w) if crate::driver::effects::removal_cut_short(&run, Path::new(w))? => (
+            Some(w.to_string()),
+            Some(format!(
+                "removed the worktree {w} (finishing a removal that was cut short; the branch stays)"
+            )),
+        ),
         Some(w) => match keep_reason(w, &st.swarm.base_commit) {
             Ok(None) => (
                 Some(w.to_string()),

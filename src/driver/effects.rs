@@ -105,20 +105,43 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
         Effect::MergeWorkers { into, workers } => {
             merge_workers(session, run, Path::new(into), workers)?
         }
-        Effect::RemoveWorktree { path } => {
-            let p = Path::new(path);
-            let mut l = run.ledger()?;
-            l.mark(path, Stage::Removing);
-            run.save_ledger(&l)?;
-            git_step(session, run, &format!("worktree remove {path}"), || {
-                git::worktree::remove(&session.ws.root, p, false)
-            })?;
-            let mut l = run.ledger()?;
-            l.mark(path, Stage::Removed);
-            run.save_ledger(&l)?;
-        }
+        Effect::RemoveWorktree { path } => remove_worktree(session, run, Path::new(path), false)?,
     }
     Ok(())
+}
+
+/// Removes a worktree of the run's whose removal was decided. The decision is recorded first
+/// (stage `Removing`): a removal cut short — git killed half-way, the directory losing files
+/// and perhaps its `.git` — is finished on the next call, with force, since what the
+/// directory lost was judged expendable before git started. `force`: remove even with
+/// changes (the caller decided they are committed elsewhere or not wanted).
+pub fn remove_worktree(session: &Session, run: &RunDir, p: &Path, force: bool) -> Result<()> {
+    let path = p.display().to_string();
+    let mut l = run.ledger()?;
+    let before = l.stage_of(&path);
+    let resumed = before == Some(Stage::Removing);
+    l.mark(&path, Stage::Removing);
+    run.save_ledger(&l)?;
+    if let Err(e) = git_step(session, run, &format!("worktree remove {path}"), || {
+        git::worktree::remove(&session.ws.root, p, force || resumed)
+    }) {
+        // git refused (a lock, changes) and said so: nothing was removed, and the next call
+        // judges the worktree afresh.
+        if let Some(stage) = before.filter(|_| !resumed) {
+            let mut l = run.ledger()?;
+            l.mark(&path, stage);
+            run.save_ledger(&l)?;
+        }
+        return Err(e);
+    }
+    let mut l = run.ledger()?;
+    l.mark(&path, Stage::Removed);
+    run.save_ledger(&l)
+}
+
+/// Has the run decided to remove its worktree at `path` and been cut short doing it?
+pub fn removal_cut_short(run: &RunDir, path: &Path) -> Result<bool> {
+    Ok(run.ledger()?.stage_of(&path.display().to_string()) == Some(Stage::Removing))
 }
 
 /// Runs one git operation of the run's, recorded in its ledger before it starts. When the
@@ -341,6 +364,23 @@ fn merge_workers(
             )));
         }
         let interrupted = ledger.op.is_some();
+        match ledger.stage_of(path) {
+            // Merged, and its removal decided (perhaps cut short): only the removal is left.
+            Some(Stage::Removing) => {
+                remove_worktree(session, run, wt, true)?;
+                git_step(session, run, &format!("branch -D {branch}"), || {
+                    git::ops::delete_branch(root, branch)
+                })?;
+                continue;
+            }
+            Some(Stage::Removed) => {
+                git_step(session, run, &format!("branch -D {branch}"), || {
+                    git::ops::delete_branch(root, branch)
+                })?;
+                continue;
+            }
+            _ => {}
+        }
         let exists = git::branch_exists(&session.ws.open()?, branch);
         if wt.join(".git").is_file() {
             git_step(session, run, &format!("commit leftovers in {path}"), || {
@@ -372,18 +412,12 @@ fn merge_workers(
                 ))
             })?;
         }
-        let mut l = run.ledger()?;
-        l.mark(path, Stage::Removing);
-        run.save_ledger(&l)?;
-        git_step(session, run, &format!("worktree remove {path}"), || {
-            git::worktree::remove(root, wt, true)
-        })?;
+        // Removed before its branch is deleted: the stage `Removing` then says the merge is
+        // done, and a kill during the removal is finished by the next call.
+        remove_worktree(session, run, wt, true)?;
         git_step(session, run, &format!("branch -D {branch}"), || {
             git::ops::delete_branch(root, branch)
         })?;
-        let mut l = run.ledger()?;
-        l.mark(path, Stage::Removed);
-        run.save_ledger(&l)?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! validates results, gathers facts from git, calls the pure transition, and performs its
 //! effects in the crash-safe order (effects, events, then `run.status.json` last).
 
-mod effects;
+pub(crate) mod effects;
 mod facts;
 pub mod place;
 pub mod publish;

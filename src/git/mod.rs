@@ -343,8 +343,15 @@ pub fn content_tree(path: &Path) -> Result<(String, String)> {
         .to_string();
     let index = repo.index_path();
     let dir = index.parent().unwrap_or(path).to_path_buf();
+    // Named after this process, so that copies left by a killed one (and git's lock beside
+    // them) are known as garbage by the next call: their process is gone.
+    locks::remove_dead_temp_indexes(&dir);
     let tmp = tempfile::Builder::new()
-        .prefix("swarm-index.")
+        .prefix(&format!(
+            "{}{}.",
+            locks::TEMP_INDEX_PREFIX,
+            std::process::id()
+        ))
         .tempfile_in(&dir)
         .ctx("create a temporary index in", &dir)?;
     if index.exists() {

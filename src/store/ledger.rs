@@ -86,6 +86,14 @@ impl Ledger {
         }
     }
 
+    /// The stage of the worktree at `path`, if the run owns one there.
+    pub fn stage_of(&self, path: &str) -> Option<Stage> {
+        self.owned
+            .iter()
+            .find(|o| same_path(&o.path, path))
+            .map(|o| o.stage)
+    }
+
     /// Marks the worktree at `path` with `stage`, if the run owns it.
     pub fn mark(&mut self, path: &str, stage: Stage) {
         for o in self.owned.iter_mut().filter(|o| same_path(&o.path, path)) {

@@ -513,7 +513,6 @@ fn remove_worktree(
     run: &RunDir,
     wt: Option<&Path>,
 ) -> Result<()> {
-    let root = &session.ws.root;
     if j.st
         .swarm
         .publish
@@ -524,16 +523,12 @@ fn remove_worktree(
     }
     let Some(w) = wt else { return Ok(()) };
     let path = w.display().to_string();
-    let removing = run
-        .ledger()?
-        .owned
-        .iter()
-        .any(|o| Path::new(&o.path) == w && o.stage == crate::store::ledger::Stage::Removing);
-    if !w.exists() || (removing && !w.join(".git").is_file()) {
+    // Its removal decided and cut short (git killed half-way), or it is gone already:
+    // finished, whatever files the half-removed directory lost.
+    let cut_short = crate::driver::effects::removal_cut_short(run, w)?;
+    if !w.exists() || cut_short {
         let half_removed = w.exists();
-        crate::driver::git_step(session, run, &format!("worktree remove {path}"), || {
-            git::worktree::remove(root, w, true)
-        })?;
+        crate::driver::effects::remove_worktree(session, run, w, true)?;
         j.ev(
             "WORKTREE_REMOVED",
             if half_removed {
@@ -563,16 +558,8 @@ fn remove_worktree(
         ));
         return Ok(());
     }
-    let mut l = run.ledger()?;
-    l.mark(&path, crate::store::ledger::Stage::Removing);
-    run.save_ledger(&l)?;
-    match crate::driver::git_step(session, run, &format!("worktree remove {path}"), || {
-        git::worktree::remove(root, w, false)
-    }) {
+    match crate::driver::effects::remove_worktree(session, run, w, false) {
         Ok(()) => {
-            let mut l = run.ledger()?;
-            l.mark(&path, crate::store::ledger::Stage::Removed);
-            run.save_ledger(&l)?;
             j.ps().worktree_removed = true;
             j.ev("WORKTREE_REMOVED", path.clone());
         }
