@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod driver;
 pub mod error;
+pub mod files;
 pub mod forge;
 pub mod git;
 pub mod hook;

@@ -166,11 +166,11 @@ pub fn launch(
         .split_first()
         .ok_or_else(|| Error::failure("the exec template is empty"))?;
     if let Some(dir) = log.parent() {
-        crate::store::atomic::create_dir_all(dir)?;
+        crate::files::atomic::create_dir_all(dir)?;
     }
-    // Not through a symlink, and not into a FIFO (see `store::safe`); the caller refused a
+    // Not through a symlink, and not into a FIFO (see `files::safe`); the caller refused a
     // symlinked logs/ folder.
-    let mut f = crate::store::safe::open_append(log)?;
+    let mut f = crate::files::safe::open_append(log)?;
     let _ = writeln!(
         f,
         "=== {} $ {}",

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::error::Result;
-use crate::store::atomic;
+use crate::files::atomic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Host {
@@ -254,7 +254,7 @@ pub fn install(root: &Path, host: Host) -> Result<Installed> {
     let files = files(host, root);
     for (rel, _) in &files {
         let p = root.join(rel);
-        crate::store::safe::check_dirs(root, p.parent().expect("has parent"))?;
+        crate::files::safe::check_dirs(root, p.parent().expect("has parent"))?;
     }
     let mut done = Installed::default();
     for (rel, content) in files {
@@ -263,7 +263,7 @@ pub fn install(root: &Path, host: Host) -> Result<Installed> {
             done.kept.push(p);
             continue;
         }
-        crate::store::safe::create_dirs(root, p.parent().expect("has parent"))?;
+        crate::files::safe::create_dirs(root, p.parent().expect("has parent"))?;
         atomic::write(&p, content.as_bytes())?;
         done.written.push(p);
     }

@@ -44,7 +44,7 @@ fn definition_of(agent: &Subagent) -> Option<String> {
         .plan_path
         .as_ref()
         .filter(|p| p.path.is_file())
-        .and_then(|p| crate::store::read_limited(&p.path).ok())
+        .and_then(|p| crate::files::read_limited(&p.path).ok())
         .map(|b| crate::agents::profile::definition_body(&String::from_utf8_lossy(&b)))
         .filter(|d| !d.is_empty())
         .or_else(|| crate::agents::pack::definition(&agent.name))

@@ -16,7 +16,7 @@ const CAP: u64 = 16 << 20;
 /// The output of one launch: the log from `from` on (at most its last 16 MiB), invalid UTF-8
 /// replaced.
 pub fn read_log(log: &Path, from: u64) -> String {
-    let Ok(mut f) = crate::store::safe::open_regular(log) else {
+    let Ok(mut f) = crate::files::safe::open_regular(log) else {
         return String::new();
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -217,9 +217,9 @@ pub fn structured_result(s: &Structured, text: &str) -> Option<Value> {
             object_in(result_event(&objs)?.get("result")?.as_str()?)
         }
         Structured::FinalMessage { file, schema } => {
-            let bytes = crate::store::read_limited(file).ok()?;
+            let bytes = crate::files::read_limited(file).ok()?;
             let mut v = object_in(&String::from_utf8_lossy(&bytes))?;
-            if let Ok(schema) = crate::store::read_json(schema) {
+            if let Ok(schema) = crate::files::read_json(schema) {
                 super::profile::drop_strict_nulls(&mut v, &schema);
             }
             Some(v)

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
+use crate::files::atomic;
 use crate::schema::embedded;
-use crate::store::atomic;
 
 /// `(path under ~/.cursor/agents, content)`.
 pub const FILES: &[(&str, &str)] = &[

@@ -363,7 +363,7 @@ fn judge(
     {
         // The CLI's schema-constrained answer stands in for the file; `next` validates it
         // exactly like a written one.
-        crate::store::atomic::write_json(&result, &v)?;
+        crate::files::atomic::write_json(&result, &v)?;
         say(
             opts,
             format!(
@@ -528,9 +528,9 @@ fn start(
     }
     for (path, text) in &l.files {
         if let Some(dir) = path.parent() {
-            crate::store::atomic::create_dir_all(dir)?;
+            crate::files::atomic::create_dir_all(dir)?;
         }
-        crate::store::atomic::write(path, text.as_bytes())?;
+        crate::files::atomic::write(path, text.as_bytes())?;
     }
     let log = run.log_path(inv.step, &inv.stem());
     // A git that an earlier agent ran in this work tree may have died with it (killed with

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::files::atomic;
 use crate::git::Git;
-use crate::store::atomic;
 
 const SCRIPT: &str = "scripts/greet.sh";
 const DOCS: &str = "docs/greeting.md";
@@ -24,7 +24,7 @@ fn env(name: &str) -> Result<String> {
 }
 
 fn handoff() -> Result<Value> {
-    crate::store::read_json(Path::new(&env("SWARM_HANDOFF")?))
+    crate::files::read_json(Path::new(&env("SWARM_HANDOFF")?))
 }
 
 fn write_result(v: &Value) -> Result<()> {

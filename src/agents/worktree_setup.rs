@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use crate::driver::Session;
 use crate::error::{Error, Result};
+use crate::files::atomic;
 use crate::forge::template;
 use crate::git::{self, Git};
-use crate::store::{RunDir, atomic};
+use crate::store::RunDir;
 
 /// Copies `.worktreeinclude` files and runs the setup command, once per worktree.
 pub fn prepare(session: &Session, run: &RunDir, wt: &Path) -> Result<()> {

@@ -6,9 +6,9 @@ use serde_json::json;
 use crate::cli::Context;
 use crate::cli::report::Output;
 use crate::error::{Error, IoContext, Result};
+use crate::files::atomic;
 use crate::git::Git;
 use crate::schema::embedded;
-use crate::store::atomic;
 
 /// See a whole run in seconds, with simulated agents: a throwaway repository and origin, a plan
 /// with two parallel tasks, a review rejection and its fix, passing tests, and publishing.

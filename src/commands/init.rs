@@ -101,7 +101,7 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
                         "{}: kept {}: {}\n",
                         h.name(),
                         rel(p),
-                        crate::store::safe::symlink_refused(p).message
+                        crate::files::safe::symlink_refused(p).message
                     ));
                 } else if *p == settings {
                     t.push_str(&format!(
@@ -128,7 +128,7 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
                     .kept
                     .iter()
                     .filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_symlink()))
-                    .map(|p| json!({"path": p, "message": crate::store::safe::symlink_refused(p).message}))
+                    .map(|p| json!({"path": p, "message": crate::files::safe::symlink_refused(p).message}))
                     .collect::<Vec<_>>(),
                 "merge": done.kept.contains(&settings).then(|| crate::agents::hosts::merge_snippet(*h, &session.ws.root)),
             }));
@@ -224,8 +224,8 @@ fn install_man() -> Result<Output> {
     if let Some(base) = beside {
         let dir = base.join("man1");
         let path = dir.join("git-swarm.1");
-        if crate::store::atomic::create_dir_all(&dir).is_ok()
-            && crate::store::atomic::write(&path, page.as_bytes()).is_ok()
+        if crate::files::atomic::create_dir_all(&dir).is_ok()
+            && crate::files::atomic::write(&path, page.as_bytes()).is_ok()
         {
             written = Some((base, path));
         }
@@ -242,9 +242,9 @@ fn install_man() -> Result<Output> {
                 })?;
             let base = data.join("man");
             let dir = base.join("man1");
-            crate::store::atomic::create_dir_all(&dir)?;
+            crate::files::atomic::create_dir_all(&dir)?;
             let path = dir.join("git-swarm.1");
-            crate::store::atomic::write(&path, page.as_bytes())?;
+            crate::files::atomic::write(&path, page.as_bytes())?;
             (base, path)
         }
     };

@@ -5,9 +5,9 @@ use clap::Args;
 use crate::cli::Context;
 use crate::cli::report::{self, Output};
 use crate::error::{Error, IoContext, Result};
+use crate::files::atomic;
 use crate::git::{self, clean};
 use crate::machine::{self, Facts, state::Task};
-use crate::store::atomic;
 
 /// Start a run: refuse a dirty tree, create the run, and return the first action.
 ///

@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Output> {
             ));
         }
     };
-    let value = crate::store::read_json(&file)?;
+    let value = crate::files::read_json(&file)?;
     let mut problems: Vec<serde_json::Value> = Vec::new();
     if let Some(sp) = &schema_path {
         let (validator, doc) = schema::load_with_source(sp)?;
@@ -120,7 +120,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Output> {
         let ptr = p["pointer"].as_str().unwrap_or_default();
         text.push_str(&format!(
             "  {}: {}\n",
-            crate::schema::json::show_pointer(ptr),
+            crate::files::json::show_pointer(ptr),
             p["message"].as_str().unwrap_or_default()
         ));
     }

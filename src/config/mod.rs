@@ -136,7 +136,7 @@ pub fn load(path: &Path, workspace: &Path, home: &Path) -> Result<Workflow> {
         ))
         .hint("run 'git swarm init --pack' to install the default agent pack there, or point --config, GIT_SWARM_CONFIG or 'git config swarm.config' at your config"));
     }
-    let value = crate::store::read_json(path)?;
+    let value = crate::files::read_json(path)?;
     from_value(path, &value, workspace, home)
 }
 
@@ -155,7 +155,7 @@ fn check_schema(path: &Path, validator: &jsonschema::Validator, value: &Value) -
         }
         return Err(e.hint(format!(
             "fix the value at {} in {} (the format is described in README, 'Config reference')",
-            crate::schema::json::show_pointer(&first.pointer),
+            crate::files::json::show_pointer(&first.pointer),
             path.display()
         )));
     }
@@ -166,7 +166,7 @@ fn bad(path: &Path, pointer: &str, what: impl std::fmt::Display, fix: impl Into<
     Error::failure(format!(
         "workflow config {}: {}: {what}",
         path.display(),
-        crate::schema::json::show_pointer(pointer)
+        crate::files::json::show_pointer(pointer)
     ))
     .hint(fix)
 }
@@ -575,7 +575,7 @@ fn check_graph(
 /// Does the (top-level) schema at `path` declare `property`? Unreadable schemas say no; they
 /// are reported properly when a result is validated.
 fn schema_declares(path: &Path, property: &str) -> bool {
-    crate::store::read_json(path)
+    crate::files::read_json(path)
         .ok()
         .and_then(|s| {
             s.get("properties")

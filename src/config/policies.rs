@@ -39,9 +39,9 @@ impl Policies {
         }
         // `<root>/.swarm/policies.json` is the repository's: read only inside it.
         if let Some(root) = path.parent().and_then(Path::parent) {
-            crate::store::safe::check_inside(root, path)?;
+            crate::files::safe::check_inside(root, path)?;
         }
-        let raw = crate::store::read_json(path)?;
+        let raw = crate::files::read_json(path)?;
         if !raw.is_object() {
             return Err(Error::failure(format!(
                 "{}: (root): must be a JSON object",
@@ -193,7 +193,7 @@ impl Policies {
     }
 
     pub fn strings(&self, pointer: &str) -> Vec<String> {
-        crate::schema::json::strings(self.raw.pointer(pointer))
+        crate::files::json::strings(self.raw.pointer(pointer))
     }
 }
 

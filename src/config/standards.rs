@@ -35,16 +35,16 @@ pub fn what_to_write(path: &Path) -> String {
 }
 
 /// The standards file's text: `Ok(None)` when there is none. Only a regular file of at most
-/// [`crate::store::MAX_JSON_BYTES`] is read (a repository may commit a symlink to a FIFO or
+/// [`crate::files::MAX_JSON_BYTES`] is read (a repository may commit a symlink to a FIFO or
 /// a device in its place; reading one must not hang).
 pub fn read(path: &Path) -> Result<Option<String>, String> {
     // `<root>/.swarm/standards.md`: its text goes into every context pack, so it is read only
     // inside the repository.
     if let Some(root) = path.parent().and_then(Path::parent) {
-        crate::store::safe::check_inside(root, path)
+        crate::files::safe::check_inside(root, path)
             .map_err(|e| format!("{} cannot be read: {}", path.display(), e.message))?;
     }
-    crate::store::safe::read_if_exists(path, Some(crate::store::MAX_JSON_BYTES))
+    crate::files::safe::read_if_exists(path, Some(crate::files::MAX_JSON_BYTES))
         .map(|b| b.map(|b| String::from_utf8_lossy(&b).into_owned()))
         .map_err(|e| format!("{} cannot be read: {}", path.display(), e.message))
 }

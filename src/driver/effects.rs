@@ -4,10 +4,11 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::files::atomic;
 use crate::git::{self, worktree::State};
 use crate::machine::{Effect, Transition};
 use crate::store::ledger::{self, Stage};
-use crate::store::{self as store, RunDir, atomic, events};
+use crate::store::{RunDir, events};
 
 use super::{Session, now, place};
 
@@ -83,7 +84,7 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
         Effect::Copy { from, to } => {
             // The source (the accepted plan) is in a folder agents write in: read it as a
             // regular file only, so a FIFO swapped in cannot block the transition.
-            let bytes = crate::store::safe::read_regular(from, None)?;
+            let bytes = crate::files::safe::read_regular(from, None)?;
             atomic::write(to, &bytes)?;
         }
         Effect::WriteJson { path, value } => atomic::write_json(path, value)?,
@@ -198,7 +199,7 @@ fn create_worktree(
     // Runs that recorded only `worktree.json` (before the ledger existed) own that place.
     if worker.is_none()
         && ledger.find(&path, branch).is_none()
-        && let Ok(intent) = store::read_json(&run.worktree_intent_path())
+        && let Ok(intent) = crate::files::read_json(&run.worktree_intent_path())
         && intent.get("branch").and_then(serde_json::Value::as_str) == Some(branch)
         && intent.get("path").and_then(serde_json::Value::as_str) == Some(path.as_str())
     {

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::git;
 use crate::machine::{Arrival, Facts, LoadedPlan, Slot, plan, state::RunStatus};
 use crate::schema;
-use crate::store::{self, RunDir};
+use crate::store::RunDir;
 
 /// Reads and validates the result in `file` for pending invocation `slot`. Problems with the
 /// result itself are recorded in the arrival (the machine decides what they mean); problems
@@ -67,7 +67,7 @@ pub fn validate_arrival(
         .hint(e.hint.clone().unwrap_or_default())
     })?;
     let (validator, schema_doc) = (&compiled.0, &compiled.1);
-    let content = read_result(file).and_then(|bytes| store::parse_json(file, &bytes));
+    let content = read_result(file).and_then(|bytes| crate::files::parse_json(file, &bytes));
     let content = content.map_err(|e| e.message);
     let (violations, usage) = match &content {
         Ok(v) => check_result(validator, schema_doc, v),
@@ -100,7 +100,7 @@ fn read_result(file: &Path) -> Result<Vec<u8>> {
             file.display()
         )));
     }
-    store::read_limited(file)
+    crate::files::read_limited(file)
 }
 
 /// Validates a result against its schema and reads what it says it spent. A top-level `tokens`
@@ -213,7 +213,7 @@ fn load_plan(
             run_real.display()
         ))));
     }
-    let value = match store::read_json(&real) {
+    let value = match crate::files::read_json(&real) {
         Ok(v) => v,
         Err(e) => return Ok(Some(Err(e.message))),
     };
@@ -353,7 +353,7 @@ fn probe_slot(
         Ok(p) => p,
         Err(e) => return Ok(Err(e.message)),
     };
-    if let Ok(intent) = store::read_json(&run.worktree_intent_path()) {
+    if let Ok(intent) = crate::files::read_json(&run.worktree_intent_path()) {
         let branch = intent
             .get("branch")
             .and_then(Value::as_str)

@@ -117,7 +117,7 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
                 .hint("--reject applies to a result that 'git swarm next' has not consumed yet; read the result first, then call next --reject"));
             };
             let cfg = session.run_config(&st)?;
-            let usage = crate::store::read_json(&file).ok().and_then(|v| {
+            let usage = crate::files::read_json(&file).ok().and_then(|v| {
                 v.get("tokens")
                     .and_then(|t| crate::machine::usage::from_field(t).ok())
             });

@@ -213,7 +213,7 @@ pub fn ensure_exclude(common_dir: &Path, pattern: &str) -> Result<bool> {
     if current.lines().any(|l| l.trim() == pattern) {
         return Ok(false);
     }
-    crate::store::atomic::create_dir_all(&info)?;
+    crate::files::atomic::create_dir_all(&info)?;
     let mut text = current;
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
@@ -221,7 +221,7 @@ pub fn ensure_exclude(common_dir: &Path, pattern: &str) -> Result<bool> {
     text.push_str("# git swarm: run state is never part of the tree\n");
     text.push_str(pattern);
     text.push('\n');
-    crate::store::atomic::write(&path, text.as_bytes())?;
+    crate::files::atomic::write(&path, text.as_bytes())?;
     Ok(true)
 }
 

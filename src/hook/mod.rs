@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use gix::bstr::ByteSlice;
 
 use crate::error::{Error, IoContext, Result};
+use crate::files::atomic;
 use crate::git::Git;
-use crate::store::{Swarm, atomic};
+use crate::store::Swarm;
 
 const MARKER: &str = "# git-swarm pre-push hook";
 pub const CHAINED: &str = "pre-push.chained";

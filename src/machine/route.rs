@@ -121,7 +121,7 @@ pub fn feedback(result: &Value) -> Vec<String> {
 
 /// Files the result says it changed.
 pub fn files_changed(result: &Value) -> Vec<String> {
-    crate::schema::json::strings(result.get("filesChanged"))
+    crate::files::json::strings(result.get("filesChanged"))
 }
 
 fn succeeded(result: &Value) -> Option<bool> {

@@ -1,7 +1,5 @@
 //! JSON Schema validation, and the schemas the tool owns (embedded in the binary).
 
-pub mod json;
-
 use std::path::Path;
 
 use jsonschema::Validator;
@@ -48,7 +46,7 @@ impl std::fmt::Display for Violation {
         write!(
             f,
             "{}: {}",
-            crate::schema::json::show_pointer(&self.pointer),
+            crate::files::json::show_pointer(&self.pointer),
             self.message
         )
     }
@@ -79,7 +77,7 @@ pub fn load(path: &Path) -> Result<Validator> {
 
 /// Like [`load`], also returning the schema document.
 pub fn load_with_source(path: &Path) -> Result<(Validator, Value)> {
-    let v = crate::store::read_json(path).map_err(|e| {
+    let v = crate::files::read_json(path).map_err(|e| {
         if !path.exists() {
             Error::failure(format!("schema file {} does not exist", path.display()))
                 .hint("install the agent pack with 'git swarm init --pack', or fix the schemaPath in the workflow config")

@@ -11,7 +11,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::error::Result;
-use crate::store::atomic;
+use crate::files::atomic;
 
 pub use crate::machine::event::Event;
 
@@ -41,7 +41,7 @@ pub fn append(path: &Path, events: &[Event]) -> Result<()> {
 /// The `seq` of the last complete line, and whether the file ends in a torn line; reads only
 /// the file's tail.
 fn tail(path: &Path) -> (Option<u64>, bool) {
-    let Ok(mut f) = crate::store::safe::open_regular(path) else {
+    let Ok(mut f) = crate::files::safe::open_regular(path) else {
         return (None, false);
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -63,7 +63,7 @@ fn tail(path: &Path) -> (Option<u64>, bool) {
 
 /// Reads the whole log, skipping a line torn by a crash.
 pub fn read_all(path: &Path) -> Vec<Event> {
-    let Ok(bytes) = crate::store::safe::read_regular(path, None) else {
+    let Ok(bytes) = crate::files::safe::read_regular(path, None) else {
         return Vec::new();
     };
     String::from_utf8_lossy(&bytes)

@@ -8,8 +8,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{RunDir, atomic};
+use super::RunDir;
 use crate::error::{Error, Result};
+use crate::files::atomic;
 
 /// Where a worktree the run created stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,7 +118,7 @@ impl RunDir {
         if !p.exists() {
             return Ok(Ledger::default());
         }
-        let v = super::read_json(&p)?;
+        let v = crate::files::read_json(&p)?;
         serde_json::from_value(v).map_err(|e| {
             Error::failure(format!("{} is not a valid git ledger: {e}", p.display())).hint(
                 "the file is written only by git swarm; restore it, or abort the run with 'git swarm abort'",

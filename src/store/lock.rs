@@ -41,7 +41,7 @@ pub fn default_timeout() -> Duration {
 pub fn acquire(path: &Path, what: &str, timeout: Duration) -> Result<RunLock> {
     crate::failpoint!("lock-before");
     // Never through a symlink: the lock file is truncated when it is released.
-    let mut file = crate::store::safe::open_rw(path)?;
+    let mut file = crate::files::safe::open_rw(path)?;
     let start = Instant::now();
     let mut announced = false;
     loop {

@@ -4,8 +4,9 @@
 
 use std::time::SystemTime;
 
+use crate::files::atomic;
 use crate::machine::state::{Outcome, Phase, RunStatus};
-use crate::store::{RunDir, atomic, events};
+use crate::store::{RunDir, events};
 
 pub fn write(run: &RunDir, st: &RunStatus) -> crate::error::Result<()> {
     let log = events::read_all(&run.events_path());

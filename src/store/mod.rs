@@ -1,22 +1,16 @@
 //! The `.swarm/` folder: where runs live, how their files are named, the index of active runs,
 //! the event log, and run selection. All writes go through [`atomic`].
 
-pub mod atomic;
 pub mod events;
 pub mod ledger;
 pub mod lock;
 pub mod manager_plan;
-pub mod safe;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
 use crate::machine::state::RunStatus;
-
-/// Largest JSON file (result, plan, status) the tool will read. Anything bigger is refused
-/// with a message rather than read into memory.
-pub const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The `.swarm/` folder of one workspace.
 #[derive(Debug, Clone)]
@@ -64,7 +58,7 @@ impl Swarm {
     /// Creates `.swarm/` and `.swarm/runs/` (idempotent), refusing either when it is a
     /// symlink: the tool writes only in the repository's own folders.
     pub fn ensure_dirs(&self) -> Result<()> {
-        safe::create_dirs(&self.root, &self.active_dir())
+        crate::files::safe::create_dirs(&self.root, &self.active_dir())
     }
 
     /// Records whether `id` is active. Marked active *before* a status saying `in-progress` is
@@ -73,9 +67,9 @@ impl Swarm {
     pub fn set_active(&self, id: &str, active: bool) -> Result<()> {
         let p = self.active_dir().join(id);
         if active {
-            safe::create_dirs(&self.root, &self.active_dir())?;
+            crate::files::safe::create_dirs(&self.root, &self.active_dir())?;
             if !p.exists() {
-                atomic::write(&p, b"")?;
+                crate::files::atomic::write(&p, b"")?;
             }
         } else if p.exists() {
             fs::remove_file(&p).ctx("remove", &p)?;
@@ -200,13 +194,13 @@ impl RunDir {
         let Some(root) = self.path.ancestors().nth(3) else {
             return Ok(());
         };
-        safe::check_dirs(root, &self.archive_dir())?;
-        safe::check_dirs(root, &self.path.join("logs"))?;
+        crate::files::safe::check_dirs(root, &self.archive_dir())?;
+        crate::files::safe::check_dirs(root, &self.path.join("logs"))?;
         // The event log is appended to, never replaced: refused up front (before a
         // transition's effects), not halfway.
         let events = self.events_path();
         if fs::symlink_metadata(&events).is_ok_and(|m| m.is_symlink()) {
-            return Err(safe::symlink_refused(&events));
+            return Err(crate::files::safe::symlink_refused(&events));
         }
         Ok(())
     }
@@ -217,7 +211,7 @@ impl RunDir {
         let p = self.status_path();
         // No size limit: the status of a run with a very large plan is large, and it is the
         // tool's own file. But it is read only when it is a regular file.
-        let Some(bytes) = safe::read_if_exists(&p, None)? else {
+        let Some(bytes) = crate::files::safe::read_if_exists(&p, None)? else {
             return Ok(None);
         };
         serde_json::from_slice(&bytes).map(Some).map_err(|e| {
@@ -256,7 +250,7 @@ impl RunDir {
             .hint("the run is left as it was; this is a defect of git swarm or of a value it was given (report it with the message)"));
         }
         crate::failpoint!("status-write-before");
-        atomic::write_json(&self.status_path(), &value)?;
+        crate::files::atomic::write_json(&self.status_path(), &value)?;
         crate::failpoint!("status-write-after");
         Ok(())
     }
@@ -270,44 +264,6 @@ fn status_validator() -> &'static jsonschema::Validator {
             crate::schema::embedded::RUN_STATUS,
             "run.status.schema.json",
         )
-    })
-}
-
-/// Reads a JSON file with a size limit; the error names the file and the position.
-pub fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let bytes = read_limited(path)?;
-    parse_json(path, &bytes)
-}
-
-/// Reads a regular file of at most [`MAX_JSON_BYTES`]; a FIFO, device, socket or directory is
-/// refused at once (see [`safe`]).
-pub fn read_limited(path: &Path) -> Result<Vec<u8>> {
-    let meta = fs::metadata(path).ctx("read", path)?;
-    if meta.is_file() && meta.len() > MAX_JSON_BYTES {
-        return Err(Error::failure(format!(
-            "{} is {} bytes, more than the {} bytes git swarm reads",
-            path.display(),
-            meta.len(),
-            MAX_JSON_BYTES
-        ))
-        .hint("write a smaller file (results and plans are summaries, not logs)"));
-    }
-    safe::read_regular(path, Some(MAX_JSON_BYTES))
-}
-
-/// Parses JSON bytes strictly: a byte-order mark, trailing garbage and duplicate keys are
-/// errors that name the file and the line and column.
-pub fn parse_json(path: &Path, bytes: &[u8]) -> Result<serde_json::Value> {
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        return Err(Error::failure(format!(
-            "{} starts with a UTF-8 byte-order mark",
-            path.display()
-        ))
-        .hint("save the file as UTF-8 without a BOM"));
-    }
-    crate::schema::json::parse_strict(bytes).map_err(|e| {
-        Error::failure(format!("{} is not valid JSON: {e}", path.display()))
-            .hint("fix the JSON syntax at that line and column")
     })
 }
 

@@ -66,8 +66,8 @@ impl Source {
         if !path.exists() {
             return Ok(None);
         }
-        let bytes = crate::store::read_limited(path)?;
-        let value = crate::store::parse_json(path, &bytes)?;
+        let bytes = crate::files::read_limited(path)?;
+        let value = crate::files::parse_json(path, &bytes)?;
         let commands = match kind {
             Kind::Policy => commands::in_policy(&value),
             Kind::Config => commands::in_config(&value),

@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::store::{atomic, lock};
+use crate::files::atomic;
+use crate::store::lock;
 
 pub const VERSION: u32 = 1;
 
@@ -73,7 +74,7 @@ pub fn load(path: &Path) -> Result<TrustFile> {
             ..TrustFile::default()
         });
     }
-    let value = crate::store::read_json(path).map_err(|e| {
+    let value = crate::files::read_json(path).map_err(|e| {
         e.hint(format!(
             "{} is git swarm's record of trusted repository files; fix it, or remove it and trust again with 'git swarm trust'",
             path.display()

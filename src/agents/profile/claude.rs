@@ -74,7 +74,7 @@ pub(super) fn claude(p: &Profile, s: &Scope) -> Launch {
     if let Some(d) = &s.definition {
         argv.extend(["--append-system-prompt".into(), d.trim().to_string()]);
     }
-    let schema = crate::store::read_json(&s.result_schema).ok();
+    let schema = crate::files::read_json(&s.result_schema).ok();
     if let Some(schema) = &schema {
         argv.extend(["--json-schema".into(), schema.to_string()]);
     }

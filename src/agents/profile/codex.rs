@@ -71,7 +71,7 @@ pub fn strict_schema(schema: &serde_json::Value) -> serde_json::Value {
         }
         let is_object = out.get("type") == Some(&json!("object")) || out.contains_key("properties");
         if is_object {
-            let required = crate::schema::json::strings(out.get("required"));
+            let required = crate::files::json::strings(out.get("required"));
             let mut props = out
                 .remove("properties")
                 .and_then(|p| p.as_object().cloned())
@@ -162,7 +162,7 @@ pub(super) fn codex(p: &Profile, s: &Scope) -> Launch {
     ]);
     let final_message = s.scratch("final-message.txt");
     let mut files = Vec::new();
-    let structured = match crate::store::read_json(&s.result_schema) {
+    let structured = match crate::files::read_json(&s.result_schema) {
         Ok(schema) => {
             let strict = s.scratch("output-schema.json");
             files.push((strict.clone(), format!("{:#}\n", strict_schema(&schema))));

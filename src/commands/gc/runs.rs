@@ -61,7 +61,7 @@ impl RunInfo {
             info.branches.extend(branches);
             info.bases.push(s.swarm.base_commit.clone());
         }
-        if let Ok(intent) = crate::store::read_json(&info.run.worktree_intent_path()) {
+        if let Ok(intent) = crate::files::read_json(&info.run.worktree_intent_path()) {
             let field = |k: &str| intent.get(k).and_then(Value::as_str).map(str::to_string);
             info.paths
                 .extend(field("path").map(|p| real(Path::new(&p))));

@@ -15,11 +15,12 @@ use serde_json::Value;
 use crate::config::policies::Policies;
 use crate::driver::{Session, now};
 use crate::error::{Error, Result};
+use crate::files::atomic;
 use crate::forge::{self, Hosts, Kind, PrRequest, Remote, template};
 use crate::git::{self, Git, url::redact};
 use crate::machine::state::{Outcome, Phase, PrState, PublishState, Resume, RunStatus, Warning};
 use crate::machine::text;
-use crate::store::{RunDir, atomic, events::Event};
+use crate::store::{RunDir, events::Event};
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {

@@ -62,7 +62,7 @@ pub fn rename(from: &Path, to: &Path) -> Result<()> {
 /// tolerates (and skips on read) a line torn by a crash. Never through a symlink, never into
 /// anything but a regular file.
 pub fn append(path: &Path, text: &str) -> Result<()> {
-    let mut f = crate::store::safe::open_append(path)?;
+    let mut f = crate::files::safe::open_append(path)?;
     f.write_all(text.as_bytes()).ctx("append to", path)?;
     f.sync_data().ctx("flush", path)?;
     Ok(())

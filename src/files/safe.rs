@@ -219,7 +219,7 @@ pub fn check_dirs(root: &Path, dir: &Path) -> Result<()> {
 /// Creates `dir` and the folders above it up to `root`, refusing to go through a symlink.
 pub fn create_dirs(root: &Path, dir: &Path) -> Result<()> {
     check_dirs(root, dir)?;
-    crate::store::atomic::create_dir_all(dir)?;
+    crate::files::atomic::create_dir_all(dir)?;
     // A folder made a symlink while we created the ones below it is caught here.
     check_dirs(root, dir)
 }
