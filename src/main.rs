@@ -1,5 +1,5 @@
 fn main() -> std::process::ExitCode {
     #[cfg(feature = "failpoints")]
     let _failpoints = fail::FailScenario::setup();
-    git_swarm::cli::main()
+    git_swarm::commands::main()
 }

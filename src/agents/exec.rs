@@ -171,12 +171,7 @@ pub fn launch(
     // Not through a symlink, and not into a FIFO (see `files::safe`); the caller refused a
     // symlinked logs/ folder.
     let mut f = crate::files::safe::open_append(log)?;
-    let _ = writeln!(
-        f,
-        "=== {} $ {}",
-        crate::driver::now(),
-        display_argv(&l.argv)
-    );
+    let _ = writeln!(f, "=== {} $ {}", crate::store::now(), display_argv(&l.argv));
     let log_start = f.metadata().map(|m| m.len()).unwrap_or(0);
     let out: File = f.try_clone().map_err(|e| Error::io("open", log, e))?;
     let mut e = duct::cmd(prog, args)
@@ -389,7 +384,7 @@ pub fn poll(r: &Running) -> Option<Exit> {
 /// The last lines of this launch's output, for failure reasons (invalid UTF-8 shown lossily).
 pub fn log_tail(r: &Running, lines: usize) -> String {
     let text = super::output::read_log(&r.log, r.log_start);
-    crate::driver::publish::excerpt(&crate::git::tail_lines(&text, lines))
+    crate::git::url::excerpt(&crate::git::tail_lines(&text, lines))
 }
 
 #[cfg(test)]

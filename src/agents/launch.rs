@@ -7,15 +7,15 @@ use std::time::Duration;
 use crate::agents::exec;
 use crate::agents::profile::{Launch, Role, Scope};
 use crate::config::{Exec, Subagent, Workflow, policies::Policies};
-use crate::driver::Session;
 use crate::error::{Error, Result};
 use crate::machine::{
     self,
     state::{Invocation, RunStatus},
 };
 use crate::store::RunDir;
+use crate::store::Session;
 
-pub(super) fn timeout_of(cfg: &Workflow, agent: &str) -> Option<Duration> {
+pub fn timeout_of(cfg: &Workflow, agent: &str) -> Option<Duration> {
     cfg.agent(agent)
         .and_then(|a| a.timeout_seconds)
         .or_else(|| {

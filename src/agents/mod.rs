@@ -6,6 +6,5 @@ pub mod launch;
 pub mod output;
 pub mod pack;
 pub mod profile;
-pub mod runner;
 pub mod sim;
 pub mod worktree_setup;

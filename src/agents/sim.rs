@@ -174,7 +174,7 @@ fn reviewer() -> Result<()> {
         "summary": summary,
         "reviewedFiles": [SCRIPT, DOCS],
         "issues": issues,
-        "createdAt": crate::driver::now()
+        "createdAt": crate::store::now()
     }))
 }
 

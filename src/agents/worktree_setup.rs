@@ -8,12 +8,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::driver::Session;
 use crate::error::{Error, Result};
 use crate::files::atomic;
 use crate::forge::template;
 use crate::git::{self, Git};
 use crate::store::RunDir;
+use crate::store::Session;
 
 /// Copies `.worktreeinclude` files and runs the setup command, once per worktree.
 pub fn prepare(session: &Session, run: &RunDir, wt: &Path) -> Result<()> {

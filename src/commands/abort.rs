@@ -2,8 +2,8 @@ use std::path::Path;
 
 use clap::Args;
 
-use crate::cli::Context;
 use crate::cli::report::{self, Output};
+use crate::commands::Context;
 use crate::error::{Error, Result};
 use crate::git::{self, clean};
 use crate::machine::{self, state::Outcome};
@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, args: AbortArgs) -> Result<Output> {
             ),
         },
     };
-    let t = machine::abort(&crate::driver::now(), &st, &args.reason, remove);
+    let t = machine::abort(&crate::store::now(), &st, &args.reason, remove);
     crate::driver::apply(&session, &run, &t)?;
     let mut out = report::action(&t.status);
     if let Some(n) = note {

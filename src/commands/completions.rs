@@ -2,7 +2,7 @@ use clap::{Args, CommandFactory, ValueEnum};
 use serde_json::json;
 
 use crate::cli::report::Output;
-use crate::cli::{Cli, Context};
+use crate::commands::{Cli, Context};
 use crate::error::Result;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -3,8 +3,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::Context;
 use crate::cli::report::Output;
+use crate::commands::Context;
 use crate::error::{Error, IoContext, Result};
 use crate::files::atomic;
 use crate::git::Git;
@@ -149,10 +149,10 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
         task_file: None,
     };
     let (session, run, _) = crate::commands::start::start_run(&demo_ctx, &start)?;
-    let opts = crate::agents::runner::Options {
+    let opts = crate::driver::runner::Options {
         progress: !ctx.json,
     };
-    let st = crate::agents::runner::run(&session, &run, &opts)?;
+    let st = crate::driver::runner::run(&session, &run, &opts)?;
 
     let mut out = crate::cli::report::action(&st);
     let status = crate::commands::status::run(

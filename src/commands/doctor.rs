@@ -3,8 +3,8 @@ use std::path::Path;
 use clap::Args;
 use serde_json::{Value, json};
 
-use crate::cli::Context;
 use crate::cli::report::Output;
+use crate::commands::Context;
 use crate::error::Result;
 
 /// Check the setup: config and where its paths resolve, schemas, standards, git, hooks, PR
@@ -178,7 +178,7 @@ pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
 }
 
 /// Worktrees on swarm branches that no run knows, and runs whose worktree vanished.
-fn orphans(session: &crate::driver::Session, r: &mut Report) {
+fn orphans(session: &crate::store::Session, r: &mut Report) {
     let runs = session.swarm.all_runs().unwrap_or_default();
     let known: Vec<String> = runs
         .iter()
@@ -226,7 +226,7 @@ fn orphans(session: &crate::driver::Session, r: &mut Report) {
 }
 
 /// Whether the repository's files that name commands are trusted (`git swarm trust`).
-fn trust_checks(session: &crate::driver::Session, r: &mut Report) {
+fn trust_checks(session: &crate::store::Session, r: &mut Report) {
     use crate::trust::{self, State, store};
     let configs: Vec<std::path::PathBuf> = session
         .config_location()
@@ -269,7 +269,7 @@ fn trust_checks(session: &crate::driver::Session, r: &mut Report) {
 /// Per agent: what exec mode would run (with placeholders for the paths of a run), whether
 /// the program is found, and its version (asked only of programs the user trusts).
 fn agent_clis(
-    session: &crate::driver::Session,
+    session: &crate::store::Session,
     cfg: &crate::config::Workflow,
     run_programs: bool,
     r: &mut Report,
@@ -280,7 +280,7 @@ fn agent_clis(
     let mut versions: std::collections::HashMap<String, String> = Default::default();
     for a in &cfg.subagents {
         let what = format!("{} exec", a.name);
-        let argv = match crate::agents::runner::sample_launch(session, cfg, &policies, &a.name) {
+        let argv = match crate::agents::launch::sample_launch(session, cfg, &policies, &a.name) {
             Ok(l) => l.argv,
             Err(e) => {
                 r.add(

@@ -15,8 +15,8 @@ use std::time::{Duration, SystemTime};
 use clap::Args;
 use serde_json::{Value, json};
 
-use crate::cli::Context;
 use crate::cli::report::Output;
+use crate::commands::Context;
 use crate::driver::{Session, place};
 use crate::error::Result;
 use crate::git::{

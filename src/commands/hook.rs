@@ -1,8 +1,8 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::cli::Context;
 use crate::cli::report::Output;
+use crate::commands::Context;
 use crate::error::{Error, Result};
 
 /// What git's hooks run (installed by 'git swarm init').
@@ -63,7 +63,7 @@ fn agent_stop(ctx: &Context) -> Output {
         .unwrap_or_else(|| ctx.cwd.clone());
     let mut advanced = Vec::new();
     let mut skipped = Vec::new();
-    let session = match crate::driver::Session::open(&cwd, ctx.config.clone()) {
+    let session = match crate::store::Session::open(&cwd, ctx.config.clone()) {
         Ok(s) => s,
         Err(e) => {
             crate::trace::mark(&format!("agent-stop: no session: {}", e.message));

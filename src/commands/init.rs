@@ -1,8 +1,8 @@
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::Context;
 use crate::cli::report::Output;
+use crate::commands::Context;
 use crate::error::Result;
 use crate::git;
 

@@ -1,8 +1,8 @@
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::Context;
 use crate::cli::report::Output;
+use crate::commands::Context;
 use crate::error::Result;
 use crate::machine::action_of;
 
@@ -29,7 +29,7 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
                     "updated-at": st.updated_at,
                     "branch": st.branch,
                     "prUrl": st.pr_url,
-                    "task": crate::driver::first_line(&st.swarm.task.text),
+                    "task": crate::machine::text::first_line(&st.swarm.task.text),
                     "tokens": tokens,
                     "costUsd": cost,
                 }));
@@ -45,7 +45,7 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
                     st.created_at.get(..19).unwrap_or(&st.created_at),
                     tokens.map(compact).unwrap_or_else(|| "-".into()),
                     st.branch.as_deref().unwrap_or("-"),
-                    crate::driver::first_line(&st.swarm.task.text)
+                    crate::machine::text::first_line(&st.swarm.task.text)
                 ));
             }
             Err(e) => {

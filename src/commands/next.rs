@@ -1,7 +1,7 @@
 use clap::Args;
 
-use crate::cli::Context;
 use crate::cli::report::{self, Output};
+use crate::commands::Context;
 use crate::error::Result;
 
 /// Advance the run as far as it can without an agent, and print the next action.

@@ -1,7 +1,7 @@
 use clap::Args;
 
-use crate::cli::Context;
 use crate::cli::report::{self, Output};
+use crate::commands::Context;
 use crate::driver::publish::{self, Options};
 use crate::error::Result;
 
@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, args: PublishArgs) -> Result<Output> {
 
 /// The most recent run, when no run is in progress and it completed (publish answers `done`
 /// again) or failed pushing (publish tries again).
-fn published_run(session: &crate::driver::Session) -> Option<crate::store::RunDir> {
+fn published_run(session: &crate::store::Session) -> Option<crate::store::RunDir> {
     use crate::machine::state::{Outcome, Resume};
     if !session.swarm.active_runs().ok()?.is_empty() {
         return None;

@@ -1,7 +1,7 @@
 use clap::Args;
 
-use crate::cli::Context;
 use crate::cli::report::{self, Output};
+use crate::commands::Context;
 use crate::driver::gather_facts;
 use crate::error::{Error, Result};
 use crate::machine;

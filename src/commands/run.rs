@@ -2,9 +2,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::agents::runner::{self, Options};
-use crate::cli::Context;
 use crate::cli::report::{self, Output};
+use crate::commands::Context;
+use crate::driver::runner::{self, Options};
 use crate::error::Result;
 
 /// Exec mode: start a run (or continue one) and drive it to its end with the agent CLIs of the

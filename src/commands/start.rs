@@ -2,8 +2,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::Context;
 use crate::cli::report::{self, Output};
+use crate::commands::Context;
 use crate::error::{Error, IoContext, Result};
 use crate::files::atomic;
 use crate::git::{self, clean};
@@ -38,7 +38,7 @@ pub fn start_run(
     ctx: &Context,
     args: &StartArgs,
 ) -> Result<(
-    crate::driver::Session,
+    crate::store::Session,
     crate::store::RunDir,
     crate::machine::state::RunStatus,
 )> {
@@ -168,7 +168,7 @@ pub fn start_run(
 /// nothing can be said (no such remote, never fetched, git failed): this is advice, never a
 /// reason not to start.
 fn unpushed(
-    session: &crate::driver::Session,
+    session: &crate::store::Session,
     repo: &gix::Repository,
     policies: &crate::config::policies::Policies,
     base: &str,

@@ -1,8 +1,8 @@
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::Context;
 use crate::cli::report::{self, Output};
+use crate::commands::Context;
 use crate::error::Result;
 use crate::machine::state::RunStatus;
 use crate::store::events;
@@ -72,7 +72,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
     ));
     t.push_str(&format!(
         "task:      {}\n",
-        crate::driver::first_line(&st.swarm.task.text)
+        crate::machine::text::first_line(&st.swarm.task.text)
     ));
     t.push_str(&format!(
         "created:   {}   updated: {}\n",

@@ -3,8 +3,8 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::{Value, json};
 
-use crate::cli::Context;
 use crate::cli::report::Output;
+use crate::commands::Context;
 use crate::error::{Error, Result};
 use crate::trust::{self, Named, Source, State, store};
 
@@ -102,7 +102,7 @@ pub fn run(ctx: &Context, args: TrustArgs) -> Result<Output> {
         .collect();
     let record = !args.show && !wanted.is_empty();
     if record {
-        let at = crate::driver::now();
+        let at = crate::store::now();
         store::update(&trust_file, |f| {
             let files = &mut f.repositories.entry(key.clone()).or_default().files;
             for s in &wanted {

@@ -16,7 +16,6 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::machine::state::Outcome;
 use crate::schema;
 pub use exec::{Exec, Profile, ProfileKind};
 pub use paths::{Resolution, ResolvedPath};
@@ -48,7 +47,7 @@ pub struct LoopControl {
     pub from: String,
     pub to: String,
     pub max_loops: u32,
-    pub escalation: Outcome,
+    pub escalation: Escalation,
     pub count_field: String,
 }
 
@@ -75,9 +74,9 @@ pub struct Workflow {
     pub handoff_notes: IndexMap<String, String>,
     pub loop_control: Vec<LoopControl>,
     pub max_replans: u32,
-    pub replan_escalation: Outcome,
+    pub replan_escalation: Escalation,
     pub max_retries: u32,
-    pub retry_escalation: Outcome,
+    pub retry_escalation: Escalation,
     pub parallel_enabled: bool,
     pub parallel_rules: Vec<ParallelRule>,
     pub planning: Planning,
@@ -117,6 +116,26 @@ impl Workflow {
     /// Is this agent the first step with planning enabled (its result points at a plan)?
     pub fn plans(&self, agent: &str) -> bool {
         self.planning.enabled && self.agent(agent).is_some_and(|a| a.first_step)
+    }
+}
+
+/// How a run escalates when a loop limit or the retry budget is exhausted (the config's
+/// `escalation`, `replanEscalation`, `retryEscalation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escalation {
+    NeedsHuman,
+    DowngradeScope,
+    ManualInterventionRequired,
+}
+
+impl Escalation {
+    pub fn parse(s: &str) -> Option<Escalation> {
+        match s {
+            "needs-human" => Some(Escalation::NeedsHuman),
+            "downgrade-scope" => Some(Escalation::DowngradeScope),
+            "manual-intervention-required" => Some(Escalation::ManualInterventionRequired),
+            _ => None,
+        }
     }
 }
 
@@ -175,10 +194,10 @@ fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
-fn escalation_at(v: Option<&Value>, default: Outcome) -> Outcome {
+fn escalation_at(v: Option<&Value>, default: Escalation) -> Escalation {
     v.and_then(|v| v.get("escalation-action"))
         .and_then(Value::as_str)
-        .and_then(Outcome::parse_escalation)
+        .and_then(Escalation::parse)
         .unwrap_or(default)
 }
 
@@ -354,7 +373,7 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
             from,
             to,
             max_loops: l["maxLoops"].as_u64().expect("schema") as u32,
-            escalation: escalation_at(Some(l), Outcome::NeedsHuman),
+            escalation: escalation_at(Some(l), Escalation::NeedsHuman),
             count_field: str_at(l, "countField").expect("schema").to_string(),
         });
     }
@@ -445,12 +464,12 @@ fn build(path: &Path, v: &Value, workspace: &Path, home: &Path) -> Result<Workfl
             .and_then(|p| p.get("maxReplans"))
             .and_then(Value::as_u64)
             .unwrap_or(1) as u32,
-        replan_escalation: escalation_at(pv, Outcome::NeedsHuman),
+        replan_escalation: escalation_at(pv, Escalation::NeedsHuman),
         max_retries: rc
             .and_then(|p| p.get("maxRetries"))
             .and_then(Value::as_u64)
             .unwrap_or(2) as u32,
-        retry_escalation: escalation_at(rc, Outcome::NeedsHuman),
+        retry_escalation: escalation_at(rc, Escalation::NeedsHuman),
         parallel_enabled: par
             .and_then(|p| p.get("enabled"))
             .and_then(Value::as_bool)

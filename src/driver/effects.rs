@@ -10,7 +10,8 @@ use crate::machine::{Effect, Transition};
 use crate::store::ledger::{self, Stage};
 use crate::store::{RunDir, events};
 
-use super::{Session, now, place};
+use super::{Session, place};
+use crate::store::now;
 
 /// Performs a transition: effects in order, then the events, then the status. A crash at any
 /// point leaves files that the next invocation completes (see `present_results`).
@@ -18,7 +19,7 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
     // Agents write in the run folder while a step runs: its folders are checked again right
     // before the tool writes in them.
     run.check_folders()?;
-    remove_torn_temp_files(run);
+    crate::store::remove_torn_temp_files(run);
     let active = t.status.outcome.is_in_progress();
     if active {
         session.swarm.set_active(&run.id, true)?;
@@ -29,7 +30,7 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
     }
     crate::trace::mark("apply: effects performed");
     // The effects changed git: content trees are computed afresh from here.
-    session.snapshot.clear_trees();
+    session.snapshot().clear_trees();
     events::append(&run.events_path(), &t.events)?;
     run.write_status(&t.status)?;
     crate::store::manager_plan::write(run, &t.status)?;
@@ -37,36 +38,6 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
         session.swarm.set_active(&run.id, false)?;
     }
     Ok(())
-}
-
-/// Temporary files of the tool's own writes in a run folder belong to a writer that died
-/// before its rename (we hold the run's lock, so no live writer of the tool owns one); they are
-/// garbage. Agents write in the run folder too (results, the plan), at any time and with any
-/// temporary names: their files are never touched.
-pub(super) fn remove_torn_temp_files(run: &RunDir) {
-    fn tools_own(target: &str, archived: bool) -> bool {
-        let agents = (target.ends_with(".result.json")
-            && target != "manual-intervention-required.result.json")
-            || target.ends_with("plan.json");
-        archived || !agents
-    }
-    for (dir, archived) in [(run.path.clone(), false), (run.archive_dir(), true)] {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            // `.<target>.<random>.tmp`, as `atomic::write` names them.
-            let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
-                continue;
-            };
-            let target = inner.rsplit_once('.').map(|(t, _)| t).unwrap_or(inner);
-            if tools_own(target, archived) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
 }
 
 fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {

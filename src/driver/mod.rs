@@ -6,7 +6,7 @@ pub(crate) mod effects;
 mod facts;
 pub mod place;
 pub mod publish;
-mod session;
+pub mod runner;
 
 use std::path::{Path, PathBuf};
 
@@ -16,23 +16,9 @@ use crate::error::{Error, Result};
 use crate::machine::{self, Arrival, Ctx, Facts, Transition, state::RunStatus};
 use crate::store::{RunDir, lock};
 
+pub use crate::store::session::{Session, Snapshot};
 pub use effects::{apply, git_step};
 pub use facts::{check_result, gather_facts, read_arrival, symlink_escapes, validate_arrival};
-pub use session::{Session, Snapshot};
-
-pub fn first_line(s: &str) -> String {
-    let l = s.lines().next().unwrap_or_default().trim();
-    if l.chars().count() > 60 {
-        format!("{}…", l.chars().take(59).collect::<String>())
-    } else {
-        l.to_string()
-    }
-}
-
-/// The real UTC clock, RFC 3339 with milliseconds.
-pub fn now() -> String {
-    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
-}
 
 /// The result files present for pending invocations, without reading them: `(slot, file)`.
 /// A result already moved into the archive by an interrupted transition is found there.

@@ -154,6 +154,19 @@ fn redact_userinfo(text: &str) -> String {
     out
 }
 
+/// The last lines of a tool's output, credentials removed, at most 2,000 bytes.
+pub fn excerpt(text: &str) -> String {
+    let t = super::tail_lines(&redact(text), 20);
+    if t.len() <= 2000 {
+        return t;
+    }
+    let mut start = t.len() - 2000;
+    while !t.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &t[start..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -339,7 +339,7 @@ impl Builder<'_, '_> {
                     let count = self.st.counter(&lc.count_field);
                     if count >= lc.max_loops {
                         self.stop(
-                            lc.escalation,
+                            lc.escalation.into(),
                             agent,
                             format!(
                                 "{agent} sent the work back to {to} again, but the loop limit is reached ({} {count} of {})",
@@ -469,7 +469,7 @@ impl Builder<'_, '_> {
         );
         if retries >= cfg.max_retries {
             self.stop(
-                cfg.retry_escalation,
+                cfg.retry_escalation.into(),
                 &agent,
                 format!(
                     "{what} — and its retries are used up ({retries} of {})",

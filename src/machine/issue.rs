@@ -403,7 +403,7 @@ impl Builder<'_, '_> {
         let count = self.st.counter(&field);
         if count >= cfg.max_replans {
             self.stop(
-                cfg.replan_escalation,
+                cfg.replan_escalation.into(),
                 agent,
                 format!(
                     "the plan was rejected and no re-plan is left ({field} {count} of {}): {}",

@@ -16,6 +16,18 @@ pub enum Outcome {
     ManualInterventionRequired,
 }
 
+impl From<crate::config::Escalation> for Outcome {
+    fn from(e: crate::config::Escalation) -> Outcome {
+        match e {
+            crate::config::Escalation::NeedsHuman => Outcome::NeedsHuman,
+            crate::config::Escalation::DowngradeScope => Outcome::DowngradeScope,
+            crate::config::Escalation::ManualInterventionRequired => {
+                Outcome::ManualInterventionRequired
+            }
+        }
+    }
+}
+
 impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,15 +38,6 @@ impl Outcome {
             Outcome::NeedsHuman => "needs-human",
             Outcome::DowngradeScope => "downgrade-scope",
             Outcome::ManualInterventionRequired => "manual-intervention-required",
-        }
-    }
-
-    pub fn parse_escalation(s: &str) -> Option<Outcome> {
-        match s {
-            "needs-human" => Some(Outcome::NeedsHuman),
-            "downgrade-scope" => Some(Outcome::DowngradeScope),
-            "manual-intervention-required" => Some(Outcome::ManualInterventionRequired),
-            _ => None,
         }
     }
 

@@ -58,13 +58,13 @@ fn wf() -> Workflow {
             from: "reviewer".into(),
             to: "implementor".into(),
             max_loops: 2,
-            escalation: Outcome::NeedsHuman,
+            escalation: crate::config::Escalation::NeedsHuman,
             count_field: "review-fix-loop-count".into(),
         }],
         max_replans: 1,
-        replan_escalation: Outcome::NeedsHuman,
+        replan_escalation: crate::config::Escalation::NeedsHuman,
         max_retries: 1,
-        retry_escalation: Outcome::NeedsHuman,
+        retry_escalation: crate::config::Escalation::NeedsHuman,
         parallel_enabled: false,
         parallel_rules: vec![],
         planning: Planning {
@@ -577,7 +577,7 @@ fn routing_with_several_options() {
 fn escalation_outcomes_other_than_needs_human() {
     let mut t = T::new();
     t.cfg.loop_control[0].max_loops = 0;
-    t.cfg.loop_control[0].escalation = Outcome::ManualInterventionRequired;
+    t.cfg.loop_control[0].escalation = crate::config::Escalation::ManualInterventionRequired;
     let st = t.at_reviewer();
     let tr = t.review(&st, "rejected");
     assert_eq!(tr.status.outcome, Outcome::ManualInterventionRequired);

@@ -148,6 +148,16 @@ pub fn clean_message(m: &str) -> String {
     }
 }
 
+/// The first line of `s`, trimmed and shortened to 60 characters.
+pub fn first_line(s: &str) -> String {
+    let l = s.lines().next().unwrap_or_default().trim();
+    if l.chars().count() > 60 {
+        format!("{}…", l.chars().take(59).collect::<String>())
+    } else {
+        l.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,12 +5,48 @@ pub mod events;
 pub mod ledger;
 pub mod lock;
 pub mod manager_plan;
+pub mod session;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
 use crate::machine::state::RunStatus;
+
+/// The real UTC clock, RFC 3339 with milliseconds.
+pub fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+/// Temporary files of the tool's own writes in a run folder belong to a writer that died
+/// before its rename (we hold the run's lock, so no live writer of the tool owns one); they are
+/// garbage. Agents write in the run folder too (results, the plan), at any time and with any
+/// temporary names: their files are never touched.
+pub fn remove_torn_temp_files(run: &RunDir) {
+    fn tools_own(target: &str, archived: bool) -> bool {
+        let agents = (target.ends_with(".result.json")
+            && target != "manual-intervention-required.result.json")
+            || target.ends_with("plan.json");
+        archived || !agents
+    }
+    for (dir, archived) in [(run.path.clone(), false), (run.archive_dir(), true)] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            // `.<target>.<random>.tmp`, as `atomic::write` names them.
+            let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+                continue;
+            };
+            let target = inner.rsplit_once('.').map(|(t, _)| t).unwrap_or(inner);
+            if tools_own(target, archived) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
 
 /// The `.swarm/` folder of one workspace.
 #[derive(Debug, Clone)]
@@ -184,6 +220,7 @@ fn is_safe_id(s: &str) -> bool {
 }
 
 pub use crate::machine::layout::RunDir;
+pub use session::{Session, Snapshot};
 
 impl RunDir {
     /// Refuses when a folder the tool writes in for this run — `.swarm`, `.swarm/runs`, the

@@ -23,8 +23,8 @@ use sha2::{Digest, Sha256};
 pub use commands::{Named, Use};
 use store::TrustFile;
 
-use crate::driver::Session;
 use crate::error::{Error, Result};
+use crate::store::Session;
 
 /// Which kind of repository file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

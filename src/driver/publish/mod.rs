@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::config::policies::Policies;
-use crate::driver::{Session, now};
 use crate::error::{Error, Result};
 use crate::files::atomic;
 use crate::forge::{self, Hosts, Kind, PrRequest, Remote, template};
@@ -21,6 +20,7 @@ use crate::git::{self, Git, url::redact};
 use crate::machine::state::{Outcome, Phase, PrState, PublishState, Resume, RunStatus, Warning};
 use crate::machine::text;
 use crate::store::{RunDir, events::Event};
+use crate::store::{Session, now};
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -316,7 +316,7 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
             crate::driver::git_step(session, run, &format!("push {branch}"), || push.output())?;
         crate::failpoint!("publish-push-after");
         if !out.status.success() {
-            let output = excerpt(&String::from_utf8_lossy(&out.stderr));
+            let output = crate::git::url::excerpt(&String::from_utf8_lossy(&out.stderr));
             let why = format!(
                 "'{shown}' failed: {}",
                 output.lines().last().unwrap_or("no output")
@@ -433,24 +433,11 @@ fn short(s: &str) -> &str {
     crate::cli::report::abbrev(s, 12)
 }
 
-/// The last lines of a tool's output, credentials removed, at most 2,000 bytes.
-pub fn excerpt(text: &str) -> String {
-    let t = git::tail_lines(&redact(text), 20);
-    if t.len() <= 2000 {
-        return t;
-    }
-    let mut start = t.len() - 2000;
-    while !t.is_char_boundary(start) {
-        start += 1;
-    }
-    format!("…{}", &t[start..])
-}
-
 fn commit_message(st: &RunStatus) -> String {
     let (goal, desc) = match &st.swarm.plan {
         Some(p) => (p.goal.trim().to_string(), p.description.trim().to_string()),
         None => (
-            crate::driver::first_line(&st.swarm.task.text),
+            crate::machine::text::first_line(&st.swarm.task.text),
             String::new(),
         ),
     };

@@ -51,7 +51,7 @@ fn title_and_body(
 ) -> (String, String) {
     let plan = st.swarm.plan.clone().unwrap_or_default();
     let goal = if plan.goal.is_empty() {
-        crate::driver::first_line(&st.swarm.task.text)
+        crate::machine::text::first_line(&st.swarm.task.text)
     } else {
         plan.goal.trim().to_string()
     };
@@ -342,7 +342,7 @@ pub(super) fn pull_request(
                     format!("{tool_name} succeeded but printed no pull-request URL"),
                     Some(&tool_name),
                     Some(shown),
-                    Some(excerpt(&stdout)),
+                    Some(crate::git::url::excerpt(&stdout)),
                     check,
                 ));
             }
@@ -360,7 +360,7 @@ pub(super) fn pull_request(
                     format!("{tool_name} could not create the pull request"),
                     Some(&tool_name),
                     Some(shown),
-                    Some(excerpt(&both)),
+                    Some(crate::git::url::excerpt(&both)),
                     format!(
                         "fix the cause shown in the output, then run 'git swarm publish --run {}' again; or {manual_steps}",
                         j.st.run_id

@@ -18,8 +18,8 @@ use crate::machine::{
 };
 use crate::store::{RunDir, lock};
 
-use super::launch::timeout_of;
-pub use super::launch::{launch_for, sample_launch};
+use crate::agents::launch::launch_for;
+use crate::agents::launch::timeout_of;
 use crate::trust::Use;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -218,7 +218,7 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
                 timeout_of(&cfg, &inv.agent),
             );
             if inv.process.as_ref().map(|p| p.pid) != Some(pid) {
-                launched.push((slot, r.record(&crate::driver::now())));
+                launched.push((slot, r.record(&crate::store::now())));
             }
             running.push(r);
             continue;
@@ -243,7 +243,7 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
             continue;
         }
         let r = start(&cfg, run, st, inv, &l, opts)?;
-        launched.push((slot, r.record(&crate::driver::now())));
+        launched.push((slot, r.record(&crate::store::now())));
         running.push(r);
     }
     if !launched.is_empty() {
@@ -470,7 +470,7 @@ fn relaunch(
     }
     let l = launch_for(session, cfg, policies, run, after, next)?;
     let r = start(cfg, run, after, next, &l, opts)?;
-    let rec = r.record(&crate::driver::now());
+    let rec = r.record(&crate::store::now());
     step(session, run, cfg, false, |ctx, facts, st| {
         machine::record_launches(ctx, facts, st, vec![(slot, rec)])
     })?;

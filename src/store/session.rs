@@ -9,7 +9,8 @@ use crate::git::{self, Workspace};
 use crate::machine::{Ctx, state::RunStatus};
 use crate::store::{RunDir, Swarm, lock};
 
-use super::{first_line, now};
+use super::now;
+use crate::machine::text::first_line;
 
 /// What every command that works on a repository needs.
 pub struct Session {
@@ -18,7 +19,7 @@ pub struct Session {
     pub swarm: Swarm,
     pub config_flag: Option<PathBuf>,
     /// What one transaction reads, each once: see [`Snapshot`].
-    pub(super) snapshot: Snapshot,
+    snapshot: Snapshot,
 }
 
 /// What a transaction is judged by, read once per transaction: the run's config (with its
@@ -51,6 +52,11 @@ impl Snapshot {
 }
 
 impl Session {
+    /// What the current transaction has read.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
     pub fn open(cwd: &Path, config_flag: Option<PathBuf>) -> Result<Session> {
         let ws = git::discover(cwd)?;
         let swarm = Swarm::new(&ws.root);
@@ -203,7 +209,7 @@ impl Session {
                 "recovered the lock of run {} from {prev}, which ended without releasing it",
                 run.id
             ));
-            super::effects::remove_torn_temp_files(run);
+            super::remove_torn_temp_files(run);
         }
         Ok(l)
     }
