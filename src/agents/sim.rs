@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::files::atomic;
-use crate::git::Git;
 
 const SCRIPT: &str = "scripts/greet.sh";
 const DOCS: &str = "docs/greeting.md";
@@ -81,9 +80,7 @@ fn planner() -> Result<()> {
 }
 
 fn commit(cwd: &Path, files: &[&str], message: &str) -> Result<()> {
-    Git::new(cwd).args(["add", "--"]).args(files).run()?;
-    Git::new(cwd).args(["commit", "-q", "-m", message]).run()?;
-    Ok(())
+    crate::git::ops::commit_files(cwd, files, message)
 }
 
 fn implementor() -> Result<()> {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::files::atomic;
 use crate::forge::template;
-use crate::git::{self, Git};
+use crate::git;
 use crate::store::RunDir;
 use crate::store::Session;
 
@@ -61,19 +61,8 @@ fn copy_includes(root: &Path, wt: &Path) -> Result<usize> {
     if !include.is_file() {
         return Ok(0);
     }
-    let list = |extra: &[&str]| -> Result<Vec<String>> {
-        let out = Git::new(root)
-            .args(["ls-files", "--others", "--ignored", "-z"])
-            .args(extra)
-            .run()?;
-        Ok(out
-            .split('\0')
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect())
-    };
-    let ignored = list(&["--exclude-standard"])?;
-    let wanted = list(&["--exclude-from=.worktreeinclude"])?;
+    let ignored = git::query::ignored_files(root, None)?;
+    let wanted = git::query::ignored_files(root, Some(".worktreeinclude"))?;
     let mut n = 0;
     for rel in wanted.iter().filter(|p| ignored.contains(p)) {
         if rel.starts_with(".swarm/runs/") || rel.starts_with(".git/") {

@@ -93,12 +93,7 @@ fn keep_reason(path: &str, base: &str) -> Result<Option<String>> {
     if head == base {
         return Ok(None);
     }
-    let on_remote = git::Git::new(Path::new(path))
-        .args(["branch", "-r", "--contains", "HEAD"])
-        .run()
-        .map(|o| !o.trim().is_empty())
-        .unwrap_or(false);
-    if on_remote {
+    if git::query::head_on_a_remote(Path::new(path)) {
         Ok(None)
     } else {
         Ok(Some("its commits are not on any remote yet (push the branch, or delete the worktree yourself)".to_string()))

@@ -7,7 +7,6 @@ use crate::cli::report::Output;
 use crate::commands::Context;
 use crate::error::{Error, IoContext, Result};
 use crate::files::atomic;
-use crate::git::Git;
 use crate::schema::embedded;
 
 /// See a whole run in seconds, with simulated agents: a throwaway repository and origin, a plan
@@ -33,10 +32,6 @@ pub struct DemoAgentArgs {
 pub fn agent(_ctx: &Context, args: DemoAgentArgs) -> Result<Output> {
     crate::agents::sim::play(&args.agent)?;
     Ok(Output::new(json!({"ok": true}), String::new()))
-}
-
-fn git(dir: &Path, args: &[&str]) -> Result<String> {
-    Git::new(dir).args(args).run()
 }
 
 fn write(p: &Path, text: &str) -> Result<()> {
@@ -73,16 +68,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
     // A repository with a bare origin, configured locally so nothing of the user's is used
     // for writing (identity, hooks directory).
     atomic::create_dir_all(&app)?;
-    git(&dir, &["init", "-q", "--bare", "-b", "main", "origin.git"])?;
-    git(&app, &["init", "-q", "-b", "main"])?;
-    for (k, v) in [
-        ("user.name", "git swarm demo"),
-        ("user.email", "demo@git-swarm.invalid"),
-        ("core.hooksPath", ".git/hooks"),
-        ("commit.gpgSign", "false"),
-    ] {
-        git(&app, &["config", k, v])?;
-    }
+    crate::git::scratch::init(&app, &origin)?;
     write(
         &app.join("README.md"),
         "# Demo app\n\nA throwaway repository made by `git swarm demo`.\n",
@@ -91,13 +77,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
         &app.join(".swarm/standards.md"),
         "# Standards\n\n- Shell scripts are POSIX sh and print a usage message when called without arguments.\n- Every script is documented in docs/.\n- Keep changes small and commit them with a clear message.\n",
     )?;
-    git(&app, &["add", "-A"])?;
-    git(&app, &["commit", "-q", "-m", "Demo app"])?;
-    git(
-        &app,
-        &["remote", "add", "origin", &origin.display().to_string()],
-    )?;
-    git(&app, &["push", "-q", "-u", "origin", "main"])?;
+    crate::git::scratch::publish_first_commit(&app, &origin, "Demo app")?;
 
     // The default pack, with exec templates that run this binary as the simulated agents.
     let exe = std::env::current_exe()
@@ -161,7 +141,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
             run: Some(run.id.clone()),
         },
     )?;
-    let pushed = git(&origin, &["branch", "--list", "swarm/*"]).unwrap_or_default();
+    let pushed = crate::git::scratch::branches(&origin, "swarm/*").join("\n");
     let mut t = String::new();
     // The status without its closing "Next:" line.
     let lines: Vec<&str> = status.text.trim_end().lines().collect();

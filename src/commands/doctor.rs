@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
         text: String::new(),
         errors: 0,
     };
-    match crate::git::Git::new(&ctx.cwd).args(["--version"]).run() {
+    match crate::git::query::version(&ctx.cwd) {
         Ok(v) => r.add("ok", "git", v),
         Err(e) => r.add("error", "git", e.message),
     }
@@ -185,23 +185,18 @@ fn orphans(session: &crate::store::Session, r: &mut Report) {
         .filter_map(|(_, s)| s.as_ref().ok())
         .filter_map(|s| s.worktree_path.clone())
         .collect();
-    let list = crate::git::Git::new(&session.ws.root)
-        .args(["worktree", "list", "--porcelain"])
-        .run()
-        .unwrap_or_default();
+    let list = crate::git::worktree::list(&session.ws.root).unwrap_or_default();
     let prefix = session
         .policies()
         .map(|p| p.branch_prefix.clone())
         .unwrap_or_else(|_| "swarm/".into());
-    let mut path = String::new();
     let mut found = 0;
-    for line in list.lines() {
-        if let Some(p) = line.strip_prefix("worktree ") {
-            path = p.to_string();
-        } else if let Some(b) = line.strip_prefix("branch refs/heads/")
+    for e in &list {
+        if let Some(b) = &e.branch
             && b.starts_with(&prefix)
-            && !known.iter().any(|k| Path::new(k) == Path::new(&path))
+            && !known.iter().any(|k| Path::new(k) == e.path)
         {
+            let path = e.path.display();
             r.add("warn", "orphan worktree", format!("{path} ({b}) belongs to no run; 'git worktree remove {path}' if it is not needed"));
             found += 1;
         }

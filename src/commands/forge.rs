@@ -5,7 +5,7 @@ use crate::cli::report::Output;
 use crate::commands::Context;
 use crate::error::{Error, Result};
 use crate::forge;
-use crate::git::{Git, url::redact};
+use crate::git::url::redact;
 
 /// Show what publishing would use for a remote: its host, owner and repository, the forge, the
 /// pull-request tool (and whether it is installed), and the page for a pull request by hand.
@@ -41,16 +41,13 @@ pub fn run(ctx: &Context, args: ForgeArgs) -> Result<Output> {
     }
     let url = match &args.url {
         Some(u) => u.clone(),
-        None => Git::new(&session.ws.root)
-            .args(["remote", "get-url", &remote_name])
-            .run()
-            .map_err(|e| {
-                Error::failure(format!(
-                    "no remote '{remote_name}': {}",
-                    e.causes.first().cloned().unwrap_or(e.message)
-                ))
-                .hint("name a remote with --remote, or judge a URL with --url")
-            })?,
+        None => crate::git::query::remote_url(&session.ws.root, &remote_name).map_err(|e| {
+            Error::failure(format!(
+                "no remote '{remote_name}': {}",
+                e.causes.first().cloned().unwrap_or(e.message)
+            ))
+            .hint("name a remote with --remote, or judge a URL with --url")
+        })?,
     };
     if url.trim().is_empty() || url.contains(['\n', '\r', '\0']) {
         return Err(

@@ -11,7 +11,6 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::git::Git;
 
 /// The git config key of extra worktree roots (global or system config only: a repository's
 /// own config can be changed by the agents working in it).
@@ -149,17 +148,12 @@ fn real(p: &Path) -> PathBuf {
 /// The roots the user allowed beside the workspace's parent: `swarm.worktreeRoot` in their
 /// global and system git config (absolute paths; `~/` is expanded).
 fn configured_roots(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for scope in ["--global", "--system"] {
-        let Ok(text) = Git::new(root)
-            .args(["config", scope, "--path", "--get-all", ROOT_KEY])
-            .run()
-        else {
-            continue;
-        };
-        out.extend(text.lines().map(PathBuf::from).filter(|p| p.is_absolute()));
-    }
-    out
+    use crate::git::query::{UserScope, config_paths};
+    [UserScope::Global, UserScope::System]
+        .into_iter()
+        .flat_map(|scope| config_paths(root, scope, ROOT_KEY))
+        .filter(|p| p.is_absolute())
+        .collect()
 }
 
 /// Refuses a worktree path outside the workspace's parent directory and outside every

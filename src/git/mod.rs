@@ -5,8 +5,11 @@
 pub mod clean;
 mod clean_fast;
 pub mod gc_ops;
+mod leftovers;
 pub mod locks;
 pub mod ops;
+pub mod query;
+pub mod scratch;
 pub mod url;
 pub mod worktree;
 

@@ -28,6 +28,45 @@ pub fn commit_all(dir: &Path, message: &str) -> Result<bool> {
     Ok(dirty)
 }
 
+/// Commits everything in `dir` with the message in `message_file` (text git would mangle on a
+/// command line stays intact).
+pub fn commit_all_from_file(dir: &Path, message_file: &Path) -> Result<()> {
+    Git::new(dir).args(["add", "-A"]).run()?;
+    Git::new(dir)
+        .args(["commit", "-q", "-F"])
+        .arg_path(message_file)
+        .run()?;
+    Ok(())
+}
+
+/// Commits `files` of the work tree at `dir` (and nothing else staged before).
+pub fn commit_files(dir: &Path, files: &[&str], message: &str) -> Result<()> {
+    Git::new(dir).args(["add", "--"]).args(files).run()?;
+    Git::new(dir).args(["commit", "-q", "-m", message]).run()?;
+    Ok(())
+}
+
+/// What a push answered.
+pub struct Pushed {
+    pub ok: bool,
+    /// The command as run, for messages.
+    pub shown: String,
+    pub stderr: String,
+}
+
+/// Pushes `branch` from `cwd` to `remote`, setting its upstream. A refusal is an answer
+/// (`ok: false` with git's words), not an error; only failing to run git is.
+pub fn push(cwd: &Path, remote: &str, branch: &str) -> Result<Pushed> {
+    let push = Git::new(cwd).args(["push", "-u", remote, branch]);
+    let shown = push.display();
+    let out = push.output()?;
+    Ok(Pushed {
+        ok: out.status.success(),
+        shown,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
 /// Is `a` an ancestor of (or equal to) `b`, as seen from `dir`?
 pub fn is_ancestor(dir: &Path, a: &str, b: &str) -> Result<bool> {
     Ok(Git::new(dir)

@@ -9,7 +9,6 @@ use gix::bstr::ByteSlice;
 
 use crate::error::{Error, IoContext, Result};
 use crate::files::atomic;
-use crate::git::Git;
 use crate::store::Swarm;
 
 const MARKER: &str = "# git-swarm pre-push hook";
@@ -37,11 +36,7 @@ pub struct Installed {
 
 /// Installs the hook where git really looks (`core.hooksPath`, linked worktrees).
 pub fn install(root: &Path) -> Result<Installed> {
-    let dir = PathBuf::from(
-        Git::new(root)
-            .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
-            .run()?,
-    );
+    let dir = crate::git::query::hooks_dir(root)?;
     atomic::create_dir_all(&dir)?;
     let path = dir.join("pre-push");
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("git-swarm"));
@@ -83,11 +78,7 @@ fn set_executable(p: &Path) -> Result<()> {
 
 /// Is the hook installed (ours, at the path git uses)?
 pub fn installed(root: &Path) -> Option<PathBuf> {
-    let dir = Git::new(root)
-        .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
-        .run()
-        .ok()?;
-    let p = PathBuf::from(dir).join("pre-push");
+    let p = crate::git::query::hooks_dir(root).ok()?.join("pre-push");
     std::fs::read_to_string(&p)
         .ok()
         .filter(|t| t.contains(MARKER))

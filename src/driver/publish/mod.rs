@@ -16,7 +16,7 @@ use crate::config::policies::Policies;
 use crate::error::{Error, Result};
 use crate::files::atomic;
 use crate::forge::{self, Hosts, Kind, PrRequest, Remote, template};
-use crate::git::{self, Git, url::redact};
+use crate::git::{self, url::redact};
 use crate::machine::state::{Outcome, Phase, PrState, PublishState, Resume, RunStatus, Warning};
 use crate::machine::text;
 use crate::store::{RunDir, events::Event};
@@ -213,14 +213,7 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
                 session,
                 run,
                 &format!("commit leftovers in {}", w.display()),
-                || {
-                    Git::new(w).args(["add", "-A"]).run().and_then(|_| {
-                        Git::new(w)
-                            .args(["commit", "-q", "-F"])
-                            .arg_path(&msg_path)
-                            .run()
-                    })
-                },
+                || git::ops::commit_all_from_file(w, &msg_path),
             );
             if let Err(e) = committed {
                 // A hook that refuses, a signing key that is missing, text git will not take:
@@ -241,7 +234,7 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
                 );
             }
             crate::failpoint!("publish-commit-after");
-            let new_head = Git::new(w).args(["rev-parse", "HEAD"]).run()?;
+            let new_head = git::query::rev_parse(w, "HEAD")?;
             j.ps().commit = Some(new_head.clone());
             j.ev(
                 "COMMITTED",
@@ -252,9 +245,7 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
             // Committed after the test with the same content: fine, the content is what counts.
         }
     }
-    let tip = Git::new(&root)
-        .args(["rev-parse", &format!("refs/heads/{branch}")])
-        .run()?;
+    let tip = git::query::rev_parse(&root, &format!("refs/heads/{branch}"))?;
     if git::tree_of(&root, &tip)? != tested.tree {
         return Err(Error::refused(format!(
             "branch {branch} holds content the tester did not pass (tip {})",
@@ -303,20 +294,17 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
             .map(|p| p.base.clone())
             .unwrap_or_default();
     let already = j.st.swarm.publish.as_ref().and_then(|p| p.pushed.clone()) == Some(tip.clone())
-        && Git::new(&root)
-            .args(["rev-parse", &format!("refs/remotes/{remote}/{branch}")])
-            .run()
-            .ok()
+        && git::query::rev_parse(&root, &format!("refs/remotes/{remote}/{branch}")).ok()
             == Some(tip.clone());
     if !already {
         crate::failpoint!("publish-push-before");
-        let push = Git::new(&cwd).args(["push", "-u", &remote, &branch]);
-        let shown = push.display();
-        let out =
-            crate::driver::git_step(session, run, &format!("push {branch}"), || push.output())?;
+        let out = crate::driver::git_step(session, run, &format!("push {branch}"), || {
+            git::ops::push(&cwd, &remote, &branch)
+        })?;
         crate::failpoint!("publish-push-after");
-        if !out.status.success() {
-            let output = crate::git::url::excerpt(&String::from_utf8_lossy(&out.stderr));
+        let shown = out.shown;
+        if !out.ok {
+            let output = crate::git::url::excerpt(&out.stderr);
             let why = format!(
                 "'{shown}' failed: {}",
                 output.lines().last().unwrap_or("no output")
@@ -463,28 +451,8 @@ fn base_branch(root: &Path, remote: &str, policies: &Policies, st: &RunStatus) -
     if let Some(b) = policies.string("/pr/baseBranch") {
         return b.to_string();
     }
-    if let Ok(r) = Git::new(root)
-        .args([
-            "symbolic-ref",
-            "--quiet",
-            &format!("refs/remotes/{remote}/HEAD"),
-        ])
-        .run()
-        && let Some(b) = r.strip_prefix(&format!("refs/remotes/{remote}/"))
-    {
-        return b.to_string();
-    }
-    if let Ok(out) = Git::new(root)
-        .args(["ls-remote", "--symref", remote, "HEAD"])
-        .run()
-    {
-        for line in out.lines() {
-            if let Some(rest) = line.strip_prefix("ref: refs/heads/")
-                && let Some(b) = rest.split_whitespace().next()
-            {
-                return b.to_string();
-            }
-        }
+    if let Some(b) = git::query::remote_default_branch(root, remote) {
+        return b;
     }
     st.swarm
         .start_branch

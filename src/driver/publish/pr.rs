@@ -4,13 +4,7 @@
 use super::*;
 
 pub(crate) fn configured_hosts(root: &Path, policies: &Policies) -> Hosts {
-    let git_hosts = |key: &str| -> Vec<String> {
-        Git::new(root)
-            .args(["config", "--get-all", key])
-            .run()
-            .map(|o| o.lines().map(str::to_string).collect())
-            .unwrap_or_default()
-    };
+    let git_hosts = |key: &str| git::query::config_values(root, key);
     let mut h = Hosts {
         github: git_hosts("swarm.githubHost"),
         bitbucket: git_hosts("swarm.bitbucketHost"),
@@ -119,10 +113,7 @@ pub(super) fn pull_request(
     if ps_pr == PrState::Created || ps_pr == PrState::Skipped {
         return Ok(());
     }
-    let url = Git::new(root)
-        .args(["remote", "get-url", remote_name])
-        .run()
-        .unwrap_or_default();
+    let url = git::query::remote_url(root, remote_name).unwrap_or_default();
     let remote: Option<Remote> = forge::parse_remote(&url);
     let hosts = configured_hosts(root, policies);
     let submit = policies

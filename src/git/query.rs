@@ -1,0 +1,108 @@
+//! What the tool asks git without changing anything: configuration values, a remote's URL and
+//! default branch, where git keeps its hooks, which files it ignores, git's version.
+
+use std::path::{Path, PathBuf};
+
+use super::Git;
+use crate::error::Result;
+
+/// Every value of `key` in the repository's configuration (all scopes), in git's order.
+pub fn config_values(root: &Path, key: &str) -> Vec<String> {
+    Git::new(root)
+        .args(["config", "--get-all", key])
+        .run()
+        .map(|o| o.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The scopes of git configuration a user owns beside the repository's.
+#[derive(Debug, Clone, Copy)]
+pub enum UserScope {
+    Global,
+    System,
+}
+
+/// Every value of the path-valued `key` in one user scope (`~/` expanded by git).
+pub fn config_paths(root: &Path, scope: UserScope, key: &str) -> Vec<PathBuf> {
+    let flag = match scope {
+        UserScope::Global => "--global",
+        UserScope::System => "--system",
+    };
+    Git::new(root)
+        .args(["config", flag, "--path", "--get-all", key])
+        .run()
+        .map(|o| o.lines().map(PathBuf::from).collect())
+        .unwrap_or_default()
+}
+
+/// The URL of remote `name` (as configured, `insteadOf` applied).
+pub fn remote_url(root: &Path, name: &str) -> Result<String> {
+    Git::new(root).args(["remote", "get-url", name]).run()
+}
+
+/// The branch a remote's HEAD names: from `refs/remotes/<remote>/HEAD`, else by asking the
+/// remote (`ls-remote --symref`, never prompting).
+pub fn remote_default_branch(root: &Path, remote: &str) -> Option<String> {
+    let tracking = format!("refs/remotes/{remote}/");
+    if let Ok(r) = Git::new(root)
+        .args(["symbolic-ref", "--quiet", &format!("{tracking}HEAD")])
+        .run()
+        && let Some(b) = r.strip_prefix(&tracking)
+    {
+        return Some(b.to_string());
+    }
+    let out = Git::new(root)
+        .args(["ls-remote", "--symref", remote, "HEAD"])
+        .run()
+        .ok()?;
+    out.lines().find_map(|line| {
+        line.strip_prefix("ref: refs/heads/")
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_string)
+    })
+}
+
+/// The commit `rev` names, as seen from `dir`.
+pub fn rev_parse(dir: &Path, rev: &str) -> Result<String> {
+    Git::new(dir).args(["rev-parse", rev]).run()
+}
+
+/// Does some remote-tracking branch contain `HEAD` of the work tree at `dir`?
+pub fn head_on_a_remote(dir: &Path) -> bool {
+    Git::new(dir)
+        .args(["branch", "-r", "--contains", "HEAD"])
+        .run()
+        .map(|o| !o.trim().is_empty())
+        .unwrap_or(false)
+}
+
+/// Where git looks for the repository's hooks (`core.hooksPath` and linked worktrees
+/// honoured), absolute.
+pub fn hooks_dir(root: &Path) -> Result<PathBuf> {
+    Git::new(root)
+        .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
+        .run()
+        .map(PathBuf::from)
+}
+
+/// Untracked files of the work tree at `root` that git ignores by `exclude_from` (a file of
+/// patterns, relative to `root`), or by the standard ignore rules when `None`.
+pub fn ignored_files(root: &Path, exclude_from: Option<&str>) -> Result<Vec<String>> {
+    let rule = match exclude_from {
+        Some(f) => format!("--exclude-from={f}"),
+        None => "--exclude-standard".to_string(),
+    };
+    let out = Git::new(root)
+        .args(["ls-files", "--others", "--ignored", "-z", &rule])
+        .run()?;
+    Ok(out
+        .split('\0')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// `git --version`, as git prints it.
+pub fn version(cwd: &Path) -> Result<String> {
+    Git::new(cwd).args(["--version"]).run()
+}
