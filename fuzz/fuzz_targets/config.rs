@@ -28,10 +28,10 @@ fuzz_target!(|data: &[u8]| {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (data, &b"{}"[..]),
     };
-    let Ok(value) = git_swarm::schema::json::parse_strict(cfg) else { return };
+    let Ok(value) = git_swarm::files::json::parse_strict(cfg) else { return };
     let home = home();
     let Ok(wf) = git_swarm::config::from_value(std::path::Path::new("config.json"), &value, home, home) else { return };
-    let result = git_swarm::schema::json::parse_strict(result).unwrap_or_default();
+    let result = git_swarm::files::json::parse_strict(result).unwrap_or_default();
     for a in &wf.subagents {
         // Routing never names an agent outside the agent's hand-off options.
         if let route::Route::Next(to) = route::route(&wf, &a.name, &result) {

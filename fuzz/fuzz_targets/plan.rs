@@ -6,7 +6,7 @@ use git_swarm::machine::{batch, plan};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(value) = git_swarm::schema::json::parse_strict(data) else { return };
+    let Ok(value) = git_swarm::files::json::parse_strict(data) else { return };
     let (problems, summary) = plan::check(&value, "plan.json");
     for rule in [
         ParallelRule { max_concurrent: 3, require_disjoint_files: true, respect_dependencies: true },

@@ -17,6 +17,36 @@ pub struct RetryArgs {
     pub run: Option<String>,
 }
 
+/// Words why a run cannot be re-opened, and what to do instead.
+fn refused(id: &str, standards: &std::path::Path, r: machine::Refusal) -> Error {
+    use machine::Refusal;
+    let new_run = "start a new run with 'git swarm start <task>'";
+    match r {
+        Refusal::InProgress => Error::refused(format!(
+            "run {id} is in progress; there is nothing to retry"
+        ))
+        .hint(format!(
+            "run 'git swarm next --run {id}' to see what it waits for"
+        )),
+        Refusal::Ended(outcome) => Error::refused(format!(
+            "run {id} is {}; it cannot be re-opened",
+            outcome.as_str()
+        ))
+        .hint(new_run),
+        Refusal::NothingToResume(outcome) => Error::refused(format!(
+            "run {id} ({}) recorded nothing to resume",
+            outcome.as_str()
+        ))
+        .hint(new_run),
+        Refusal::StandardsStillFail(why) => {
+            Error::refused(format!("the standards gate still fails: {why}")).hint(format!(
+                "write actionable rules in {}, then run 'git swarm retry --run {id}' again",
+                standards.display()
+            ))
+        }
+    }
+}
+
 pub fn run(ctx: &Context, args: RetryArgs) -> Result<Output> {
     let session = ctx.session()?;
     let run = session.recent_run(args.run.as_deref())?;
@@ -31,7 +61,8 @@ pub fn run(ctx: &Context, args: RetryArgs) -> Result<Output> {
         &session,
         &run,
         |mctx, facts| {
-            machine::retry(mctx, facts, &st).map_err(|r| Error::refused(r.message).hint(r.hint))
+            let standards = mctx.standards_path.to_path_buf();
+            machine::retry(mctx, facts, &st).map_err(|r| refused(&st.run_id, &standards, r))
         },
         &cfg,
         &facts,

@@ -394,7 +394,6 @@ impl Builder<'_, '_> {
                         at: self.ctx.now.clone(),
                     });
                     self.st.swarm.phase = Phase::Publish;
-                    self.st.swarm.hint = Some(self.run_cmd("publish"));
                     self.ev(
                         "ALL_WORKERS_COMPLETE",
                         Some(agent),

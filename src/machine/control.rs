@@ -47,50 +47,31 @@ pub fn after_merge(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Transition {
 }
 
 /// Why `retry` refuses.
+/// Why a run cannot be re-opened; the command line words it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub message: String,
-    pub hint: String,
+pub enum Refusal {
+    /// The run is in progress: nothing to retry.
+    InProgress,
+    /// Completed or canceled runs stay ended.
+    Ended(Outcome),
+    /// The run recorded nothing to resume.
+    NothingToResume(Outcome),
+    /// The standards gate still fails (why).
+    StandardsStillFail(String),
 }
 
 /// `git swarm retry`: re-opens a failed or escalated run where it stopped.
 pub fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Transition, Refusal> {
-    let id = &st.run_id;
     match st.outcome {
-        Outcome::InProgress => {
-            return Err(Refusal {
-                message: format!("run {id} is in progress; there is nothing to retry"),
-                hint: format!("run 'git swarm next --run {id}' to see what it waits for"),
-            });
-        }
-        Outcome::Completed | Outcome::Canceled => {
-            return Err(Refusal {
-                message: format!(
-                    "run {id} is {}; it cannot be re-opened",
-                    st.outcome.as_str()
-                ),
-                hint: "start a new run with 'git swarm start <task>'".to_string(),
-            });
-        }
+        Outcome::InProgress => return Err(Refusal::InProgress),
+        Outcome::Completed | Outcome::Canceled => return Err(Refusal::Ended(st.outcome)),
         _ => {}
     }
     let Some(resume) = st.swarm.resume.clone() else {
-        return Err(Refusal {
-            message: format!(
-                "run {id} ({}) recorded nothing to resume",
-                st.outcome.as_str()
-            ),
-            hint: "start a new run with 'git swarm start <task>'".to_string(),
-        });
+        return Err(Refusal::NothingToResume(st.outcome));
     };
     if let (Resume::StandardsGate, Err(why)) = (&resume, &facts.standards) {
-        return Err(Refusal {
-            message: format!("the standards gate still fails: {why}"),
-            hint: format!(
-                "write actionable rules in {}, then run 'git swarm retry' again",
-                ctx.standards_path.display()
-            ),
-        });
+        return Err(Refusal::StandardsStillFail(why.clone()));
     }
     let mut b = Builder::new(ctx, facts, st.clone());
     // The worktree is gone (the executor saw so and found its place again): it is made
@@ -102,7 +83,7 @@ pub fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Transition,
     b.st.outcome = Outcome::InProgress;
     b.st.failure_reason = None;
     b.st.swarm.resume = None;
-    b.st.swarm.hint = None;
+    b.st.swarm.advice = None;
     b.st.swarm.phase = Phase::Awaiting;
     let step = b.st.swarm.step;
     match resume {
@@ -152,7 +133,6 @@ pub fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Transition,
         Resume::Publish => {
             b.ev("RETRY", None, Some(step), "publish again");
             b.st.swarm.phase = Phase::Publish;
-            b.st.swarm.hint = Some(b.run_cmd("publish"));
         }
     }
     Ok(b.done())
@@ -175,7 +155,7 @@ pub fn abort(
     st.swarm.pending.clear();
     st.swarm.resume = None;
     st.swarm.phase = Phase::Finished;
-    st.swarm.hint = None;
+    st.swarm.advice = None;
     let effects = remove_worktree
         .map(|path| vec![Effect::RemoveWorktree { path }])
         .unwrap_or_default();

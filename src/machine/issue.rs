@@ -152,7 +152,7 @@ impl Builder<'_, '_> {
     ) {
         self.st.current_step = agent.to_string();
         self.st.swarm.phase = Phase::Awaiting;
-        self.st.swarm.hint = None;
+        self.st.swarm.advice = None;
         let who = match worker {
             Some(w) => format!("{agent}[{w}]"),
             None => agent.to_string(),

@@ -318,19 +318,14 @@ impl<'c, 'a> Builder<'c, 'a> {
         resume: Option<Resume>,
         keep_pending: bool,
     ) {
-        let retry = self.run_cmd("retry");
-        let hint = match outcome {
-            Outcome::Failed => {
-                format!("fix the cause, then run '{retry}' to re-open the run at {agent}")
+        let advice = match outcome {
+            Outcome::Failed => "fix the cause".to_string(),
+            Outcome::NeedsHuman => "a person must decide: resolve the problem above".to_string(),
+            Outcome::DowngradeScope => {
+                "reduce the scope of the task (partial work is kept)".to_string()
             }
-            Outcome::NeedsHuman => {
-                format!("a person must decide: resolve the problem above, then run '{retry}'")
-            }
-            Outcome::DowngradeScope => format!(
-                "reduce the scope of the task (partial work is kept), then run '{retry}' or start a smaller run"
-            ),
             Outcome::ManualInterventionRequired => format!(
-                "see {} for what is needed, then run '{retry}'",
+                "see {} for what is needed",
                 self.ctx.run.mir_path().display()
             ),
             _ => String::new(),
@@ -346,7 +341,7 @@ impl<'c, 'a> Builder<'c, 'a> {
         self.st.outcome = outcome;
         self.st.failure_reason = Some(reason.clone());
         self.st.swarm.resume = resume;
-        self.st.swarm.hint = Some(hint.clone());
+        self.st.swarm.advice = Some(advice.clone());
         if !keep_pending {
             self.st.swarm.pending.clear();
         }
@@ -363,6 +358,9 @@ impl<'c, 'a> Builder<'c, 'a> {
             );
         }
         if outcome == Outcome::ManualInterventionRequired {
+            // The document's format (manual-intervention.schema.json) carries the command
+            // that resumes the run.
+            let retry = self.run_cmd("retry");
             let mut doc = json!({
                 "schemaVersion": "1.0",
                 "runId": self.st.run_id,
@@ -372,7 +370,7 @@ impl<'c, 'a> Builder<'c, 'a> {
                 "reason": reason,
                 "createdAt": self.ctx.now,
                 "resume": retry,
-                "nextStep": hint,
+                "nextStep": format!("{advice}, then run '{retry}'"),
             });
             if let Some(b) = &self.st.branch {
                 doc["branch"] = json!(b);
@@ -434,7 +432,7 @@ fn new_status(
             results: Default::default(),
             notes: Default::default(),
             files_changed: Vec::new(),
-            hint: None,
+            advice: None,
             done_tasks: Vec::new(),
             batch: None,
             finished_workers: Vec::new(),
@@ -541,8 +539,8 @@ pub fn start(
                 Some(Resume::StandardsGate),
                 false,
             );
-            b.st.swarm.hint = Some(format!(
-                "write actionable rules in {}, then run 'git swarm retry --run {run_id}'",
+            b.st.swarm.advice = Some(format!(
+                "write actionable rules in {}",
                 b.ctx.standards_path.display()
             ));
         }

@@ -178,9 +178,10 @@ pub struct Engine {
     /// Workers handed out so far (worker ids are w1, w2, … over the whole run).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub workers: u32,
-    /// What a person should do next, when the run stopped.
+    /// What a person should fix when the run stopped, in words. It names no command: the
+    /// command line words what to run next from the outcome and `resume`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub advice: Option<String>,
     /// Publication state (filled by `publish`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tested: Option<Tested>,

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::machine::{
     ActionKind, action_of,
-    state::{RunStatus, Warning},
+    state::{Outcome, Phase, Resume, RunStatus, Warning},
 };
 
 /// A command's answer: the JSON object for `--json`, the text for a person, the exit code.
@@ -23,6 +23,34 @@ impl Output {
             code: 0,
         }
     }
+}
+
+/// What a person runs next for `st`, worded here from the outcome, what the run can resume
+/// and the advice the run recorded (which names no command).
+pub fn next_step(st: &RunStatus) -> Option<String> {
+    let id = &st.run_id;
+    let retry = format!("git swarm retry --run {id}");
+    let advice = st.swarm.advice.as_deref().unwrap_or("fix the cause");
+    Some(match (st.outcome, &st.swarm.resume) {
+        (Outcome::InProgress, _) if st.swarm.phase == Phase::Publish => {
+            format!("git swarm publish --run {id}")
+        }
+        (Outcome::InProgress | Outcome::Completed | Outcome::Canceled, _) => return None,
+        (_, None) => {
+            format!("{advice}, then start a new run with 'git swarm start <task>'")
+        }
+        (Outcome::Failed, Some(Resume::Publish)) => {
+            format!("{advice}, then run 'git swarm publish --run {id}' (or '{retry}')")
+        }
+        (Outcome::Failed, Some(_)) => format!(
+            "{advice}, then run '{retry}' to re-open the run at {}",
+            st.current_step
+        ),
+        (Outcome::DowngradeScope, Some(_)) => {
+            format!("{advice}, then run '{retry}' or start a smaller run")
+        }
+        (_, Some(_)) => format!("{advice}, then run '{retry}'"),
+    })
 }
 
 /// At most the first `chars` characters of `s`: a short run id, commit or tree for a person.
@@ -99,7 +127,7 @@ pub fn action(st: &RunStatus) -> Output {
         "invocations": invocations,
         "message": message,
     });
-    if let Some(h) = &st.swarm.hint {
+    if let Some(h) = next_step(st) {
         j["hint"] = json!(h);
     }
     if let Some(w) = &st.worktree_path {
@@ -159,7 +187,7 @@ pub fn action(st: &RunStatus) -> Output {
         ActionKind::Failed | ActionKind::Escalated => {
             t.push_str(&format!("run {short}: {}\n", st.outcome.as_str()));
             t.push_str(&format!("  {reason}\n"));
-            if let Some(h) = &st.swarm.hint {
+            if let Some(h) = next_step(st) {
                 t.push_str(&format!("Next: {h}\n"));
             }
         }

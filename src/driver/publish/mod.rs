@@ -219,11 +219,7 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
                 // A hook that refuses, a signing key that is missing, text git will not take:
                 // the run fails with the reason and is published again once it is fixed,
                 // never left waiting at `publish` with nothing to retry.
-                let hint = format!(
-                    "the worktree {} is kept; fix the cause, then run 'git swarm publish --run {}' (or 'git swarm retry')",
-                    w.display(),
-                    j.st.run_id
-                );
+                let hint = format!("the worktree {} is kept; fix the cause", w.display());
                 return publish_failed(
                     j,
                     format!(
@@ -310,10 +306,9 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
                 output.lines().last().unwrap_or("no output")
             );
             let hint = format!(
-                "the worktree {} is kept; fix the cause (remote '{}' exists and accepts pushes, credentials), then run 'git swarm publish --run {}'",
+                "the worktree {} is kept; fix the cause (remote '{}' exists and accepts pushes, credentials)",
                 cwd.display(),
-                redact(&remote),
-                j.st.run_id
+                redact(&remote)
             );
             j.ev("FAILED", why);
             return publish_failed(j, format!("push failed: {output}"), hint);
@@ -399,7 +394,7 @@ fn publish_failed(mut j: Journal, reason: String, hint: String) -> Result<RunSta
     j.st.failure_reason = Some(reason);
     j.st.swarm.resume = Some(Resume::Publish);
     j.st.swarm.phase = Phase::Publish;
-    j.st.swarm.hint = Some(hint);
+    j.st.swarm.advice = Some(hint);
     j.save()?;
     Ok(j.st)
 }
@@ -407,7 +402,7 @@ fn publish_failed(mut j: Journal, reason: String, hint: String) -> Result<RunSta
 fn finish(mut j: Journal) -> Result<RunStatus> {
     j.st.outcome = Outcome::Completed;
     j.st.swarm.phase = Phase::Finished;
-    j.st.swarm.hint = None;
+    j.st.swarm.advice = None;
     let msg = match &j.st.pr_url {
         Some(u) => format!("published: {u}"),
         None => "published".to_string(),
