@@ -99,8 +99,8 @@ pub fn launch_for(
                 commands: crate::agents::profile::commands(
                     role,
                     &tests,
-                    &policies.allowed_commands,
-                    policies.allow_all_commands,
+                    &policies.agents.allowed_commands,
+                    policies.agents.allow_all_commands,
                 ),
                 scratch: run
                     .path

@@ -27,16 +27,12 @@ pub fn prepare(session: &Session, run: &RunDir, wt: &Path) -> Result<()> {
     }
     let copied = copy_includes(&session.ws.root, wt)?;
     let policies = session.policies()?;
-    if let Some(cmd) = policies
-        .raw
-        .pointer("/worktree/setupCommand")
-        .filter(|v| !v.is_null())
-    {
+    if let Some(cmd) = &policies.worktree.setup_command {
         // The commands that advance a run check this before they act; checked again here,
         // right before the command runs, so that no path runs it untrusted. (A refusal here
         // leaves the run where it was, like a failed setup: the next call sets it up.)
         crate::trust::require(session, &[crate::trust::Use::Setup], None)?;
-        let argv = template::words(cmd).map_err(|e| {
+        let argv = cmd.words().map_err(|e| {
             Error::failure(format!(
                 "{}: /worktree/setupCommand {e}",
                 session.swarm.policies_path().display()
@@ -50,7 +46,7 @@ pub fn prepare(session: &Session, run: &RunDir, wt: &Path) -> Result<()> {
                 ("workspace", &session.ws.root.display().to_string()),
             ],
         );
-        run_setup(&argv, wt, run, policies.setup_timeout)?;
+        run_setup(&argv, wt, run, policies.worktree.setup_timeout())?;
     }
     atomic::write(&marker, format!("{copied} file(s) copied\n").as_bytes())
 }

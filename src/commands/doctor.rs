@@ -188,7 +188,7 @@ fn orphans(session: &crate::store::Session, r: &mut Report) {
     let list = crate::git::worktree::list(&session.ws.root).unwrap_or_default();
     let prefix = session
         .policies()
-        .map(|p| p.branch_prefix.clone())
+        .map(|p| p.git.branching.branch_prefix.clone())
         .unwrap_or_else(|_| "swarm/".into());
     let mut found = 0;
     for e in &list {
@@ -271,7 +271,7 @@ fn agent_clis(
 ) {
     let policies = session
         .policies()
-        .unwrap_or_else(|_| crate::config::policies::Policies::defaults().into());
+        .unwrap_or_else(|_| crate::config::policies::Policies::default().into());
     let mut versions: std::collections::HashMap<String, String> = Default::default();
     for a in &cfg.subagents {
         let what = format!("{} exec", a.name);

@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: ForgeArgs) -> Result<Output> {
     let remote_name = args
         .remote
         .clone()
-        .unwrap_or_else(|| policies.remote.clone());
+        .unwrap_or_else(|| policies.pr.remote.clone());
     if args.url.is_none() {
         crate::config::policies::check_remote_name(&remote_name).map_err(|why| {
             Error::failure(format!("--remote: {why}"))

@@ -65,15 +65,7 @@ const TRASH_PREFIX: &str = ".gc-";
 pub fn run(ctx: &Context, args: GcArgs) -> Result<Output> {
     let session = ctx.session()?;
     let policies = session.policies()?;
-    let days = args
-        .older_than
-        .or_else(|| {
-            policies
-                .raw
-                .pointer("/gc/retentionDays")
-                .and_then(Value::as_u64)
-        })
-        .unwrap_or(30);
+    let days = args.older_than.or(policies.gc.retention_days).unwrap_or(30);
     if args.apply {
         // The repository's lock lives in .swarm/runs: made as `start` makes it, so that no run
         // can create a worktree unseen while gc removes.
@@ -93,7 +85,7 @@ pub fn run(ctx: &Context, args: GcArgs) -> Result<Output> {
     let mut gc = Gc {
         runs: scan(&session.swarm),
         base: gc_ops::default_base(&root),
-        prefix: policies.branch_prefix.clone(),
+        prefix: policies.git.branching.branch_prefix.clone(),
         root,
         session: &session,
         apply: args.apply,

@@ -98,7 +98,7 @@ pub fn start_run(
         crate::driver::place::check_templates(
             &session.ws.root,
             cfg.worktree_path_template.as_deref(),
-            policies.worktree_name_template.as_deref(),
+            policies.git.branching.worktree_name_template.as_deref(),
         )?;
     }
     // The run will create worktrees: a setup command the user has not trusted refuses the
@@ -107,7 +107,7 @@ pub fn start_run(
     let repo = session.ws.open()?;
     let (base, branch) = git::head(&repo)?;
     crate::trace::mark("start: repository opened");
-    let dirt = clean::dirt(&repo, !policies.allow_untracked_files)?;
+    let dirt = clean::dirt(&repo, !policies.git.allow_untracked_files)?;
     crate::trace::mark("start: clean-tree gate");
     if !dirt.is_empty() {
         return Err(Error::refused(format!(
@@ -151,7 +151,7 @@ pub fn start_run(
         base_unpushed: unpushed(&session, &repo, &policies, &base),
         standards: crate::config::standards::check(&standards_path),
         standards_text: crate::config::standards::text(&standards_path),
-        deny: policies.strings("/fileAccess/deny"),
+        deny: policies.file_access.deny.clone(),
         content,
         ..Facts::default()
     };
@@ -173,7 +173,7 @@ fn unpushed(
     policies: &crate::config::policies::Policies,
     base: &str,
 ) -> Option<(u32, String)> {
-    let remote = policies.remote.as_str();
+    let remote = policies.pr.remote.as_str();
     if !git::has_remote_tracking_refs(repo, remote) {
         return None;
     }

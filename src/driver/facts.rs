@@ -280,7 +280,7 @@ pub fn gather_facts(
     };
     let deny = session
         .policies()
-        .map(|p| p.strings("/fileAccess/deny"))
+        .map(|p| p.file_access.deny.clone())
         .unwrap_or_default();
     let standards_text = crate::config::standards::text(&session.swarm.standards_path());
     let mut worktree_slot = None;
@@ -382,11 +382,11 @@ fn probe_slot(
         } else {
             format!("{name}-{n}")
         };
-        let branch = format!("{}{candidate}", policies.branch_prefix);
+        let branch = format!("{}{candidate}", policies.git.branching.branch_prefix);
         let (path, source) = place::worktree_path(
             &session.ws.root,
             cfg_template.as_deref(),
-            policies.worktree_name_template.as_deref(),
+            policies.git.branching.worktree_name_template.as_deref(),
             &candidate,
             &run.id,
         );
@@ -401,7 +401,7 @@ fn probe_slot(
     }
     Ok(Err(format!(
         "branches {}{name} to {}{name}-99 or their directories all exist already",
-        policies.branch_prefix, policies.branch_prefix
+        policies.git.branching.branch_prefix, policies.git.branching.branch_prefix
     )))
 }
 

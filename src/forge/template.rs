@@ -8,9 +8,7 @@ use serde_json::Value;
 /// Splits a template (a string or an array of strings) into words.
 pub fn words(template: &Value) -> Result<Vec<String>, String> {
     match template {
-        Value::String(s) => {
-            shell_words::split(s).map_err(|e| format!("cannot split {s:?} into words: {e}"))
-        }
+        Value::String(s) => split(s),
         Value::Array(a) => a
             .iter()
             .map(|v| {
@@ -21,6 +19,11 @@ pub fn words(template: &Value) -> Result<Vec<String>, String> {
             .collect(),
         _ => Err("must be a string or an array of strings".to_string()),
     }
+}
+
+/// Splits one string into words as a shell would, quotes respected.
+pub fn split(s: &str) -> Result<Vec<String>, String> {
+    shell_words::split(s).map_err(|e| format!("cannot split {s:?} into words: {e}"))
 }
 
 /// Replaces every `{name}` of `vars` in every word; unknown placeholders are left as they are.

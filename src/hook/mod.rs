@@ -125,7 +125,7 @@ pub fn pre_push(cwd: &Path, remote: &str, input: impl BufRead) -> Result<Vec<Str
         let local_branch = local_ref.strip_prefix("refs/heads/").unwrap_or(local_ref);
         let prefix = prefix.get_or_insert_with(|| {
             crate::config::policies::Policies::load(&Swarm::new(&ws.root).policies_path())
-                .map(|p| p.branch_prefix)
+                .map(|p| p.git.branching.branch_prefix)
                 .unwrap_or_else(|_| "swarm/".to_string())
         });
         let is_swarm =

@@ -19,6 +19,7 @@ pub mod embedded {
     pub const TESTER_RESULT: &str = include_str!("../../schemas/tester.schema.json");
     pub const MANUAL_INTERVENTION: &str =
         include_str!("../../schemas/manual-intervention.schema.json");
+    pub const POLICIES: &str = include_str!("../../schemas/policies.schema.json");
 
     /// Every embedded schema with its file name, for `init --pack` and the tests.
     pub const ALL: &[(&str, &str)] = &[
@@ -31,6 +32,7 @@ pub mod embedded {
         ("reviewer.schema.json", REVIEWER_RESULT),
         ("tester.schema.json", TESTER_RESULT),
         ("manual-intervention.schema.json", MANUAL_INTERVENTION),
+        ("policies.schema.json", POLICIES),
     ];
 }
 
@@ -102,6 +104,116 @@ pub fn violations(validator: &Validator, instance: &Value) -> Vec<Violation> {
     out
 }
 
+/// A violation told as what to write instead: where, what the value there must be in words
+/// ("must be true or false", "must be an array of strings"), and the example the schema gives
+/// for the key it belongs to. Validator messages quote the value and the schema; a person
+/// editing a file wants the rule and a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    pub pointer: String,
+    pub what: String,
+    /// The nearest property the violation lies in (`github` for `/forges/github/0`) and the
+    /// first of its `examples`.
+    pub example: Option<(String, Value)>,
+}
+
+/// Every violation of `instance` against `validator` (compiled from `schema`), as
+/// [`Expectation`]s in document order.
+pub fn expectations(validator: &Validator, schema: &Value, instance: &Value) -> Vec<Expectation> {
+    let mut out: Vec<Expectation> = validator
+        .iter_errors(instance)
+        .map(|e| {
+            // The keyword's location in `schema`: the node that holds it, and the properties
+            // on the way there.
+            let keyword: Vec<String> = e
+                .schema_path()
+                .as_str()
+                .split('/')
+                .skip(1)
+                .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                .collect();
+            let node = keyword
+                .split_last()
+                .and_then(|(_, parent)| at(schema, parent));
+            let what = node
+                .and_then(|n| expected_words(e.kind(), n))
+                .map(|w| format!("must be {w}"))
+                .unwrap_or_else(|| shorten(&e.to_string()));
+            let example = keyword
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|(i, _)| *i > 0 && keyword[i - 1] == "properties")
+                .and_then(|(i, name)| {
+                    let ex = at(schema, &keyword[..=i])?.get("examples")?.get(0)?;
+                    Some((name.clone(), ex.clone()))
+                });
+            Expectation {
+                pointer: e.instance_path().as_str().to_string(),
+                what,
+                example,
+            }
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
+fn at<'a>(schema: &'a Value, segments: &[String]) -> Option<&'a Value> {
+    segments.iter().try_fold(schema, |v, s| match v {
+        Value::Object(m) => m.get(s),
+        Value::Array(a) => s.parse::<usize>().ok().and_then(|i| a.get(i)),
+        _ => None,
+    })
+}
+
+/// What `node` (the schema node holding the failed keyword) asks for, in words; `None` for the
+/// keywords told better by the validator's own message.
+fn expected_words(kind: &jsonschema::error::ValidationErrorKind, node: &Value) -> Option<String> {
+    use jsonschema::error::ValidationErrorKind as K;
+    match kind {
+        K::Type { .. } => {
+            let types: Vec<&str> = match node.get("type")? {
+                Value::String(t) => vec![t.as_str()],
+                Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+                _ => return None,
+            };
+            let items = node.pointer("/items/type").and_then(Value::as_str);
+            let words: Vec<String> = types
+                .iter()
+                // Null stands for "not set"; nobody means to write it instead of a value.
+                .filter(|t| **t != "null")
+                .map(|t| match *t {
+                    "boolean" => "true or false".to_string(),
+                    "string" => "a string".to_string(),
+                    "integer" => "a whole number".to_string(),
+                    "number" => "a number".to_string(),
+                    "object" => "a JSON object".to_string(),
+                    "array" => match items {
+                        Some(i) => format!("an array of {i}s"),
+                        None => "an array".to_string(),
+                    },
+                    other => other.to_string(),
+                })
+                .collect();
+            (!words.is_empty()).then(|| words.join(" or "))
+        }
+        K::Enum { options } => {
+            let names: Vec<String> = options
+                .as_array()?
+                .iter()
+                .filter(|o| !o.is_null() && o.as_str() != Some(""))
+                .map(Value::to_string)
+                .collect();
+            Some(format!("one of {}", names.join(", ")))
+        }
+        K::ExclusiveMinimum { limit } => Some(format!("greater than {limit}")),
+        K::Minimum { limit } => Some(format!("at least {limit}")),
+        K::Maximum { limit } => Some(format!("at most {limit}")),
+        _ => None,
+    }
+}
+
 /// Validator messages quote the offending value in full; a 1 MB string should not become a
 /// 1 MB error message.
 fn shorten(msg: &str) -> String {
@@ -154,6 +266,38 @@ mod tests {
         let v = compile(&json!({"type": "integer"}), "test").unwrap();
         let found = violations(&v, &json!("x".repeat(100_000)));
         assert!(found[0].message.len() < 400);
+    }
+
+    #[test]
+    fn expectations_say_what_to_write() {
+        let schema = json!({"type": "object", "properties": {
+            "a": {"type": ["array", "null"], "items": {"type": "string"}, "examples": [["x"]]},
+            "b": {"type": ["boolean", "null"]},
+            "c": {"enum": ["gh", "manual", "", null]},
+            "d": {"type": "number", "exclusiveMinimum": 0}}});
+        let v = compile(&schema, "test").unwrap();
+        let found = expectations(
+            &v,
+            &schema,
+            &json!({"a": ["x", 3], "b": "yes", "c": "x", "d": 0}),
+        );
+        let by: Vec<(&str, &str)> = found
+            .iter()
+            .map(|x| (x.pointer.as_str(), x.what.as_str()))
+            .collect();
+        assert_eq!(
+            by,
+            [
+                ("/a/1", "must be a string"),
+                ("/b", "must be true or false"),
+                ("/c", "must be one of \"gh\", \"manual\""),
+                ("/d", "must be greater than 0"),
+            ]
+        );
+        assert_eq!(found[0].example, Some(("a".to_string(), json!(["x"]))));
+        assert_eq!(found[1].example, None);
+        let root = expectations(&v, &schema, &json!([]));
+        assert_eq!(root[0].what, "must be a JSON object");
     }
 
     #[test]

@@ -10,8 +10,6 @@ pub(crate) use pr::{configured_hosts, find_tool};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::config::policies::Policies;
 use crate::error::{Error, Result};
 use crate::files::atomic;
@@ -265,7 +263,7 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
     }
 
     // 2. Push.
-    let remote = policies.remote.clone();
+    let remote = policies.pr.remote.clone();
     git::require_remote(&session.ws.open()?, &remote).map_err(|e| {
         e.hint(format!(
             "set pr.remote in {} to one of this repository's remotes ('git remote' lists them), or add it with 'git remote add <name> <url>'",
@@ -443,7 +441,7 @@ fn commit_message(st: &RunStatus) -> String {
 /// branch (`refs/remotes/<remote>/HEAD`, else `ls-remote --symref` without prompts), else the
 /// branch the run started from, else `main`.
 fn base_branch(root: &Path, remote: &str, policies: &Policies, st: &RunStatus) -> String {
-    if let Some(b) = policies.string("/pr/baseBranch") {
+    if let Some(b) = &policies.pr.base_branch {
         return b.to_string();
     }
     if let Some(b) = git::query::remote_default_branch(root, remote) {

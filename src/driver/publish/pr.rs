@@ -2,6 +2,7 @@
 //! policy's command), its argv, the title and body, and the warnings when it cannot be made.
 
 use super::*;
+use crate::config::policies::SubmitMethod;
 
 pub(crate) fn configured_hosts(root: &Path, policies: &Policies) -> Hosts {
     let git_hosts = |key: &str| git::query::config_values(root, key);
@@ -10,9 +11,10 @@ pub(crate) fn configured_hosts(root: &Path, policies: &Policies) -> Hosts {
         bitbucket: git_hosts("swarm.bitbucketHost"),
         gitlab: git_hosts("swarm.gitlabHost"),
     };
-    h.github.extend(policies.strings("/forges/github"));
-    h.bitbucket.extend(policies.strings("/forges/bitbucket"));
-    h.gitlab.extend(policies.strings("/forges/gitlab"));
+    h.github.extend(policies.forges.github.iter().cloned());
+    h.bitbucket
+        .extend(policies.forges.bitbucket.iter().cloned());
+    h.gitlab.extend(policies.forges.gitlab.iter().cloned());
     if let Ok(gh) = std::env::var("GH_HOST")
         && !gh.is_empty()
     {
@@ -81,10 +83,12 @@ fn title_and_body(
     };
     let title = fill(
         policies
-            .string("/pr/titleTemplate")
+            .pr
+            .title_template
+            .as_deref()
             .unwrap_or("[swarm] {goal}"),
     );
-    let body = fill(policies.string("/pr/bodyTemplate").unwrap_or(
+    let body = fill(policies.pr.body_template.as_deref().unwrap_or(
         "Goal: {goal}\n\nSummary:\n{summary}\n\nAcceptance criteria:\n{acceptance}\n\nArtifacts:\n- Run folder: .swarm/runs/{runId}\n- Plan: .swarm/runs/{runId}/plan.json\n",
     ));
     (
@@ -116,17 +120,14 @@ pub(super) fn pull_request(
     let url = git::query::remote_url(root, remote_name).unwrap_or_default();
     let remote: Option<Remote> = forge::parse_remote(&url);
     let hosts = configured_hosts(root, policies);
-    let submit = policies
-        .string("/pr/submitMethod")
-        .unwrap_or_default()
-        .to_string();
+    let submit = policies.pr.submit_method;
     let mut kind = remote.as_ref().and_then(|r| forge::detect(r, &hosts));
     if kind.is_none() {
-        kind = match submit.as_str() {
-            "gh" => Some(Kind::GitHub),
-            "glab" => Some(Kind::GitLab),
-            "bb" | "acli" => Some(Kind::BitbucketCloud),
-            _ => None,
+        kind = match submit {
+            Some(SubmitMethod::Gh) => Some(Kind::GitHub),
+            Some(SubmitMethod::Glab) => Some(Kind::GitLab),
+            Some(SubmitMethod::Bb | SubmitMethod::Acli) => Some(Kind::BitbucketCloud),
+            Some(SubmitMethod::Manual) | None => None,
         };
     }
     // A remote that is a path on this machine has no forge and no web page: the advice is to
@@ -150,15 +151,14 @@ pub(super) fn pull_request(
         )
     };
 
-    if policies.raw.pointer("/pr/createOnSuccess") == Some(&Value::Bool(false))
-        || submit == "manual"
-    {
+    let by_hand = submit == Some(SubmitMethod::Manual);
+    if by_hand || !policies.pr.create_on_success {
         j.ps().pr = PrState::Skipped;
         j.warn(warning(
             "pr-manual",
             format!(
                 "pull requests are created by hand in this repository (policies.pr.{})",
-                if submit == "manual" {
+                if by_hand {
                     "submitMethod"
                 } else {
                     "createOnSuccess"
@@ -175,7 +175,7 @@ pub(super) fn pull_request(
     let (title, body) = title_and_body(&j.st, policies, branch, base);
     let body_file = j.run.path.join("pr-body.md");
     atomic::write(&body_file, body.as_bytes())?;
-    let draft = opts.draft || policies.raw.pointer("/pr/createDraft") == Some(&Value::Bool(true));
+    let draft = opts.draft || policies.pr.create_draft;
     let pr = PrRequest {
         head: branch.to_string(),
         base: base.to_string(),
@@ -186,13 +186,8 @@ pub(super) fn pull_request(
         draft,
     };
 
-    let custom = policies
-        .raw
-        .pointer("/pr/createCommand")
-        .filter(|v| !v.is_null())
-        .cloned();
-    let argv: Vec<String> = if let Some(t) = custom {
-        let words = template::words(&t).map_err(|e| {
+    let argv: Vec<String> = if let Some(t) = &policies.pr.create_command {
+        let words = t.words().map_err(|e| {
             Error::failure(format!(
                 "{}: /pr/createCommand {e}",
                 j.session.swarm.policies_path().display()
