@@ -553,3 +553,21 @@ fn a_resumable_run_cleaned_up_gets_its_worktree_back_on_retry() {
     assert_eq!(env.git_in(&wt, &["status", "--porcelain"]), "");
     assert_run_files_valid(&env, &esc);
 }
+
+/// Any retention is taken, however large: a cut-off before the clock's epoch keeps every
+/// run folder, and gc answers instead of overflowing.
+#[test]
+fn a_retention_beyond_the_clock_keeps_every_folder() {
+    let env = Env::new();
+    let id = planned(&env, "kept", "kept");
+    env.sj(&["abort", "--run", &id]).code(0);
+    let j = env
+        .sj(&["gc", "--apply", "--older-than", "18446744073709551615"])
+        .code(0)
+        .json();
+    assert_eq!(j["retentionDays"], 18446744073709551615u64, "{j}");
+    assert!(
+        env.run_dir(&id).exists(),
+        "the canceled run's folder is kept"
+    );
+}

@@ -335,7 +335,10 @@ impl Gc<'_> {
 
     /// Run folders of runs that ended long ago, and what an interrupted gc left of one.
     fn run_folders(&mut self, days: u64) {
-        let cutoff = SystemTime::now() - Duration::from_secs(days * 86_400);
+        // Any number of days is accepted: one before the clock's epoch keeps every folder.
+        let cutoff = SystemTime::now()
+            .checked_sub(Duration::from_secs(days.saturating_mul(86_400)))
+            .unwrap_or(SystemTime::UNIX_EPOCH);
         for i in 0..self.runs.len() {
             let State::Status(s) = &self.runs[i].state else {
                 continue;
