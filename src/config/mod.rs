@@ -5,6 +5,7 @@
 //! what a schema cannot (one first step, every agent named in `handoff-to` exists, …). Every
 //! error names the file, the JSON pointer and the fix.
 
+mod escalation;
 pub mod exec;
 pub mod paths;
 pub mod policies;
@@ -17,6 +18,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::schema;
+pub use escalation::Escalation;
 pub use exec::{Exec, Profile, ProfileKind};
 pub use paths::{Resolution, ResolvedPath};
 
@@ -116,26 +118,6 @@ impl Workflow {
     /// Is this agent the first step with planning enabled (its result points at a plan)?
     pub fn plans(&self, agent: &str) -> bool {
         self.planning.enabled && self.agent(agent).is_some_and(|a| a.first_step)
-    }
-}
-
-/// How a run escalates when a loop limit or the retry budget is exhausted (the config's
-/// `escalation`, `replanEscalation`, `retryEscalation`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Escalation {
-    NeedsHuman,
-    DowngradeScope,
-    ManualInterventionRequired,
-}
-
-impl Escalation {
-    pub fn parse(s: &str) -> Option<Escalation> {
-        match s {
-            "needs-human" => Some(Escalation::NeedsHuman),
-            "downgrade-scope" => Some(Escalation::DowngradeScope),
-            "manual-intervention-required" => Some(Escalation::ManualInterventionRequired),
-            _ => None,
-        }
     }
 }
 
