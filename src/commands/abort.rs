@@ -26,8 +26,8 @@ pub struct AbortArgs {
 pub fn run(ctx: &Context, args: AbortArgs) -> Result<Output> {
     let session = ctx.session()?;
     let run = session.recent_run(args.run.as_deref())?;
-    let _lock = session.lock(&run)?;
-    let st = run.require_status()?;
+    let tx = crate::driver::Tx::begin(&session, &run)?;
+    let st = tx.status()?;
     match st.outcome {
         Outcome::Completed => {
             return Err(Error::refused(format!(
@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, args: AbortArgs) -> Result<Output> {
         },
     };
     let t = machine::abort(&crate::store::now(), &st, &args.reason, remove);
-    crate::driver::apply(&session, &run, &t)?;
+    tx.apply(&t)?;
     let mut out = report::action(&t.status);
     if let Some(n) = note {
         out.json["worktree"] = serde_json::json!(n);

@@ -78,9 +78,8 @@ fn agent_stop(ctx: &Context) -> Output {
             skipped.push(json!({"run-id": run.id, "why": "driven by git swarm run"}));
             continue;
         }
-        let result = session
-            .lock(&run)
-            .and_then(|_l| crate::driver::advance(&session, &run, None));
+        let result = crate::driver::Tx::begin(&session, &run)
+            .and_then(|tx| crate::driver::advance(&tx, None));
         match result {
             Ok(st) => advanced.push(json!({
                 "run-id": run.id,

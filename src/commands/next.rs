@@ -22,7 +22,7 @@ pub struct NextArgs {
 pub fn run(ctx: &Context, args: NextArgs) -> Result<Output> {
     let session = ctx.session()?;
     let run = session.active_run(args.run.as_deref())?;
-    let _lock = session.lock(&run)?;
+    let tx = crate::driver::Tx::begin(&session, &run)?;
     if let Some(r) = &args.reject
         && r.trim().is_empty()
     {
@@ -30,6 +30,6 @@ pub fn run(ctx: &Context, args: NextArgs) -> Result<Output> {
             "--reject needs feedback that says what is wrong",
         ));
     }
-    let st = crate::driver::advance(&session, &run, args.reject.as_deref())?;
+    let st = crate::driver::advance(&tx, args.reject.as_deref())?;
     Ok(report::action(&st))
 }

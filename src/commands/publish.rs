@@ -32,8 +32,8 @@ pub fn run(ctx: &Context, args: PublishArgs) -> Result<Output> {
         Err(e) if args.run.is_none() => published_run(&session).ok_or(e)?,
         Err(e) => return Err(e),
     };
-    let _lock = session.lock(&run)?;
-    let st = publish::publish(&session, &run, &Options { draft: args.draft })?;
+    let tx = crate::driver::Tx::begin(&session, &run)?;
+    let st = publish::publish(&tx, &Options { draft: args.draft })?;
     Ok(with_warnings(report::action(&st), &st))
 }
 

@@ -2,7 +2,6 @@ use clap::Args;
 
 use crate::cli::report::{self, Output};
 use crate::commands::Context;
-use crate::driver::gather_facts;
 use crate::error::{Error, Result};
 use crate::machine;
 
@@ -50,27 +49,21 @@ fn refused(id: &str, standards: &std::path::Path, r: machine::Refusal) -> Error 
 pub fn run(ctx: &Context, args: RetryArgs) -> Result<Output> {
     let session = ctx.session()?;
     let run = session.recent_run(args.run.as_deref())?;
-    let _lock = session.lock(&run)?;
-    let st = run.require_status()?;
+    let tx = crate::driver::Tx::begin(&session, &run)?;
+    let st = tx.status()?;
     // Re-opening may create a worktree (and run the setup command in it).
     crate::trust::require(&session, &[crate::trust::Use::Setup], None)?;
-    let cfg = session.run_config(&st)?;
+    let cfg = tx.config(&st)?;
     let worktrees = crate::driver::worktree_lock(&session, &st, &cfg)?;
-    let facts = gather_facts(&session, &run, &st, &cfg, &[])?;
-    let status = crate::driver::transition(
-        &session,
-        &run,
-        |mctx, facts| {
-            let standards = mctx.standards_path.to_path_buf();
-            machine::retry(mctx, facts, &st).map_err(|r| refused(&st.run_id, &standards, r))
-        },
-        &cfg,
-        &facts,
-    )?;
+    let facts = tx.facts(&st, &cfg, &[])?;
+    let status = tx.transition(&cfg, &facts, |mctx, facts| {
+        let standards = mctx.standards_path.to_path_buf();
+        machine::retry(mctx, facts, &st).map_err(|r| refused(&st.run_id, &standards, r))
+    })?;
     drop(worktrees);
     // A result that was waiting (standards gate) is consumed right away.
     let status = if status.outcome.is_in_progress() {
-        crate::driver::advance(&session, &run, None)?
+        crate::driver::advance(&tx, None)?
     } else {
         status
     };

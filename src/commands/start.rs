@@ -136,7 +136,7 @@ pub fn start_run(
     let id = uuid::Uuid::new_v4().to_string();
     let run = session.swarm.run(&id);
     atomic::create_dir_all(&run.path)?;
-    let _lock = session.lock(&run)?;
+    let tx = crate::driver::Tx::begin(&session, &run)?;
     atomic::write(&run.task_path(), task_markdown(&task).as_bytes())?;
     crate::failpoint!("start-before-status");
 
@@ -155,12 +155,12 @@ pub fn start_run(
         content,
         ..Facts::default()
     };
-    let mut mctx = session.ctx(&cfg, &run, &standards_path);
-    let t = machine::start(&mut mctx, &facts, &id, task, &base, branch);
-    crate::driver::apply(&session, &run, &t)?;
+    let st = tx.transition(&cfg, &facts, |mctx, facts| {
+        Ok(machine::start(mctx, facts, &id, task, &base, branch))
+    })?;
     crate::trace::mark("start: run written");
-    drop(_lock);
-    Ok((session, run, t.status))
+    drop(tx);
+    Ok((session, run, st))
 }
 
 /// The commits of the base that the remote does not have (as of the last fetch; no network):

@@ -7,18 +7,20 @@ mod facts;
 pub mod place;
 pub mod publish;
 pub mod runner;
+mod tx;
 
 use std::path::{Path, PathBuf};
 
 use crate::config::Workflow;
 use crate::error::{Error, Result};
 
-use crate::machine::{self, Arrival, Ctx, Facts, Transition, state::RunStatus};
+use crate::machine::{self, Arrival, state::RunStatus};
 use crate::store::{RunDir, lock};
 
 pub use crate::store::session::{Session, Snapshot};
-pub use effects::{apply, git_step};
+pub use effects::git_step;
 pub use facts::{check_result, gather_facts, read_arrival, symlink_escapes, validate_arrival};
+pub use tx::Tx;
 
 /// The result files present for pending invocations, without reading them: `(slot, file)`.
 /// A result already moved into the archive by an interrupted transition is found there.
@@ -60,25 +62,10 @@ pub fn worktree_lock(
     Ok(Some(l))
 }
 
-/// Validates a transition's pre-conditions that need the world, then applies it; used by the
-/// commands so they all advance runs the same way.
-pub fn transition(
-    session: &Session,
-    run: &RunDir,
-    f: impl FnOnce(&mut Ctx, &Facts) -> Result<Transition>,
-    cfg: &Workflow,
-    facts: &Facts,
-) -> Result<RunStatus> {
-    let standards = session.swarm.standards_path();
-    let mut ctx = session.ctx(cfg, run, &standards);
-    let t = f(&mut ctx, facts)?;
-    apply(session, run, &t)?;
-    Ok(t.status)
-}
-
 /// Advances an in-progress run as far as it can without an agent. Returns the status after.
-pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<RunStatus> {
-    let mut st = run.require_status()?;
+pub fn advance(tx: &Tx, reject: Option<&str>) -> Result<RunStatus> {
+    let (session, run) = (tx.session, tx.run);
+    let mut st = tx.status()?;
     if st.outcome.is_in_progress() {
         // Any transition may create a worktree and run the policy's setup command in it:
         // refuse before the first one when that command is not trusted.
@@ -118,13 +105,9 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
                 usage,
             };
             let facts = gather_facts(session, run, &st, &cfg, &[])?;
-            st = transition(
-                session,
-                run,
-                |ctx, facts| Ok(machine::reject(ctx, facts, &st, arrival, feedback)),
-                &cfg,
-                &facts,
-            )?;
+            st = tx.transition(&cfg, &facts, |ctx, facts| {
+                Ok(machine::reject(ctx, facts, &st, arrival, feedback))
+            })?;
             rejected = true;
             continue;
         }
@@ -135,21 +118,13 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
                 let cfg = session.run_config(&st)?;
                 let facts = gather_facts(session, run, &st, &cfg, &[])?;
                 st = if batch.merged {
-                    transition(
-                        session,
-                        run,
-                        |ctx, facts| Ok(machine::after_merge(ctx, facts, &st)),
-                        &cfg,
-                        &facts,
-                    )?
+                    tx.transition(&cfg, &facts, |ctx, facts| {
+                        Ok(machine::after_merge(ctx, facts, &st))
+                    })?
                 } else {
-                    transition(
-                        session,
-                        run,
-                        |ctx, facts| Ok(machine::merge_batch(ctx, facts, &st)),
-                        &cfg,
-                        &facts,
-                    )?
+                    tx.transition(&cfg, &facts, |ctx, facts| {
+                        Ok(machine::merge_batch(ctx, facts, &st))
+                    })?
                 };
                 continue;
             }
@@ -165,13 +140,9 @@ pub fn advance(session: &Session, run: &RunDir, reject: Option<&str>) -> Result<
         let facts = gather_facts(session, run, &st, &cfg, &arrivals)?;
         crate::trace::mark("advance: facts gathered");
         let before = st.swarm.seq;
-        st = transition(
-            session,
-            run,
-            |ctx, facts| Ok(machine::consume(ctx, facts, &st, arrivals)),
-            &cfg,
-            &facts,
-        )?;
+        st = tx.transition(&cfg, &facts, |ctx, facts| {
+            Ok(machine::consume(ctx, facts, &st, arrivals))
+        })?;
         if st.swarm.seq == before {
             break;
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::agents::exec::{self, Exit, Running};
 use crate::agents::profile::Launch;
 use crate::config::{Workflow, policies::Policies};
-use crate::driver::{self, Session, gather_facts, transition, validate_arrival};
+use crate::driver::{self, Session, Tx, validate_arrival};
 use crate::error::{Error, ErrorKind, Result};
 use crate::machine::{
     self, ActionKind, action_of,
@@ -91,10 +91,7 @@ pub fn run(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus>
         if INTERRUPTED.load(Ordering::SeqCst) {
             return Err(interrupted(run));
         }
-        let st = {
-            let _l = session.lock(run)?;
-            driver::advance(session, run, None)?
-        };
+        let st = driver::advance(&Tx::begin(session, run)?, None)?;
         match action_of(&st) {
             ActionKind::Invoke => {
                 // The files may have changed while the last agents worked.
@@ -103,12 +100,8 @@ pub fn run(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus>
             }
             ActionKind::Publish => {
                 say(opts, "▶ publish");
-                let _l = session.lock(run)?;
-                crate::driver::publish::publish(
-                    session,
-                    run,
-                    &crate::driver::publish::Options::default(),
-                )?;
+                let tx = Tx::begin(session, run)?;
+                crate::driver::publish::publish(&tx, &crate::driver::publish::Options::default())?;
             }
             _ => return Ok(st),
         }
@@ -129,20 +122,14 @@ fn step(
     facts: bool,
     f: impl FnOnce(&mut machine::Ctx, &machine::Facts, &RunStatus) -> machine::Transition,
 ) -> Result<RunStatus> {
-    let _l = session.lock(run)?;
-    let st = run.require_status()?;
+    let tx = Tx::begin(session, run)?;
+    let st = tx.status()?;
     let facts = if facts {
-        gather_facts(session, run, &st, cfg, &[])?
+        tx.facts(&st, cfg, &[])?
     } else {
         machine::Facts::default()
     };
-    transition(
-        session,
-        run,
-        |ctx, facts| Ok(f(ctx, facts, &st)),
-        cfg,
-        &facts,
-    )
+    tx.transition(cfg, &facts, |ctx, facts| Ok(f(ctx, facts, &st)))
 }
 
 /// Where the invocation's pending slot is now (relaunches replace invocations).
@@ -422,7 +409,7 @@ fn judge(
     // A result: if it does not validate and attempts are left, the agent goes again with the
     // violations in its handoff; otherwise `next` judges it.
     let arrival = {
-        let _l = session.lock(run)?;
+        let _tx = Tx::begin(session, run)?;
         validate_arrival(session, run, &now, cfg, slot, &result)?
     };
     let problems: Vec<String> = match &arrival.content {

@@ -75,7 +75,6 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     Ok(v)
 }
 
-/// The value at an RFC 6901 pointer rendered for messages: `/a/0/b`, or `(root)`.
 /// The strings of a JSON array (other items skipped); empty when `v` is not an array.
 pub fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
@@ -88,6 +87,7 @@ pub fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// An RFC 6901 pointer rendered for messages: `/a/0/b`, or `(root)`.
 pub fn show_pointer(p: &str) -> &str {
     if p.is_empty() { "(root)" } else { p }
 }

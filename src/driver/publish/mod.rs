@@ -27,8 +27,7 @@ pub struct Options {
 
 /// A status being advanced step by step; `save` commits it (events, then the status).
 struct Journal<'a> {
-    session: &'a Session,
-    run: &'a RunDir,
+    tx: &'a crate::driver::Tx<'a>,
     st: RunStatus,
     events: Vec<Event>,
 }
@@ -55,24 +54,20 @@ impl Journal<'_> {
         self.st.swarm.publish.get_or_insert_with(Default::default)
     }
 
+    /// Commits what publishing did so far as one transition of the run (its git steps were
+    /// recorded in the run's ledger as they ran): events, then the status last.
     fn save(&mut self) -> Result<()> {
         self.st.swarm.seq += 1;
         self.st.updated_at = now();
         for e in &mut self.events {
             e.seq = self.st.swarm.seq;
         }
-        let active = self.st.outcome.is_in_progress();
-        if active {
-            self.session.swarm.set_active(&self.run.id, true)?;
-        }
-        crate::store::events::append(&self.run.events_path(), &self.events)?;
-        self.events.clear();
-        self.run.write_status(&self.st)?;
-        crate::store::manager_plan::write(self.run, &self.st)?;
-        if !active {
-            self.session.swarm.set_active(&self.run.id, false)?;
-        }
-        Ok(())
+        let t = crate::machine::Transition {
+            status: self.st.clone(),
+            effects: Vec::new(),
+            events: std::mem::take(&mut self.events),
+        };
+        self.tx.apply(&t)
     }
 }
 
@@ -97,8 +92,9 @@ fn warning(
 
 /// Publishes the run; the returned status says how it ended (completed, or failed when the
 /// push failed).
-pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus> {
-    let st = run.require_status()?;
+pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
+    let (session, run) = (tx.session, tx.run);
+    let st = tx.status()?;
     let id = st.run_id.clone();
     match (st.outcome, st.swarm.phase) {
         (Outcome::Completed, _) => {
@@ -119,8 +115,7 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
             let branch = st.branch.clone().unwrap_or_default();
             let root = session.ws.root.clone();
             let mut j = Journal {
-                session,
-                run,
+                tx,
                 st,
                 events: Vec::new(),
             };
@@ -159,8 +154,7 @@ pub fn publish(session: &Session, run: &RunDir, opts: &Options) -> Result<RunSta
     crate::trust::require(session, &[crate::trust::Use::PullRequest], None)?;
     let policies = session.policies()?;
     let mut j = Journal {
-        session,
-        run,
+        tx,
         st,
         events: Vec::new(),
     };

@@ -173,7 +173,7 @@ pub(super) fn pull_request(
     }
 
     let (title, body) = title_and_body(&j.st, policies, branch, base);
-    let body_file = j.run.path.join("pr-body.md");
+    let body_file = j.tx.run.path.join("pr-body.md");
     atomic::write(&body_file, body.as_bytes())?;
     let draft = opts.draft || policies.pr.create_draft;
     let pr = PrRequest {
@@ -190,7 +190,7 @@ pub(super) fn pull_request(
         let words = t.words().map_err(|e| {
             Error::failure(format!(
                 "{}: /pr/createCommand {e}",
-                j.session.swarm.policies_path().display()
+                j.tx.session.swarm.policies_path().display()
             ))
             .hint("write it as an array of strings, or a string split like a shell would")
         })?;
