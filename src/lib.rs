@@ -2,18 +2,18 @@
 //! tester runs of AI coding agents, as a git subcommand.
 
 pub mod agents;
-pub mod cli;
+pub(crate) mod cli;
 pub mod commands;
 pub mod config;
-pub mod driver;
+pub(crate) mod driver;
 pub mod error;
 pub mod files;
 pub mod forge;
 pub mod git;
-pub mod hook;
+pub(crate) mod hook;
 pub mod machine;
 pub mod schema;
-pub mod store;
+pub(crate) mod store;
 pub mod trust;
 
 /// A named failpoint: compiled in only with the `failpoints` feature, where the crash tests

@@ -83,7 +83,6 @@ pub fn launch_for(
                 .map(|p| p.test_commands.clone())
                 .unwrap_or_default();
             let scope = Scope {
-                agent: inv.agent.clone(),
                 role,
                 prompt: inv.prompt.clone(),
                 cwd: PathBuf::from(&inv.cwd),

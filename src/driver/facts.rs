@@ -243,10 +243,6 @@ pub fn gather_facts(
     arrivals: &[Arrival],
 ) -> Result<Facts> {
     let standards = crate::config::standards::check(&session.swarm.standards_path());
-    let worktree_head = st
-        .worktree_path
-        .as_deref()
-        .and_then(|p| git::worktree_head(Path::new(p)));
     // The content of the places work is handed to: the run's worktree (a baseline for the
     // guard rails, and what a passing tester passed on) and, when the first agent may be
     // invoked again, the workspace root.
@@ -301,7 +297,6 @@ pub fn gather_facts(
     Ok(Facts {
         standards,
         worktree_slot,
-        worktree_head,
         content,
         base_tree,
         deny,

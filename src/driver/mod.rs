@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::machine::{self, Arrival, state::RunStatus};
 use crate::store::{RunDir, lock};
 
-pub use crate::store::session::{Session, Snapshot};
+pub use crate::store::session::Session;
 pub use effects::git_step;
 pub use facts::{check_result, gather_facts, read_arrival, symlink_escapes, validate_arrival};
 pub use tx::Tx;

@@ -70,8 +70,6 @@ pub struct Facts {
     pub standards: Result<(), String>,
     /// Where the worktree would go, probed when the transition may create it.
     pub worktree_slot: Option<Result<Slot, String>>,
-    /// `HEAD` of the run's worktree, when it exists.
-    pub worktree_head: Option<String>,
     /// `(HEAD, content tree)` of each work location the transition may hand work to or judge
     /// (the run's worktree, the workspace root, workers' worktrees), by path. The content tree
     /// includes uncommitted and untracked files: what an agent would see.
@@ -96,7 +94,6 @@ impl Default for Facts {
         Facts {
             standards: Ok(()),
             worktree_slot: None,
-            worktree_head: None,
             content: Default::default(),
             base_tree: None,
             deny: Vec::new(),

@@ -21,7 +21,8 @@ pub mod embedded {
         include_str!("../../schemas/manual-intervention.schema.json");
     pub const POLICIES: &str = include_str!("../../schemas/policies.schema.json");
 
-    /// Every embedded schema with its file name, for `init --pack` and the tests.
+    /// Every embedded schema with its file name (the tests compile each).
+    #[cfg(test)]
     pub const ALL: &[(&str, &str)] = &[
         ("config.schema.json", CONFIG),
         ("run.status.schema.json", RUN_STATUS),
@@ -226,14 +227,6 @@ fn shorten(msg: &str) -> String {
         end -= 1;
     }
     format!("{}… ({} bytes)", &msg[..end], msg.len())
-}
-
-/// A one-line list of violations for `failure-reason` and messages.
-pub fn summarize(v: &[Violation]) -> String {
-    v.iter()
-        .map(|x| x.to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 #[cfg(test)]

@@ -220,7 +220,7 @@ fn is_safe_id(s: &str) -> bool {
 }
 
 pub use crate::machine::layout::RunDir;
-pub use session::{Session, Snapshot};
+pub use session::Session;
 
 impl RunDir {
     /// Refuses when a folder the tool writes in for this run — `.swarm`, `.swarm/runs`, the

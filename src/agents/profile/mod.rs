@@ -26,7 +26,7 @@ mod gemini;
 #[cfg(test)]
 mod tests;
 
-pub use codex::{drop_strict_nulls, strict_schema};
+pub use codex::drop_strict_nulls;
 
 use crate::config::{Profile, ProfileKind};
 
@@ -100,7 +100,6 @@ pub fn commands(role: Role, test_commands: &[String], policy: &[String], all: bo
 /// Everything a profile needs to know about one invocation.
 #[derive(Debug, Clone)]
 pub struct Scope {
-    pub agent: String,
     pub role: Role,
     /// The invocation's prompt (as the action contract gives it).
     pub prompt: String,

@@ -28,7 +28,6 @@ fn scope(role: Role, worker: Option<&str>) -> Scope {
     };
     let tests = vec!["cargo test -p core".to_string()];
     Scope {
-        agent: agent.into(),
         role,
         prompt: "PROMPT".into(),
         cwd: match worker {
@@ -288,7 +287,7 @@ fn strict_schemas_make_optional_properties_nullable_and_answers_lose_those_nulls
             "free": {"type": "object"}
         }
     });
-    let strict = strict_schema(&original);
+    let strict = super::codex::strict_schema(&original);
     assert_eq!(
         strict["properties"]["notes"]["type"],
         serde_json::json!(["string", "null"])

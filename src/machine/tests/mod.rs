@@ -101,7 +101,6 @@ impl T {
                     path: "/w-swarm-greet".into(),
                     adopt: false,
                 })),
-                worktree_head: Some("c0ffee".into()),
                 content: [(
                     "/w-swarm-greet".to_string(),
                     ("c0ffee".to_string(), "7ree".to_string()),
