@@ -13,7 +13,7 @@ use crate::forge::template;
 use crate::machine::state::{AgentProcess, Invocation};
 
 /// How an agent is launched: its own `exec`, else the config's top-level `exec`.
-pub fn exec_of(cfg: &Workflow, agent: &str) -> Result<Exec> {
+pub(crate) fn exec_of(cfg: &Workflow, agent: &str) -> Result<Exec> {
     let a = cfg
         .agent(agent)
         .ok_or_else(|| Error::failure(format!("agent '{agent}' is not in the workflow config")))?;
@@ -28,7 +28,7 @@ pub fn exec_of(cfg: &Workflow, agent: &str) -> Result<Exec> {
 
 /// The paths a template's placeholders (and a profile) may need beside the invocation's own.
 #[derive(Debug, Clone, Default)]
-pub struct Paths {
+pub(crate) struct Paths {
     pub run_id: String,
     pub run_dir: PathBuf,
     pub workspace: PathBuf,
@@ -40,7 +40,7 @@ pub struct Paths {
 
 /// The launch of an argv template for one invocation: placeholders substituted per argument,
 /// the prompt on stdin when no argument holds `{prompt}`.
-pub fn template_launch(template: &[String], inv: &Invocation, paths: &Paths) -> Launch {
+pub(crate) fn template_launch(template: &[String], inv: &Invocation, paths: &Paths) -> Launch {
     let run_dir = paths.run_dir.display().to_string();
     let workspace = paths.workspace.display().to_string();
     let schema = paths.schema.display().to_string();
@@ -77,7 +77,7 @@ pub fn template_launch(template: &[String], inv: &Invocation, paths: &Paths) -> 
 
 /// An argv as a person reads it: shell-quoted, credentials in URLs redacted, and long
 /// arguments (a system prompt, a schema) shortened to their start and size.
-pub fn display_argv(argv: &[String]) -> String {
+pub(crate) fn display_argv(argv: &[String]) -> String {
     let words: Vec<String> = argv
         .iter()
         .map(|a| {
@@ -94,15 +94,15 @@ pub fn display_argv(argv: &[String]) -> String {
 
 /// The environment variable that names the invocation an agent process works for, so a
 /// later `git swarm run` can recognise it (its value: `<run-id>:<step>:<agent[.worker]>`).
-pub const INVOCATION_VAR: &str = "SWARM_INVOCATION";
+pub(crate) const INVOCATION_VAR: &str = "SWARM_INVOCATION";
 
 /// The value of [`INVOCATION_VAR`] for an invocation.
-pub fn invocation_key(run_id: &str, inv: &Invocation) -> String {
+pub(crate) fn invocation_key(run_id: &str, inv: &Invocation) -> String {
     format!("{run_id}:{}:{}", inv.step, inv.stem())
 }
 
 /// A running agent: a child of this process, or one a killed `git swarm run` left running.
-pub struct Running {
+pub(crate) struct Running {
     pub slot_key: String,
     /// `None` for an adopted process (not our child).
     pub handle: Option<duct::Handle>,
@@ -120,7 +120,7 @@ pub struct Running {
 
 impl Running {
     /// What the run records to recognise it later.
-    pub fn record(&self, launched_at: &str) -> AgentProcess {
+    pub(crate) fn record(&self, launched_at: &str) -> AgentProcess {
         AgentProcess {
             pid: self.pid,
             start_ticks: self.start_ticks,
@@ -133,7 +133,7 @@ impl Running {
 
 /// How an agent process ended.
 #[derive(Debug, Clone)]
-pub enum Exit {
+pub(crate) enum Exit {
     Code(i32),
     TimedOut(u64),
     Killed,
@@ -142,7 +142,7 @@ pub enum Exit {
 }
 
 impl Exit {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Exit::Code(c) => format!("exit {c}"),
             Exit::TimedOut(s) => format!("timed out after {s} s and was stopped"),
@@ -153,7 +153,7 @@ impl Exit {
 }
 
 /// Starts an agent in its own process group, output appended to `log`.
-pub fn launch(
+pub(crate) fn launch(
     key: String,
     l: &Launch,
     cwd: &Path,
@@ -215,7 +215,7 @@ pub fn launch(
 
 /// The start time of a process in clock ticks after boot (`/proc/<pid>/stat`, field 22);
 /// `None` when there is no such process (or no `/proc`).
-pub fn start_ticks(pid: u32) -> Option<u64> {
+pub(crate) fn start_ticks(pid: u32) -> Option<u64> {
     if pid == 0 {
         return None;
     }
@@ -271,7 +271,7 @@ fn find_by_key(key: &str) -> Vec<u32> {
 /// running: the recorded process (checked to be the same one by start time and environment),
 /// or a process whose environment names the invocation (launched, then the runner was killed
 /// before it recorded the pid).
-pub fn find_live(key: &str, recorded: Option<&AgentProcess>) -> Option<(u32, u64)> {
+pub(crate) fn find_live(key: &str, recorded: Option<&AgentProcess>) -> Option<(u32, u64)> {
     if let Some(p) = recorded
         && same_agent(p.pid, p.start_ticks, key)
     {
@@ -284,7 +284,7 @@ pub fn find_live(key: &str, recorded: Option<&AgentProcess>) -> Option<(u32, u64
 
 /// Watches an agent this process did not start.
 #[allow(clippy::too_many_arguments)]
-pub fn adopt(
+pub(crate) fn adopt(
     key: String,
     pid: u32,
     ticks: u64,
@@ -311,7 +311,7 @@ pub fn adopt(
 }
 
 /// What this launch's output says the agent spent (see [`crate::machine::usage::from_output`]).
-pub fn reported_usage(r: &Running) -> Option<crate::machine::usage::Usage> {
+pub(crate) fn reported_usage(r: &Running) -> Option<crate::machine::usage::Usage> {
     crate::machine::usage::from_output(&super::output::read_log(&r.log, r.log_start))
 }
 
@@ -323,7 +323,7 @@ fn alive(r: &Running) -> bool {
 }
 
 /// Stops an agent and everything it started: SIGTERM to its process group, then SIGKILL.
-pub fn kill_group(r: &Running) {
+pub(crate) fn kill_group(r: &Running) {
     if r.pid != 0 {
         stop_group(r.pid, || alive(r));
     }
@@ -335,7 +335,7 @@ pub fn kill_group(r: &Running) {
 /// Stops the process group `pgid` (a process launched with `process_group(0)` and everything
 /// it started): SIGTERM, up to 1.5 s for its leader to end (`alive`), then SIGKILL to whatever
 /// is left.
-pub fn stop_group(pgid: u32, alive: impl Fn() -> bool) {
+pub(crate) fn stop_group(pgid: u32, alive: impl Fn() -> bool) {
     if pgid == 0 {
         return;
     }
@@ -355,7 +355,7 @@ pub fn stop_group(pgid: u32, alive: impl Fn() -> bool) {
 }
 
 /// Has it ended? Kills it when past its deadline.
-pub fn poll(r: &Running) -> Option<Exit> {
+pub(crate) fn poll(r: &Running) -> Option<Exit> {
     let ended = match &r.handle {
         Some(h) => match h.try_wait() {
             Ok(Some(out)) => Some(match out.status.code() {
@@ -382,7 +382,7 @@ pub fn poll(r: &Running) -> Option<Exit> {
 }
 
 /// The last lines of this launch's output, for failure reasons (invalid UTF-8 shown lossily).
-pub fn log_tail(r: &Running, lines: usize) -> String {
+pub(crate) fn log_tail(r: &Running, lines: usize) -> String {
     let text = super::output::read_log(&r.log, r.log_start);
     crate::git::url::excerpt(&crate::git::tail_lines(&text, lines))
 }

@@ -23,7 +23,7 @@ use crate::error::Result;
 use crate::files::atomic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Host {
+pub(crate) enum Host {
     /// Claude Code: .claude/agents/, .claude/commands/swarm.md, a SubagentStop hook.
     ClaudeCode,
     /// Cursor: .cursor/agents/, .cursor/commands/swarm.md, a subagentStop hook.
@@ -31,7 +31,7 @@ pub enum Host {
 }
 
 impl Host {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Host::ClaudeCode => "claude-code",
             Host::Cursor => "cursor",
@@ -40,7 +40,7 @@ impl Host {
 }
 
 /// What the hooks run.
-pub const HOOK_COMMAND: &str = "git swarm hook agent-stop";
+pub(crate) const HOOK_COMMAND: &str = "git swarm hook agent-stop";
 
 /// The hook entries each host gets, as shipped in `hooks/`: Claude Code's `hooks` member of
 /// `.claude/settings.json`, and Cursor's whole `.cursor/hooks.json`.
@@ -52,7 +52,7 @@ fn hook_entries(text: &str) -> serde_json::Value {
 }
 
 /// The `git swarm` subcommands a manager agent runs (and may run without a prompt).
-pub const MANAGER_COMMANDS: &[&str] = &[
+pub(crate) const MANAGER_COMMANDS: &[&str] = &[
     "start", "next", "publish", "status", "list", "retry", "validate",
 ];
 
@@ -126,13 +126,13 @@ instead of `git swarm next --json`.
 /// without a permission prompt per file: the directories (the workspace's parent, where run
 /// worktrees `../<repo>-swarm-*` are created, and the run folder) and the rules that allow
 /// editing there.
-pub struct ClaudePermissions {
+pub(crate) struct ClaudePermissions {
     pub additional_directories: Vec<String>,
     pub allow: Vec<String>,
     pub deny: Vec<String>,
 }
 
-pub fn claude_permissions(root: &Path) -> ClaudePermissions {
+pub(crate) fn claude_permissions(root: &Path) -> ClaudePermissions {
     let parent = root.parent().unwrap_or(root);
     let name = root
         .file_name()
@@ -163,7 +163,7 @@ pub fn claude_permissions(root: &Path) -> ClaudePermissions {
 
 /// `(path relative to the repository root, content)` of every file a host install writes
 /// into the repository at `root`.
-pub fn files(host: Host, root: &Path) -> Vec<(PathBuf, String)> {
+pub(crate) fn files(host: Host, root: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     match host {
         Host::ClaudeCode => {
@@ -241,7 +241,7 @@ its `agent` (defined in `.cursor/agents/`) with its `prompt`, exactly as given."
 
 /// What one host install did.
 #[derive(Debug, Default)]
-pub struct Installed {
+pub(crate) struct Installed {
     pub written: Vec<PathBuf>,
     pub kept: Vec<PathBuf>,
 }
@@ -250,7 +250,7 @@ pub struct Installed {
 /// through a symlink: a symlinked folder (`.claude`, `.claude/agents`, …) refuses the whole
 /// install before anything is written, and a symlink in a file's place is kept like a file
 /// (the caller says so).
-pub fn install(root: &Path, host: Host) -> Result<Installed> {
+pub(crate) fn install(root: &Path, host: Host) -> Result<Installed> {
     let files = files(host, root);
     for (rel, _) in &files {
         let p = root.join(rel);
@@ -272,7 +272,7 @@ pub fn install(root: &Path, host: Host) -> Result<Installed> {
 
 /// What to merge by hand when a host's settings file already exists: the stop hook, and for
 /// Claude Code the permissions for the run's worktrees and folder.
-pub fn merge_snippet(host: Host, root: &Path) -> String {
+pub(crate) fn merge_snippet(host: Host, root: &Path) -> String {
     match host {
         Host::ClaudeCode => {
             let perms = claude_permissions(root);
@@ -292,7 +292,7 @@ pub fn merge_snippet(host: Host, root: &Path) -> String {
 }
 
 /// The settings file that holds the host's hook.
-pub fn settings_file(host: Host) -> &'static str {
+pub(crate) fn settings_file(host: Host) -> &'static str {
     match host {
         Host::ClaudeCode => ".claude/settings.json",
         Host::Cursor => ".cursor/hooks.json",

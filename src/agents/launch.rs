@@ -15,7 +15,7 @@ use crate::machine::{
 use crate::store::RunDir;
 use crate::store::Session;
 
-pub fn timeout_of(cfg: &Workflow, agent: &str) -> Option<Duration> {
+pub(crate) fn timeout_of(cfg: &Workflow, agent: &str) -> Option<Duration> {
     cfg.agent(agent)
         .and_then(|a| a.timeout_seconds)
         .or_else(|| {
@@ -51,7 +51,7 @@ fn definition_of(agent: &Subagent) -> Option<String> {
 }
 
 /// How one invocation is launched: its exec template or profile, with the paths it needs.
-pub fn launch_for(
+pub(crate) fn launch_for(
     session: &Session,
     cfg: &Workflow,
     policies: &Policies,
@@ -118,7 +118,7 @@ pub fn launch_for(
 
 /// What an agent's launch looks like, for `git swarm doctor`: the invocation of a run that has
 /// not started, with placeholders for its paths (`<run>`, `<worktree>`).
-pub fn sample_launch(
+pub(crate) fn sample_launch(
     session: &Session,
     cfg: &Workflow,
     policies: &Policies,

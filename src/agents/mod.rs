@@ -1,10 +1,10 @@
 //! Running agents: exec templates (exec mode) and the built-in simulated agents of the demo.
 
-pub mod exec;
-pub mod hosts;
-pub mod launch;
-pub mod output;
+pub(crate) mod exec;
+pub(crate) mod hosts;
+pub(crate) mod launch;
+pub(crate) mod output;
 pub mod pack;
-pub mod profile;
-pub mod sim;
-pub mod worktree_setup;
+pub(crate) mod profile;
+pub(crate) mod sim;
+pub(crate) mod worktree_setup;

@@ -15,7 +15,7 @@ const CAP: u64 = 16 << 20;
 
 /// The output of one launch: the log from `from` on (at most its last 16 MiB), invalid UTF-8
 /// replaced.
-pub fn read_log(log: &Path, from: u64) -> String {
+pub(crate) fn read_log(log: &Path, from: u64) -> String {
     let Ok(mut f) = crate::files::safe::open_regular(log) else {
         return String::new();
     };
@@ -30,7 +30,7 @@ pub fn read_log(log: &Path, from: u64) -> String {
 }
 
 /// Every JSON object in an output: one document, JSON lines, or either mixed with plain text.
-pub fn objects(text: &str) -> Vec<Value> {
+pub(crate) fn objects(text: &str) -> Vec<Value> {
     crate::machine::usage::objects(text)
 }
 
@@ -175,7 +175,7 @@ fn gemini_words(objs: &[Value]) -> Option<String> {
 
 /// What the agent itself said, from its machine-readable output: errors, final message,
 /// permission denials. `None` when the output holds no such report.
-pub fn agent_words(output: Output, text: &str) -> Option<String> {
+pub(crate) fn agent_words(output: Output, text: &str) -> Option<String> {
     let objs = objects(text);
     match output {
         Output::ClaudeJson | Output::CursorJson => claude_words(&objs),
@@ -203,7 +203,7 @@ fn object_in(text: &str) -> Option<Value> {
 }
 
 /// The structured result a CLI produced under its schema-constrained output, if any.
-pub fn structured_result(s: &Structured, text: &str) -> Option<Value> {
+pub(crate) fn structured_result(s: &Structured, text: &str) -> Option<Value> {
     match s {
         Structured::ClaudeResult => {
             let objs = objects(text);

@@ -36,7 +36,7 @@ pub const FILES: &[(&str, &str)] = &[
 /// The default pack's definition of a role (`planner`, `implementor`, `reviewer`, `tester`),
 /// without its front matter: what a profile gives an agent whose config names no definition
 /// file that exists.
-pub fn definition(agent: &str) -> Option<String> {
+pub(crate) fn definition(agent: &str) -> Option<String> {
     let file = format!("{agent}.md");
     FILES
         .iter()
@@ -45,7 +45,7 @@ pub fn definition(agent: &str) -> Option<String> {
 }
 
 /// Installs the pack under `<home>/.cursor/agents/`; returns (written, kept) paths.
-pub fn install(home: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+pub(crate) fn install(home: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let base = home.join(".cursor/agents");
     let mut written = Vec::new();
     let mut kept = Vec::new();

@@ -31,7 +31,7 @@ fn write_result(v: &Value) -> Result<()> {
 }
 
 /// Plays `agent` in the current directory.
-pub fn play(agent: &str) -> Result<()> {
+pub(crate) fn play(agent: &str) -> Result<()> {
     match agent {
         "planner" => planner(),
         "implementor" => implementor(),

@@ -16,7 +16,7 @@ use crate::store::RunDir;
 use crate::store::Session;
 
 /// Copies `.worktreeinclude` files and runs the setup command, once per worktree.
-pub fn prepare(session: &Session, run: &RunDir, wt: &Path) -> Result<()> {
+pub(crate) fn prepare(session: &Session, run: &RunDir, wt: &Path) -> Result<()> {
     let name = wt
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

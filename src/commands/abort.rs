@@ -14,7 +14,7 @@ use crate::machine::{self, state::Outcome};
 /// and every commit is on a remote (or there are none). Otherwise the worktree is kept and the
 /// command says why.
 #[derive(Debug, Args)]
-pub struct AbortArgs {
+pub(crate) struct AbortArgs {
     /// The run (default: the most recent run).
     #[arg(long, value_name = "ID")]
     pub run: Option<String>,
@@ -23,7 +23,7 @@ pub struct AbortArgs {
     pub reason: String,
 }
 
-pub fn run(ctx: &Context, args: AbortArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: AbortArgs) -> Result<Output> {
     let session = ctx.session()?;
     let run = session.recent_run(args.run.as_deref())?;
     let tx = crate::driver::Tx::begin(&session, &run)?;

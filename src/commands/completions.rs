@@ -6,7 +6,7 @@ use crate::commands::{Cli, Context};
 use crate::error::Result;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Shell {
+pub(crate) enum Shell {
     Bash,
     Zsh,
     Fish,
@@ -18,12 +18,12 @@ pub enum Shell {
 /// (loaded with git's own completion). zsh: write it as `_git-swarm` into a directory of your
 /// `fpath`. fish: `git swarm completions fish > ~/.config/fish/completions/git-swarm.fish`.
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     pub shell: Shell,
 }
 
 /// The script for `shell`.
-pub fn script(shell: Shell) -> String {
+pub(crate) fn script(shell: Shell) -> String {
     let name = "git-swarm";
     let mut cmd = Cli::command().bin_name(name);
     let mut buf = Vec::new();
@@ -95,7 +95,7 @@ _git_swarm() {
     s
 }
 
-pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<Output> {
+pub(crate) fn run(_ctx: &Context, args: CompletionsArgs) -> Result<Output> {
     let s = script(args.shell);
     Ok(Output::new(json!({"script": s}), s))
 }
@@ -103,10 +103,10 @@ pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<Output> {
 /// Print the git-swarm(1) manual page (roff) — what `git swarm --help` opens once installed
 /// with `git swarm init --man`.
 #[derive(Debug, Args)]
-pub struct ManArgs {}
+pub(crate) struct ManArgs {}
 
 /// The manual page, generated from the command-line definitions.
-pub fn man_page() -> String {
+pub(crate) fn man_page() -> String {
     let cmd = Cli::command().name("git-swarm");
     let mut buf = Vec::new();
     let man = clap_mangen::Man::new(cmd)
@@ -171,7 +171,7 @@ pub fn man_page() -> String {
     s.replace('…', "...")
 }
 
-pub fn man(_ctx: &Context, _args: ManArgs) -> Result<Output> {
+pub(crate) fn man(_ctx: &Context, _args: ManArgs) -> Result<Output> {
     let s = man_page();
     Ok(Output::new(json!({"man": s}), s))
 }

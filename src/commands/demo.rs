@@ -16,7 +16,7 @@ use crate::schema::embedded;
 /// repositories: everything lives in a new temporary directory (or --dir), which is kept so you
 /// can look around.
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Where to build the demo (an empty or new directory).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -24,12 +24,12 @@ pub struct DemoArgs {
 
 /// Plays a simulated agent (used by the demo's exec templates).
 #[derive(Debug, Args)]
-pub struct DemoAgentArgs {
+pub(crate) struct DemoAgentArgs {
     /// planner, implementor, reviewer or tester.
     pub agent: String,
 }
 
-pub fn agent(_ctx: &Context, args: DemoAgentArgs) -> Result<Output> {
+pub(crate) fn agent(_ctx: &Context, args: DemoAgentArgs) -> Result<Output> {
     crate::agents::sim::play(&args.agent)?;
     Ok(Output::new(json!({"ok": true}), String::new()))
 }
@@ -39,7 +39,7 @@ fn write(p: &Path, text: &str) -> Result<()> {
     atomic::write(p, text.as_bytes())
 }
 
-pub fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
     let started = std::time::Instant::now();
     let dir = match &args.dir {
         Some(d) => {

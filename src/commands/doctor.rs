@@ -10,7 +10,7 @@ use crate::error::Result;
 /// Check the setup: config and where its paths resolve, schemas, standards, git, hooks, PR
 /// tools, and orphan worktrees. Exit 1 when something is broken.
 #[derive(Debug, Args)]
-pub struct DoctorArgs {}
+pub(crate) struct DoctorArgs {}
 
 struct Report {
     checks: Vec<Value>,
@@ -35,7 +35,7 @@ impl Report {
     }
 }
 
-pub fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, _args: DoctorArgs) -> Result<Output> {
     let mut r = Report {
         checks: Vec::new(),
         text: String::new(),

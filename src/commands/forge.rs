@@ -11,7 +11,7 @@ use crate::git::url::redact;
 /// pull-request tool (and whether it is installed), and the page for a pull request by hand.
 /// Credentials in the URL are never shown.
 #[derive(Debug, Args)]
-pub struct ForgeArgs {
+pub(crate) struct ForgeArgs {
     /// The remote (default: policies.pr.remote, else origin).
     #[arg(long, value_name = "NAME", conflicts_with = "url")]
     pub remote: Option<String>,
@@ -26,7 +26,7 @@ pub struct ForgeArgs {
     pub base: String,
 }
 
-pub fn run(ctx: &Context, args: ForgeArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: ForgeArgs) -> Result<Output> {
     let session = ctx.session()?;
     let policies = session.policies()?;
     let remote_name = args

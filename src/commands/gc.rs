@@ -42,7 +42,7 @@ use runs::{RunInfo, State, check_state, real, scan};
 /// the run ended and is older than the retention age. Failed and escalated runs can be
 /// resumed with 'git swarm retry', so theirs stay unless --include-resumable.
 #[derive(Debug, Args)]
-pub struct GcArgs {
+pub(crate) struct GcArgs {
     /// Remove what is listed (default: only show it).
     #[arg(long)]
     pub apply: bool,
@@ -62,7 +62,7 @@ const RUN_LOCK_TRY: Duration = Duration::from_millis(300);
 /// The prefix of a run folder an interrupted gc was removing (renamed first, then deleted).
 const TRASH_PREFIX: &str = ".gc-";
 
-pub fn run(ctx: &Context, args: GcArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: GcArgs) -> Result<Output> {
     let session = ctx.session()?;
     let policies = session.policies()?;
     let days = args.older_than.or(policies.gc.retention_days).unwrap_or(30);

@@ -7,13 +7,13 @@ use crate::error::{Error, Result};
 
 /// What git's hooks run (installed by 'git swarm init').
 #[derive(Debug, Args)]
-pub struct HookArgs {
+pub(crate) struct HookArgs {
     #[command(subcommand)]
     pub hook: Hook,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Hook {
+pub(crate) enum Hook {
     /// The pre-push check: reads git's ref lines on stdin; refuses a swarm branch whose
     /// content the tester did not pass, and new commits that add files under .swarm/runs/.
     PrePush {
@@ -29,7 +29,7 @@ pub enum Hook {
     AgentStop,
 }
 
-pub fn run(ctx: &Context, args: HookArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: HookArgs) -> Result<Output> {
     match args.hook {
         Hook::AgentStop => Ok(agent_stop(ctx)),
         Hook::PrePush { remote, url: _ } => {

@@ -17,7 +17,7 @@ use crate::git;
 /// claude-code or --host cursor also that host's subagents, /swarm command and stop hook.
 /// Reports the standards gate (exit 0 even when .swarm/standards.md is missing).
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Install the default agent pack under ~/.cursor/agents/.
     #[arg(long)]
     pub pack: bool,
@@ -32,7 +32,7 @@ pub struct InitArgs {
     pub host: Vec<crate::agents::hosts::Host>,
 }
 
-pub fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
     if (args.pack || args.man) && args.host.is_empty() {
         return install_for_machine(&args);
     }

@@ -8,9 +8,9 @@ use crate::machine::action_of;
 
 /// List the runs of this repository, one line each, oldest first.
 #[derive(Debug, Args)]
-pub struct ListArgs {}
+pub(crate) struct ListArgs {}
 
-pub fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, _args: ListArgs) -> Result<Output> {
     let session = ctx.session()?;
     let runs = session.swarm.all_runs()?;
     let mut rows = Vec::new();

@@ -2,23 +2,23 @@
 //! one file per command: a doc-commented `XxxArgs` (its doc is the help text) and
 //! `run(ctx, args)`.
 
-pub mod abort;
-pub mod completions;
-pub mod demo;
-pub mod doctor;
-pub mod forge;
-pub mod gc;
-pub mod hook;
-pub mod init;
-pub mod list;
-pub mod next;
-pub mod publish;
-pub mod retry;
-pub mod run;
-pub mod start;
-pub mod status;
-pub mod trust;
-pub mod validate;
+pub(crate) mod abort;
+pub(crate) mod completions;
+pub(crate) mod demo;
+pub(crate) mod doctor;
+pub(crate) mod forge;
+pub(crate) mod gc;
+pub(crate) mod hook;
+pub(crate) mod init;
+pub(crate) mod list;
+pub(crate) mod next;
+pub(crate) mod publish;
+pub(crate) mod retry;
+pub(crate) mod run;
+pub(crate) mod start;
+pub(crate) mod status;
+pub(crate) mod trust;
+pub(crate) mod validate;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -39,7 +39,7 @@ use crate::error::{Error, ErrorKind};
     version,
     max_term_width = 100
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// Print one JSON object on stdout (errors as {"error": {"message", "hint"}}).
@@ -57,7 +57,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     Init(init::InitArgs),
     Start(start::StartArgs),
     Next(next::NextArgs),
@@ -82,7 +82,7 @@ pub enum Command {
 }
 
 /// What a command cannot run without.
-pub struct Context {
+pub(crate) struct Context {
     pub cwd: PathBuf,
     pub config: Option<PathBuf>,
     pub json: bool,
@@ -255,7 +255,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
 }
 
 impl Context {
-    pub fn session(&self) -> Result<crate::store::Session, Error> {
+    pub(crate) fn session(&self) -> Result<crate::store::Session, Error> {
         crate::store::Session::open(&self.cwd, self.config.clone())
     }
 }

@@ -9,7 +9,7 @@ use crate::error::Result;
 /// Idempotent: with nothing new it answers the same action again. Exit 0 for an action, 4 when
 /// the run is escalated, 5 when it failed.
 #[derive(Debug, Args)]
-pub struct NextArgs {
+pub(crate) struct NextArgs {
     /// The run (default: the only run in progress).
     #[arg(long, value_name = "ID")]
     pub run: Option<String>,
@@ -19,7 +19,7 @@ pub struct NextArgs {
     pub reject: Option<String>,
 }
 
-pub fn run(ctx: &Context, args: NextArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: NextArgs) -> Result<Output> {
     let session = ctx.session()?;
     let run = session.active_run(args.run.as_deref())?;
     let tx = crate::driver::Tx::begin(&session, &run)?;

@@ -13,7 +13,7 @@ use crate::error::Result;
 /// published (the answer is "done" with its pull request again) or its push failed. Pull-request problems are warnings; a failed push fails the run (exit 5) and keeps
 /// the worktree.
 #[derive(Debug, Args)]
-pub struct PublishArgs {
+pub(crate) struct PublishArgs {
     /// The run (default: the only run in progress, else the most recent run if it was
     /// published).
     #[arg(long, value_name = "ID")]
@@ -23,7 +23,7 @@ pub struct PublishArgs {
     pub draft: bool,
 }
 
-pub fn run(ctx: &Context, args: PublishArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: PublishArgs) -> Result<Output> {
     let session = ctx.session()?;
     let run = match session.active_run(args.run.as_deref()) {
         Ok(r) => r,
@@ -52,7 +52,7 @@ fn published_run(session: &crate::store::Session) -> Option<crate::store::RunDir
 }
 
 /// Adds the publishing warnings (with their remediation) to an action's output.
-pub fn with_warnings(out: Output, st: &crate::machine::state::RunStatus) -> Output {
+pub(crate) fn with_warnings(out: Output, st: &crate::machine::state::RunStatus) -> Output {
     let warnings: Vec<_> = st
         .warnings
         .iter()

@@ -10,7 +10,7 @@ use crate::machine;
 /// The agent gets a new handoff with iteration + 1, and retry-counts goes up by one. A loop
 /// or re-plan escalation re-opens the hand-off it refused.
 #[derive(Debug, Args)]
-pub struct RetryArgs {
+pub(crate) struct RetryArgs {
     /// The run (default: the most recent run).
     #[arg(long, value_name = "ID")]
     pub run: Option<String>,
@@ -46,7 +46,7 @@ fn refused(id: &str, standards: &std::path::Path, r: machine::Refusal) -> Error 
     }
 }
 
-pub fn run(ctx: &Context, args: RetryArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: RetryArgs) -> Result<Output> {
     let session = ctx.session()?;
     let run = session.recent_run(args.run.as_deref())?;
     let tx = crate::driver::Tx::begin(&session, &run)?;

@@ -13,7 +13,7 @@ use crate::error::Result;
 /// Exit codes as for next (0 done, 4 escalated, 5 failed; 130 after Ctrl-C, which stops the
 /// agents and leaves the run resumable with --run).
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Start a new run with this task.
     pub task: Option<String>,
     /// Start a new run with the task in this file.
@@ -24,7 +24,7 @@ pub struct RunArgs {
     pub run: Option<String>,
 }
 
-pub fn run(ctx: &Context, args: RunArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: RunArgs) -> Result<Output> {
     let opts = Options::for_terminal(ctx.json);
     let (session, run) = if args.task.is_some() || args.task_file.is_some() {
         // Everything the run will make git swarm run is checked before the run exists

@@ -15,7 +15,7 @@ use crate::machine::{self, Facts, state::Task};
 /// (exit 3). A missing or placeholder .swarm/standards.md creates the run with outcome
 /// needs-human (exit 4) and says what the file must contain.
 #[derive(Debug, Args)]
-pub struct StartArgs {
+pub(crate) struct StartArgs {
     /// What the agents should do.
     pub task: Option<String>,
     /// Read the task from this file (the planner is pointed at it).
@@ -23,7 +23,7 @@ pub struct StartArgs {
     pub task_file: Option<PathBuf>,
 }
 
-pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
     let (_, _, status) = start_run(ctx, &args)?;
     let warnings: Vec<_> = status
         .warnings
@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Output> {
 }
 
 /// Creates a run (shared with `git swarm run <task>`).
-pub fn start_run(
+pub(crate) fn start_run(
     ctx: &Context,
     args: &StartArgs,
 ) -> Result<(

@@ -10,13 +10,13 @@ use crate::store::manager_plan::offset;
 
 /// Show one run in detail: a timeline of its steps, counters, warnings and paths.
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// The run (default: the most recent run).
     #[arg(long, value_name = "ID")]
     pub run: Option<String>,
 }
 
-pub fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
     let session = ctx.session()?;
     let run = session.recent_run(args.run.as_deref())?;
     let st = run.require_status()?;

@@ -20,7 +20,7 @@ use crate::trust::{self, Named, Source, State, store};
 /// every repository. A changed file needs trusting again. Files that name no commands need no
 /// trust.
 #[derive(Debug, Args)]
-pub struct TrustArgs {
+pub(crate) struct TrustArgs {
     /// Only show the files, their commands and whether they are trusted; record nothing.
     #[arg(long, visible_alias = "dry-run", conflicts_with = "revoke")]
     pub show: bool,
@@ -30,7 +30,7 @@ pub struct TrustArgs {
     pub revoke: bool,
 }
 
-pub fn run(ctx: &Context, args: TrustArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: TrustArgs) -> Result<Output> {
     // An agent that git swarm launched (its environment names the invocation) must not
     // approve the commands of the repository it works in: that is the user's decision.
     if !args.show && !args.revoke && std::env::var_os(crate::agents::exec::INVOCATION_VAR).is_some()

@@ -15,7 +15,7 @@ use crate::schema;
 /// against the plan schema plus the plan's structure checks; with --schema, against any
 /// schema file. Exit 0 when valid, 1 with every violation (JSON pointer and message) when not.
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// The JSON file to check.
     pub file: PathBuf,
     /// Validate as this agent's result.
@@ -29,7 +29,7 @@ pub struct ValidateArgs {
     pub plan: bool,
 }
 
-pub fn run(ctx: &Context, args: ValidateArgs) -> Result<Output> {
+pub(crate) fn run(ctx: &Context, args: ValidateArgs) -> Result<Output> {
     let file = if args.file.is_absolute() {
         args.file.clone()
     } else {

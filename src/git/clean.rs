@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 
 /// One reason the tree is not clean.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dirt {
+pub(crate) struct Dirt {
     pub kind: &'static str,
     pub path: String,
 }
@@ -17,7 +17,7 @@ pub struct Dirt {
 const ENOUGH: usize = 20;
 
 /// The first findings that make the work tree of `repo` dirty (empty: clean).
-pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<Dirt>> {
+pub(crate) fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<Dirt>> {
     let fast = if std::env::var_os("GIT_SWARM_FULL_STATUS").is_some() {
         None
     } else {
@@ -109,7 +109,7 @@ fn ignorable(path: &str) -> bool {
 }
 
 /// A one-paragraph description of the findings for an error message.
-pub fn describe(dirt: &[Dirt]) -> String {
+pub(crate) fn describe(dirt: &[Dirt]) -> String {
     let mut lines: Vec<String> = dirt
         .iter()
         .take(10)

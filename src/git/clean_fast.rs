@@ -55,7 +55,10 @@ struct Shared<'a> {
 }
 
 /// `Ok(None)` when this repository needs the full status.
-pub fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Option<Vec<Dirt>>, String> {
+pub(crate) fn dirt(
+    repo: &gix::Repository,
+    count_untracked: bool,
+) -> Result<Option<Vec<Dirt>>, String> {
     let Some(workdir) = repo.workdir() else {
         return Ok(None);
     };

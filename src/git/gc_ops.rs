@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 
 /// One entry of `git worktree list --porcelain`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub path: PathBuf,
     pub head: Option<String>,
     /// The branch checked out, without `refs/heads/`.
@@ -22,7 +22,7 @@ pub struct Entry {
 }
 
 /// The registered worktrees, the main one first.
-pub fn worktrees(root: &Path) -> Result<Vec<Entry>> {
+pub(crate) fn worktrees(root: &Path) -> Result<Vec<Entry>> {
     let list = Git::new(root)
         .args(["worktree", "list", "--porcelain"])
         .run()?;
@@ -56,7 +56,7 @@ pub fn worktrees(root: &Path) -> Result<Vec<Entry>> {
 }
 
 /// The branch a run's work is merged into: the remote's default branch, else the current one.
-pub fn default_base(root: &Path) -> String {
+pub(crate) fn default_base(root: &Path) -> String {
     let sym = |r: &str| {
         Git::new(root)
             .args(["symbolic-ref", "--quiet", "--short", r])
@@ -70,7 +70,7 @@ pub fn default_base(root: &Path) -> String {
 }
 
 /// The branches under `refs/heads/<prefix>`, with the commit each points at.
-pub fn branches(root: &Path, prefix: &str) -> Result<Vec<(String, String)>> {
+pub(crate) fn branches(root: &Path, prefix: &str) -> Result<Vec<(String, String)>> {
     let out = Git::new(root)
         .args([
             "for-each-ref",
@@ -86,7 +86,7 @@ pub fn branches(root: &Path, prefix: &str) -> Result<Vec<(String, String)>> {
 }
 
 /// The commit `refs/heads/<branch>` points at, if the branch exists.
-pub fn branch_tip(root: &Path, branch: &str) -> Option<String> {
+pub(crate) fn branch_tip(root: &Path, branch: &str) -> Option<String> {
     Git::new(root)
         .args([
             "rev-parse",
@@ -100,7 +100,7 @@ pub fn branch_tip(root: &Path, branch: &str) -> Option<String> {
 }
 
 /// Is `rev` an ancestor of (or equal to) `of`?
-pub fn is_ancestor(root: &Path, rev: &str, of: &str) -> bool {
+pub(crate) fn is_ancestor(root: &Path, rev: &str, of: &str) -> bool {
     Git::new(root)
         .args(["merge-base", "--is-ancestor", rev, of])
         .output()
@@ -110,7 +110,7 @@ pub fn is_ancestor(root: &Path, rev: &str, of: &str) -> bool {
 
 /// Are the commits of `rev` safe elsewhere: merged into `base`, or on a remote-tracking
 /// branch? Says where.
-pub fn safe_elsewhere(root: &Path, rev: &str, base: &str) -> Option<String> {
+pub(crate) fn safe_elsewhere(root: &Path, rev: &str, base: &str) -> Option<String> {
     if !base.is_empty() && is_ancestor(root, rev, base) {
         return Some(format!("merged into {base}"));
     }
@@ -128,7 +128,7 @@ pub fn safe_elsewhere(root: &Path, rev: &str, base: &str) -> Option<String> {
 }
 
 /// Is `commit` reachable from some branch, remote-tracking branch or tag?
-pub fn is_referenced(root: &Path, commit: &str) -> bool {
+pub(crate) fn is_referenced(root: &Path, commit: &str) -> bool {
     Git::new(root)
         .args([
             "for-each-ref",
@@ -146,7 +146,7 @@ pub fn is_referenced(root: &Path, commit: &str) -> bool {
 
 /// `git worktree remove <path>`, never forced: git itself refuses a worktree with modified or
 /// untracked files, so a file written since gc looked is never lost.
-pub fn remove_worktree(root: &Path, path: &Path) -> Result<()> {
+pub(crate) fn remove_worktree(root: &Path, path: &Path) -> Result<()> {
     Git::new(root)
         .args(["worktree", "remove"])
         .arg_path(path)
@@ -156,7 +156,7 @@ pub fn remove_worktree(root: &Path, path: &Path) -> Result<()> {
 
 /// Removes git's record of a worktree whose directory is gone (`git worktree remove` accepts
 /// a missing directory; unlike `git worktree prune` it touches no other registration).
-pub fn forget_worktree(root: &Path, path: &Path) -> Result<()> {
+pub(crate) fn forget_worktree(root: &Path, path: &Path) -> Result<()> {
     if std::fs::symlink_metadata(path).is_ok() {
         return Err(Error::failure(format!(
             "{} still exists; git's record of it is kept",
@@ -169,7 +169,7 @@ pub fn forget_worktree(root: &Path, path: &Path) -> Result<()> {
 /// Whether the only changes in the worktree at `path` are files gone from it (deleted, or not
 /// checked out yet) and files git does not track: what an interrupted `git worktree remove`
 /// or `git worktree add` leaves. A change staged in the index is never one of those.
-pub fn only_missing_files(path: &Path) -> Result<bool> {
+pub(crate) fn only_missing_files(path: &Path) -> Result<bool> {
     let out = Git::new(path)
         .args(["status", "--porcelain", "-z", "--untracked-files=all"])
         .run()?;
@@ -181,7 +181,7 @@ pub fn only_missing_files(path: &Path) -> Result<bool> {
 }
 
 /// `git worktree unlock <path>`.
-pub fn unlock_worktree(root: &Path, path: &Path) -> Result<()> {
+pub(crate) fn unlock_worktree(root: &Path, path: &Path) -> Result<()> {
     Git::new(root)
         .args(["worktree", "unlock"])
         .arg_path(path)
@@ -191,7 +191,7 @@ pub fn unlock_worktree(root: &Path, path: &Path) -> Result<()> {
 
 /// Deletes `refs/heads/<branch>` only if it still points at `expected` (git checks and deletes
 /// in one step), then its `branch.<name>.*` settings (upstream), if any.
-pub fn delete_branch(root: &Path, branch: &str, expected: &str) -> Result<()> {
+pub(crate) fn delete_branch(root: &Path, branch: &str, expected: &str) -> Result<()> {
     Git::new(root)
         .args([
             "update-ref",
@@ -209,7 +209,7 @@ pub fn delete_branch(root: &Path, branch: &str, expected: &str) -> Result<()> {
 
 /// The `.git` entry of a directory that was (or is) a linked worktree.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DotGit {
+pub(crate) enum DotGit {
     /// There is none.
     Missing,
     /// A `.git` file pointing at a registration that points back here: a working worktree.
@@ -223,7 +223,7 @@ pub enum DotGit {
 }
 
 /// The state of `<dir>/.git`.
-pub fn dot_git(dir: &Path) -> DotGit {
+pub(crate) fn dot_git(dir: &Path) -> DotGit {
     let p = dir.join(".git");
     let meta = match std::fs::symlink_metadata(&p) {
         Ok(m) => m,
@@ -271,7 +271,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// The registration (`<common dir>/worktrees/<id>`) whose `gitdir` names `<path>/.git`.
-pub fn admin_dir(common_dir: &Path, path: &Path) -> Option<PathBuf> {
+pub(crate) fn admin_dir(common_dir: &Path, path: &Path) -> Option<PathBuf> {
     let entries = std::fs::read_dir(common_dir.join("worktrees")).ok()?;
     let want = super::normalize(&path.join(".git"));
     entries.flatten().map(|e| e.path()).find(|admin| {
@@ -284,7 +284,7 @@ pub fn admin_dir(common_dir: &Path, path: &Path) -> Option<PathBuf> {
 /// (the checkout `git worktree add` starts there) or naming it on its command line (`git
 /// worktree add <path>`). Where there is no `/proc` to ask, a lock younger than an hour counts
 /// as live.
-pub fn creation_running(path: &Path, lock_file: Option<&Path>) -> bool {
+pub(crate) fn creation_running(path: &Path, lock_file: Option<&Path>) -> bool {
     let Ok(procs) = std::fs::read_dir("/proc") else {
         let age = lock_file
             .and_then(|f| std::fs::metadata(f).ok())
@@ -326,7 +326,7 @@ pub fn creation_running(path: &Path, lock_file: Option<&Path>) -> bool {
     false
 }
 
-pub use super::leftovers::{Leftovers, leftovers, remove_leftovers};
+pub(crate) use super::leftovers::{Leftovers, leftovers, remove_leftovers};
 
 #[cfg(test)]
 mod tests {

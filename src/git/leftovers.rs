@@ -51,7 +51,7 @@ fn tree_files(root: &Path, commit: &str) -> Result<HashMap<String, TreeFile>> {
 
 /// What a half-removed worktree's directory still holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Leftovers {
+pub(crate) enum Leftovers {
     /// No file at all (empty folders and git's `.git` pointer file do not count).
     Nothing,
     /// Only files byte-identical to the same path in this commit: a (partial) checkout of it.
@@ -137,7 +137,7 @@ fn found_path(f: &Found) -> &str {
 }
 
 /// Judges what `dir` holds against `commits` (the first that explains every file wins).
-pub fn leftovers(root: &Path, dir: &Path, commits: &[String]) -> Result<Leftovers> {
+pub(crate) fn leftovers(root: &Path, dir: &Path, commits: &[String]) -> Result<Leftovers> {
     let mut found = Vec::new();
     if let Err((path, why)) = walk(dir, "", &mut found) {
         return Ok(Leftovers::Foreign(path, why));
@@ -173,7 +173,11 @@ pub fn leftovers(root: &Path, dir: &Path, commits: &[String]) -> Result<Leftover
 /// Removes a half-removed worktree's directory, judging every file again as it goes: a file
 /// identical to `commit` (or none, when `commit` is `None` and the directory held nothing) is
 /// deleted, anything else stays. Returns what stayed (empty: the directory is gone).
-pub fn remove_leftovers(root: &Path, dir: &Path, commit: Option<&str>) -> Result<Vec<String>> {
+pub(crate) fn remove_leftovers(
+    root: &Path,
+    dir: &Path,
+    commit: Option<&str>,
+) -> Result<Vec<String>> {
     let tree = match commit {
         Some(c) => tree_files(root, c)?,
         None => HashMap::new(),

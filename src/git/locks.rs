@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Every `*.lock` file git may leave in the repository's common dir: at its top, under
 /// `refs/`, and in each linked worktree's admin folder (`worktrees/<name>/`). Objects are
 /// never locked this way and are not searched.
-pub fn lock_files(common_dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn lock_files(common_dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let top = |dir: &Path, out: &mut Vec<PathBuf>| {
         if let Ok(entries) = std::fs::read_dir(dir) {
@@ -79,7 +79,7 @@ fn open_by_anyone(candidates: &[PathBuf]) -> HashSet<PathBuf> {
 /// Removes the lock files under `common_dir` that no process has open; returns them. Call
 /// only when the caller's own git operation was interrupted (its record says so): then these
 /// are what its killed git left.
-pub fn remove_stale(common_dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn remove_stale(common_dir: &Path) -> Vec<PathBuf> {
     let all = lock_files(common_dir);
     if all.is_empty() {
         return all;
@@ -98,7 +98,7 @@ pub fn remove_stale(common_dir: &Path) -> Vec<PathBuf> {
 /// locks in its admin folder, and the lock of the branch checked out there — that no process
 /// has open; returns them. For a work tree in which an agent of the caller's was killed (a git
 /// it ran, e.g. a commit, died with it): nothing but that work tree's own git takes these.
-pub fn remove_stale_of_worktree(common_dir: &Path, worktree: &Path) -> Vec<PathBuf> {
+pub(crate) fn remove_stale_of_worktree(common_dir: &Path, worktree: &Path) -> Vec<PathBuf> {
     let Some(admin) = super::ops::git_dir(worktree) else {
         return Vec::new();
     };
@@ -137,13 +137,13 @@ pub fn remove_stale_of_worktree(common_dir: &Path, worktree: &Path) -> Vec<PathB
 }
 
 /// How the temporary index copies of [`super::content_tree`] begin: `swarm-index.<pid>.`.
-pub const TEMP_INDEX_PREFIX: &str = "swarm-index.";
+pub(crate) const TEMP_INDEX_PREFIX: &str = "swarm-index.";
 
 /// Removes the temporary index copies in `dir` (and git's `.lock` files beside them) whose
 /// process is gone: a process killed while it computed a content tree. A live process's
 /// copies are never touched (its pid is in their name); copies of a pid that was reused stay
 /// until that process ends.
-pub fn remove_dead_temp_indexes(dir: &Path) {
+pub(crate) fn remove_dead_temp_indexes(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };

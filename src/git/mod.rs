@@ -2,16 +2,16 @@
 //! — the one place that spawns it — for writes that must run the user's hooks, credential
 //! helpers and signing (`worktree add`, `commit`, `push`).
 
-pub mod clean;
+pub(crate) mod clean;
 mod clean_fast;
-pub mod gc_ops;
+pub(crate) mod gc_ops;
 mod leftovers;
-pub mod locks;
-pub mod ops;
-pub mod query;
-pub mod scratch;
+pub(crate) mod locks;
+pub(crate) mod ops;
+pub(crate) mod query;
+pub(crate) mod scratch;
 pub mod url;
-pub mod worktree;
+pub(crate) mod worktree;
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ use crate::error::{Error, IoContext, Result};
 
 /// A work tree and its git directories.
 #[derive(Debug, Clone)]
-pub struct Workspace {
+pub(crate) struct Workspace {
     /// Root of the work tree that owns `.swarm/` (the main worktree, normally).
     pub root: PathBuf,
     /// The git dir of that work tree.
@@ -34,7 +34,7 @@ pub struct Workspace {
 /// When `cwd` is inside a linked worktree (an agent's cwd is the run's worktree) and that
 /// worktree has no `.swarm/runs/` of its own, the main worktree — where the runs live — is
 /// used.
-pub fn discover(cwd: &Path) -> Result<Workspace> {
+pub(crate) fn discover(cwd: &Path) -> Result<Workspace> {
     let ws = if std::env::var_os("GIT_DIR").is_some() || std::env::var_os("GIT_WORK_TREE").is_some()
     {
         // Hooks and some tools run with GIT_DIR set: let git interpret it.
@@ -148,12 +148,12 @@ fn discover_with_git(cwd: &Path) -> Result<Workspace> {
 }
 
 impl Workspace {
-    pub fn open(&self) -> Result<gix::Repository> {
+    pub(crate) fn open(&self) -> Result<gix::Repository> {
         open(&self.root)
     }
 }
 
-pub fn open(path: &Path) -> Result<gix::Repository> {
+pub(crate) fn open(path: &Path) -> Result<gix::Repository> {
     gix::open(path).map_err(|e| {
         Error::failure(format!(
             "could not open the git repository at {}: {e}",
@@ -163,7 +163,7 @@ pub fn open(path: &Path) -> Result<gix::Repository> {
 }
 
 /// The commit `HEAD` points at, and the branch it is on (`None` when detached).
-pub fn head(repo: &gix::Repository) -> Result<(String, Option<String>)> {
+pub(crate) fn head(repo: &gix::Repository) -> Result<(String, Option<String>)> {
     let mut head = repo
         .head()
         .map_err(|e| Error::failure(format!("could not read HEAD: {e}")))?;
@@ -181,7 +181,7 @@ pub fn head(repo: &gix::Repository) -> Result<(String, Option<String>)> {
 }
 
 /// Does `refs/heads/<branch>` exist?
-pub fn branch_exists(repo: &gix::Repository, branch: &str) -> bool {
+pub(crate) fn branch_exists(repo: &gix::Repository, branch: &str) -> bool {
     repo.try_find_reference(format!("refs/heads/{branch}").as_str())
         .ok()
         .flatten()
@@ -190,7 +190,7 @@ pub fn branch_exists(repo: &gix::Repository, branch: &str) -> bool {
 
 /// The commit `HEAD` of the work tree at `path` points at, if it can be read.
 /// The user's git identity (`user.name`, `user.email`) as git would resolve it in `path`.
-pub fn identity(path: &Path) -> Option<(String, String)> {
+pub(crate) fn identity(path: &Path) -> Option<(String, String)> {
     let repo = open(path).ok()?;
     let cfg = repo.config_snapshot();
     let name = cfg.string("user.name")?.to_string();
@@ -198,14 +198,14 @@ pub fn identity(path: &Path) -> Option<(String, String)> {
     Some((name, email))
 }
 
-pub fn worktree_head(path: &Path) -> Option<String> {
+pub(crate) fn worktree_head(path: &Path) -> Option<String> {
     let repo = gix::open(path).ok()?;
     repo.head_id().ok().map(|id| id.to_string())
 }
 
 /// Adds `pattern` to `<common dir>/info/exclude` unless it is there; returns whether it was
 /// added. The common dir is shared by linked worktrees, so they all see it.
-pub fn ensure_exclude(common_dir: &Path, pattern: &str) -> Result<bool> {
+pub(crate) fn ensure_exclude(common_dir: &Path, pattern: &str) -> Result<bool> {
     let info = common_dir.join("info");
     let path = info.join("exclude");
     let current = match std::fs::read_to_string(&path) {
@@ -229,14 +229,14 @@ pub fn ensure_exclude(common_dir: &Path, pattern: &str) -> Result<bool> {
 }
 
 /// A `git` command, run with argv (never a shell), with its output captured.
-pub struct Git {
+pub(crate) struct Git {
     cwd: PathBuf,
     args: Vec<std::ffi::OsString>,
     env: Vec<(String, String)>,
 }
 
 impl Git {
-    pub fn new(cwd: &Path) -> Git {
+    pub(crate) fn new(cwd: &Path) -> Git {
         Git {
             cwd: cwd.to_path_buf(),
             args: Vec::new(),
@@ -244,7 +244,7 @@ impl Git {
         }
     }
 
-    pub fn args<I, S>(mut self, args: I) -> Git
+    pub(crate) fn args<I, S>(mut self, args: I) -> Git
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -254,13 +254,13 @@ impl Git {
         self
     }
 
-    pub fn env(mut self, k: &str, v: &str) -> Git {
+    pub(crate) fn env(mut self, k: &str, v: &str) -> Git {
         self.env.push((k.to_string(), v.to_string()));
         self
     }
 
     /// The command line for messages, with credentials in URLs removed.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let mut parts = vec!["git".to_string()];
         parts.extend(
             self.args
@@ -271,7 +271,7 @@ impl Git {
     }
 
     /// Runs the command; non-zero exit is an error carrying the command and stderr's tail.
-    pub fn run(self) -> Result<String> {
+    pub(crate) fn run(self) -> Result<String> {
         let out = self.output()?;
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
@@ -280,7 +280,7 @@ impl Git {
         }
     }
 
-    pub fn output(&self) -> Result<std::process::Output> {
+    pub(crate) fn output(&self) -> Result<std::process::Output> {
         let mut e = duct::cmd("git", &self.args)
             .dir(&self.cwd)
             .env("GIT_TERMINAL_PROMPT", "0")
@@ -297,7 +297,7 @@ impl Git {
         })
     }
 
-    pub fn failed(&self, out: &std::process::Output) -> Error {
+    pub(crate) fn failed(&self, out: &std::process::Output) -> Error {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let tail = tail_lines(&crate::git::url::redact(&stderr), 12);
         Error::failure(format!(
@@ -315,20 +315,20 @@ impl Git {
 }
 
 /// The last `n` lines of `text`.
-pub fn tail_lines(text: &str, n: usize) -> String {
+pub(crate) fn tail_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.trim_end().lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 impl Git {
-    pub fn arg_path(mut self, p: &Path) -> Git {
+    pub(crate) fn arg_path(mut self, p: &Path) -> Git {
         self.args.push(p.as_os_str().to_os_string());
         self
     }
 }
 
 /// The branch checked out in the work tree at `path`, if any.
-pub fn worktree_branch(path: &Path) -> Option<String> {
+pub(crate) fn worktree_branch(path: &Path) -> Option<String> {
     let repo = gix::open(path).ok()?;
     let head = repo.head().ok()?;
     head.referent_name().map(|n| n.shorten().to_string())
@@ -338,7 +338,7 @@ pub fn worktree_branch(path: &Path) -> Option<String> {
 /// untracked (not ignored) files: exactly the content a test run there saw. Computed in a
 /// copy of the worktree's index, so the real index is untouched and only changed files are
 /// hashed.
-pub fn content_tree(path: &Path) -> Result<(String, String)> {
+pub(crate) fn content_tree(path: &Path) -> Result<(String, String)> {
     let repo = open(path)?;
     let head = repo
         .head_id()
@@ -373,14 +373,14 @@ pub fn content_tree(path: &Path) -> Result<(String, String)> {
 }
 
 /// The tree of a commit.
-pub fn tree_of(cwd: &Path, rev: &str) -> Result<String> {
+pub(crate) fn tree_of(cwd: &Path, rev: &str) -> Result<String> {
     Git::new(cwd)
         .args(["rev-parse", &format!("{rev}^{{tree}}")])
         .run()
 }
 
 /// Paths that differ between two trees (added, changed, deleted), without rename detection.
-pub fn diff_paths(cwd: &Path, from: &str, to: &str) -> Result<Vec<String>> {
+pub(crate) fn diff_paths(cwd: &Path, from: &str, to: &str) -> Result<Vec<String>> {
     if from == to {
         return Ok(Vec::new());
     }
@@ -407,7 +407,7 @@ pub fn diff_paths(cwd: &Path, from: &str, to: &str) -> Result<Vec<String>> {
 /// Refuses a remote that is not configured in the repository (a name from a policy is only
 /// used when it names one of the repository's own remotes). The message repeats the name
 /// redacted.
-pub fn require_remote(repo: &gix::Repository, name: &str) -> Result<()> {
+pub(crate) fn require_remote(repo: &gix::Repository, name: &str) -> Result<()> {
     let names = repo.remote_names();
     if names.iter().any(|n| *n == name) {
         return Ok(());
@@ -424,7 +424,7 @@ pub fn require_remote(repo: &gix::Repository, name: &str) -> Result<()> {
     )))
 }
 
-pub fn has_remote_tracking_refs(repo: &gix::Repository, remote: &str) -> bool {
+pub(crate) fn has_remote_tracking_refs(repo: &gix::Repository, remote: &str) -> bool {
     let prefix = format!("refs/remotes/{remote}/");
     repo.references()
         .ok()
@@ -437,14 +437,14 @@ pub fn has_remote_tracking_refs(repo: &gix::Repository, remote: &str) -> bool {
 }
 
 /// Does `reference` (a full ref name) exist?
-pub fn ref_exists(repo: &gix::Repository, reference: &str) -> bool {
+pub(crate) fn ref_exists(repo: &gix::Repository, reference: &str) -> bool {
     repo.try_find_reference(reference).ok().flatten().is_some()
 }
 
 /// How many commits reachable from `commit` are on no remote-tracking branch of `remote`,
 /// leaving out `except` (a branch name on that remote, such as the run's own branch once it
 /// was pushed). As of the last fetch: no network.
-pub fn commits_not_on_remote(
+pub(crate) fn commits_not_on_remote(
     cwd: &Path,
     commit: &str,
     remote: &str,
@@ -458,7 +458,7 @@ pub fn commits_not_on_remote(
 }
 
 /// How many commits reachable from `commit` are not reachable from `reference`.
-pub fn commits_not_in(cwd: &Path, commit: &str, reference: &str) -> Result<u32> {
+pub(crate) fn commits_not_in(cwd: &Path, commit: &str, reference: &str) -> Result<u32> {
     count(
         Git::new(cwd)
             .args(["rev-list", "--count", commit, "--not", reference])

@@ -8,7 +8,7 @@ use super::{Git, read_gitfile};
 use crate::error::Result;
 
 /// The git dir of the work tree at `dir` (its admin folder for a linked worktree).
-pub fn git_dir(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn git_dir(dir: &Path) -> Option<PathBuf> {
     let dotgit = dir.join(".git");
     if dotgit.is_dir() {
         Some(dotgit)
@@ -19,7 +19,7 @@ pub fn git_dir(dir: &Path) -> Option<PathBuf> {
 
 /// Commits everything in `dir` that is not committed (checked in-process; git only runs when
 /// there is something); `true` when it committed.
-pub fn commit_all(dir: &Path, message: &str) -> Result<bool> {
+pub(crate) fn commit_all(dir: &Path, message: &str) -> Result<bool> {
     let dirty = !super::clean::dirt(&super::open(dir)?, true)?.is_empty();
     if dirty {
         Git::new(dir).args(["add", "-A"]).run()?;
@@ -30,7 +30,7 @@ pub fn commit_all(dir: &Path, message: &str) -> Result<bool> {
 
 /// Commits everything in `dir` with the message in `message_file` (text git would mangle on a
 /// command line stays intact).
-pub fn commit_all_from_file(dir: &Path, message_file: &Path) -> Result<()> {
+pub(crate) fn commit_all_from_file(dir: &Path, message_file: &Path) -> Result<()> {
     Git::new(dir).args(["add", "-A"]).run()?;
     Git::new(dir)
         .args(["commit", "-q", "-F"])
@@ -40,14 +40,14 @@ pub fn commit_all_from_file(dir: &Path, message_file: &Path) -> Result<()> {
 }
 
 /// Commits `files` of the work tree at `dir` (and nothing else staged before).
-pub fn commit_files(dir: &Path, files: &[&str], message: &str) -> Result<()> {
+pub(crate) fn commit_files(dir: &Path, files: &[&str], message: &str) -> Result<()> {
     Git::new(dir).args(["add", "--"]).args(files).run()?;
     Git::new(dir).args(["commit", "-q", "-m", message]).run()?;
     Ok(())
 }
 
 /// What a push answered.
-pub struct Pushed {
+pub(crate) struct Pushed {
     pub ok: bool,
     /// The command as run, for messages.
     pub shown: String,
@@ -56,7 +56,7 @@ pub struct Pushed {
 
 /// Pushes `branch` from `cwd` to `remote`, setting its upstream. A refusal is an answer
 /// (`ok: false` with git's words), not an error; only failing to run git is.
-pub fn push(cwd: &Path, remote: &str, branch: &str) -> Result<Pushed> {
+pub(crate) fn push(cwd: &Path, remote: &str, branch: &str) -> Result<Pushed> {
     let push = Git::new(cwd).args(["push", "-u", remote, branch]);
     let shown = push.display();
     let out = push.output()?;
@@ -68,7 +68,7 @@ pub fn push(cwd: &Path, remote: &str, branch: &str) -> Result<Pushed> {
 }
 
 /// Is `a` an ancestor of (or equal to) `b`, as seen from `dir`?
-pub fn is_ancestor(dir: &Path, a: &str, b: &str) -> Result<bool> {
+pub(crate) fn is_ancestor(dir: &Path, a: &str, b: &str) -> Result<bool> {
     Ok(Git::new(dir)
         .args(["merge-base", "--is-ancestor", a, b])
         .output()?
@@ -77,12 +77,12 @@ pub fn is_ancestor(dir: &Path, a: &str, b: &str) -> Result<bool> {
 }
 
 /// Is a merge in progress in `dir` (`MERGE_HEAD` present)?
-pub fn merge_in_progress(dir: &Path) -> bool {
+pub(crate) fn merge_in_progress(dir: &Path) -> bool {
     git_dir(dir).is_some_and(|g| g.join("MERGE_HEAD").exists())
 }
 
 /// Undoes a merge in progress in `dir` (one a killed git left half made).
-pub fn merge_abort(dir: &Path) -> Result<()> {
+pub(crate) fn merge_abort(dir: &Path) -> Result<()> {
     if Git::new(dir).args(["merge", "--abort"]).run().is_err() {
         Git::new(dir).args(["reset", "--merge"]).run()?;
     }
@@ -90,7 +90,7 @@ pub fn merge_abort(dir: &Path) -> Result<()> {
 }
 
 /// Merges `branch` into the work tree at `dir` with `message`, unless it is merged already.
-pub fn merge(dir: &Path, branch: &str, message: &str) -> Result<()> {
+pub(crate) fn merge(dir: &Path, branch: &str, message: &str) -> Result<()> {
     if is_ancestor(dir, branch, "HEAD")? {
         return Ok(());
     }
@@ -103,7 +103,7 @@ pub fn merge(dir: &Path, branch: &str, message: &str) -> Result<()> {
 }
 
 /// Deletes `branch` (already gone: nothing to do).
-pub fn delete_branch(root: &Path, branch: &str) -> Result<()> {
+pub(crate) fn delete_branch(root: &Path, branch: &str) -> Result<()> {
     let exists = Git::new(root)
         .args([
             "rev-parse",

@@ -7,7 +7,7 @@ use super::Git;
 use crate::error::Result;
 
 /// Every value of `key` in the repository's configuration (all scopes), in git's order.
-pub fn config_values(root: &Path, key: &str) -> Vec<String> {
+pub(crate) fn config_values(root: &Path, key: &str) -> Vec<String> {
     Git::new(root)
         .args(["config", "--get-all", key])
         .run()
@@ -17,13 +17,13 @@ pub fn config_values(root: &Path, key: &str) -> Vec<String> {
 
 /// The scopes of git configuration a user owns beside the repository's.
 #[derive(Debug, Clone, Copy)]
-pub enum UserScope {
+pub(crate) enum UserScope {
     Global,
     System,
 }
 
 /// Every value of the path-valued `key` in one user scope (`~/` expanded by git).
-pub fn config_paths(root: &Path, scope: UserScope, key: &str) -> Vec<PathBuf> {
+pub(crate) fn config_paths(root: &Path, scope: UserScope, key: &str) -> Vec<PathBuf> {
     let flag = match scope {
         UserScope::Global => "--global",
         UserScope::System => "--system",
@@ -36,13 +36,13 @@ pub fn config_paths(root: &Path, scope: UserScope, key: &str) -> Vec<PathBuf> {
 }
 
 /// The URL of remote `name` (as configured, `insteadOf` applied).
-pub fn remote_url(root: &Path, name: &str) -> Result<String> {
+pub(crate) fn remote_url(root: &Path, name: &str) -> Result<String> {
     Git::new(root).args(["remote", "get-url", name]).run()
 }
 
 /// The branch a remote's HEAD names: from `refs/remotes/<remote>/HEAD`, else by asking the
 /// remote (`ls-remote --symref`, never prompting).
-pub fn remote_default_branch(root: &Path, remote: &str) -> Option<String> {
+pub(crate) fn remote_default_branch(root: &Path, remote: &str) -> Option<String> {
     let tracking = format!("refs/remotes/{remote}/");
     if let Ok(r) = Git::new(root)
         .args(["symbolic-ref", "--quiet", &format!("{tracking}HEAD")])
@@ -63,12 +63,12 @@ pub fn remote_default_branch(root: &Path, remote: &str) -> Option<String> {
 }
 
 /// The commit `rev` names, as seen from `dir`.
-pub fn rev_parse(dir: &Path, rev: &str) -> Result<String> {
+pub(crate) fn rev_parse(dir: &Path, rev: &str) -> Result<String> {
     Git::new(dir).args(["rev-parse", rev]).run()
 }
 
 /// Does some remote-tracking branch contain `HEAD` of the work tree at `dir`?
-pub fn head_on_a_remote(dir: &Path) -> bool {
+pub(crate) fn head_on_a_remote(dir: &Path) -> bool {
     Git::new(dir)
         .args(["branch", "-r", "--contains", "HEAD"])
         .run()
@@ -78,7 +78,7 @@ pub fn head_on_a_remote(dir: &Path) -> bool {
 
 /// Where git looks for the repository's hooks (`core.hooksPath` and linked worktrees
 /// honoured), absolute.
-pub fn hooks_dir(root: &Path) -> Result<PathBuf> {
+pub(crate) fn hooks_dir(root: &Path) -> Result<PathBuf> {
     Git::new(root)
         .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
         .run()
@@ -87,7 +87,7 @@ pub fn hooks_dir(root: &Path) -> Result<PathBuf> {
 
 /// Untracked files of the work tree at `root` that git ignores by `exclude_from` (a file of
 /// patterns, relative to `root`), or by the standard ignore rules when `None`.
-pub fn ignored_files(root: &Path, exclude_from: Option<&str>) -> Result<Vec<String>> {
+pub(crate) fn ignored_files(root: &Path, exclude_from: Option<&str>) -> Result<Vec<String>> {
     let rule = match exclude_from {
         Some(f) => format!("--exclude-from={f}"),
         None => "--exclude-standard".to_string(),
@@ -103,6 +103,6 @@ pub fn ignored_files(root: &Path, exclude_from: Option<&str>) -> Result<Vec<Stri
 }
 
 /// `git --version`, as git prints it.
-pub fn version(cwd: &Path) -> Result<String> {
+pub(crate) fn version(cwd: &Path) -> Result<String> {
     Git::new(cwd).args(["--version"]).run()
 }

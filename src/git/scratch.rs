@@ -9,7 +9,7 @@ use crate::error::Result;
 
 /// Makes `app` a repository on `main` and `origin` a bare one, with a local identity, hooks
 /// in `.git/hooks` and no signing.
-pub fn init(app: &Path, origin: &Path) -> Result<()> {
+pub(crate) fn init(app: &Path, origin: &Path) -> Result<()> {
     let parent = origin.parent().unwrap_or(app);
     Git::new(parent)
         .args(["init", "-q", "--bare", "-b", "main"])
@@ -28,7 +28,7 @@ pub fn init(app: &Path, origin: &Path) -> Result<()> {
 }
 
 /// Commits everything in `app` and pushes `main` to the bare origin made by [`init`].
-pub fn publish_first_commit(app: &Path, origin: &Path, message: &str) -> Result<()> {
+pub(crate) fn publish_first_commit(app: &Path, origin: &Path, message: &str) -> Result<()> {
     Git::new(app).args(["add", "-A"]).run()?;
     Git::new(app).args(["commit", "-q", "-m", message]).run()?;
     Git::new(app)
@@ -42,7 +42,7 @@ pub fn publish_first_commit(app: &Path, origin: &Path, message: &str) -> Result<
 }
 
 /// The branches of the repository at `dir` matching `pattern` (e.g. `swarm/*`).
-pub fn branches(dir: &Path, pattern: &str) -> Vec<String> {
+pub(crate) fn branches(dir: &Path, pattern: &str) -> Vec<String> {
     Git::new(dir)
         .args(["branch", "--list", "--format=%(refname:short)", pattern])
         .run()

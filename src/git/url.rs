@@ -155,7 +155,7 @@ fn redact_userinfo(text: &str) -> String {
 }
 
 /// The last lines of a tool's output, credentials removed, at most 2,000 bytes.
-pub fn excerpt(text: &str) -> String {
+pub(crate) fn excerpt(text: &str) -> String {
     let t = super::tail_lines(&redact(text), 20);
     if t.len() <= 2000 {
         return t;

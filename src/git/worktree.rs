@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 
 /// One entry of `git worktree list --porcelain`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub path: PathBuf,
     pub head: Option<String>,
     /// `refs/heads/<branch>`, shortened to `<branch>`.
@@ -25,7 +25,7 @@ pub struct Entry {
 }
 
 /// Every worktree git knows of the repository at `root`.
-pub fn list(root: &Path) -> Result<Vec<Entry>> {
+pub(crate) fn list(root: &Path) -> Result<Vec<Entry>> {
     let out = Git::new(root)
         .args(["worktree", "list", "--porcelain"])
         .run()?;
@@ -68,7 +68,7 @@ fn same(a: &Path, b: &Path) -> bool {
 
 /// The state of the place where a worktree on `branch` should be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum State {
+pub(crate) enum State {
     /// Nothing there, and git knows no worktree there.
     Absent,
     /// A complete worktree on `branch`: registered, not being created, with an index.
@@ -82,7 +82,7 @@ pub enum State {
 }
 
 /// What is at `path`, for a worktree on `branch`.
-pub fn inspect(root: &Path, path: &Path, branch: &str) -> Result<State> {
+pub(crate) fn inspect(root: &Path, path: &Path, branch: &str) -> Result<State> {
     let entries = list(root)?;
     let entry = entries.iter().find(|e| same(&e.path, path));
     if !path.exists() {
@@ -152,7 +152,7 @@ fn leftover_directory(path: &Path) -> bool {
 /// Undoes a half-made worktree of the caller's: unlocks and unregisters it and removes its
 /// directory (whose content is only git's interrupted checkout, or what was left of a removal
 /// the caller had decided). The branch stays.
-pub fn undo_half_made(root: &Path, path: &Path) -> Result<()> {
+pub(crate) fn undo_half_made(root: &Path, path: &Path) -> Result<()> {
     let _ = Git::new(root)
         .args(["worktree", "unlock"])
         .arg_path(path)
@@ -177,13 +177,19 @@ pub fn undo_half_made(root: &Path, path: &Path) -> Result<()> {
 }
 
 /// `git worktree prune`: forgets registrations whose directories are gone.
-pub fn prune(root: &Path) -> Result<()> {
+pub(crate) fn prune(root: &Path) -> Result<()> {
     Git::new(root).args(["worktree", "prune"]).run().map(|_| ())
 }
 
 /// Creates the worktree `path` on `branch`: a new branch from `base`, or the existing branch
 /// (a creation that died after git made the branch).
-pub fn add(root: &Path, path: &Path, branch: &str, base: &str, branch_exists: bool) -> Result<()> {
+pub(crate) fn add(
+    root: &Path,
+    path: &Path,
+    branch: &str,
+    base: &str,
+    branch_exists: bool,
+) -> Result<()> {
     crate::failpoint!("worktree-add-before");
     // Parallel checkout (git ≥ 2.32; older versions ignore the setting): workers' worktrees
     // are created while agents wait.
@@ -202,7 +208,7 @@ pub fn add(root: &Path, path: &Path, branch: &str, base: &str, branch_exists: bo
 /// Removes the worktree at `path`, finishing a removal that was cut short (its directory has
 /// lost `.git`, or git no longer lists it). `force`: also when it holds changes (the caller
 /// decided they are committed elsewhere or not wanted).
-pub fn remove(root: &Path, path: &Path, force: bool) -> Result<()> {
+pub(crate) fn remove(root: &Path, path: &Path, force: bool) -> Result<()> {
     crate::failpoint!("worktree-remove-before");
     let listed = list(root)?.iter().any(|e| same(&e.path, path));
     if listed && path.join(".git").is_file() {

@@ -363,7 +363,10 @@ mod tests {
             ".swarm/runs/x",
             "",
         ] {
-            assert!(super::super::repo_path::normalize(bad).is_err(), "{bad} should be rejected");
+            assert!(
+                super::super::repo_path::normalize(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
         for good in [
             "src/a.rs",
@@ -372,7 +375,10 @@ mod tests {
             "docs/**/*.md",
             ".swarm/standards.md",
         ] {
-            assert!(super::super::repo_path::normalize(good).is_ok(), "{good} should be accepted");
+            assert!(
+                super::super::repo_path::normalize(good).is_ok(),
+                "{good} should be accepted"
+            );
         }
     }
 

@@ -5,7 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, IoContext, Result};
@@ -14,7 +14,6 @@ use crate::error::{Error, IoContext, Result};
 #[derive(Debug)]
 pub struct RunLock {
     file: File,
-    path: PathBuf,
     /// Set when the previous holder died without releasing cleanly.
     pub recovered_from: Option<String>,
 }
@@ -87,7 +86,6 @@ pub fn acquire(path: &Path, what: &str, timeout: Duration) -> Result<RunLock> {
     crate::failpoint!("lock-after");
     Ok(RunLock {
         file,
-        path: path.to_path_buf(),
         recovered_from,
     })
 }
@@ -109,12 +107,6 @@ pub fn is_held(path: &Path) -> bool {
         }
         Err(std::fs::TryLockError::WouldBlock) => true,
         Err(std::fs::TryLockError::Error(_)) => false,
-    }
-}
-
-impl RunLock {
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 

@@ -8,7 +8,7 @@ use crate::forge::template;
 /// When a command named by a repository file takes effect, which decides the git swarm
 /// commands that need the file trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Use {
+pub(crate) enum Use {
     /// `worktree.setupCommand`: runs in every new worktree (`start`, `next`, `retry`, `run`).
     Setup,
     /// `pr.createCommand`: runs when `publish` opens the pull request.
@@ -19,9 +19,9 @@ pub enum Use {
 }
 
 impl Use {
-    pub const ALL: [Use; 3] = [Use::Setup, Use::PullRequest, Use::Agents];
+    pub(crate) const ALL: [Use; 3] = [Use::Setup, Use::PullRequest, Use::Agents];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Use::Setup => "setup",
             Use::PullRequest => "pull-request",
@@ -30,7 +30,7 @@ impl Use {
     }
 
     /// When it runs, for a person.
-    pub fn when(self) -> &'static str {
+    pub(crate) fn when(self) -> &'static str {
         match self {
             Use::Setup => "runs in each new worktree (start, next, retry, run)",
             Use::PullRequest => "runs when publish opens the pull request (publish, run)",
@@ -41,7 +41,7 @@ impl Use {
 
 /// One command, or one widening of what agents may run, that a file names.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Named {
+pub(crate) struct Named {
     /// Where in the file (a JSON pointer).
     pub pointer: String,
     pub used: Use,
@@ -59,7 +59,7 @@ pub struct Named {
 
 /// The commands `.swarm/policies.json` names. A policy without any (only
 /// `git.allowUntrackedFiles`, `fileAccess.deny`, `pr.baseBranch`, …) needs no trust.
-pub fn in_policy(raw: &Value) -> Vec<Named> {
+pub(crate) fn in_policy(raw: &Value) -> Vec<Named> {
     let mut out = Vec::new();
     for (pointer, used, what) in [
         ("/worktree/setupCommand", Use::Setup, "setup command"),
@@ -107,7 +107,7 @@ pub fn in_policy(raw: &Value) -> Vec<Named> {
 
 /// The commands a workflow config names: every `exec` (argv template or profile, with its
 /// `program`, `args`, `model` and `env`) and every subagent's `env`.
-pub fn in_config(raw: &Value) -> Vec<Named> {
+pub(crate) fn in_config(raw: &Value) -> Vec<Named> {
     let mut out = Vec::new();
     if let Some(e) = raw.get("exec").filter(|v| !v.is_null()) {
         out.push(exec_entry(

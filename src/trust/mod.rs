@@ -13,14 +13,14 @@
 //! The user's own files are trusted: a config in their home (the default
 //! `~/.cursor/agents/manager/config.json`) or anywhere outside the repository.
 
-pub mod commands;
-pub mod store;
+pub(crate) mod commands;
+pub(crate) mod store;
 
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use commands::{Named, Use};
+pub(crate) use commands::{Named, Use};
 use store::TrustFile;
 
 use crate::error::{Error, Result};
@@ -28,20 +28,20 @@ use crate::store::Session;
 
 /// Which kind of repository file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Policy,
     Config,
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Policy => "policy",
             Kind::Config => "config",
         }
     }
 
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Kind::Policy => "repository policy",
             Kind::Config => "workflow config inside the repository",
@@ -51,7 +51,7 @@ impl Kind {
 
 /// A file of the repository, its content's hash, and the commands it names.
 #[derive(Debug, Clone)]
-pub struct Source {
+pub(crate) struct Source {
     pub kind: Kind,
     pub path: PathBuf,
     /// Relative to the work tree, `/`-separated: the key in the trust file.
@@ -91,7 +91,7 @@ impl Source {
 
 /// Whether a file's current content is trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum State {
+pub(crate) enum State {
     Trusted,
     /// Never trusted in this repository.
     Untrusted,
@@ -100,7 +100,7 @@ pub enum State {
 }
 
 impl State {
-    pub fn of(file: &TrustFile, repo: &str, src: &Source) -> State {
+    pub(crate) fn of(file: &TrustFile, repo: &str, src: &Source) -> State {
         match file.trusted(repo, &src.rel) {
             Some(h) if h == src.sha256 => State::Trusted,
             Some(h) => State::Changed(h.to_string()),
@@ -108,7 +108,7 @@ impl State {
         }
     }
 
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             State::Trusted => "trusted",
             State::Untrusted => "untrusted",
@@ -126,7 +126,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The repository's key in the trust file: its common git directory, absolute and resolved,
 /// so that every linked worktree (and every spelling of the path) shares one entry.
-pub fn repo_key(session: &Session) -> String {
+pub(crate) fn repo_key(session: &Session) -> String {
     let c = &session.ws.common_dir;
     c.canonicalize()
         .unwrap_or_else(|_| c.clone())
@@ -137,7 +137,7 @@ pub fn repo_key(session: &Session) -> String {
 /// Where `config` lies inside the repository's work tree (its path relative to the root), or
 /// `None` when it is the user's own: outside the work tree, or the default
 /// `~/.cursor/agents/manager/config.json` (even for a repository at `~`).
-pub fn config_in_repository(session: &Session, config: &Path) -> Option<String> {
+pub(crate) fn config_in_repository(session: &Session, config: &Path) -> Option<String> {
     let real = config.canonicalize().ok()?;
     if let Ok(home) = session.home() {
         let default = crate::config::paths::default_config_path(&home);
@@ -157,7 +157,7 @@ pub fn config_in_repository(session: &Session, config: &Path) -> Option<String> 
 
 /// The trust file, refused when it would lie inside this repository (a repository at `~`
 /// holding `.config/`): a clone must never be able to bring its own trust along.
-pub fn trust_file(session: &Session) -> Result<PathBuf> {
+pub(crate) fn trust_file(session: &Session) -> Result<PathBuf> {
     let path = store::location()?;
     let real = resolved(&path);
     for inside in [&session.ws.root, &session.ws.common_dir] {
@@ -193,7 +193,7 @@ fn resolved(path: &Path) -> PathBuf {
 
 /// The files of this repository that can name commands: the policy, and each given workflow
 /// config that lies inside the repository. Files that do not exist are left out.
-pub fn sources(session: &Session, configs: &[PathBuf]) -> Result<Vec<Source>> {
+pub(crate) fn sources(session: &Session, configs: &[PathBuf]) -> Result<Vec<Source>> {
     let mut out = Vec::new();
     if let Some(s) = Source::read(
         Kind::Policy,
@@ -215,14 +215,14 @@ pub fn sources(session: &Session, configs: &[PathBuf]) -> Result<Vec<Source>> {
 
 /// A file whose commands for the uses at hand are not trusted.
 #[derive(Debug)]
-pub struct Finding<'a> {
+pub(crate) struct Finding<'a> {
     pub source: &'a Source,
     pub state: State,
     pub commands: Vec<&'a Named>,
 }
 
 /// The files among `sources` that name commands for `uses` without being trusted.
-pub fn untrusted<'a>(
+pub(crate) fn untrusted<'a>(
     file: &TrustFile,
     repo: &str,
     sources: &'a [Source],
@@ -250,7 +250,7 @@ pub fn untrusted<'a>(
 /// Refuses (exit 3) when a file of the repository names commands for one of `uses` and its
 /// content is not trusted. Cheap when there is nothing to trust: without a policy or
 /// repository config naming such commands, the trust file is not even read.
-pub fn require(session: &Session, uses: &[Use], config: Option<&Path>) -> Result<()> {
+pub(crate) fn require(session: &Session, uses: &[Use], config: Option<&Path>) -> Result<()> {
     let configs: Vec<PathBuf> = config.map(Path::to_path_buf).into_iter().collect();
     let sources = sources(session, &configs)?;
     if sources.iter().all(|s| s.uses(uses).is_empty()) {
@@ -269,7 +269,7 @@ pub fn require(session: &Session, uses: &[Use], config: Option<&Path>) -> Result
 }
 
 /// The refusal: which files, what they would run, and how to trust them.
-pub fn refusal(findings: &[Finding], root: &Path, config_flag: Option<&Path>) -> Error {
+pub(crate) fn refusal(findings: &[Finding], root: &Path, config_flag: Option<&Path>) -> Error {
     let mut lines = Vec::new();
     for f in findings {
         let why = match &f.state {
@@ -320,7 +320,7 @@ pub fn refusal(findings: &[Finding], root: &Path, config_flag: Option<&Path>) ->
 }
 
 /// The first 12 hex digits, enough to tell two hashes apart in a message.
-pub fn short(hash: &str) -> &str {
+pub(crate) fn short(hash: &str) -> &str {
     &hash[..hash.len().min(12)]
 }
 

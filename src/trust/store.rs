@@ -23,23 +23,23 @@ use crate::error::{Error, Result};
 use crate::files::atomic;
 use crate::store::lock;
 
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TrustFile {
+pub(crate) struct TrustFile {
     pub version: u32,
     #[serde(default)]
     pub repositories: BTreeMap<String, Repository>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Repository {
+pub(crate) struct Repository {
     #[serde(default)]
     pub files: BTreeMap<String, Entry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub sha256: String,
     #[serde(rename = "trustedAt")]
     pub trusted_at: String,
@@ -47,7 +47,7 @@ pub struct Entry {
 
 impl TrustFile {
     /// The hash trusted for `file` of repository `repo`, if any.
-    pub fn trusted(&self, repo: &str, file: &str) -> Option<&str> {
+    pub(crate) fn trusted(&self, repo: &str, file: &str) -> Option<&str> {
         self.repositories
             .get(repo)?
             .files
@@ -58,7 +58,7 @@ impl TrustFile {
 
 /// Where the trust file is: `$XDG_CONFIG_HOME/git-swarm/trust.json` when that variable holds
 /// an absolute path (the XDG rule), else `$HOME/.config/git-swarm/trust.json`.
-pub fn location() -> Result<PathBuf> {
+pub(crate) fn location() -> Result<PathBuf> {
     let base = match std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from) {
         Some(p) if p.is_absolute() => p,
         _ => crate::config::paths::home_dir()?.join(".config"),
@@ -67,7 +67,7 @@ pub fn location() -> Result<PathBuf> {
 }
 
 /// Reads the trust file; a missing one trusts nothing.
-pub fn load(path: &Path) -> Result<TrustFile> {
+pub(crate) fn load(path: &Path) -> Result<TrustFile> {
     if !path.exists() {
         return Ok(TrustFile {
             version: VERSION,
@@ -98,7 +98,7 @@ pub fn load(path: &Path) -> Result<TrustFile> {
 }
 
 /// Reads, changes and atomically rewrites the trust file under its lock; returns what it wrote.
-pub fn update(path: &Path, change: impl FnOnce(&mut TrustFile)) -> Result<TrustFile> {
+pub(crate) fn update(path: &Path, change: impl FnOnce(&mut TrustFile)) -> Result<TrustFile> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::failure(format!("{} has no parent directory", path.display())))?;

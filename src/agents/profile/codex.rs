@@ -8,7 +8,7 @@ use crate::config::Profile;
 /// becomes nullable instead; `oneOf` becomes `anyOf`; document keywords (`$schema`, `$id`) go.
 /// The result is taken from the answer with those nulls dropped, then validated against the
 /// original schema like any result.
-pub fn strict_schema(schema: &serde_json::Value) -> serde_json::Value {
+pub(crate) fn strict_schema(schema: &serde_json::Value) -> serde_json::Value {
     use serde_json::{Map, Value, json};
     fn nullable(v: Value) -> Value {
         match v {
@@ -93,7 +93,7 @@ pub fn strict_schema(schema: &serde_json::Value) -> serde_json::Value {
 
 /// Drops the nulls an answer under [`strict_schema`] gave for properties the original schema
 /// made optional (and does not allow to be null).
-pub fn drop_strict_nulls(v: &mut serde_json::Value, schema: &serde_json::Value) {
+pub(crate) fn drop_strict_nulls(v: &mut serde_json::Value, schema: &serde_json::Value) {
     use serde_json::Value;
     let (Value::Object(o), Some(props)) = (v, schema.get("properties").and_then(Value::as_object))
     else {

@@ -26,13 +26,13 @@ mod gemini;
 #[cfg(test)]
 mod tests;
 
-pub use codex::drop_strict_nulls;
+pub(crate) use codex::drop_strict_nulls;
 
 use crate::config::{Profile, ProfileKind};
 
 /// What an invocation may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// The planning agent: reads the repository, writes the plan and its result.
     Planner,
     /// An agent that changes files in its working directory (the implementor).
@@ -44,7 +44,7 @@ pub enum Role {
 
 /// The commands an agent may run.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Commands {
+pub(crate) struct Commands {
     /// Commands or command prefixes (`git status`, `cargo test -p core`).
     pub allowed: Vec<String>,
     /// `agents.allowAllCommands`: no limit.
@@ -78,7 +78,12 @@ const EDITING: &[&str] = &["git add", "git commit"];
 /// plan's test commands (for every role after planning: editors check their work, the tester
 /// runs them, the reviewer may), then the policy's additions. Deterministic and without
 /// duplicates.
-pub fn commands(role: Role, test_commands: &[String], policy: &[String], all: bool) -> Commands {
+pub(crate) fn commands(
+    role: Role,
+    test_commands: &[String],
+    policy: &[String],
+    all: bool,
+) -> Commands {
     let mut allowed: Vec<String> = Vec::new();
     let mut add = |c: &str| {
         let c = c.trim();
@@ -99,7 +104,7 @@ pub fn commands(role: Role, test_commands: &[String], policy: &[String], all: bo
 
 /// Everything a profile needs to know about one invocation.
 #[derive(Debug, Clone)]
-pub struct Scope {
+pub(crate) struct Scope {
     pub role: Role,
     /// The invocation's prompt (as the action contract gives it).
     pub prompt: String,
@@ -126,7 +131,7 @@ pub struct Scope {
 
 impl Scope {
     /// One of this invocation's own files for the CLI.
-    pub fn scratch(&self, what: &str) -> PathBuf {
+    pub(crate) fn scratch(&self, what: &str) -> PathBuf {
         let mut name = self
             .scratch
             .file_name()
@@ -139,7 +144,7 @@ impl Scope {
 
 /// How an agent CLI reports, for reading usage, errors and structured results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Output {
+pub(crate) enum Output {
     /// Whatever the template's program prints.
     Unknown,
     /// Claude Code `--output-format json`: one result object.
@@ -154,7 +159,7 @@ pub enum Output {
 
 /// Where a result can be taken from when the agent did not write its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Structured {
+pub(crate) enum Structured {
     /// The `structured_output` of Claude Code's JSON result.
     ClaudeResult,
     /// The final message (`result`) of a JSON result event, when it is a JSON object (Cursor's
@@ -168,7 +173,7 @@ pub enum Structured {
 
 /// One launch: argv, prompt, environment and how to read what it prints.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Launch {
+pub(crate) struct Launch {
     pub argv: Vec<String>,
     /// The prompt, given on stdin.
     pub stdin: Option<String>,
@@ -182,7 +187,7 @@ pub struct Launch {
 /// The directories outside `cwd` that the agent must read (and, for the run folder, write
 /// its result in): run folder, schema folders, and the standards folder when the CLI can only
 /// grant folders; without duplicates and without anything inside `cwd`.
-pub fn extra_dirs(s: &Scope, standards_folder: bool) -> Vec<PathBuf> {
+pub(crate) fn extra_dirs(s: &Scope, standards_folder: bool) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut add = |d: Option<&Path>| {
         if let Some(d) = d
@@ -204,7 +209,7 @@ pub fn extra_dirs(s: &Scope, standards_folder: bool) -> Vec<PathBuf> {
 }
 
 /// Builds the launch of a profile for one invocation.
-pub fn build(p: &Profile, s: &Scope) -> Launch {
+pub(crate) fn build(p: &Profile, s: &Scope) -> Launch {
     let mut l = match p.kind {
         ProfileKind::Claude => claude::claude(p, s),
         ProfileKind::Codex => codex::codex(p, s),
@@ -308,7 +313,7 @@ fn permissions_note(s: &Scope, answer: Answer, sandboxed: bool) -> String {
 }
 
 /// The text of an agent definition file without its front matter (`---` … `---`).
-pub fn definition_body(text: &str) -> String {
+pub(crate) fn definition_body(text: &str) -> String {
     let t = text.trim_start_matches('\u{feff}');
     if let Some(rest) = t
         .strip_prefix("---\n")

@@ -30,7 +30,7 @@ pub(super) struct RunInfo {
 }
 
 impl RunInfo {
-    pub fn read(run: RunDir) -> RunInfo {
+    pub(crate) fn read(run: RunDir) -> RunInfo {
         let state = match run.load_status() {
             Ok(Some(s)) => State::Status(Box::new(s)),
             Ok(None) => State::NoStatus,
@@ -73,7 +73,7 @@ impl RunInfo {
         info
     }
 
-    pub fn claims(&self, path: Option<&Path>, branch: Option<&str>) -> bool {
+    pub(crate) fn claims(&self, path: Option<&Path>, branch: Option<&str>) -> bool {
         let by_path = path.is_some_and(|p| {
             let p = p.to_string_lossy();
             self.paths.iter().any(|q| {
