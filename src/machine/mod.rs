@@ -17,6 +17,7 @@ mod issue;
 pub mod layout;
 pub mod pack;
 pub mod plan;
+pub mod publish;
 pub mod repo_path;
 pub mod route;
 pub mod state;

@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::files::atomic;
 use crate::forge::{self, Hosts, Kind, PrRequest, Remote, template};
 use crate::git::{self, url::redact};
-use crate::machine::state::{Outcome, Phase, PrState, PublishState, Resume, RunStatus, Warning};
-use crate::machine::text;
+use crate::machine::state::{PrState, PublishState, RunStatus, Warning};
+use crate::machine::{self, text};
 use crate::store::{RunDir, events::Event};
 use crate::store::{Session, now};
 
@@ -96,22 +96,14 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
     let (session, run) = (tx.session, tx.run);
     let st = tx.status()?;
     let id = st.run_id.clone();
-    match (st.outcome, st.swarm.phase) {
-        (Outcome::Completed, _) => {
+    match machine::publish::gate(&st) {
+        machine::publish::Gate::Done => return Ok(st),
+        machine::publish::Gate::PullRequestOnly => {
             // Completed with the pull request not made (tool missing, failed): publishing
             // again tries the pull request once more, and nothing else.
-            let retry_pr = st.pr_url.is_none()
-                && st
-                    .swarm
-                    .publish
-                    .as_ref()
-                    .is_some_and(|p| p.pr == PrState::Failed && p.pushed.is_some());
-            if !retry_pr {
-                return Ok(st);
-            }
             crate::trust::require(session, &[crate::trust::Use::PullRequest], None)?;
             let policies = session.policies()?;
-            let ps = st.swarm.publish.clone().expect("checked");
+            let ps = st.swarm.publish.clone().expect("the gate saw it");
             let branch = st.branch.clone().unwrap_or_default();
             let root = session.ws.root.clone();
             let mut j = Journal {
@@ -125,17 +117,15 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
             j.save()?;
             return Ok(j.st);
         }
-        (Outcome::InProgress, Phase::Publish) => {}
-        (Outcome::Failed, _) if st.swarm.resume == Some(Resume::Publish) => {}
-        (Outcome::InProgress, _) => {
-            let waits: Vec<_> = st.swarm.pending.iter().map(|p| p.agent.as_str()).collect();
+        machine::publish::Gate::Publish => {}
+        machine::publish::Gate::NotYet(waits) => {
             return Err(Error::refused(format!(
                 "run {id} cannot be published yet: its last agent has not passed (it waits for {})",
                 if waits.is_empty() { "nothing".to_string() } else { waits.join(", ") }
             ))
             .hint(format!("finish the run with 'git swarm next --run {id}'; publish when it answers \"publish\"")));
         }
-        (o, _) => {
+        machine::publish::Gate::Ended(o) => {
             return Err(Error::refused(format!(
                 "run {id} is {} and cannot be published",
                 o.as_str()
@@ -158,12 +148,8 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
         st,
         events: Vec::new(),
     };
-    if j.st.outcome == Outcome::Failed {
-        j.st.outcome = Outcome::InProgress;
-        j.st.failure_reason = None;
-        j.st.swarm.resume = None;
-        j.st.swarm.phase = Phase::Publish;
-        j.ev("RETRY", "publish again");
+    if let Some(msg) = machine::publish::reopen(&mut j.st) {
+        j.ev("RETRY", msg);
     }
     let root = session.ws.root.clone();
     let wt = j.st.worktree_path.clone().map(PathBuf::from);
@@ -175,14 +161,7 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
     };
 
     // 1. Commit what is left, and make sure what ships is what was tested.
-    if wt_exists
-        && j.st
-            .swarm
-            .publish
-            .as_ref()
-            .and_then(|p| p.pushed.as_ref())
-            .is_none()
-    {
+    if machine::publish::needs_commit(&j.st, wt_exists) {
         let w = wt.as_ref().expect("exists");
         let (head, tree) = git::content_tree(w)?;
         if tree != tested.tree {
@@ -281,9 +260,8 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
             .as_ref()
             .map(|p| p.base.clone())
             .unwrap_or_default();
-    let already = j.st.swarm.publish.as_ref().and_then(|p| p.pushed.clone()) == Some(tip.clone())
-        && git::query::rev_parse(&root, &format!("refs/remotes/{remote}/{branch}")).ok()
-            == Some(tip.clone());
+    let tracking = git::query::rev_parse(&root, &format!("refs/remotes/{remote}/{branch}")).ok();
+    let already = machine::publish::already_pushed(&j.st, &tip, tracking.as_deref());
     if !already {
         crate::failpoint!("publish-push-before");
         let out = crate::driver::git_step(session, run, &format!("push {branch}"), || {
@@ -382,23 +360,13 @@ fn publish_failed(mut j: Journal, reason: String, hint: String) -> Result<RunSta
     if !j.events.iter().any(|e| e.signal == "FAILED") {
         j.ev("FAILED", reason.clone());
     }
-    j.st.outcome = Outcome::Failed;
-    j.st.failure_reason = Some(reason);
-    j.st.swarm.resume = Some(Resume::Publish);
-    j.st.swarm.phase = Phase::Publish;
-    j.st.swarm.advice = Some(hint);
+    machine::publish::fail(&mut j.st, reason, hint);
     j.save()?;
     Ok(j.st)
 }
 
 fn finish(mut j: Journal) -> Result<RunStatus> {
-    j.st.outcome = Outcome::Completed;
-    j.st.swarm.phase = Phase::Finished;
-    j.st.swarm.advice = None;
-    let msg = match &j.st.pr_url {
-        Some(u) => format!("published: {u}"),
-        None => "published".to_string(),
-    };
+    let msg = machine::publish::finish(&mut j.st);
     j.ev("TASK_COMPLETE", msg);
     j.save()?;
     Ok(j.st)
