@@ -188,7 +188,6 @@ pub(crate) fn branch_exists(repo: &gix::Repository, branch: &str) -> bool {
         .is_some()
 }
 
-/// The commit `HEAD` of the work tree at `path` points at, if it can be read.
 /// The user's git identity (`user.name`, `user.email`) as git would resolve it in `path`.
 pub(crate) fn identity(path: &Path) -> Option<(String, String)> {
     let repo = open(path).ok()?;
@@ -198,6 +197,7 @@ pub(crate) fn identity(path: &Path) -> Option<(String, String)> {
     Some((name, email))
 }
 
+/// The commit `HEAD` of the work tree at `path` points at, if it can be read.
 pub(crate) fn worktree_head(path: &Path) -> Option<String> {
     let repo = gix::open(path).ok()?;
     repo.head_id().ok().map(|id| id.to_string())
@@ -374,9 +374,40 @@ pub(crate) fn content_tree(path: &Path) -> Result<(String, String)> {
 
 /// The tree of a commit.
 pub(crate) fn tree_of(cwd: &Path, rev: &str) -> Result<String> {
-    Git::new(cwd)
-        .args(["rev-parse", &format!("{rev}^{{tree}}")])
-        .run()
+    resolve(cwd, &format!("{rev}^{{tree}}"))
+}
+
+/// The object id `rev` names, as seen from `dir`. `HEAD`, a full ref name and a full object
+/// id (each optionally with `^{tree}`) are read in-process; anything else, or anything that
+/// cannot be read so, is asked of git (whose error then says what is wrong).
+pub(crate) fn resolve(dir: &Path, rev: &str) -> Result<String> {
+    let (name, tree) = match rev.strip_suffix("^{tree}") {
+        Some(n) => (n, true),
+        None => (rev, false),
+    };
+    if let Some(id) = resolve_in_process(dir, name, tree) {
+        return Ok(id);
+    }
+    Git::new(dir).args(["rev-parse", rev]).run()
+}
+
+fn resolve_in_process(dir: &Path, name: &str, tree: bool) -> Option<String> {
+    let repo = gix::open(dir).ok()?;
+    let id: gix::ObjectId = if name == "HEAD" {
+        repo.head_id().ok()?.detach()
+    } else if name.starts_with("refs/") {
+        repo.find_reference(name).ok()?.peel_to_id().ok()?.detach()
+    } else if name.len() == 40 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        gix::ObjectId::from_hex(name.as_bytes()).ok()?
+    } else {
+        return None;
+    };
+    if !tree {
+        // A full id names itself only when the object is there (git would say so too).
+        return repo.find_object(id).ok().map(|_| id.to_string());
+    }
+    let commit = repo.find_object(id).ok()?.try_into_commit().ok()?;
+    Some(commit.tree_id().ok()?.to_string())
 }
 
 /// Paths that differ between two trees (added, changed, deleted), without rename detection.

@@ -6,13 +6,33 @@ use std::path::{Path, PathBuf};
 use super::Git;
 use crate::error::Result;
 
-/// Every value of `key` in the repository's configuration (all scopes), in git's order.
-pub(crate) fn config_values(root: &Path, key: &str) -> Vec<String> {
-    Git::new(root)
-        .args(["config", "--get-all", key])
+/// Every value of each of `keys` in the repository's configuration (all scopes), in git's
+/// order, asked of one git: `(key, values)` in the order of `keys`. Keys are matched as git
+/// does, without regard to case.
+pub(crate) fn config_values(root: &Path, keys: &[&str]) -> Vec<(String, Vec<String>)> {
+    let pattern = format!(
+        "^({})$",
+        keys.iter()
+            .map(|k| k.to_ascii_lowercase().replace('.', "\\."))
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    let out = Git::new(root)
+        .args(["config", "--get-regexp", &pattern])
         .run()
-        .map(|o| o.lines().map(str::to_string).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    keys.iter()
+        .map(|k| {
+            let want = k.to_ascii_lowercase();
+            let values = out
+                .lines()
+                .filter_map(|l| l.split_once(' '))
+                .filter(|(key, _)| *key == want)
+                .map(|(_, v)| v.to_string())
+                .collect();
+            (k.to_string(), values)
+        })
+        .collect()
 }
 
 /// The scopes of git configuration a user owns beside the repository's.
@@ -44,10 +64,10 @@ pub(crate) fn remote_url(root: &Path, name: &str) -> Result<String> {
 /// remote (`ls-remote --symref`, never prompting).
 pub(crate) fn remote_default_branch(root: &Path, remote: &str) -> Option<String> {
     let tracking = format!("refs/remotes/{remote}/");
-    if let Ok(r) = Git::new(root)
-        .args(["symbolic-ref", "--quiet", &format!("{tracking}HEAD")])
-        .run()
-        && let Some(b) = r.strip_prefix(&tracking)
+    if let Ok(repo) = gix::open(root)
+        && let Ok(Some(r)) = repo.try_find_reference(format!("{tracking}HEAD").as_str())
+        && let gix::refs::TargetRef::Symbolic(name) = r.target()
+        && let Some(b) = name.as_bstr().to_string().strip_prefix(&tracking)
     {
         return Some(b.to_string());
     }
@@ -64,7 +84,7 @@ pub(crate) fn remote_default_branch(root: &Path, remote: &str) -> Option<String>
 
 /// The commit `rev` names, as seen from `dir`.
 pub(crate) fn rev_parse(dir: &Path, rev: &str) -> Result<String> {
-    Git::new(dir).args(["rev-parse", rev]).run()
+    super::resolve(dir, rev)
 }
 
 /// Does some remote-tracking branch contain `HEAD` of the work tree at `dir`?
@@ -105,4 +125,52 @@ pub(crate) fn ignored_files(root: &Path, exclude_from: Option<&str>) -> Result<V
 /// `git --version`, as git prints it.
 pub(crate) fn version(cwd: &Path) -> Result<String> {
     Git::new(cwd).args(["--version"]).run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_values_come_from_one_git_in_the_order_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git")
+                .args(args)
+                .current_dir(root)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{args:?}: {out:?}");
+        };
+        git(&["init", "-q"]);
+        git(&["config", "--add", "swarm.gitlabHost", "gl.example.com"]);
+        git(&["config", "--add", "swarm.githubHost", "a.example.com"]);
+        git(&["config", "--add", "swarm.githubHost", "b example"]);
+        // Another key of the section: not asked for.
+        git(&["config", "--add", "swarm.githubHostname", "no"]);
+        let got = config_values(
+            root,
+            &[
+                "swarm.githubHost",
+                "swarm.bitbucketHost",
+                "swarm.gitlabHost",
+            ],
+        );
+        assert_eq!(
+            got,
+            [
+                (
+                    "swarm.githubHost".to_string(),
+                    vec!["a.example.com".to_string(), "b example".to_string()]
+                ),
+                ("swarm.bitbucketHost".to_string(), vec![]),
+                (
+                    "swarm.gitlabHost".to_string(),
+                    vec!["gl.example.com".to_string()]
+                ),
+            ]
+        );
+    }
 }

@@ -205,12 +205,28 @@ pub(crate) fn add(
     Ok(())
 }
 
+/// Is `path` a worktree whose `.git` file names an admin folder whose `gitdir` names this
+/// `.git` file back (what git writes for a registered worktree)?
+fn registered_in_place(path: &Path) -> bool {
+    let dotgit = path.join(".git");
+    let Ok(admin) = read_gitfile(&dotgit) else {
+        return false;
+    };
+    let Ok(back) = std::fs::read_to_string(admin.join("gitdir")) else {
+        return false;
+    };
+    same(Path::new(back.trim()), &dotgit)
+}
+
 /// Removes the worktree at `path`, finishing a removal that was cut short (its directory has
 /// lost `.git`, or git no longer lists it). `force`: also when it holds changes (the caller
 /// decided they are committed elsewhere or not wanted).
 pub(crate) fn remove(root: &Path, path: &Path, force: bool) -> Result<()> {
     crate::failpoint!("worktree-remove-before");
-    let listed = list(root)?.iter().any(|e| same(&e.path, path));
+    // A whole worktree is known by its `.git` file and the admin folder pointing back at it;
+    // only anything less needs git's list.
+    let whole = registered_in_place(path);
+    let listed = whole || list(root)?.iter().any(|e| same(&e.path, path));
     if listed && path.join(".git").is_file() {
         let mut g = Git::new(root).args(["worktree", "remove"]);
         if force {
@@ -231,6 +247,11 @@ pub(crate) fn remove(root: &Path, path: &Path, force: bool) -> Result<()> {
                     .map_err(|_| e)?;
             }
             Err(e) => return Err(e),
+        }
+        if whole {
+            // git removed its own record with the worktree: nothing is left to prune.
+            crate::failpoint!("worktree-remove-after");
+            return Ok(());
         }
     } else if path.exists() && (listed || leftover_directory(path)) {
         // A removal killed half-way: git deleted `.git` and some files but still lists the

@@ -5,11 +5,20 @@ use super::*;
 use crate::config::policies::SubmitMethod;
 
 pub(crate) fn configured_hosts(root: &Path, policies: &Policies) -> Hosts {
-    let git_hosts = |key: &str| git::query::config_values(root, key);
+    let mut found = git::query::config_values(
+        root,
+        &[
+            "swarm.githubHost",
+            "swarm.bitbucketHost",
+            "swarm.gitlabHost",
+        ],
+    )
+    .into_iter()
+    .map(|(_, values)| values);
     let mut h = Hosts {
-        github: git_hosts("swarm.githubHost"),
-        bitbucket: git_hosts("swarm.bitbucketHost"),
-        gitlab: git_hosts("swarm.gitlabHost"),
+        github: found.next().unwrap_or_default(),
+        bitbucket: found.next().unwrap_or_default(),
+        gitlab: found.next().unwrap_or_default(),
     };
     h.github.extend(policies.forges.github.iter().cloned());
     h.bitbucket
