@@ -4,7 +4,7 @@
 //! commits every change these functions make through its transaction, events first and the
 //! status last.
 
-use super::state::{Outcome, Phase, PrState, Resume, RunStatus};
+use super::state::{Outcome, Phase, PrState, Resume, RunStatus, Warning};
 
 /// What `publish` may do with a run as its status stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +98,78 @@ pub fn finish(st: &mut RunStatus) -> String {
     }
 }
 
+/// What one step of publishing did, as the driver found it; [`record`] makes it part of the
+/// run's status.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// Where the branch goes: the remote and the pull request's base branch.
+    Target { remote: String, base: String },
+    /// Leftover changes were committed as `commit` (`shown`: how messages name it).
+    Committed { commit: String, shown: String },
+    /// The branch's `tip` was pushed (`shown`: "branch → remote (tip)").
+    Pushed { tip: String, shown: String },
+    /// The push failed (`why`: the command and git's last words).
+    PushFailed { why: String },
+    /// The pull request reached `state`; `url` when it exists (`existed`: made earlier).
+    PullRequest {
+        state: PrState,
+        url: Option<String>,
+        existed: bool,
+    },
+    /// The run's worktree is gone (`note`: the path, and how).
+    WorktreeRemoved { note: String },
+    /// Something worth a person's attention that does not stop publishing.
+    Warned(Warning),
+}
+
+/// Applies what a publishing step did to the status; returns the events it makes
+/// (signal, message).
+pub fn record(st: &mut RunStatus, r: Record) -> Vec<(&'static str, String)> {
+    let ps = st.swarm.publish.get_or_insert_with(Default::default);
+    match r {
+        Record::Target { remote, base } => {
+            ps.remote = remote;
+            ps.base = base;
+            Vec::new()
+        }
+        Record::Committed { commit, shown } => {
+            ps.commit = Some(commit);
+            vec![(
+                "COMMITTED",
+                format!("leftover changes committed as {shown}"),
+            )]
+        }
+        Record::Pushed { tip, shown } => {
+            ps.pushed = Some(tip);
+            vec![("PUSHED", shown)]
+        }
+        Record::PushFailed { why } => vec![("FAILED", why)],
+        Record::PullRequest {
+            state,
+            url,
+            existed,
+        } => {
+            ps.pr = state;
+            match url {
+                Some(u) if state == PrState::Created => {
+                    st.pr_url = Some(u.clone());
+                    vec![(if existed { "PR_EXISTS" } else { "PR_CREATED" }, u)]
+                }
+                _ => Vec::new(),
+            }
+        }
+        Record::WorktreeRemoved { note } => {
+            ps.worktree_removed = true;
+            vec![("WORKTREE_REMOVED", note)]
+        }
+        Record::Warned(w) => {
+            let msg = format!("{}: {}", w.reason, w.message);
+            st.warnings.push(w);
+            vec![("WARNING", msg)]
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +248,61 @@ mod tests {
         assert!(already_pushed(&st, "abc", Some("abc")));
         assert!(!already_pushed(&st, "abc", None));
         assert!(!already_pushed(&st, "def", Some("def")));
+    }
+
+    #[test]
+    fn each_step_is_recorded_with_its_event() {
+        let mut st = at_publish();
+        assert!(
+            record(
+                &mut st,
+                Record::Target {
+                    remote: "origin".into(),
+                    base: "main".into()
+                }
+            )
+            .is_empty()
+        );
+        let ev = record(
+            &mut st,
+            Record::Pushed {
+                tip: "abc".into(),
+                shown: "b → origin (abc)".into(),
+            },
+        );
+        assert_eq!(ev, [("PUSHED", "b → origin (abc)".to_string())]);
+        let ev = record(
+            &mut st,
+            Record::PullRequest {
+                state: PrState::Created,
+                url: Some("https://x/pull/3".into()),
+                existed: true,
+            },
+        );
+        assert_eq!(ev, [("PR_EXISTS", "https://x/pull/3".to_string())]);
+        assert_eq!(st.pr_url.as_deref(), Some("https://x/pull/3"));
+        let ev = record(&mut st, Record::WorktreeRemoved { note: "/w".into() });
+        assert_eq!(ev[0].0, "WORKTREE_REMOVED");
+        let ps = st.swarm.publish.clone().unwrap();
+        assert_eq!(
+            (
+                ps.remote.as_str(),
+                ps.base.as_str(),
+                ps.pushed.as_deref(),
+                ps.pr,
+                ps.worktree_removed
+            ),
+            ("origin", "main", Some("abc"), PrState::Created, true)
+        );
+        let ev = record(
+            &mut st,
+            Record::PullRequest {
+                state: PrState::Failed,
+                url: None,
+                existed: false,
+            },
+        );
+        assert!(ev.is_empty());
+        assert_eq!(st.swarm.publish.unwrap().pr, PrState::Failed);
     }
 }

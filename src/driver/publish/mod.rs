@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::files::atomic;
 use crate::forge::{self, Hosts, Kind, PrRequest, Remote, template};
 use crate::git::{self, url::redact};
-use crate::machine::state::{PrState, PublishState, RunStatus, Warning};
+use crate::machine::state::{PrState, RunStatus, Warning};
 use crate::machine::{self, text};
 use crate::store::{RunDir, events::Event};
 use crate::store::{Session, now};
@@ -45,13 +45,24 @@ impl Journal<'_> {
         });
     }
 
-    fn warn(&mut self, w: Warning) {
-        self.ev("WARNING", format!("{}: {}", w.reason, w.message));
-        self.st.warnings.push(w);
+    /// Makes what a step did part of the run's status, through the machine.
+    fn record(&mut self, r: machine::publish::Record) {
+        for (signal, message) in machine::publish::record(&mut self.st, r) {
+            self.ev(signal, message);
+        }
     }
 
-    fn ps(&mut self) -> &mut PublishState {
-        self.st.swarm.publish.get_or_insert_with(Default::default)
+    fn warn(&mut self, w: Warning) {
+        self.record(machine::publish::Record::Warned(w));
+    }
+
+    /// The pull request reached `state` (without a URL).
+    fn pr(&mut self, state: PrState) {
+        self.record(machine::publish::Record::PullRequest {
+            state,
+            url: None,
+            existed: false,
+        });
     }
 
     /// Commits what publishing did so far as one transition of the run (its git steps were
@@ -202,11 +213,10 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
             }
             crate::failpoint!("publish-commit-after");
             let new_head = git::query::rev_parse(w, "HEAD")?;
-            j.ps().commit = Some(new_head.clone());
-            j.ev(
-                "COMMITTED",
-                format!("leftover changes committed as {}", short(&new_head)),
-            );
+            j.record(machine::publish::Record::Committed {
+                shown: short(&new_head).to_string(),
+                commit: new_head,
+            });
             j.save()?;
         } else if head != tested.head {
             // Committed after the test with the same content: fine, the content is what counts.
@@ -250,9 +260,10 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
         .is_none_or(|p| p.remote.is_empty())
     {
         let base = base_branch(&root, &remote, &policies, &j.st);
-        let ps = j.ps();
-        ps.remote = remote.clone();
-        ps.base = base;
+        j.record(machine::publish::Record::Target {
+            remote: remote.clone(),
+            base,
+        });
     }
     let base =
         j.st.swarm
@@ -280,14 +291,13 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
                 cwd.display(),
                 redact(&remote)
             );
-            j.ev("FAILED", why);
+            j.record(machine::publish::Record::PushFailed { why });
             return publish_failed(j, format!("push failed: {output}"), hint);
         }
-        j.ps().pushed = Some(tip.clone());
-        j.ev(
-            "PUSHED",
-            format!("{branch} → {} ({})", redact(&remote), short(&tip)),
-        );
+        j.record(machine::publish::Record::Pushed {
+            shown: format!("{branch} → {} ({})", redact(&remote), short(&tip)),
+            tip: tip.clone(),
+        });
         j.save()?;
     }
 
@@ -440,15 +450,13 @@ fn remove_worktree(
     if !w.exists() || cut_short {
         let half_removed = w.exists();
         crate::driver::effects::remove_worktree(session, run, w, true)?;
-        j.ev(
-            "WORKTREE_REMOVED",
-            if half_removed {
+        j.record(machine::publish::Record::WorktreeRemoved {
+            note: if half_removed {
                 format!("{path} (finishing a removal that was cut short)")
             } else {
                 format!("{path} was already gone (pruned)")
             },
-        );
-        j.ps().worktree_removed = true;
+        });
         return Ok(());
     }
     let dirt = git::open(w).and_then(|r| git::clean::dirt(&r, true))?;
@@ -471,8 +479,7 @@ fn remove_worktree(
     }
     match crate::driver::effects::remove_worktree(session, run, w, false) {
         Ok(()) => {
-            j.ps().worktree_removed = true;
-            j.ev("WORKTREE_REMOVED", path.clone());
+            j.record(machine::publish::Record::WorktreeRemoved { note: path.clone() });
         }
         Err(e) => {
             let locked = e.causes.iter().any(|c| c.contains("locked"));

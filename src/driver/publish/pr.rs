@@ -162,7 +162,7 @@ pub(super) fn pull_request(
 
     let by_hand = submit == Some(SubmitMethod::Manual);
     if by_hand || !policies.pr.create_on_success {
-        j.ps().pr = PrState::Skipped;
+        j.pr(PrState::Skipped);
         j.warn(warning(
             "pr-manual",
             format!(
@@ -224,7 +224,7 @@ pub(super) fn pull_request(
         )
     } else {
         let (Some(k), Some(r)) = (kind, remote.as_ref()) else {
-            j.ps().pr = PrState::Failed;
+            j.pr(PrState::Failed);
             let (message, remediation) = if local {
                 (
                     format!(
@@ -259,7 +259,7 @@ pub(super) fn pull_request(
             return Ok(());
         };
         let Some(exe) = find_tool(k.tool()) else {
-            j.ps().pr = PrState::Failed;
+            j.pr(PrState::Failed);
             j.warn(warning(
                 "pr-tool-missing",
                 format!("{} is needed for {} but was not found", k.tool(), r.host),
@@ -289,7 +289,7 @@ pub(super) fn pull_request(
     // An earlier publish died while the tool ran: only gh is known to refuse duplicates, so
     // any other tool is not run again blindly.
     if ps_pr == PrState::Attempting && tool_name != "gh" {
-        j.ps().pr = PrState::Failed;
+        j.pr(PrState::Failed);
         j.warn(warning(
             "pr-state-unknown",
             "an earlier publish stopped while creating the pull request; it may exist already"
@@ -301,14 +301,14 @@ pub(super) fn pull_request(
         ));
         return Ok(());
     }
-    j.ps().pr = PrState::Attempting;
+    j.pr(PrState::Attempting);
     j.save()?;
     crate::failpoint!("publish-pr-before");
     let result = run_tool(&argv, cwd);
     crate::failpoint!("publish-pr-after");
     match result {
         Err(e) => {
-            j.ps().pr = PrState::Failed;
+            j.pr(PrState::Failed);
             j.warn(warning(
                 "pr-tool-missing",
                 format!("could not run {tool_name}: {e}"),
@@ -326,12 +326,14 @@ pub(super) fn pull_request(
                 .unwrap_or_default(),
         ) {
             Some(u) => {
-                j.ps().pr = PrState::Created;
-                j.ev("PR_CREATED", u.clone());
-                j.st.pr_url = Some(u);
+                j.record(machine::publish::Record::PullRequest {
+                    state: PrState::Created,
+                    url: Some(u),
+                    existed: false,
+                });
             }
             None => {
-                j.ps().pr = PrState::Failed;
+                j.pr(PrState::Failed);
                 j.warn(warning(
                     "pr-create-failed",
                     format!("{tool_name} succeeded but printed no pull-request URL"),
@@ -345,11 +347,13 @@ pub(super) fn pull_request(
         Ok((false, stdout, stderr)) => {
             let both = format!("{stdout}\n{stderr}");
             if let Some(u) = forge::existing_pr_url(&both) {
-                j.ps().pr = PrState::Created;
-                j.ev("PR_EXISTS", u.clone());
-                j.st.pr_url = Some(u);
+                j.record(machine::publish::Record::PullRequest {
+                    state: PrState::Created,
+                    url: Some(u),
+                    existed: true,
+                });
             } else {
-                j.ps().pr = PrState::Failed;
+                j.pr(PrState::Failed);
                 j.warn(warning(
                     "pr-create-failed",
                     format!("{tool_name} could not create the pull request"),
