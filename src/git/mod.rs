@@ -426,11 +426,15 @@ pub(crate) fn diff_paths(cwd: &Path, from: &str, to: &str) -> Result<Vec<String>
             to,
         ])
         .run()?;
-    Ok(out
-        .split('\0')
+    Ok(nul_separated(&out))
+}
+
+/// The entries of git's `-z` output.
+pub(crate) fn nul_separated(out: &str) -> Vec<String> {
+    out.split('\0')
         .filter(|p| !p.is_empty())
         .map(str::to_string)
-        .collect())
+        .collect()
 }
 
 /// Does `<remote>` have any remote-tracking branch (`refs/remotes/<remote>/…`)? Without one

@@ -115,11 +115,7 @@ pub(crate) fn ignored_files(root: &Path, exclude_from: Option<&str>) -> Result<V
     let out = Git::new(root)
         .args(["ls-files", "--others", "--ignored", "-z", &rule])
         .run()?;
-    Ok(out
-        .split('\0')
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .collect())
+    Ok(super::nul_separated(&out))
 }
 
 /// `git --version`, as git prints it.

@@ -20,16 +20,7 @@ pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
             .unwrap_or_default()
             .to_string()
     };
-    let strings = |v: Option<&Value>| -> Vec<String> {
-        v.and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let strings = super::text::strings;
 
     let friendly = s("friendly-name");
     if let Err(why) = check_branch_component(&friendly) {

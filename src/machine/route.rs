@@ -121,16 +121,7 @@ pub fn feedback(result: &Value) -> Vec<String> {
 
 /// Files the result says it changed.
 pub fn files_changed(result: &Value) -> Vec<String> {
-    result
-        .get("filesChanged")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    super::text::strings(result.get("filesChanged"))
 }
 
 fn succeeded(result: &Value) -> Option<bool> {
