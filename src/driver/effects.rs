@@ -315,6 +315,35 @@ fn merge_workers(
     workers: &[(String, String, String)],
 ) -> Result<()> {
     let root = &session.ws.root;
+    // A merge in progress in the run's worktree is one this run's killed git left (the ledger
+    // still records an operation of the run's) — undone before anything else touches the
+    // worktree, so that no commit ever takes a half-made merge in — or it is someone's own:
+    // the command stops.
+    if git::ops::merge_in_progress(into) {
+        let Some(op) = run.ledger()?.op else {
+            return Err(Error::failure(format!(
+                "a merge is in progress in {} that no interrupted step of run {} left (a conflict, or someone's own merge)",
+                into.display(),
+                run.id
+            ))
+            .hint(format!(
+                "finish or abort that merge in {} ('git merge --abort'), then run 'git swarm next --run {}'",
+                into.display(),
+                run.id
+            )));
+        };
+        crate::cli::style::note(format!(
+            "undoing the merge in {} that was interrupted ('{}'), to make it again",
+            into.display(),
+            op.what
+        ));
+        git_step(
+            session,
+            run,
+            &format!("undo the interrupted merge in {}", into.display()),
+            || git::ops::merge_abort(into),
+        )?;
+    }
     for (message, branch, path) in workers {
         let wt = Path::new(path);
         if wt == into {
@@ -335,7 +364,6 @@ fn merge_workers(
                 run.id
             )));
         }
-        let interrupted = ledger.op.is_some();
         match ledger.stage_of(path) {
             // Merged, and its removal decided (perhaps cut short): only the removal is left.
             Some(Stage::Removing) => {
@@ -362,19 +390,6 @@ fn merge_workers(
         if exists {
             let subject = format!("Merge {}", message.lines().next().unwrap_or_default());
             git_step(session, run, &format!("merge {branch} into {}", into.display()), || {
-                if git::ops::merge_in_progress(into) {
-                    if !interrupted {
-                        return Err(Error::failure(format!(
-                            "a merge is in progress in {}",
-                            into.display()
-                        )));
-                    }
-                    crate::cli::style::note(format!(
-                        "undoing the merge of {branch} that was interrupted in {}, to make it again",
-                        into.display()
-                    ));
-                    git::ops::merge_abort(into)?;
-                }
                 git::ops::merge(into, branch, &subject)
             })
             .map_err(|e| {

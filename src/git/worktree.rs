@@ -107,6 +107,14 @@ pub(crate) fn inspect(root: &Path, path: &Path, branch: &str) -> Result<State> {
             ))
         });
     };
+    // `worktree add` registers the worktree on a detached HEAD, locked, and points HEAD at the
+    // branch later: killed in between, it is a half-made worktree, not another branch's.
+    if e.branch.is_none() && e.locked.as_deref() == Some("initializing") {
+        return Ok(State::HalfMade(format!(
+            "the creation of {} was interrupted (git marks it 'locked initializing', its HEAD not yet on {branch})",
+            path.display()
+        )));
+    }
     if e.branch.as_deref() != Some(branch) {
         return Ok(State::Foreign(format!(
             "{} is a worktree on {}, not on {branch}",
