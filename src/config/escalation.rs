@@ -10,7 +10,7 @@ pub enum Escalation {
 }
 
 impl Escalation {
-    pub fn parse(s: &str) -> Option<Escalation> {
+    pub(crate) fn parse(s: &str) -> Option<Escalation> {
         match s {
             "needs-human" => Some(Escalation::NeedsHuman),
             "downgrade-scope" => Some(Escalation::DowngradeScope),

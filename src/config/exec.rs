@@ -15,19 +15,19 @@ pub enum ProfileKind {
 }
 
 impl ProfileKind {
-    pub const ALL: [ProfileKind; 4] = [
+    pub(crate) const ALL: [ProfileKind; 4] = [
         ProfileKind::Claude,
         ProfileKind::Codex,
         ProfileKind::Gemini,
         ProfileKind::CursorAgent,
     ];
 
-    pub fn parse(s: &str) -> Option<ProfileKind> {
+    pub(crate) fn parse(s: &str) -> Option<ProfileKind> {
         ProfileKind::ALL.into_iter().find(|k| k.name() == s)
     }
 
     /// The profile's name in the config, which is also the CLI's usual executable.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ProfileKind::Claude => "claude",
             ProfileKind::Codex => "codex",
@@ -58,7 +58,7 @@ pub enum Exec {
 
 impl Exec {
     /// Reads an `exec` value the config schema already accepted.
-    pub fn from_value(v: &Value) -> Option<Exec> {
+    pub(crate) fn from_value(v: &Value) -> Option<Exec> {
         match v {
             Value::Array(_) => {
                 let argv = crate::files::json::strings(Some(v));

@@ -6,10 +6,10 @@
 //! error names the file, the JSON pointer and the fix.
 
 mod escalation;
-pub mod exec;
-pub mod paths;
-pub mod policies;
-pub mod standards;
+pub(crate) mod exec;
+pub(crate) mod paths;
+pub(crate) mod policies;
+pub(crate) mod standards;
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::schema;
 pub use escalation::Escalation;
-pub use exec::{Exec, Profile, ProfileKind};
+pub(crate) use exec::{Exec, Profile, ProfileKind};
 pub use paths::{Resolution, ResolvedPath};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,11 +89,11 @@ pub struct Workflow {
 }
 
 impl Workflow {
-    pub fn agent(&self, name: &str) -> Option<&Subagent> {
+    pub(crate) fn agent(&self, name: &str) -> Option<&Subagent> {
         self.subagents.iter().find(|a| a.name == name)
     }
 
-    pub fn first_step(&self) -> &Subagent {
+    pub(crate) fn first_step(&self) -> &Subagent {
         self.subagents
             .iter()
             .find(|a| a.first_step)
@@ -104,19 +104,19 @@ impl Workflow {
         self.handoff_to.get(agent).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    pub fn loop_for(&self, from: &str, to: &str) -> Option<&LoopControl> {
+    pub(crate) fn loop_for(&self, from: &str, to: &str) -> Option<&LoopControl> {
         self.loop_control
             .iter()
             .find(|l| l.from == from && l.to == to)
     }
 
     /// Position of an agent in `subagents` (pipeline order), for forward/back routing.
-    pub fn order(&self, agent: &str) -> Option<usize> {
+    pub(crate) fn order(&self, agent: &str) -> Option<usize> {
         self.subagents.iter().position(|a| a.name == agent)
     }
 
     /// Is this agent the first step with planning enabled (its result points at a plan)?
-    pub fn plans(&self, agent: &str) -> bool {
+    pub(crate) fn plans(&self, agent: &str) -> bool {
         self.planning.enabled && self.agent(agent).is_some_and(|a| a.first_step)
     }
 }
@@ -129,7 +129,7 @@ pub fn from_value(path: &Path, value: &Value, workspace: &Path, home: &Path) -> 
 }
 
 /// Loads and validates the workflow config at `path`.
-pub fn load(path: &Path, workspace: &Path, home: &Path) -> Result<Workflow> {
+pub(crate) fn load(path: &Path, workspace: &Path, home: &Path) -> Result<Workflow> {
     if !path.is_file() {
         return Err(Error::failure(format!(
             "no workflow config at {}",

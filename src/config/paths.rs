@@ -18,7 +18,7 @@ pub enum Resolution {
 }
 
 impl Resolution {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Resolution::Home => "home (~/)",
             Resolution::Absolute => "absolute",
@@ -37,7 +37,7 @@ pub struct ResolvedPath {
 }
 
 /// The user's home directory (`$HOME` is honoured so tests can point it at a temp dir).
-pub fn home_dir() -> Result<PathBuf> {
+pub(crate) fn home_dir() -> Result<PathBuf> {
     match std::env::var_os("HOME") {
         Some(h) if !h.is_empty() => Ok(PathBuf::from(h)),
         _ => Err(
@@ -50,7 +50,7 @@ pub fn home_dir() -> Result<PathBuf> {
 /// Resolves a path written in the config: `~/…` → home; absolute → as is; relative → the
 /// workspace root if the file exists there, else relative to home (where a global `.cursor/`
 /// lives).
-pub fn resolve(raw: &str, workspace: &Path, home: &Path) -> ResolvedPath {
+pub(crate) fn resolve(raw: &str, workspace: &Path, home: &Path) -> ResolvedPath {
     let (path, how) = if raw == "~" {
         (home.to_path_buf(), Resolution::Home)
     } else if let Some(rest) = raw.strip_prefix("~/") {
@@ -74,14 +74,14 @@ pub fn resolve(raw: &str, workspace: &Path, home: &Path) -> ResolvedPath {
 
 /// Which config file to use, and why.
 #[derive(Debug, Clone)]
-pub struct ConfigLocation {
+pub(crate) struct ConfigLocation {
     pub path: PathBuf,
     pub source: &'static str,
 }
 
 /// The config location: `--config`, then `GIT_SWARM_CONFIG`, then `git config swarm.config`
 /// (passed in by the caller, who owns git access), then `~/.cursor/agents/manager/config.json`.
-pub fn locate(
+pub(crate) fn locate(
     flag: Option<&Path>,
     git_config: Option<String>,
     cwd: &Path,
@@ -116,7 +116,7 @@ pub fn locate(
     }
 }
 
-pub fn default_config_path(home: &Path) -> PathBuf {
+pub(crate) fn default_config_path(home: &Path) -> PathBuf {
     home.join(".cursor/agents/manager/config.json")
 }
 

@@ -8,8 +8,8 @@
 
 use std::path::Path;
 
-pub const MIN_LINES: usize = 2;
-pub const MIN_WORDS: usize = 12;
+pub(crate) const MIN_LINES: usize = 2;
+pub(crate) const MIN_WORDS: usize = 12;
 
 const PLACEHOLDER_WORDS: &[&str] = &["todo", "tbd", "fixme", "xxx", "placeholder", "lorem ipsum"];
 const TEMPLATE_PHRASES: &[&str] = &[
@@ -27,7 +27,7 @@ const TEMPLATE_PHRASES: &[&str] = &[
 ];
 
 /// What to write, for messages.
-pub fn what_to_write(path: &Path) -> String {
+pub(crate) fn what_to_write(path: &Path) -> String {
     format!(
         "write the project's rules in {} (at least {MIN_LINES} lines and {MIN_WORDS} words of concrete rules, not headings or TODOs): how code is formatted and linted, how it is tested, naming and structure conventions, and what must never be changed",
         path.display()
@@ -37,7 +37,7 @@ pub fn what_to_write(path: &Path) -> String {
 /// The standards file's text: `Ok(None)` when there is none. Only a regular file of at most
 /// [`crate::files::MAX_JSON_BYTES`] is read (a repository may commit a symlink to a FIFO or
 /// a device in its place; reading one must not hang).
-pub fn read(path: &Path) -> Result<Option<String>, String> {
+pub(crate) fn read(path: &Path) -> Result<Option<String>, String> {
     // `<root>/.swarm/standards.md`: its text goes into every context pack, so it is read only
     // inside the repository.
     if let Some(root) = path.parent().and_then(Path::parent) {
@@ -50,12 +50,12 @@ pub fn read(path: &Path) -> Result<Option<String>, String> {
 }
 
 /// The standards text for context packs; empty when there is none that can be read.
-pub fn text(path: &Path) -> String {
+pub(crate) fn text(path: &Path) -> String {
     read(path).ok().flatten().unwrap_or_default()
 }
 
 /// `Ok` when the standards are actionable; `Err` says exactly what is wrong.
-pub fn check(path: &Path) -> Result<(), String> {
+pub(crate) fn check(path: &Path) -> Result<(), String> {
     let text = match read(path)? {
         Some(t) => t,
         None => {
@@ -87,7 +87,7 @@ pub fn check(path: &Path) -> Result<(), String> {
 }
 
 /// Counts the substantive lines and words of a standards file.
-pub fn substance(text: &str) -> (usize, usize) {
+pub(crate) fn substance(text: &str) -> (usize, usize) {
     let without_comments = strip_html_comments(text);
     let mut lines = 0;
     let mut words = 0;

@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::error::{Error, IoContext, Result};
 
 /// Writes `bytes` to `path` atomically (temp file + fsync + rename + directory fsync).
-pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::failure(format!("{} has no parent directory", path.display())))?;
@@ -34,7 +34,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Serialises `value` as pretty JSON (with a trailing newline) and writes it atomically.
-pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| Error::failure(format!("could not serialise {}: {e}", path.display())))?;
     bytes.push(b'\n');
@@ -42,7 +42,7 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
 }
 
 /// Renames `from` to `to` (same file system), then makes the rename durable.
-pub fn rename(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
     crate::failpoint!("rename-before");
     fs::rename(from, to).map_err(|e| {
         Error::failure(format!(
@@ -61,7 +61,7 @@ pub fn rename(from: &Path, to: &Path) -> Result<()> {
 /// Appends whole lines to `path`, creating it if needed. Used only for the event log, which
 /// tolerates (and skips on read) a line torn by a crash. Never through a symlink, never into
 /// anything but a regular file.
-pub fn append(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn append(path: &Path, text: &str) -> Result<()> {
     let mut f = crate::files::safe::open_append(path)?;
     f.write_all(text.as_bytes()).ctx("append to", path)?;
     f.sync_data().ctx("flush", path)?;
@@ -69,7 +69,7 @@ pub fn append(path: &Path, text: &str) -> Result<()> {
 }
 
 /// Creates a directory and its parents.
-pub fn create_dir_all(path: &Path) -> Result<()> {
+pub(crate) fn create_dir_all(path: &Path) -> Result<()> {
     fs::create_dir_all(path).ctx("create directory", path)
 }
 

@@ -76,7 +76,7 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
 }
 
 /// The strings of a JSON array (other items skipped); empty when `v` is not an array.
-pub fn strings(v: Option<&Value>) -> Vec<String> {
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| {
             a.iter()
@@ -88,7 +88,7 @@ pub fn strings(v: Option<&Value>) -> Vec<String> {
 }
 
 /// An RFC 6901 pointer rendered for messages: `/a/0/b`, or `(root)`.
-pub fn show_pointer(p: &str) -> &str {
+pub(crate) fn show_pointer(p: &str) -> &str {
     if p.is_empty() { "(root)" } else { p }
 }
 

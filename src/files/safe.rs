@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// What a file type is, for messages: "a FIFO (named pipe)", "a directory", ….
-pub fn type_name(t: FileType) -> &'static str {
+pub(crate) fn type_name(t: FileType) -> &'static str {
     if t.is_file() {
         "a regular file"
     } else if t.is_dir() {
@@ -46,7 +46,7 @@ fn not_regular(path: &Path, t: FileType) -> Error {
 
 /// Opens `path` for reading when it is a regular file (a symlink to one is followed); any
 /// other file is refused at once, without blocking.
-pub fn open_regular(path: &Path) -> Result<File> {
+pub(crate) fn open_regular(path: &Path) -> Result<File> {
     let meta = fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
     if !meta.file_type().is_file() {
         return Err(not_regular(path, meta.file_type()));
@@ -68,7 +68,7 @@ pub fn open_regular(path: &Path) -> Result<File> {
 
 /// Reads a regular file, refusing one larger than `limit` bytes (checked while reading, so a
 /// file that grows is caught too).
-pub fn read_regular(path: &Path, limit: Option<u64>) -> Result<Vec<u8>> {
+pub(crate) fn read_regular(path: &Path, limit: Option<u64>) -> Result<Vec<u8>> {
     let f = open_regular(path)?;
     let mut bytes = Vec::new();
     match limit {
@@ -94,7 +94,7 @@ pub fn read_regular(path: &Path, limit: Option<u64>) -> Result<Vec<u8>> {
 }
 
 /// Like [`read_regular`], with `None` when nothing is at `path`.
-pub fn read_if_exists(path: &Path, limit: Option<u64>) -> Result<Option<Vec<u8>>> {
+pub(crate) fn read_if_exists(path: &Path, limit: Option<u64>) -> Result<Option<Vec<u8>>> {
     match fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         _ => read_regular(path, limit).map(Some),
@@ -106,7 +106,7 @@ pub fn read_if_exists(path: &Path, limit: Option<u64>) -> Result<Option<Vec<u8>>
 /// machine, and what the tool reads from these files goes into messages and into the context
 /// packs handed to agents. A path that does not resolve (missing, dangling) passes; reading
 /// it says what is wrong.
-pub fn check_inside(root: &Path, path: &Path) -> Result<()> {
+pub(crate) fn check_inside(root: &Path, path: &Path) -> Result<()> {
     let (Ok(real), Ok(root_real)) = (fs::canonicalize(path), fs::canonicalize(root)) else {
         return Ok(());
     };
@@ -126,13 +126,13 @@ pub fn check_inside(root: &Path, path: &Path) -> Result<()> {
 
 /// Opens `path` for appending (created if missing) without following a symlink and without
 /// blocking on a FIFO; anything but a regular file is refused.
-pub fn open_append(path: &Path) -> Result<File> {
+pub(crate) fn open_append(path: &Path) -> Result<File> {
     open_write(path, OpenOptions::new().create(true).append(true))
 }
 
 /// Opens `path` read-write (created if missing, not truncated) without following a symlink;
 /// for lock files.
-pub fn open_rw(path: &Path) -> Result<File> {
+pub(crate) fn open_rw(path: &Path) -> Result<File> {
     open_write(
         path,
         OpenOptions::new()
@@ -172,7 +172,7 @@ fn open_write(path: &Path, opts: &mut OpenOptions) -> Result<File> {
 
 /// The error for a symlink where git swarm writes; says where it leads, and when it leads
 /// nowhere.
-pub fn symlink_refused(path: &Path) -> Error {
+pub(crate) fn symlink_refused(path: &Path) -> Error {
     let target = fs::read_link(path)
         .map(|t| t.display().to_string())
         .unwrap_or_else(|_| "?".into());
@@ -192,7 +192,7 @@ pub fn symlink_refused(path: &Path) -> Error {
 /// Refuses when `dir`, or a folder between `root` and `dir`, is a symlink or not a folder.
 /// Folders that do not exist yet are fine (they are created as real folders). `root` itself
 /// is where the user works and is taken as it is.
-pub fn check_dirs(root: &Path, dir: &Path) -> Result<()> {
+pub(crate) fn check_dirs(root: &Path, dir: &Path) -> Result<()> {
     let Ok(rel) = dir.strip_prefix(root) else {
         return Ok(());
     };
@@ -217,7 +217,7 @@ pub fn check_dirs(root: &Path, dir: &Path) -> Result<()> {
 }
 
 /// Creates `dir` and the folders above it up to `root`, refusing to go through a symlink.
-pub fn create_dirs(root: &Path, dir: &Path) -> Result<()> {
+pub(crate) fn create_dirs(root: &Path, dir: &Path) -> Result<()> {
     check_dirs(root, dir)?;
     crate::files::atomic::create_dir_all(dir)?;
     // A folder made a symlink while we created the ones below it is caught here.

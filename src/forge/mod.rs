@@ -1,7 +1,7 @@
 //! Forges: which pull-request tool a remote needs, the argv it is called with, and the web
 //! page to open a pull request by hand. Pure functions; `publish` runs the commands.
 
-pub mod template;
+pub(crate) mod template;
 
 use gix::bstr::ByteSlice;
 
@@ -24,7 +24,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn tool(self) -> &'static str {
+    pub(crate) fn tool(self) -> &'static str {
         match self {
             Kind::GitHub => "gh",
             Kind::BitbucketCloud | Kind::BitbucketServer => "acli",
@@ -66,7 +66,7 @@ pub fn parse_remote(url: &str) -> Option<Remote> {
 
 /// Is the remote a repository on this machine (`/srv/app.git`, `../app.git`,
 /// `file:///srv/app.git`)? Then there is no forge: no pull-request tool and no web page.
-pub fn is_local(url: &str) -> bool {
+pub(crate) fn is_local(url: &str) -> bool {
     !url.trim().is_empty()
         && gix::url::parse(url.trim().as_bytes().as_bstr())
             .is_ok_and(|u| u.scheme == gix::url::Scheme::File)
@@ -112,7 +112,7 @@ pub fn owner_repo(remote: &Remote, kind: Option<Kind>) -> (String, String) {
 }
 
 /// The web origin of a remote: `https://host[:port]` (ssh ports are not web ports).
-pub fn web_base(remote: &Remote) -> String {
+pub(crate) fn web_base(remote: &Remote) -> String {
     match (remote.scheme.as_str(), remote.port) {
         ("https" | "http", Some(p)) => format!("{}://{}:{p}", remote.scheme, remote.host),
         ("http", None) => format!("http://{}", remote.host),
@@ -160,7 +160,7 @@ fn enc_path(branch: &str) -> String {
 
 /// What a pull request is made of.
 #[derive(Debug, Clone)]
-pub struct PrRequest {
+pub(crate) struct PrRequest {
     pub head: String,
     pub base: String,
     pub title: String,
@@ -172,7 +172,7 @@ pub struct PrRequest {
 
 /// The built-in commands, in one place. `acli`'s Bitbucket syntax is not well documented;
 /// `policies.pr.createCommand` replaces any of these, and a failure is only a warning.
-pub fn builtin_argv(kind: Kind, tool: &str, remote: &Remote, pr: &PrRequest) -> Vec<String> {
+pub(crate) fn builtin_argv(kind: Kind, tool: &str, remote: &Remote, pr: &PrRequest) -> Vec<String> {
     let (owner, repo) = owner_repo(remote, Some(kind));
     let s = |x: &str| x.to_string();
     let mut argv = match kind {
@@ -233,7 +233,7 @@ pub fn builtin_argv(kind: Kind, tool: &str, remote: &Remote, pr: &PrRequest) -> 
 }
 
 /// The first http(s) URL in `text` (a tool's answer).
-pub fn find_url(text: &str) -> Option<String> {
+pub(crate) fn find_url(text: &str) -> Option<String> {
     text.split_whitespace()
         .map(|w| {
             w.trim_matches(|c: char| {
@@ -246,7 +246,7 @@ pub fn find_url(text: &str) -> Option<String> {
 
 /// gh's answer when the pull request exists already: `a pull request for branch "…" into
 /// branch "…" already exists:` followed by its URL.
-pub fn existing_pr_url(output: &str) -> Option<String> {
+pub(crate) fn existing_pr_url(output: &str) -> Option<String> {
     let lower = output.to_ascii_lowercase();
     let i = lower.find("already exists")?;
     find_url(&output[i..])

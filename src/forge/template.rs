@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 /// Splits a template (a string or an array of strings) into words.
-pub fn words(template: &Value) -> Result<Vec<String>, String> {
+pub(crate) fn words(template: &Value) -> Result<Vec<String>, String> {
     match template {
         Value::String(s) => split(s),
         Value::Array(a) => a
@@ -22,12 +22,12 @@ pub fn words(template: &Value) -> Result<Vec<String>, String> {
 }
 
 /// Splits one string into words as a shell would, quotes respected.
-pub fn split(s: &str) -> Result<Vec<String>, String> {
+pub(crate) fn split(s: &str) -> Result<Vec<String>, String> {
     shell_words::split(s).map_err(|e| format!("cannot split {s:?} into words: {e}"))
 }
 
 /// Replaces every `{name}` of `vars` in every word; unknown placeholders are left as they are.
-pub fn substitute(words: &[String], vars: &[(&str, &str)]) -> Vec<String> {
+pub(crate) fn substitute(words: &[String], vars: &[(&str, &str)]) -> Vec<String> {
     words
         .iter()
         .map(|w| {

@@ -45,7 +45,7 @@ fn has_glob(p: &str) -> bool {
 /// Could two file lists touch the same file? Equal paths, a directory and a path below it, or
 /// any glob pattern (judged conservatively) overlap. Linear in the lengths of the lists (a
 /// lookup per path component), as tasks may list many files.
-pub fn overlap(a: &[String], b: &[String]) -> bool {
+pub(crate) fn overlap(a: &[String], b: &[String]) -> bool {
     if a.is_empty() || b.is_empty() {
         return false;
     }
@@ -417,7 +417,7 @@ impl Builder<'_, '_> {
 /// The message of the commit the tool makes of what a worker left uncommitted: the subject is
 /// the task's own description (imperative, as plans word tasks), the body names the task, the
 /// worker and the plan's goal, and a `Swarm-Run:` trailer ties it to the run.
-pub fn worker_commit_message(st: &RunStatus, worker: &str, tasks: &[String]) -> String {
+pub(crate) fn worker_commit_message(st: &RunStatus, worker: &str, tasks: &[String]) -> String {
     let plan = st.swarm.plan.as_ref();
     let described: Vec<(String, String)> = tasks
         .iter()

@@ -32,7 +32,7 @@ pub(super) fn resume_same(inv: &Invocation, feedback: Vec<String>) -> Resume {
 }
 
 /// Consumes the results that arrived for pending invocations.
-pub fn consume(
+pub(crate) fn consume(
     ctx: &mut Ctx,
     facts: &Facts,
     st: &super::state::RunStatus,

@@ -7,7 +7,7 @@ use super::{Arrival, Builder, Ctx, Effect, Facts, IssueSpec, Transition};
 /// `next --reject <feedback>`: the host (or a person) rejects the fresh result of a pending
 /// invocation for reasons only judgement can see. A plan goes back to the planner (a re-plan);
 /// any other step back to its agent (a retry).
-pub fn reject(
+pub(crate) fn reject(
     ctx: &mut Ctx,
     facts: &Facts,
     st: &RunStatus,
@@ -32,7 +32,7 @@ pub fn reject(
 }
 
 /// A complete batch: merge its branches into the run's branch.
-pub fn merge_batch(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Transition {
+pub(crate) fn merge_batch(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Transition {
     let mut b = Builder::new(ctx, facts, st.clone());
     b.merge_batch();
     b.done()
@@ -40,7 +40,7 @@ pub fn merge_batch(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Transition {
 
 /// After a batch's branches were merged (the previous transition): the next batch, or the
 /// merged result to the next agent — with facts gathered after the merge.
-pub fn after_merge(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Transition {
+pub(crate) fn after_merge(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Transition {
     let mut b = Builder::new(ctx, facts, st.clone());
     b.after_merge();
     b.done()
@@ -49,7 +49,7 @@ pub fn after_merge(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Transition {
 /// Why `retry` refuses.
 /// Why a run cannot be re-opened; the command line words it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// The run is in progress: nothing to retry.
     InProgress,
     /// Completed or canceled runs stay ended.
@@ -61,7 +61,7 @@ pub enum Refusal {
 }
 
 /// `git swarm retry`: re-opens a failed or escalated run where it stopped.
-pub fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Transition, Refusal> {
+pub(crate) fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Transition, Refusal> {
     match st.outcome {
         Outcome::InProgress => return Err(Refusal::InProgress),
         Outcome::Completed | Outcome::Canceled => return Err(Refusal::Ended(st.outcome)),
@@ -141,7 +141,7 @@ pub fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Transition,
 /// `git swarm abort`: the run is canceled; the worktree is removed only when the executor
 /// established that nothing would be lost (`remove_worktree`). Needs no config, so a run can
 /// be canceled even when its config is broken.
-pub fn abort(
+pub(crate) fn abort(
     now: &str,
     st: &RunStatus,
     reason: &str,
@@ -178,7 +178,7 @@ pub fn abort(
 /// Exec mode: an agent wrote a result that does not validate and has attempts left. The
 /// result is moved aside, the relaunch is counted (`retry-counts`, a `RELAUNCH` event) and the
 /// agent is invoked again with the violations in its handoff and prompt.
-pub fn relaunch(
+pub(crate) fn relaunch(
     ctx: &mut Ctx,
     facts: &Facts,
     st: &RunStatus,
@@ -217,7 +217,7 @@ pub fn relaunch(
 /// Exec mode: an agent ended without writing its result, or timed out, and has attempts
 /// left. The relaunch is counted (`retry-counts`, a `RELAUNCH` event) before the agent is
 /// launched again, with what was missing in its handoff and prompt.
-pub fn relaunch_missing(
+pub(crate) fn relaunch_missing(
     ctx: &mut Ctx,
     facts: &Facts,
     st: &RunStatus,
@@ -237,7 +237,7 @@ pub fn relaunch_missing(
 
 /// Exec mode: the runner stopped these agents itself (Ctrl-C); a resumed `run` launches them
 /// afresh, and the stop does not count against their retry budget.
-pub fn forget_launches(
+pub(crate) fn forget_launches(
     ctx: &mut Ctx,
     facts: &Facts,
     st: &RunStatus,
@@ -265,7 +265,7 @@ pub fn forget_launches(
 }
 
 /// Exec mode: the agent processes just launched, so a resumed `run` recognises them.
-pub fn record_launches(
+pub(crate) fn record_launches(
     ctx: &mut Ctx,
     facts: &Facts,
     st: &RunStatus,
@@ -315,7 +315,7 @@ impl Builder<'_, '_> {
 }
 
 /// Exec mode: an agent kept exiting without a valid result; the run fails with its log.
-pub fn fail_pending(
+pub(crate) fn fail_pending(
     ctx: &mut Ctx,
     facts: &Facts,
     st: &RunStatus,
@@ -344,7 +344,7 @@ pub fn fail_pending(
 }
 
 /// Exec mode: what an agent's CLI reported spending when it exited, added to the run's totals.
-pub fn record_usage(
+pub(crate) fn record_usage(
     ctx: &mut Ctx,
     facts: &Facts,
     st: &RunStatus,

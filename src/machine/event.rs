@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Event {
+pub(crate) struct Event {
     pub seq: u64,
     pub at: String,
     pub signal: String,

@@ -82,7 +82,7 @@ impl Patterns {
 /// A path as messages show it: as is when it is plain, quoted with escapes when it holds
 /// characters that would break or disguise a line (a newline, other control characters, a
 /// quote, leading or trailing spaces).
-pub fn shown(path: &str) -> String {
+pub(crate) fn shown(path: &str) -> String {
     let plain = !path.is_empty()
         && !path.chars().any(|c| c.is_control() || c == '"')
         && path.trim() == path;
@@ -94,7 +94,7 @@ pub fn shown(path: &str) -> String {
 }
 
 /// One line per violation: a changed path outside `allowed`, or matching a `deny` pattern.
-pub fn check(changed: &[String], allowed: &[String], deny: &[String]) -> Vec<String> {
+pub(crate) fn check(changed: &[String], allowed: &[String], deny: &[String]) -> Vec<String> {
     let allowed = Patterns::new(allowed);
     let deny = Patterns::new(deny);
     let mut out = Vec::new();

@@ -7,7 +7,7 @@ use super::state::RunStatus;
 use crate::config::{InputType, Subagent};
 
 /// Everything needed to word one invocation.
-pub struct Brief<'a> {
+pub(crate) struct Brief<'a> {
     pub agent: &'a Subagent,
     pub run_id: &'a str,
     pub run_dir: &'a str,
@@ -36,7 +36,7 @@ fn numbered(items: &[String]) -> String {
 
 /// The prompt an agent host passes to the subagent: the seed's wording, with absolute paths and
 /// exactly one path for each file the agent writes.
-pub fn prompt(st: &RunStatus, b: &Brief) -> String {
+pub(crate) fn prompt(st: &RunStatus, b: &Brief) -> String {
     let name = &b.agent.name;
     match b.agent.input_type {
         InputType::UserTask => {
@@ -99,7 +99,7 @@ pub fn prompt(st: &RunStatus, b: &Brief) -> String {
 /// where to work and what to diff against, where to write the result — and points at the
 /// context pack for the rest (goal, standards, files, plan steps, checks), which it never
 /// repeats.
-pub struct InputParts<'a> {
+pub(crate) struct InputParts<'a> {
     pub description: &'a str,
     /// For a parallel worker: who it is among its batch, and its task ids.
     pub worker: Option<String>,
@@ -116,7 +116,7 @@ pub struct InputParts<'a> {
     pub schema_path: &'a str,
 }
 
-pub fn input_text(p: &InputParts) -> String {
+pub(crate) fn input_text(p: &InputParts) -> String {
     let mut s = Vec::new();
     if !p.description.is_empty() {
         s.push(format!("Your role: {}", p.description.trim()));
@@ -167,7 +167,7 @@ pub fn input_text(p: &InputParts) -> String {
 
 /// The handoff document (seed shape; absolute paths).
 #[allow(clippy::too_many_arguments)]
-pub fn document(
+pub(crate) fn document(
     st: &RunStatus,
     handoff_id: &str,
     to: &str,

@@ -10,22 +10,22 @@
 pub mod batch;
 mod consume;
 mod control;
-pub mod event;
-pub mod guard;
-pub mod handoff;
+pub(crate) mod event;
+pub(crate) mod guard;
+pub(crate) mod handoff;
 mod issue;
-pub mod layout;
-pub mod pack;
+pub(crate) mod layout;
+pub(crate) mod pack;
 pub mod plan;
-pub mod publish;
-pub mod repo_path;
+pub(crate) mod publish;
+pub(crate) mod repo_path;
 pub mod route;
 pub mod state;
-pub mod text;
-pub mod usage;
+pub(crate) mod text;
+pub(crate) mod usage;
 
-pub use consume::consume;
-pub use control::{
+pub(crate) use consume::consume;
+pub(crate) use control::{
     Refusal, abort, after_merge, fail_pending, forget_launches, merge_batch, record_launches,
     record_usage, reject, relaunch, relaunch_missing, retry,
 };
@@ -44,7 +44,7 @@ use layout::RunDir;
 use state::{Engine, Outcome, Phase, Resume, RunStatus, Task, Warning};
 
 /// What a transition needs besides the status.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub cfg: &'a Workflow,
     pub run: &'a RunDir,
     pub workspace: &'a Path,
@@ -57,7 +57,7 @@ pub struct Ctx<'a> {
 
 /// A free (or this run's own) place for the run's worktree.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Slot {
+pub(crate) struct Slot {
     pub branch: String,
     pub path: String,
     /// The worktree already exists from an interrupted earlier attempt of this run.
@@ -66,7 +66,7 @@ pub struct Slot {
 
 /// What the executor found out about the world.
 #[derive(Debug, Clone)]
-pub struct Facts {
+pub(crate) struct Facts {
     /// The standards gate: `Err` says what `.swarm/standards.md` lacks.
     pub standards: Result<(), String>,
     /// Where the worktree would go, probed when the transition may create it.
@@ -88,7 +88,7 @@ pub struct Facts {
 
 /// The warning of a run whose base commit is not on the remote (its pull request carries the
 /// base's unpushed commits too).
-pub const BASE_NOT_ON_REMOTE: &str = "base-not-on-remote";
+pub(crate) const BASE_NOT_ON_REMOTE: &str = "base-not-on-remote";
 
 impl Default for Facts {
     fn default() -> Self {
@@ -106,7 +106,7 @@ impl Default for Facts {
 
 /// A result file found for a pending invocation, read and validated by the executor.
 #[derive(Debug, Clone)]
-pub struct Arrival {
+pub(crate) struct Arrival {
     /// Index into `swarm.pending`.
     pub slot: usize,
     /// Where the file is now (the run folder, or the archive when an earlier attempt of this
@@ -127,7 +127,7 @@ pub struct Arrival {
 }
 
 #[derive(Debug, Clone)]
-pub struct LoadedPlan {
+pub(crate) struct LoadedPlan {
     pub path: String,
     pub value: Value,
     pub violations: Vec<Violation>,
@@ -136,7 +136,7 @@ pub struct LoadedPlan {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// Consume a result: move it into the archive.
     Move {
         from: PathBuf,
@@ -179,7 +179,7 @@ pub enum Effect {
 }
 
 #[derive(Debug, Clone)]
-pub struct Transition {
+pub(crate) struct Transition {
     pub status: RunStatus,
     pub effects: Vec<Effect>,
     pub events: Vec<Event>,
@@ -446,7 +446,7 @@ fn new_status(
 
 /// The status of a run that has not started, for showing what its agents would be given
 /// (`git swarm doctor`).
-pub fn sample_status(run_id: &str, workspace: &Path, config: &Path) -> RunStatus {
+pub(crate) fn sample_status(run_id: &str, workspace: &Path, config: &Path) -> RunStatus {
     new_status(
         run_id,
         "1970-01-01T00:00:00Z",
@@ -460,7 +460,7 @@ pub fn sample_status(run_id: &str, workspace: &Path, config: &Path) -> RunStatus
     )
 }
 
-pub fn start(
+pub(crate) fn start(
     ctx: &mut Ctx,
     facts: &Facts,
     run_id: &str,
@@ -552,7 +552,7 @@ pub fn start(
 
 /// The action a status stands for (what `next` answers when nothing new arrived).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ActionKind {
+pub(crate) enum ActionKind {
     Invoke,
     Publish,
     Done,
@@ -562,7 +562,7 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             ActionKind::Invoke => "invoke",
             ActionKind::Publish => "publish",
@@ -574,7 +574,7 @@ impl ActionKind {
     }
 
     /// Exit code of a command that answers with this action.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             ActionKind::Escalated => 4,
             ActionKind::Failed => 5,
@@ -583,7 +583,7 @@ impl ActionKind {
     }
 }
 
-pub fn action_of(st: &RunStatus) -> ActionKind {
+pub(crate) fn action_of(st: &RunStatus) -> ActionKind {
     match st.outcome {
         Outcome::InProgress => match st.swarm.phase {
             Phase::Publish => ActionKind::Publish,

@@ -10,9 +10,9 @@
 use super::state::PlanSummary;
 
 /// The most a pack may weigh; each section is cut to fit, saying what was left out.
-pub const BUDGET: usize = 8 * 1024;
+pub(crate) const BUDGET: usize = 8 * 1024;
 
-pub struct PackInput<'a> {
+pub(crate) struct PackInput<'a> {
     pub agent: &'a str,
     pub worker: Option<&'a str>,
     pub run_id: &'a str,
@@ -60,7 +60,7 @@ fn section(out: &mut String, title: &str, items: &[String], room: usize, empty: 
     }
 }
 
-pub fn render(p: &PackInput) -> String {
+pub(crate) fn render(p: &PackInput) -> String {
     let mut s = String::new();
     let who = match p.worker {
         Some(w) => format!("{} ({w})", p.agent),

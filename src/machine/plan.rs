@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::state::{PlanSummary, PlanTask};
 
 /// More lanes than this need a stated justification.
-pub const MAX_LANES_WITHOUT_JUSTIFICATION: usize = 4;
+pub(crate) const MAX_LANES_WITHOUT_JUSTIFICATION: usize = 4;
 
 /// Checks `plan`; returns the problems found (empty: accepted) and the summary the run keeps.
 pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
@@ -260,7 +260,7 @@ fn find_cycle(tasks: &[PlanTask]) -> Option<Vec<String>> {
 
 /// Is `name` usable as one component of a branch name (`git check-ref-format` rules, plus no
 /// slash, and short enough for a directory name)?
-pub fn check_branch_component(name: &str) -> Result<(), String> {
+pub(crate) fn check_branch_component(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("it is empty".into());
     }

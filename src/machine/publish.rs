@@ -8,7 +8,7 @@ use super::state::{Outcome, Phase, PrState, Resume, RunStatus, Warning};
 
 /// What `publish` may do with a run as its status stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Gate {
+pub(crate) enum Gate {
     /// Publish (or take up a publish that failed).
     Publish,
     /// Completed, but its pull request failed after the push: only the pull request again.
@@ -21,7 +21,7 @@ pub enum Gate {
     Ended(Outcome),
 }
 
-pub fn gate(st: &RunStatus) -> Gate {
+pub(crate) fn gate(st: &RunStatus) -> Gate {
     match (st.outcome, st.swarm.phase) {
         (Outcome::Completed, _) => {
             let pr_failed_after_push = st.pr_url.is_none()
@@ -47,7 +47,7 @@ pub fn gate(st: &RunStatus) -> Gate {
 
 /// A publish that failed is taken up again: the run is in progress at its publish phase.
 /// Returns the event's message when it re-opened the run.
-pub fn reopen(st: &mut RunStatus) -> Option<&'static str> {
+pub(crate) fn reopen(st: &mut RunStatus) -> Option<&'static str> {
     if st.outcome != Outcome::Failed {
         return None;
     }
@@ -60,7 +60,7 @@ pub fn reopen(st: &mut RunStatus) -> Option<&'static str> {
 
 /// Must leftovers be committed (and the tested content checked) before pushing? Only while the
 /// worktree is there and nothing was pushed yet: after a push the branch is what shipped.
-pub fn needs_commit(st: &RunStatus, worktree_exists: bool) -> bool {
+pub(crate) fn needs_commit(st: &RunStatus, worktree_exists: bool) -> bool {
     worktree_exists
         && st
             .swarm
@@ -72,14 +72,14 @@ pub fn needs_commit(st: &RunStatus, worktree_exists: bool) -> bool {
 
 /// Is the branch's `tip` already pushed (recorded as pushed, and the remote-tracking branch
 /// at it)?
-pub fn already_pushed(st: &RunStatus, tip: &str, remote_tracking: Option<&str>) -> bool {
+pub(crate) fn already_pushed(st: &RunStatus, tip: &str, remote_tracking: Option<&str>) -> bool {
     st.swarm.publish.as_ref().and_then(|p| p.pushed.as_deref()) == Some(tip)
         && remote_tracking == Some(tip)
 }
 
 /// Publishing stopped on a failure: the run fails with `reason` and `advice` (what to fix;
 /// the command line names the command), and `publish` or `retry` takes it up where it stopped.
-pub fn fail(st: &mut RunStatus, reason: String, advice: String) {
+pub(crate) fn fail(st: &mut RunStatus, reason: String, advice: String) {
     st.outcome = Outcome::Failed;
     st.failure_reason = Some(reason);
     st.swarm.resume = Some(Resume::Publish);
@@ -88,7 +88,7 @@ pub fn fail(st: &mut RunStatus, reason: String, advice: String) {
 }
 
 /// Published: the run is complete. Returns the `TASK_COMPLETE` event's message.
-pub fn finish(st: &mut RunStatus) -> String {
+pub(crate) fn finish(st: &mut RunStatus) -> String {
     st.outcome = Outcome::Completed;
     st.swarm.phase = Phase::Finished;
     st.swarm.advice = None;
@@ -101,7 +101,7 @@ pub fn finish(st: &mut RunStatus) -> String {
 /// What one step of publishing did, as the driver found it; [`record`] makes it part of the
 /// run's status.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Record {
+pub(crate) enum Record {
     /// Where the branch goes: the remote and the pull request's base branch.
     Target { remote: String, base: String },
     /// Leftover changes were committed as `commit` (`shown`: how messages name it).
@@ -124,7 +124,7 @@ pub enum Record {
 
 /// Applies what a publishing step did to the status; returns the events it makes
 /// (signal, message).
-pub fn record(st: &mut RunStatus, r: Record) -> Vec<(&'static str, String)> {
+pub(crate) fn record(st: &mut RunStatus, r: Record) -> Vec<(&'static str, String)> {
     let ps = st.swarm.publish.get_or_insert_with(Default::default);
     match r {
         Record::Target { remote, base } => {

@@ -13,7 +13,7 @@ use globset::Glob;
 /// the component before it (leaving the repository is refused), and a trailing `/` (a
 /// directory) is kept as one `/`. The result never names `.git` (in any letter case, as
 /// case-insensitive file systems read it), `.swarm/runs/`, or the repository root itself.
-pub fn normalize(p: &str) -> Result<String, String> {
+pub(crate) fn normalize(p: &str) -> Result<String, String> {
     if p.trim().is_empty() {
         return Err("the path is empty".into());
     }
@@ -68,7 +68,7 @@ pub fn normalize(p: &str) -> Result<String, String> {
 
 /// The normal form when there is one, else the text as given (a pattern that is judged
 /// elsewhere, or not at all, still has to match like before).
-pub fn normalize_lenient(p: &str) -> String {
+pub(crate) fn normalize_lenient(p: &str) -> String {
     normalize(p).unwrap_or_else(|_| p.trim_start_matches("./").to_string())
 }
 

@@ -44,7 +44,7 @@ fn verdict_of(result: &Value) -> Option<String> {
 }
 
 /// A non-empty `blockedReason`: the agent says it cannot go on without a human.
-pub fn blocked_reason(result: &Value) -> Option<String> {
+pub(crate) fn blocked_reason(result: &Value) -> Option<String> {
     result
         .get("blockedReason")
         .and_then(Value::as_str)
@@ -54,16 +54,16 @@ pub fn blocked_reason(result: &Value) -> Option<String> {
 }
 
 /// The result's `status` says it failed.
-pub fn status_failed(result: &Value) -> bool {
+pub(crate) fn status_failed(result: &Value) -> bool {
     status_of(result).is_some_and(|s| FAILURE.contains(&s.as_str()))
 }
 
-pub fn is_partial(result: &Value) -> bool {
+pub(crate) fn is_partial(result: &Value) -> bool {
     status_of(result).as_deref() == Some("partial")
 }
 
 /// The result's `summary`, if any.
-pub fn summary(result: &Value) -> String {
+pub(crate) fn summary(result: &Value) -> String {
     result
         .get("summary")
         .and_then(Value::as_str)
@@ -74,7 +74,7 @@ pub fn summary(result: &Value) -> String {
 
 /// What the next agent must address: review `issues` (objects or strings) and test
 /// `failures`, one line each.
-pub fn feedback(result: &Value) -> Vec<String> {
+pub(crate) fn feedback(result: &Value) -> Vec<String> {
     let mut out = Vec::new();
     for issue in result
         .get("issues")
@@ -120,7 +120,7 @@ pub fn feedback(result: &Value) -> Vec<String> {
 }
 
 /// Files the result says it changed.
-pub fn files_changed(result: &Value) -> Vec<String> {
+pub(crate) fn files_changed(result: &Value) -> Vec<String> {
     super::text::strings(result.get("filesChanged"))
 }
 

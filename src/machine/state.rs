@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     InProgress,
     Completed,
     Failed,
@@ -29,7 +29,7 @@ impl From<crate::config::Escalation> for Outcome {
 }
 
 impl Outcome {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::InProgress => "in-progress",
             Outcome::Completed => "completed",
@@ -41,11 +41,11 @@ impl Outcome {
         }
     }
 
-    pub fn is_in_progress(self) -> bool {
+    pub(crate) fn is_in_progress(self) -> bool {
         self == Outcome::InProgress
     }
 
-    pub fn is_escalation(self) -> bool {
+    pub(crate) fn is_escalation(self) -> bool {
         matches!(
             self,
             Outcome::NeedsHuman | Outcome::DowngradeScope | Outcome::ManualInterventionRequired
@@ -55,7 +55,7 @@ impl Outcome {
 
 /// A non-fatal problem recorded on the run (publish issues, ignored stale results, …).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Warning {
+pub(crate) struct Warning {
     pub reason: String,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,7 +70,7 @@ pub struct Warning {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunStatus {
+pub(crate) struct RunStatus {
     #[serde(rename = "run-id")]
     pub run_id: String,
     #[serde(rename = "current-step")]
@@ -119,7 +119,7 @@ pub struct RunStatus {
 /// Where the run stands, beyond `outcome`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Phase {
+pub(crate) enum Phase {
     /// Waiting for the results of `pending`.
     Awaiting,
     /// The last agent succeeded; `git swarm publish` is next.
@@ -130,7 +130,7 @@ pub enum Phase {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Engine {
+pub(crate) struct Engine {
     pub version: u32,
     /// Number of committed transitions; tags events so a replayed transition logs once.
     pub seq: u64,
@@ -199,7 +199,7 @@ pub struct Engine {
 /// Where the pull request of a run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
-pub enum PrState {
+pub(crate) enum PrState {
     /// Not tried yet (`""` in runs written before the state was typed).
     #[default]
     #[serde(alias = "")]
@@ -216,7 +216,7 @@ pub enum PrState {
 /// How far `git swarm publish` got; every step it finished is skipped when it runs again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct PublishState {
+pub(crate) struct PublishState {
     pub remote: String,
     pub base: String,
     /// The commit publish made of leftover changes, if any.
@@ -232,7 +232,7 @@ pub struct PublishState {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Task {
+pub(crate) struct Task {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -241,7 +241,7 @@ pub struct Task {
 /// One awaited agent invocation — exactly what the action contract returns for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Invocation {
+pub(crate) struct Invocation {
     pub agent: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<String>,
@@ -285,7 +285,7 @@ pub struct Invocation {
 /// reused; its start time and the invocation key in its environment cannot).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AgentProcess {
+pub(crate) struct AgentProcess {
     /// Its pid, which is also its process group.
     pub pid: u32,
     /// Its start time in clock ticks after boot (`/proc/<pid>/stat`, field 22).
@@ -298,7 +298,7 @@ pub struct AgentProcess {
 
 impl Invocation {
     /// `agent`, or `agent.worker` for a parallel worker: names its result and handoff files.
-    pub fn stem(&self) -> String {
+    pub(crate) fn stem(&self) -> String {
         match &self.worker {
             Some(w) => format!("{}.{w}", self.agent),
             None => self.agent.clone(),
@@ -306,7 +306,7 @@ impl Invocation {
     }
 
     /// `agent`, or `agent[worker]`: names it in timestamps and messages.
-    pub fn who(&self) -> String {
+    pub(crate) fn who(&self) -> String {
         match &self.worker {
             Some(w) => format!("{}[{w}]", self.agent),
             None => self.agent.clone(),
@@ -322,7 +322,7 @@ fn is_zero(n: &u32) -> bool {
 /// merged into the run's branch when all of them are done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Batch {
+pub(crate) struct Batch {
     pub agent: String,
     pub step: u32,
     /// The agent whose result started the fan-out.
@@ -339,7 +339,7 @@ pub struct Batch {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Worker {
+pub(crate) struct Worker {
     pub worker: String,
     pub tasks: Vec<String>,
     pub branch: String,
@@ -388,7 +388,7 @@ pub struct PlanTask {
 /// The part of an agent's result that later handoffs carry forward.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct StepNote {
+pub(crate) struct StepNote {
     #[serde(default)]
     pub summary: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -401,7 +401,7 @@ pub struct StepNote {
 /// What `retry` re-issues.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Resume {
+pub(crate) enum Resume {
     /// The standards gate stopped the run before its first agent.
     StandardsGate,
     /// Hand to `to` (from `from`), optionally counting a loop on `loop_field`.
@@ -425,28 +425,28 @@ pub enum Resume {
 /// The content the tester passed on (filled when the last agent succeeds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Tested {
+pub(crate) struct Tested {
     pub tree: String,
     pub head: String,
     pub at: String,
 }
 
 impl RunStatus {
-    pub fn counter(&self, field: &str) -> u32 {
+    pub(crate) fn counter(&self, field: &str) -> u32 {
         self.counters.get(field).copied().unwrap_or(0)
     }
 
-    pub fn bump_counter(&mut self, field: &str) {
+    pub(crate) fn bump_counter(&mut self, field: &str) {
         *self.counters.entry(field.to_string()).or_insert(0) += 1;
     }
 
-    pub fn bump_retry(&mut self, agent: &str) {
+    pub(crate) fn bump_retry(&mut self, agent: &str) {
         *self.retry_counts.entry(agent.to_string()).or_insert(0) += 1;
     }
 
     /// `<agent>.started` for the first pass, `<agent>#<n>.started` for later passes, so every
     /// pass keeps its own timestamps.
-    pub fn timestamp_key(agent: &str, pass: u32, what: &str) -> String {
+    pub(crate) fn timestamp_key(agent: &str, pass: u32, what: &str) -> String {
         if pass <= 1 {
             format!("{agent}.{what}")
         } else {

@@ -11,7 +11,7 @@ use crate::schema::Violation;
 
 /// Where a text ends up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// One line: a commit subject, a pull-request title, a name in a commit message.
     Line,
     /// Several lines: a commit body, a pull-request body.
@@ -19,7 +19,7 @@ pub enum Kind {
 }
 
 /// What is wrong with `s` as text of `kind`, if anything.
-pub fn problem(s: &str, kind: Kind) -> Option<String> {
+pub(crate) fn problem(s: &str, kind: Kind) -> Option<String> {
     if let Some(i) = s.find('\0') {
         return Some(format!(
             "contains a NUL character (at byte {i}), which git refuses in commit messages and no command argument can hold"
@@ -63,7 +63,7 @@ fn result_kind(pointer: &str) -> Option<Kind> {
 }
 
 /// Every text problem of a plan, as `"<pointer> <problem>"` lines of feedback.
-pub fn plan_problems(plan: &Value) -> Vec<String> {
+pub(crate) fn plan_problems(plan: &Value) -> Vec<String> {
     let mut out = Vec::new();
     walk(plan, &mut String::new(), &mut |ptr, s| {
         let kind = plan_kind(ptr);
@@ -79,7 +79,7 @@ pub fn plan_problems(plan: &Value) -> Vec<String> {
 }
 
 /// Every text problem of a result, as schema-like violations.
-pub fn result_violations(result: &Value) -> Vec<Violation> {
+pub(crate) fn result_violations(result: &Value) -> Vec<Violation> {
     let mut out = Vec::new();
     walk(result, &mut String::new(), &mut |ptr, s| {
         let found = match result_kind(ptr) {
@@ -126,7 +126,7 @@ fn walk(v: &Value, ptr: &mut String, f: &mut dyn FnMut(&str, &str)) {
 }
 
 /// `s` as one line git and a forge accept: control characters become spaces.
-pub fn clean_line(s: &str) -> String {
+pub(crate) fn clean_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -134,14 +134,14 @@ pub fn clean_line(s: &str) -> String {
 
 /// `s` as a message body git and a forge accept: NUL and control characters other than line
 /// breaks and tabs are dropped.
-pub fn clean_body(s: &str) -> String {
+pub(crate) fn clean_body(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
         .collect()
 }
 
 /// A commit message (subject line, body) that git accepts whatever the texts it was made of.
-pub fn clean_message(m: &str) -> String {
+pub(crate) fn clean_message(m: &str) -> String {
     match m.split_once('\n') {
         Some((subject, body)) => format!("{}\n{}", clean_line(subject), clean_body(body)),
         None => clean_line(m),
@@ -149,7 +149,7 @@ pub fn clean_message(m: &str) -> String {
 }
 
 /// The first line of `s`, trimmed and shortened to 60 characters.
-pub fn first_line(s: &str) -> String {
+pub(crate) fn first_line(s: &str) -> String {
     let l = s.lines().next().unwrap_or_default().trim();
     if l.chars().count() > 60 {
         format!("{}…", l.chars().take(59).collect::<String>())
@@ -159,7 +159,7 @@ pub fn first_line(s: &str) -> String {
 }
 
 /// The strings of a JSON array (other items skipped); empty when `v` is not an array.
-pub fn strings(v: Option<&Value>) -> Vec<String> {
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| {
             a.iter()

@@ -8,7 +8,7 @@ use serde_json::Value;
 /// What an agent spent: all tokens together (`tokens`: input, output and cache reads and
 /// writes), the parts where the report names them, and, when reported, dollars.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Usage {
+pub(crate) struct Usage {
     pub tokens: u64,
     pub split: Split,
     pub cost_usd: Option<f64>,
@@ -18,7 +18,7 @@ pub struct Usage {
 /// written to a cache; what a report does not split stays out of every part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Split {
+pub(crate) struct Split {
     #[serde(default)]
     pub input: u64,
     #[serde(default)]
@@ -30,20 +30,20 @@ pub struct Split {
 }
 
 impl Split {
-    pub fn add(&mut self, o: Split) {
+    pub(crate) fn add(&mut self, o: Split) {
         self.input = self.input.saturating_add(o.input);
         self.output = self.output.saturating_add(o.output);
         self.cache_read = self.cache_read.saturating_add(o.cache_read);
         self.cache_write = self.cache_write.saturating_add(o.cache_write);
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == Split::default()
     }
 }
 
 impl Usage {
-    pub fn add(&mut self, other: Usage) {
+    pub(crate) fn add(&mut self, other: Usage) {
         self.tokens = self.tokens.saturating_add(other.tokens);
         self.split.add(other.split);
         self.cost_usd = match (self.cost_usd, other.cost_usd) {
@@ -70,9 +70,9 @@ const COST_KEYS: &[&str] = &["costUsd", "cost_usd", "total_cost_usd"];
 
 /// The most tokens one report may claim (a trillion): more is not a count but a mistake or an
 /// attack on the totals.
-pub const MAX_TOKENS: u64 = 1_000_000_000_000;
+pub(crate) const MAX_TOKENS: u64 = 1_000_000_000_000;
 /// The most dollars one report may claim.
-pub const MAX_COST_USD: f64 = 1_000_000.0;
+pub(crate) const MAX_COST_USD: f64 = 1_000_000.0;
 
 const FIELD_SHAPE: &str = "expected a non-negative integer, or an object with a token count \
     (total, or input and output) and optionally costUsd";
@@ -80,7 +80,7 @@ const FIELD_SHAPE: &str = "expected a non-negative integer, or an object with a 
 /// Reads the `tokens` field of a result: `1234`, `{"total": 1234}`,
 /// `{"input": 1000, "output": 234, "costUsd": 0.02}` (or the `input_tokens`/`output_tokens`
 /// spellings agent CLIs use).
-pub fn from_field(v: &Value) -> Result<Usage, String> {
+pub(crate) fn from_field(v: &Value) -> Result<Usage, String> {
     match v {
         Value::Number(n) => match n.as_u64() {
             Some(tokens) if tokens <= MAX_TOKENS => Ok(Usage {
@@ -246,7 +246,7 @@ fn report(v: &Value) -> Option<Usage> {
 /// Every JSON object in an agent's output: a single (possibly pretty-printed) document, JSON
 /// lines, or either mixed with plain text (stderr shares the log). An object starts at a line
 /// that begins with `{`.
-pub fn objects(text: &str) -> Vec<Value> {
+pub(crate) fn objects(text: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos < text.len() {
@@ -272,7 +272,7 @@ pub fn objects(text: &str) -> Vec<Value> {
 /// (`--output-format json` and `stream-json`: the `result` event), Codex (`exec --json`: the sum
 /// of `turn.completed` usage), Gemini CLI (`--output-format json`: `stats.models`) and any
 /// report with a `usage` object or a `tokens` field; `None` when the output holds none.
-pub fn from_output(text: &str) -> Option<Usage> {
+pub(crate) fn from_output(text: &str) -> Option<Usage> {
     let objs = objects(text);
     // A stream with a final result event: that event holds the run's totals (the per-message
     // usage before it would count twice).
@@ -301,7 +301,7 @@ pub fn from_output(text: &str) -> Option<Usage> {
 }
 
 /// A run's totals: tokens over every agent (`None` when none were reported) and dollars.
-pub fn totals(st: &crate::machine::state::RunStatus) -> (Option<u64>, Option<f64>) {
+pub(crate) fn totals(st: &crate::machine::state::RunStatus) -> (Option<u64>, Option<f64>) {
     let tokens = (!st.step_tokens.is_empty()).then(|| {
         st.step_tokens
             .values()
@@ -312,7 +312,7 @@ pub fn totals(st: &crate::machine::state::RunStatus) -> (Option<u64>, Option<f64
 }
 
 /// The parts of a run's tokens over every agent.
-pub fn split_total(st: &crate::machine::state::RunStatus) -> Split {
+pub(crate) fn split_total(st: &crate::machine::state::RunStatus) -> Split {
     let mut s = Split::default();
     for x in st.swarm.token_split.values() {
         s.add(*x);
@@ -322,7 +322,7 @@ pub fn split_total(st: &crate::machine::state::RunStatus) -> Split {
 
 /// `input 1,000 · output 300 · cache read 11,000 · cache write 45`, and what the reports did not
 /// split; empty when nothing was split.
-pub fn describe_split(total: u64, s: &Split) -> String {
+pub(crate) fn describe_split(total: u64, s: &Split) -> String {
     if s.is_empty() {
         return String::new();
     }
@@ -345,7 +345,7 @@ pub fn describe_split(total: u64, s: &Split) -> String {
 
 /// What `status` shows of a run's spending, as labelled lines: `tokens` (the total and its
 /// parts), `by agent`, `cost`. Empty when nothing was reported.
-pub fn describe(st: &crate::machine::state::RunStatus) -> Vec<(&'static str, String)> {
+pub(crate) fn describe(st: &crate::machine::state::RunStatus) -> Vec<(&'static str, String)> {
     let (tokens, cost) = totals(st);
     let Some(tokens) = tokens else {
         return Vec::new();
@@ -372,7 +372,7 @@ pub fn describe(st: &crate::machine::state::RunStatus) -> Vec<(&'static str, Str
 }
 
 /// `12345` as `12,345`.
-pub fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {

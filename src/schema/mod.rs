@@ -9,21 +9,23 @@ use crate::error::{Error, Result};
 
 /// The tool's own schemas and the default agent pack, as shipped in `schemas/`.
 pub mod embedded {
-    pub const CONFIG: &str = include_str!("../../schemas/config.schema.json");
+    pub(crate) const CONFIG: &str = include_str!("../../schemas/config.schema.json");
     pub const RUN_STATUS: &str = include_str!("../../schemas/run.status.schema.json");
     pub const HANDOFF: &str = include_str!("../../schemas/handoff.schema.json");
-    pub const PLAN: &str = include_str!("../../schemas/plan.schema.json");
-    pub const PLANNER_RESULT: &str = include_str!("../../schemas/planner.result.schema.json");
-    pub const IMPLEMENTOR_RESULT: &str = include_str!("../../schemas/implementor.schema.json");
-    pub const REVIEWER_RESULT: &str = include_str!("../../schemas/reviewer.schema.json");
-    pub const TESTER_RESULT: &str = include_str!("../../schemas/tester.schema.json");
+    pub(crate) const PLAN: &str = include_str!("../../schemas/plan.schema.json");
+    pub(crate) const PLANNER_RESULT: &str =
+        include_str!("../../schemas/planner.result.schema.json");
+    pub(crate) const IMPLEMENTOR_RESULT: &str =
+        include_str!("../../schemas/implementor.schema.json");
+    pub(crate) const REVIEWER_RESULT: &str = include_str!("../../schemas/reviewer.schema.json");
+    pub(crate) const TESTER_RESULT: &str = include_str!("../../schemas/tester.schema.json");
     pub const MANUAL_INTERVENTION: &str =
         include_str!("../../schemas/manual-intervention.schema.json");
-    pub const POLICIES: &str = include_str!("../../schemas/policies.schema.json");
+    pub(crate) const POLICIES: &str = include_str!("../../schemas/policies.schema.json");
 
     /// Every embedded schema with its file name (the tests compile each).
     #[cfg(test)]
-    pub const ALL: &[(&str, &str)] = &[
+    pub(crate) const ALL: &[(&str, &str)] = &[
         ("config.schema.json", CONFIG),
         ("run.status.schema.json", RUN_STATUS),
         ("handoff.schema.json", HANDOFF),
@@ -56,7 +58,7 @@ impl std::fmt::Display for Violation {
 }
 
 /// Compiles `schema`; `origin` names it in errors (a file path, or "built-in …").
-pub fn compile(schema: &Value, origin: &str) -> Result<Validator> {
+pub(crate) fn compile(schema: &Value, origin: &str) -> Result<Validator> {
     jsonschema::options()
         .should_validate_formats(true)
         .build(schema)
@@ -74,12 +76,12 @@ pub fn builtin(text: &str, name: &str) -> Validator {
 }
 
 /// Loads and compiles a schema file.
-pub fn load(path: &Path) -> Result<Validator> {
+pub(crate) fn load(path: &Path) -> Result<Validator> {
     load_with_source(path).map(|(v, _)| v)
 }
 
 /// Like [`load`], also returning the schema document.
-pub fn load_with_source(path: &Path) -> Result<(Validator, Value)> {
+pub(crate) fn load_with_source(path: &Path) -> Result<(Validator, Value)> {
     let v = crate::files::read_json(path).map_err(|e| {
         if !path.exists() {
             Error::failure(format!("schema file {} does not exist", path.display()))
@@ -110,7 +112,7 @@ pub fn violations(validator: &Validator, instance: &Value) -> Vec<Violation> {
 /// for the key it belongs to. Validator messages quote the value and the schema; a person
 /// editing a file wants the rule and a model.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Expectation {
+pub(crate) struct Expectation {
     pub pointer: String,
     pub what: String,
     /// The nearest property the violation lies in (`github` for `/forges/github/0`) and the
@@ -120,7 +122,11 @@ pub struct Expectation {
 
 /// Every violation of `instance` against `validator` (compiled from `schema`), as
 /// [`Expectation`]s in document order.
-pub fn expectations(validator: &Validator, schema: &Value, instance: &Value) -> Vec<Expectation> {
+pub(crate) fn expectations(
+    validator: &Validator,
+    schema: &Value,
+    instance: &Value,
+) -> Vec<Expectation> {
     let mut out: Vec<Expectation> = validator
         .iter_errors(instance)
         .map(|e| {

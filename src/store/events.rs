@@ -13,7 +13,7 @@ use std::path::Path;
 use crate::error::Result;
 use crate::files::atomic;
 
-pub use crate::machine::event::Event;
+pub(crate) use crate::machine::event::Event;
 
 /// Appends the events whose `seq` is newer than the newest one already logged.
 pub fn append(path: &Path, events: &[Event]) -> Result<()> {

@@ -68,13 +68,6 @@ impl Ledger {
             .find(|o| same_path(&o.path, path) && o.branch == branch)
     }
 
-    /// Does the run own anything at `path` or named `branch`?
-    pub fn owns_path_or_branch(&self, path: &str, branch: &str) -> bool {
-        self.owned
-            .iter()
-            .any(|o| same_path(&o.path, path) || o.branch == branch)
-    }
-
     /// Records (or updates) a worktree's stage.
     pub fn set(&mut self, o: Owned) {
         match self
@@ -165,7 +158,5 @@ mod tests {
             Stage::Created
         );
         assert!(back.find("/w-swarm-x", "swarm/y").is_none());
-        assert!(back.owns_path_or_branch("/elsewhere", "swarm/x"));
-        assert!(!back.owns_path_or_branch("/elsewhere", "swarm/z"));
     }
 }

@@ -219,7 +219,7 @@ fn is_safe_id(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-pub use crate::machine::layout::RunDir;
+pub(crate) use crate::machine::layout::RunDir;
 pub use session::Session;
 
 impl RunDir {

@@ -21,12 +21,12 @@ use crate::schema;
 
 /// How long a worktree's setup command may run when the policy does not say: long enough for
 /// a cold `npm ci` or a first build, short enough that a hung command does not hold a run.
-pub const DEFAULT_SETUP_TIMEOUT: Duration = Duration::from_secs(600);
+pub(crate) const DEFAULT_SETUP_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The repository's policy; [`Policies::default`] is the policy of a repository without one.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Policies {
+pub(crate) struct Policies {
     pub git: Git,
     pub file_access: FileAccess,
     pub pr: Pr,
@@ -39,7 +39,7 @@ pub struct Policies {
 /// `git`: what keeps `start` from starting, and how runs name branches and worktrees.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Git {
+pub(crate) struct Git {
     /// `git.allowUntrackedFiles`: untracked files do not block `start`.
     pub allow_untracked_files: bool,
     pub branching: Branching,
@@ -47,7 +47,7 @@ pub struct Git {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Branching {
+pub(crate) struct Branching {
     /// `git.branching.branchPrefix` (default `swarm/`), checked to be a branch-name prefix.
     pub branch_prefix: String,
     /// `git.branching.worktreeNameTemplate`: the worktree's directory name; where it leads is
@@ -68,7 +68,7 @@ impl Default for Branching {
 /// `fileAccess`: the guard rails' patterns.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct FileAccess {
+pub(crate) struct FileAccess {
     /// `fileAccess.deny`: glob patterns of files no step may change.
     pub deny: Vec<String>,
 }
@@ -76,7 +76,7 @@ pub struct FileAccess {
 /// `pr`: where `publish` pushes and how it opens the pull request.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Pr {
+pub(crate) struct Pr {
     /// `pr.remote`: the name of the remote to push to (default `origin`, also for `""`);
     /// checked to be a name, never an option or a URL (whether it is configured is checked
     /// where it is used).
@@ -121,7 +121,7 @@ impl Default for Pr {
 /// remote's host does not tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum SubmitMethod {
+pub(crate) enum SubmitMethod {
     Gh,
     Glab,
     Bb,
@@ -133,14 +133,14 @@ pub enum SubmitMethod {
 /// would (never run by one).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
-pub enum CommandTemplate {
+pub(crate) enum CommandTemplate {
     Line(String),
     Argv(Vec<String>),
 }
 
 impl CommandTemplate {
     /// The words of the command, before its placeholders are filled in.
-    pub fn words(&self) -> std::result::Result<Vec<String>, String> {
+    pub(crate) fn words(&self) -> std::result::Result<Vec<String>, String> {
         match self {
             CommandTemplate::Line(s) => crate::forge::template::split(s),
             CommandTemplate::Argv(w) => Ok(w.clone()),
@@ -151,7 +151,7 @@ impl CommandTemplate {
 /// `forges`: self-hosted forge hosts, beside `git config swarm.githubHost` and the others.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Forges {
+pub(crate) struct Forges {
     pub github: Vec<String>,
     pub gitlab: Vec<String>,
     pub bitbucket: Vec<String>,
@@ -160,7 +160,7 @@ pub struct Forges {
 /// `agents`: what agent profiles allow beside what a run derives; applies only once trusted.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Agents {
+pub(crate) struct Agents {
     /// `agents.allowedCommands`: commands (or command prefixes), trimmed, each on one line.
     pub allowed_commands: Vec<String>,
     /// `agents.allowAllCommands`: profiles do not limit the commands agents run.
@@ -170,7 +170,7 @@ pub struct Agents {
 /// `worktree`: preparing a new worktree.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Worktree {
+pub(crate) struct Worktree {
     /// `worktree.setupCommand`: runs in each new worktree before the first agent, once trusted.
     pub setup_command: Option<CommandTemplate>,
     /// `worktree.setupTimeoutSeconds`, positive and finite once loaded; see
@@ -180,7 +180,7 @@ pub struct Worktree {
 
 impl Worktree {
     /// How long the setup command may run before its whole process group is stopped.
-    pub fn setup_timeout(&self) -> Duration {
+    pub(crate) fn setup_timeout(&self) -> Duration {
         self.setup_timeout_seconds
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .unwrap_or(DEFAULT_SETUP_TIMEOUT)
@@ -190,7 +190,7 @@ impl Worktree {
 /// `gc`: what `git swarm gc` keeps.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Gc {
+pub(crate) struct Gc {
     /// `gc.retentionDays`: how old an ended run's folder must be before gc removes it.
     #[serde(deserialize_with = "whole_number")]
     pub retention_days: Option<u64>,
@@ -198,7 +198,7 @@ pub struct Gc {
 
 impl Policies {
     /// Reads `path`; a missing file is the default policy.
-    pub fn load(path: &Path) -> Result<Policies> {
+    pub(crate) fn load(path: &Path) -> Result<Policies> {
         if !path.exists() {
             return Ok(Policies::default());
         }
@@ -211,7 +211,7 @@ impl Policies {
     }
 
     /// Checks a policy already read (from `path`, for messages) and makes it typed.
-    pub fn from_value(path: &Path, mut raw: Value) -> Result<Policies> {
+    pub(crate) fn from_value(path: &Path, mut raw: Value) -> Result<Policies> {
         check_schema(path, &raw)?;
         drop_nulls(&mut raw);
         let mut policies = Policies::deserialize(raw).map_err(|e| {
@@ -357,7 +357,7 @@ fn whole_number<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u
 /// `-` (it would reach `git push` as an option), no URL or scp-like address (a URL would carry
 /// its credentials into output), no whitespace or control characters. The message never
 /// repeats the value (it may hold a secret).
-pub fn check_remote_name(name: &str) -> std::result::Result<(), String> {
+pub(crate) fn check_remote_name(name: &str) -> std::result::Result<(), String> {
     if name.starts_with('-') {
         return Err("a remote name may not start with '-' (git would take it as an option)".into());
     }
