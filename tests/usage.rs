@@ -257,3 +257,62 @@ fn huge_or_non_finite_numbers_never_break_the_run() {
         env.sj(&["abort"]).code(0);
     }
 }
+
+#[test]
+fn a_run_over_its_budget_stops_before_the_next_agent_and_retry_goes_on_once_raised() {
+    let x = Exec::new();
+    let claude = r#"{"type":"result","subtype":"success","total_cost_usd":0.5,"usage":{"input_tokens":4000,"output_tokens":2000}}"#;
+    x.configure(
+        vec![task("t1", &["src/lib.rs"], &[])],
+        &[("implementor", &[("FAKE_USAGE", claude)])],
+    );
+    let policy = |budget: Value| {
+        std::fs::write(
+            x.env.work.join(".swarm/policies.json"),
+            json!({ "budget": budget }).to_string(),
+        )
+        .unwrap();
+        x.env.git(&["add", ".swarm/policies.json"]);
+        x.env.git(&["commit", "-q", "-m", "budget"]);
+    };
+    policy(json!({"maxTokens": 5000, "agents": {"implementor": {"maxCostUsd": 2}}}));
+    let out = x.run(&["Add a greeting"]);
+    let j = out.json();
+    assert_eq!(out.code, 4, "an escalation: {j}");
+    assert_eq!(j["outcome"], "needs-human", "{j}");
+    assert_eq!(
+        j["message"],
+        "needs-human: over budget: the run spent 6,000 tokens, and policies.budget allows 5,000",
+        "{j}"
+    );
+    assert!(
+        j["hint"].as_str().unwrap().contains("git swarm retry"),
+        "{j}"
+    );
+    let id = j["run-id"].as_str().unwrap().to_string();
+    // The reviewer was never launched.
+    assert!(
+        !x.env
+            .run_dir(&id)
+            .join("logs")
+            .read_dir()
+            .unwrap()
+            .any(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains("reviewer")
+            })
+    );
+    let text = x.env.swarm(&["status", "--run", &id]).stdout;
+    assert!(
+        text.contains("budget:    6,000 of 5,000 tokens · implementor at most $2.00\n"),
+        "{text}"
+    );
+    // Raised, the run goes on from the reviewer to its end.
+    policy(json!({"maxTokens": 100000}));
+    x.env.sj(&["retry", "--run", &id]).code(0);
+    let j = x.run(&["--run", &id]).json();
+    assert_eq!(j["action"], "done", "{j}");
+    assert_run_files_valid(&x.env, &id);
+}

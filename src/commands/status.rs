@@ -52,6 +52,17 @@ pub(crate) fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
         "costUsd": cost,
         "costByAgent": st.swarm.cost_usd
     });
+    let budget = session
+        .policies()
+        .map(|p| crate::machine::budget::Budget::of_policy(&p.budget))
+        .unwrap_or_default();
+    if !budget.is_empty() {
+        j["budget"] = json!({
+            "maxTokens": budget.run.max_tokens,
+            "maxCostUsd": budget.run.max_cost_usd,
+            "agents": budget.agents.iter().map(|(a, l)| (a.clone(), json!({"maxTokens": l.max_tokens, "maxCostUsd": l.max_cost_usd}))).collect::<serde_json::Map<_, _>>(),
+        });
+    }
     j["counters"] = json!(
         limits
             .iter()
@@ -137,6 +148,12 @@ pub(crate) fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
     for (label, line) in crate::machine::usage::describe(&st) {
         t.push_str(&format!("{:<11}{line}\n", format!("{label}:")));
     }
+    if !budget.is_empty() {
+        t.push_str(&format!(
+            "budget:    {}\n",
+            budget_line(&budget, tokens, cost)
+        ));
+    }
     if let Some(r) = &st.failure_reason {
         t.push_str(&format!("reason:    {r}\n"));
     }
@@ -201,4 +218,34 @@ fn counters(
             (k.clone(), *v, max)
         })
         .collect()
+}
+
+/// What the run spent against its budget: `12,000 of 50,000 tokens · $0.40 of $5.00`, and
+/// each agent's limit.
+fn budget_line(
+    b: &crate::machine::budget::Budget,
+    tokens: Option<u64>,
+    cost: Option<f64>,
+) -> String {
+    use crate::machine::usage::thousands;
+    let mut parts = Vec::new();
+    if let Some(max) = b.run.max_tokens {
+        parts.push(format!(
+            "{} of {} tokens",
+            thousands(tokens.unwrap_or(0)),
+            thousands(max)
+        ));
+    }
+    if let Some(max) = b.run.max_cost_usd {
+        parts.push(format!("${:.2} of ${max:.2}", cost.unwrap_or(0.0)));
+    }
+    for (agent, l) in &b.agents {
+        if let Some(max) = l.max_tokens {
+            parts.push(format!("{agent} at most {} tokens", thousands(max)));
+        }
+        if let Some(max) = l.max_cost_usd {
+            parts.push(format!("{agent} at most ${max:.2}"));
+        }
+    }
+    parts.join(" · ")
 }

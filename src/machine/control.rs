@@ -298,6 +298,30 @@ impl Builder<'_, '_> {
         why: &str,
         feedback: Vec<String>,
     ) {
+        // A relaunch spends again: over its budget the run stops first, and `retry` (once the
+        // limit was raised) relaunches the same invocation.
+        if let Some(over) = super::budget::exceeded(&self.ctx.budget, &self.st, &inv.agent) {
+            let resume = if inv.worker.is_some() {
+                Resume::Batch
+            } else {
+                Resume::Issue {
+                    to: inv.agent.clone(),
+                    from: inv.from.clone(),
+                    feedback,
+                    loop_field: None,
+                    replan: false,
+                }
+            };
+            let agent = inv.agent.clone();
+            self.stop(
+                Outcome::NeedsHuman,
+                &agent,
+                format!("over budget: {over}"),
+                Some(resume),
+                false,
+            );
+            return;
+        }
         self.st.bump_retry(&inv.agent);
         self.ev_worker(
             "RELAUNCH",

@@ -77,6 +77,25 @@ impl Builder<'_, '_> {
             );
             return;
         };
+        // Over its budget, the run stops before it hands out more work; `retry` (once the
+        // limit was raised) hands out exactly this.
+        if let Some(why) = super::budget::exceeded(&self.ctx.budget, &self.st, &agent.name) {
+            let resume = Resume::Issue {
+                to: spec.to.clone(),
+                from: spec.from.clone(),
+                feedback: spec.feedback.clone(),
+                loop_field: None,
+                replan: spec.replan,
+            };
+            self.stop(
+                Outcome::NeedsHuman,
+                &agent.name,
+                format!("over budget: {why}"),
+                Some(resume),
+                false,
+            );
+            return;
+        }
         if !self.ensure_worktree(&agent.name) {
             return;
         }

@@ -8,6 +8,7 @@
 //! events, then writes `run.status.json` last.
 
 pub mod batch;
+pub(crate) mod budget;
 mod consume;
 mod control;
 pub(crate) mod event;
@@ -53,6 +54,8 @@ pub(crate) struct Ctx<'a> {
     pub now: String,
     /// Fresh UUIDs to hand out (handoff ids).
     pub ids: Vec<String>,
+    /// What the run and its agents may spend (`policies.budget`).
+    pub budget: budget::Budget,
 }
 
 /// A free (or this run's own) place for the run's worktree.

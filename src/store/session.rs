@@ -223,6 +223,12 @@ impl Session {
             standards_path: standards,
             now: now(),
             ids: (0..8).map(|_| uuid::Uuid::new_v4().to_string()).collect(),
+            // A policy that does not load stops the command where it is read; here it only
+            // means no limit.
+            budget: self
+                .policies()
+                .map(|p| crate::machine::budget::Budget::of_policy(&p.budget))
+                .unwrap_or_default(),
         }
     }
 }

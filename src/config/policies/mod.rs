@@ -34,6 +34,7 @@ pub(crate) struct Policies {
     pub agents: Agents,
     pub worktree: Worktree,
     pub gc: Gc,
+    pub budget: Budget,
 }
 
 /// `git`: what keeps `start` from starting, and how runs name branches and worktrees.
@@ -185,6 +186,25 @@ impl Worktree {
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .unwrap_or(DEFAULT_SETUP_TIMEOUT)
     }
+}
+
+/// `budget`: what a run, and each of its agents, may spend.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct Budget {
+    #[serde(deserialize_with = "whole_number")]
+    pub max_tokens: Option<u64>,
+    pub max_cost_usd: Option<f64>,
+    /// `budget.agents.<name>`: an agent's own limit, beside the run's.
+    pub agents: indexmap::IndexMap<String, AgentBudget>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct AgentBudget {
+    #[serde(deserialize_with = "whole_number")]
+    pub max_tokens: Option<u64>,
+    pub max_cost_usd: Option<f64>,
 }
 
 /// `gc`: what `git swarm gc` keeps.

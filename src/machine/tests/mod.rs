@@ -84,12 +84,14 @@ struct T {
     cfg: Workflow,
     run: RunDir,
     facts: Facts,
+    budget: crate::machine::budget::Budget,
 }
 
 impl T {
     fn new() -> T {
         T {
             cfg: wf(),
+            budget: Default::default(),
             run: RunDir {
                 id: RUN.into(),
                 path: PathBuf::from("/w/.swarm/runs").join(RUN),
@@ -125,6 +127,7 @@ impl T {
             ids: (0..8)
                 .map(|i| format!("00000000-0000-4000-8000-00000000000{i}"))
                 .collect(),
+            budget: self.budget.clone(),
         }
     }
 

@@ -285,3 +285,36 @@ fn a_workers_leftover_commit_speaks_the_plans_words() {
         "{m}"
     );
 }
+
+#[test]
+fn over_budget_the_run_stops_before_handing_out_work_and_retry_continues_there() {
+    let mut t = T::new();
+    t.budget.run.max_tokens = Some(10_000);
+    let st = t.start().status;
+    // The implementor's pass brings the run to its limit: the reviewer is not invoked.
+    let st = t.planned(&st, good_plan()).status;
+    let hid = st.swarm.pending[0].handoff_id.clone().unwrap();
+    let mut a = t.arrive(
+        &st,
+        json!({"status": "completed", "handoffId": hid, "summary": "done", "filesChanged": ["src/a.rs"]}),
+    );
+    a.usage = Some(crate::machine::usage::Usage {
+        tokens: 12_000,
+        ..Default::default()
+    });
+    let stopped = t.consume(&st, a).status;
+    assert_eq!(stopped.outcome, Outcome::NeedsHuman);
+    assert!(stopped.swarm.pending.is_empty(), "nothing handed out");
+    assert_eq!(
+        stopped.failure_reason.as_deref(),
+        Some("over budget: the run spent 12,000 tokens, and policies.budget allows 10,000")
+    );
+    // Retried without raising the limit: it stops again, before the reviewer.
+    let again = retry(&mut t.ctx(), &t.facts, &stopped).unwrap().status;
+    assert_eq!(again.outcome, Outcome::NeedsHuman);
+    // With the limit raised, retry hands the work to the reviewer it had stopped before.
+    t.budget.run.max_tokens = Some(50_000);
+    let resumed = retry(&mut t.ctx(), &t.facts, &stopped).unwrap().status;
+    assert_eq!(resumed.outcome, Outcome::InProgress);
+    assert_eq!(pending_agent(&resumed), "reviewer");
+}
