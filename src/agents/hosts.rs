@@ -53,7 +53,7 @@ fn hook_entries(text: &str) -> serde_json::Value {
 
 /// The `git swarm` subcommands a manager agent runs (and may run without a prompt).
 pub(crate) const MANAGER_COMMANDS: &[&str] = &[
-    "start", "next", "publish", "status", "list", "retry", "validate",
+    "start", "next", "approve", "publish", "status", "list", "retry", "validate",
 ];
 
 /// The agents of the default pipeline: (name, pack definition, what it may use in Claude Code;
@@ -110,6 +110,8 @@ task write it to a file and run `git swarm start --json --task-file <file>`). Wi
    - `invoke`: {spawn} Start every entry of `invocations` at once when there are several, and \
 wait until all of them have finished.
    - `publish`: run `git swarm publish --json` and act on its answer the same way.
+   - `approve`: show the user `message` and ask them. Yes: run `git swarm approve --json` and \
+act on its answer. No: run `git swarm next --json --reject \"<their words>\"` and act on its answer.
    - `done`, `failed`, `escalated`, `canceled`: stop, and tell the user `message`, plus `hint`, \
 `prUrl` and `warnings` when present.
    - an `error` object instead: stop, and tell the user its `message` and `hint`.
@@ -374,6 +376,7 @@ mod tests {
             [
                 "Bash(git swarm start:*)",
                 "Bash(git swarm next:*)",
+                "Bash(git swarm approve:*)",
                 "Bash(git swarm publish:*)",
                 "Bash(git swarm status:*)",
                 "Bash(git swarm list:*)",
@@ -387,7 +390,7 @@ mod tests {
         let parsed: serde_json::Value =
             serde_json::from_str(&format!("{{{snippet}}}")).expect("the snippet is JSON members");
         assert_eq!(
-            parsed["permissions"]["allow"][7],
+            parsed["permissions"]["allow"][8],
             "Edit(//src/app-swarm-*/**)"
         );
         assert!(parsed["hooks"]["SubagentStop"].is_array());

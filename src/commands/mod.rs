@@ -3,6 +3,7 @@
 //! `run(ctx, args)`.
 
 pub(crate) mod abort;
+pub(crate) mod approve;
 pub(crate) mod completions;
 pub(crate) mod demo;
 pub(crate) mod doctor;
@@ -62,6 +63,7 @@ pub(crate) enum Command {
     Start(start::StartArgs),
     Next(next::NextArgs),
     Publish(publish::PublishArgs),
+    Approve(approve::ApproveArgs),
     Run(run::RunArgs),
     Demo(demo::DemoArgs),
     #[command(hide = true)]
@@ -236,6 +238,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Start(a) => start::run(&ctx, a),
         Command::Next(a) => next::run(&ctx, a),
         Command::Publish(a) => publish::run(&ctx, a),
+        Command::Approve(a) => approve::run(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::DemoAgent(a) => demo::agent(&ctx, a),

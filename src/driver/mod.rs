@@ -79,6 +79,16 @@ pub fn advance(tx: &Tx, reject: Option<&str>) -> Result<RunStatus> {
             break;
         }
         let present = present_results(run, &st);
+        // At a gate, a rejection turns the plan (or the work) down: a re-plan.
+        if let Some(feedback) = reject.filter(|_| !rejected && st.swarm.approval.is_some()) {
+            let cfg = session.run_config(&st)?;
+            let facts = tx.facts(&st, &cfg, &[])?;
+            st = tx.transition(&cfg, &facts, |ctx, facts| {
+                Ok(machine::reject_at_gate(ctx, facts, &st, feedback))
+            })?;
+            rejected = true;
+            continue;
+        }
         if let Some(feedback) = reject.filter(|_| !rejected) {
             let Some((slot, file)) = present.into_iter().next() else {
                 let waiting: Vec<_> = st.swarm.pending.iter().map(|p| p.agent.as_str()).collect();

@@ -284,6 +284,8 @@ impl Builder<'_, '_> {
                         format!("{} ({} tasks)", summary.friendly_name, summary.tasks.len()),
                     );
                     self.st.swarm.plan = Some(summary);
+                    // A new plan is approved anew.
+                    self.st.swarm.plan_approved = false;
                 }
             }
         }
@@ -394,6 +396,19 @@ impl Builder<'_, '_> {
                         at: self.ctx.now.clone(),
                     });
                     self.st.swarm.phase = Phase::Publish;
+                    if self.ctx.gates.publish && !self.st.swarm.publish_approved {
+                        self.st.swarm.approval = Some(super::state::Approval {
+                            gate: super::state::GateKind::Publish,
+                            then: None,
+                        });
+                        let step = self.st.swarm.step;
+                        self.ev(
+                            "APPROVAL_NEEDED",
+                            None,
+                            Some(step),
+                            "publishing waits for a person's approval (policies.approval.publish)",
+                        );
+                    }
                     self.ev(
                         "ALL_WORKERS_COMPLETE",
                         Some(agent),

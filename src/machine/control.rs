@@ -1,7 +1,7 @@
 //! Commands that steer a run from outside: reject, retry, abort, and the merge continuation.
 
 use super::event::Event;
-use super::state::{Outcome, Phase, Resume, RunStatus};
+use super::state::{GateKind, Outcome, Phase, Resume, RunStatus};
 use super::{Arrival, Builder, Ctx, Effect, Facts, IssueSpec, Transition};
 
 /// `next --reject <feedback>`: the host (or a person) rejects the fresh result of a pending
@@ -28,6 +28,66 @@ pub(crate) fn reject(
         return b.done();
     }
     b.send_back(&inv, arrival.slot, vec![fb], "rejected");
+    b.done()
+}
+
+/// `git swarm approve`: the gate the run waits at is passed — the plan's hand-off is made, or
+/// publishing may go on. `None` when the run waits at no gate.
+pub(crate) fn approve(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Option<Transition> {
+    let approval = st.swarm.approval.clone()?;
+    if !st.outcome.is_in_progress() {
+        return None;
+    }
+    let mut b = Builder::new(ctx, facts, st.clone());
+    b.st.swarm.approval = None;
+    let step = b.st.swarm.step;
+    match approval.gate {
+        GateKind::Plan => {
+            b.st.swarm.plan_approved = true;
+            b.ev("APPROVED", None, Some(step), "the plan was approved");
+            if let Some(Resume::Issue {
+                to,
+                from,
+                feedback,
+                replan,
+                ..
+            }) = approval.then
+            {
+                b.issue(IssueSpec {
+                    to,
+                    from,
+                    feedback,
+                    replan,
+                    ..IssueSpec::default()
+                });
+            }
+        }
+        GateKind::Publish => {
+            b.st.swarm.publish_approved = true;
+            b.ev("APPROVED", None, Some(step), "publishing was approved");
+        }
+    }
+    Some(b.done())
+}
+
+/// `git swarm next --reject` at a gate: a person turned the plan (or the work before
+/// publishing) down; the planner plans again with their words, counted as a re-plan.
+pub(crate) fn reject_at_gate(
+    ctx: &mut Ctx,
+    facts: &Facts,
+    st: &RunStatus,
+    feedback: &str,
+) -> Transition {
+    let mut b = Builder::new(ctx, facts, st.clone());
+    b.st.swarm.approval = None;
+    b.st.swarm.plan_approved = false;
+    b.st.swarm.publish_approved = false;
+    b.st.swarm.phase = Phase::Awaiting;
+    let planner = b.ctx.cfg.first_step().name.clone();
+    let fb = format!("rejected by a person: {}", feedback.trim());
+    let step = b.st.swarm.step;
+    b.ev("REJECTED", Some(&planner), Some(step), fb.clone());
+    b.replan_or_escalate(&planner, vec![fb]);
     b.done()
 }
 

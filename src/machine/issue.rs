@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::state::{Invocation, Outcome, Phase, Resume, RunStatus};
+use super::state::{Approval, GateKind, Invocation, Outcome, Phase, Resume, RunStatus};
 use super::{Builder, Effect, IssueSpec, Target, handoff};
 use crate::config::{InputType, Subagent};
 
@@ -93,6 +93,35 @@ impl Builder<'_, '_> {
                 format!("over budget: {why}"),
                 Some(resume),
                 false,
+            );
+            return;
+        }
+        // A plan that must be approved: the run waits at the gate with this hand-off, which
+        // `git swarm approve` makes.
+        if self.ctx.gates.plan
+            && !self.st.swarm.plan_approved
+            && self.st.swarm.plan.is_some()
+            && !agent.first_step
+            && !self.ctx.cfg.plans(&agent.name)
+        {
+            self.st.swarm.approval = Some(Approval {
+                gate: GateKind::Plan,
+                then: Some(Resume::Issue {
+                    to: spec.to.clone(),
+                    from: spec.from.clone(),
+                    feedback: spec.feedback.clone(),
+                    loop_field: None,
+                    replan: spec.replan,
+                }),
+            });
+            // What was awaited has been consumed; nothing is handed out until approved.
+            self.st.swarm.pending.clear();
+            let step = self.st.swarm.step;
+            self.ev(
+                "APPROVAL_NEEDED",
+                None,
+                Some(step),
+                "the plan waits for a person's approval (policies.approval.plan)",
             );
             return;
         }

@@ -27,8 +27,8 @@ pub(crate) mod usage;
 
 pub(crate) use consume::consume;
 pub(crate) use control::{
-    Refusal, abort, after_merge, fail_pending, forget_launches, merge_batch, record_launches,
-    record_usage, reject, relaunch, relaunch_missing, retry,
+    Refusal, abort, after_merge, approve, fail_pending, forget_launches, merge_batch,
+    record_launches, record_usage, reject, reject_at_gate, relaunch, relaunch_missing, retry,
 };
 
 #[cfg(test)]
@@ -56,6 +56,15 @@ pub(crate) struct Ctx<'a> {
     pub ids: Vec<String>,
     /// What the run and its agents may spend (`policies.budget`).
     pub budget: budget::Budget,
+    /// The gates a person must approve (`policies.approval`).
+    pub gates: Gates,
+}
+
+/// `policies.approval`: where the run waits for a person.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Gates {
+    pub plan: bool,
+    pub publish: bool,
 }
 
 /// A free (or this run's own) place for the run's worktree.
@@ -434,6 +443,9 @@ fn new_status(
             notes: Default::default(),
             files_changed: Vec::new(),
             advice: None,
+            approval: None,
+            plan_approved: false,
+            publish_approved: false,
             done_tasks: Vec::new(),
             batch: None,
             finished_workers: Vec::new(),
@@ -557,6 +569,7 @@ pub(crate) fn start(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ActionKind {
     Invoke,
+    Approve,
     Publish,
     Done,
     Escalated,
@@ -568,6 +581,7 @@ impl ActionKind {
     pub(crate) fn as_str(&self) -> &'static str {
         match self {
             ActionKind::Invoke => "invoke",
+            ActionKind::Approve => "approve",
             ActionKind::Publish => "publish",
             ActionKind::Done => "done",
             ActionKind::Escalated => "escalated",
@@ -588,6 +602,7 @@ impl ActionKind {
 
 pub(crate) fn action_of(st: &RunStatus) -> ActionKind {
     match st.outcome {
+        Outcome::InProgress if st.swarm.approval.is_some() => ActionKind::Approve,
         Outcome::InProgress => match st.swarm.phase {
             Phase::Publish => ActionKind::Publish,
             _ => ActionKind::Invoke,

@@ -15,6 +15,8 @@ pub(crate) enum Gate {
     PullRequestOnly,
     /// Completed and nothing is left to do.
     Done,
+    /// A person's approval comes first (`policies.approval`).
+    AwaitsApproval,
     /// Its last agent has not passed; it waits for these agents.
     NotYet(Vec<String>),
     /// Ended otherwise (failed before publishing, canceled, escalated).
@@ -36,6 +38,7 @@ pub(crate) fn gate(st: &RunStatus) -> Gate {
                 Gate::Done
             }
         }
+        (Outcome::InProgress, _) if st.swarm.approval.is_some() => Gate::AwaitsApproval,
         (Outcome::InProgress, Phase::Publish) => Gate::Publish,
         (Outcome::Failed, _) if st.swarm.resume == Some(Resume::Publish) => Gate::Publish,
         (Outcome::InProgress, _) => {

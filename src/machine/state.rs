@@ -182,6 +182,15 @@ pub(crate) struct Engine {
     /// command line words what to run next from the outcome and `resume`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advice: Option<String>,
+    /// The approval the run waits for (`policies.approval`), and the work that follows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+    /// The current plan was approved (a new plan needs approving again).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub plan_approved: bool,
+    /// Publishing was approved.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub publish_approved: bool,
     /// Publication state (filled by `publish`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tested: Option<Tested>,
@@ -420,6 +429,26 @@ pub(crate) enum Resume {
     Publish,
     /// A parallel batch stopped: re-issue its workers that have no accepted result.
     Batch,
+}
+
+/// What a person is asked to approve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum GateKind {
+    /// The accepted plan, before any work on it.
+    Plan,
+    /// The tested work, before it is pushed.
+    Publish,
+}
+
+/// A gate the run waits at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Approval {
+    pub gate: GateKind,
+    /// The work handed out once approved (the plan gate's hand-off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<Resume>,
 }
 
 /// The content the tester passed on (filled when the last agent succeeds).

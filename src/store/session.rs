@@ -229,6 +229,13 @@ impl Session {
                 .policies()
                 .map(|p| crate::machine::budget::Budget::of_policy(&p.budget))
                 .unwrap_or_default(),
+            gates: self
+                .policies()
+                .map(|p| crate::machine::Gates {
+                    plan: p.approval.plan,
+                    publish: p.approval.publish,
+                })
+                .unwrap_or_default(),
         }
     }
 }

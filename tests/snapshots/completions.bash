@@ -19,6 +19,9 @@ _gitswarm() {
             gitswarm,abort)
                 cmd="gitswarm__subcmd__abort"
                 ;;
+            gitswarm,approve)
+                cmd="gitswarm__subcmd__approve"
+                ;;
             gitswarm,completions)
                 cmd="gitswarm__subcmd__completions"
                 ;;
@@ -78,6 +81,9 @@ _gitswarm() {
                 ;;
             gitswarm__subcmd__help,abort)
                 cmd="gitswarm__subcmd__help__subcmd__abort"
+                ;;
+            gitswarm__subcmd__help,approve)
+                cmd="gitswarm__subcmd__help__subcmd__approve"
                 ;;
             gitswarm__subcmd__help,completions)
                 cmd="gitswarm__subcmd__help__subcmd__completions"
@@ -167,7 +173,7 @@ _gitswarm() {
 
     case "${cmd}" in
         gitswarm)
-            opts="-C -h -V --json --config --color --help --version init start next publish run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
+            opts="-C -h -V --json --config --color --help --version init start next publish approve run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -204,6 +210,36 @@ _gitswarm() {
                     return 0
                     ;;
                 --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__approve)
+            opts="-C -h --run --json --config --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --run)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -403,7 +439,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__help)
-            opts="init start next publish run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
+            opts="init start next publish approve run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -417,6 +453,20 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__help__subcmd__abort)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__help__subcmd__approve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -82,6 +82,17 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(approve)
+_arguments "${_arguments_options[@]}" : \
+'--run=[The run (default\: the only run in progress)]:ID:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
 (run)
 _arguments "${_arguments_options[@]}" : \
 '()--task-file=[Start a new run with the task in this file]:FILE:_files' \
@@ -345,6 +356,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(approve)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (run)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -445,6 +460,7 @@ _git-swarm_commands() {
 'start:Start a run\: refuse a dirty tree, create the run, and return the first action' \
 'next:Advance the run as far as it can without an agent, and print the next action' \
 'publish:Publish a run whose last agent passed\: commit leftovers, push swarm/<name>, open the pull request with the remote'\''s tool, remove the worktree' \
+'approve:Approve the gate a run waits at (policies.approval)\: the accepted plan, or publishing' \
 'run:Exec mode\: start a run (or continue one) and drive it to its end with the agent CLIs of the workflow config'\''s exec templates\: next → launch the agents → next … → publish' \
 'demo:See a whole run in seconds, with simulated agents\: a throwaway repository and origin, a plan with two parallel tasks, a review rejection and its fix, passing tests, and publishing' \
 'demo-agent:Plays a simulated agent (used by the demo'\''s exec templates)' \
@@ -468,6 +484,11 @@ _git-swarm_commands() {
 _git-swarm__subcmd__abort_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm abort commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__approve_commands] )) ||
+_git-swarm__subcmd__approve_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm approve commands' commands "$@"
 }
 (( $+functions[_git-swarm__subcmd__completions_commands] )) ||
 _git-swarm__subcmd__completions_commands() {
@@ -506,6 +527,7 @@ _git-swarm__subcmd__help_commands() {
 'start:Start a run\: refuse a dirty tree, create the run, and return the first action' \
 'next:Advance the run as far as it can without an agent, and print the next action' \
 'publish:Publish a run whose last agent passed\: commit leftovers, push swarm/<name>, open the pull request with the remote'\''s tool, remove the worktree' \
+'approve:Approve the gate a run waits at (policies.approval)\: the accepted plan, or publishing' \
 'run:Exec mode\: start a run (or continue one) and drive it to its end with the agent CLIs of the workflow config'\''s exec templates\: next → launch the agents → next … → publish' \
 'demo:See a whole run in seconds, with simulated agents\: a throwaway repository and origin, a plan with two parallel tasks, a review rejection and its fix, passing tests, and publishing' \
 'demo-agent:Plays a simulated agent (used by the demo'\''s exec templates)' \
@@ -529,6 +551,11 @@ _git-swarm__subcmd__help_commands() {
 _git-swarm__subcmd__help__subcmd__abort_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm help abort commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__approve_commands] )) ||
+_git-swarm__subcmd__help__subcmd__approve_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help approve commands' commands "$@"
 }
 (( $+functions[_git-swarm__subcmd__help__subcmd__completions_commands] )) ||
 _git-swarm__subcmd__help__subcmd__completions_commands() {

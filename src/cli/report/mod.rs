@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::machine::{
     ActionKind, action_of,
-    state::{Outcome, Phase, Resume, RunStatus, Warning},
+    state::{GateKind, Outcome, Phase, Resume, RunStatus, Warning},
 };
 
 /// A command's answer: the JSON object for `--json`, the text for a person, the exit code.
@@ -25,6 +25,29 @@ impl Output {
     }
 }
 
+/// What the gate a run waits at asks a person to approve.
+fn approval_message(st: &RunStatus) -> String {
+    match (st.swarm.approval.as_ref().map(|a| a.gate), &st.swarm.plan) {
+        (Some(GateKind::Plan), Some(p)) => format!(
+            "approve the plan '{}' ({} task(s), {}): {}",
+            p.friendly_name,
+            p.tasks.len(),
+            p.path,
+            first_line(&p.goal)
+        ),
+        (Some(GateKind::Plan), None) => "approve the plan".to_string(),
+        _ => format!(
+            "approve publishing: {} passed; the branch {} is pushed once approved",
+            st.current_step,
+            st.branch.as_deref().unwrap_or("of the run")
+        ),
+    }
+}
+
+fn first_line(s: &str) -> String {
+    crate::machine::text::first_line(s)
+}
+
 /// What a person runs next for `st`, worded here from the outcome, what the run can resume
 /// and the advice the run recorded (which names no command).
 pub fn next_step(st: &RunStatus) -> Option<String> {
@@ -32,6 +55,9 @@ pub fn next_step(st: &RunStatus) -> Option<String> {
     let retry = format!("git swarm retry --run {id}");
     let advice = st.swarm.advice.as_deref().unwrap_or("fix the cause");
     Some(match (st.outcome, &st.swarm.resume) {
+        (Outcome::InProgress, _) if st.swarm.approval.is_some() => {
+            format!("git swarm approve --run {id}")
+        }
         (Outcome::InProgress, _) if st.swarm.phase == Phase::Publish => {
             format!("git swarm publish --run {id}")
         }
@@ -111,6 +137,7 @@ pub fn action(st: &RunStatus) -> Output {
                 first.map(|i| i.iteration).unwrap_or(0)
             )
         }
+        ActionKind::Approve => approval_message(st),
         ActionKind::Publish => format!("{} passed; run 'git swarm publish'", st.current_step),
         ActionKind::Done => match &st.pr_url {
             Some(u) => format!("run completed: {u}"),
@@ -172,6 +199,22 @@ pub fn action(st: &RunStatus) -> Output {
                 t.push('\n');
             }
             t.push_str("When it has written its result, run: git swarm next\n");
+        }
+        ActionKind::Approve => {
+            t.push_str(&format!("run {short}: {}\n", approval_message(st)));
+            if let (Some(GateKind::Plan), Some(p)) =
+                (st.swarm.approval.as_ref().map(|a| a.gate), &st.swarm.plan)
+            {
+                for task in &p.tasks {
+                    t.push_str(&format!("  task {}: {}\n", task.id, task.description));
+                }
+                for a in &p.acceptance {
+                    t.push_str(&format!("  acceptance: {a}\n"));
+                }
+            }
+            t.push_str(&format!(
+                "Approve: git swarm approve --run {id}\nOr send it back: git swarm next --run {id} --reject \"<why>\"\n"
+            ));
         }
         ActionKind::Publish => {
             t.push_str(&format!("run {short}: {} passed.\n", st.current_step));

@@ -35,6 +35,17 @@ pub(crate) struct Policies {
     pub worktree: Worktree,
     pub gc: Gc,
     pub budget: Budget,
+    pub approval: Approval,
+}
+
+/// `approval`: the gates where a run waits for a person (`git swarm approve`).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct Approval {
+    /// `approval.plan`: the accepted plan, before any work on it.
+    pub plan: bool,
+    /// `approval.publish`: the tested work, before it is pushed.
+    pub publish: bool,
 }
 
 /// `git`: what keeps `start` from starting, and how runs name branches and worktrees.

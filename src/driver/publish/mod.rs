@@ -129,6 +129,12 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
             return Ok(j.st);
         }
         machine::publish::Gate::Publish => {}
+        machine::publish::Gate::AwaitsApproval => {
+            return Err(Error::refused(format!(
+                "run {id} waits for a person's approval before it is published (policies.approval)"
+            ))
+            .hint(format!("approve with 'git swarm approve --run {id}'")));
+        }
         machine::publish::Gate::NotYet(waits) => {
             return Err(Error::refused(format!(
                 "run {id} cannot be published yet: its last agent has not passed (it waits for {})",

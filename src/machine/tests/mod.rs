@@ -85,6 +85,7 @@ struct T {
     run: RunDir,
     facts: Facts,
     budget: crate::machine::budget::Budget,
+    gates: crate::machine::Gates,
 }
 
 impl T {
@@ -92,6 +93,7 @@ impl T {
         T {
             cfg: wf(),
             budget: Default::default(),
+            gates: Default::default(),
             run: RunDir {
                 id: RUN.into(),
                 path: PathBuf::from("/w/.swarm/runs").join(RUN),
@@ -128,6 +130,7 @@ impl T {
                 .map(|i| format!("00000000-0000-4000-8000-00000000000{i}"))
                 .collect(),
             budget: self.budget.clone(),
+            gates: self.gates,
         }
     }
 

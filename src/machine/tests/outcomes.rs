@@ -318,3 +318,58 @@ fn over_budget_the_run_stops_before_handing_out_work_and_retry_continues_there()
     assert_eq!(resumed.outcome, Outcome::InProgress);
     assert_eq!(pending_agent(&resumed), "reviewer");
 }
+
+#[test]
+fn approval_gates_hold_the_plan_and_the_publish_until_approved_or_rejected() {
+    let mut t = T::new();
+    t.gates = crate::machine::Gates {
+        plan: true,
+        publish: true,
+    };
+    let st = t.start().status;
+    let at_gate = t.planned(&st, good_plan()).status;
+    assert_eq!(action_of(&at_gate), ActionKind::Approve);
+    assert!(at_gate.swarm.pending.is_empty(), "no work handed out yet");
+    assert_eq!(at_gate.worktree_path, None, "no worktree made yet");
+    // Rejected: the planner plans again with the person's words, as a re-plan.
+    let replan = reject_at_gate(&mut t.ctx(), &t.facts, &at_gate, "too big").status;
+    assert_eq!(pending_agent(&replan), "planner");
+    assert_eq!(replan.swarm.approval, None);
+    assert!(
+        replan.swarm.pending[0]
+            .prompt
+            .contains("rejected by a person: too big"),
+        "{}",
+        replan.swarm.pending[0].prompt
+    );
+    // Approved: the hand-off it held is made.
+    let approved = approve(&mut t.ctx(), &t.facts, &at_gate).unwrap().status;
+    assert_eq!(pending_agent(&approved), "implementor");
+    assert!(approved.swarm.plan_approved);
+    assert_eq!(approved.worktree_path.as_deref(), Some("/w-swarm-greet"));
+    assert!(
+        approve(&mut t.ctx(), &t.facts, &approved).is_none(),
+        "nothing left to approve"
+    );
+    // The last agent passes: publishing waits too.
+    let hid = approved.swarm.pending[0].handoff_id.clone().unwrap();
+    let st = t.consume(&approved, t.arrive(&approved, json!({"status": "completed", "handoffId": hid, "summary": "done", "filesChanged": ["src/a.rs"]}))).status;
+    let st = t.review(&st, "approved").status;
+    let hid = st.swarm.pending[0].handoff_id.clone().unwrap();
+    let st = t
+        .consume(
+            &st,
+            t.arrive(
+                &st,
+                json!({"status": "passed", "handoffId": hid, "summary": "ok"}),
+            ),
+        )
+        .status;
+    assert_eq!(action_of(&st), ActionKind::Approve);
+    assert_eq!(
+        crate::machine::publish::gate(&st),
+        crate::machine::publish::Gate::AwaitsApproval
+    );
+    let st = approve(&mut t.ctx(), &t.facts, &st).unwrap().status;
+    assert_eq!(action_of(&st), ActionKind::Publish);
+}
