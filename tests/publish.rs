@@ -78,6 +78,22 @@ fn publish_commits_leftovers_pushes_opens_the_pr_and_cleans_up() {
     assert_eq!(flag("--title").as_deref(), Some("[swarm] Greet the user"));
     let body = std::fs::read_to_string(flag("--body-file").unwrap()).unwrap();
     assert!(body.contains(&format!(".swarm/runs/{id}")), "{body}");
+    // The body explains the run: tasks, tests, passes, what was spent, and what was tested.
+    let st = env.status(&id);
+    for part in [
+        "Tasks:\n- t1: ".to_string(),
+        "Tests:\n- `".to_string(),
+        "\n- tester passed: ".to_string(),
+        "Passes: planner ×1, implementor ×1, reviewer ×1, tester ×1\n".to_string(),
+        "Spent: not reported\n".to_string(),
+        format!("Swarm-Run: {id}\n"),
+        format!(
+            "Tested tree: {}",
+            st["swarm"]["tested"]["tree"].as_str().unwrap()
+        ),
+    ] {
+        assert!(body.contains(&part), "{part:?} in\n{body}");
+    }
     assert!(!argv.contains(&"--draft".to_string()));
     assert_run_files_valid(&env, &id);
 

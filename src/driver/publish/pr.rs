@@ -76,8 +76,69 @@ fn title_and_body(
         .map(|a| format!("- {a}"))
         .collect::<Vec<_>>()
         .join("\n");
+    let tasks = if plan.tasks.is_empty() {
+        "- (no plan)".to_string()
+    } else {
+        plan.tasks
+            .iter()
+            .map(|t| format!("- {}: {}", t.id, text::first_line(&t.description)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let tests = {
+        let mut lines: Vec<String> = plan
+            .test_commands
+            .iter()
+            .map(|c| format!("- `{c}`"))
+            .collect();
+        if lines.is_empty() {
+            lines.push("- (the plan names no test command)".to_string());
+        }
+        if let Some(n) = st.swarm.notes.get(&st.current_step)
+            && !n.summary.is_empty()
+        {
+            lines.push(format!("- {} passed: {}", st.current_step, n.summary));
+        }
+        lines.join("\n")
+    };
+    let reviews = {
+        let rounds: Vec<String> = st
+            .swarm
+            .passes
+            .iter()
+            .map(|(a, n)| format!("{a} ×{n}"))
+            .collect();
+        if rounds.is_empty() {
+            "-".to_string()
+        } else {
+            rounds.join(", ")
+        }
+    };
+    let (tokens, cost) = crate::machine::usage::totals(st);
+    let spent = match (tokens, cost) {
+        (None, None) => "not reported".to_string(),
+        (t, c) => [
+            t.map(|t| format!("{} tokens", crate::machine::usage::thousands(t))),
+            c.map(|c| format!("${c:.2}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", "),
+    };
+    let tested_tree = st
+        .swarm
+        .tested
+        .as_ref()
+        .map(|t| t.tree.clone())
+        .unwrap_or_default();
     let vars: Vec<(&str, String)> = vec![
         ("goal", goal.clone()),
+        ("tasks", tasks),
+        ("tests", tests),
+        ("passes", reviews),
+        ("spent", spent),
+        ("testedTree", tested_tree),
         ("summary", summary.join("\n")),
         ("runId", st.run_id.clone()),
         ("friendlyName", plan.friendly_name.clone()),
@@ -98,7 +159,7 @@ fn title_and_body(
             .unwrap_or("[swarm] {goal}"),
     );
     let body = fill(policies.pr.body_template.as_deref().unwrap_or(
-        "Goal: {goal}\n\nSummary:\n{summary}\n\nAcceptance criteria:\n{acceptance}\n\nArtifacts:\n- Run folder: .swarm/runs/{runId}\n- Plan: .swarm/runs/{runId}/plan.json\n",
+        "Goal: {goal}\n\nTasks:\n{tasks}\n\nSummary:\n{summary}\n\nAcceptance criteria:\n{acceptance}\n\nTests:\n{tests}\n\nPasses: {passes}\nSpent: {spent}\n\nSwarm-Run: {runId}\nTested tree: {testedTree} (what the tester passed; publishing checked that the pushed branch holds exactly it)\n\nArtifacts:\n- Run folder: .swarm/runs/{runId}\n- Plan: .swarm/runs/{runId}/plan.json\n",
     ));
     (
         text::clean_line(title.lines().next().unwrap_or_default()),
