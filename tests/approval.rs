@@ -34,6 +34,10 @@ fn host_mode_waits_at_both_gates_until_approved_and_a_rejection_replans() {
             .starts_with("approve the plan 'add-greeting' (1 task(s), "),
         "{j}"
     );
+    assert!(
+        j["message"].as_str().unwrap().contains("; acceptance: "),
+        "the acceptance checks are in the message: {j}"
+    );
     assert_eq!(j["hint"], format!("git swarm approve --run {id}"));
     assert_eq!(j["invocations"], json!([]));
     // Asked again, the same answer; nothing was made.

@@ -28,13 +28,19 @@ impl Output {
 /// What the gate a run waits at asks a person to approve.
 fn approval_message(st: &RunStatus) -> String {
     match (st.swarm.approval.as_ref().map(|a| a.gate), &st.swarm.plan) {
-        (Some(GateKind::Plan), Some(p)) => format!(
-            "approve the plan '{}' ({} task(s), {}): {}",
-            p.friendly_name,
-            p.tasks.len(),
-            p.path,
-            first_line(&p.goal)
-        ),
+        (Some(GateKind::Plan), Some(p)) => {
+            let mut m = format!(
+                "approve the plan '{}' ({} task(s), {}): {}",
+                p.friendly_name,
+                p.tasks.len(),
+                p.path,
+                first_line(&p.goal)
+            );
+            if !p.acceptance.is_empty() {
+                m.push_str(&format!("; acceptance: {}", p.acceptance.join("; ")));
+            }
+            m
+        }
         (Some(GateKind::Plan), None) => "approve the plan".to_string(),
         _ => format!(
             "approve publishing: {} passed; the branch {} is pushed once approved",
