@@ -61,7 +61,7 @@ impl Exec {
     pub(crate) fn from_value(v: &Value) -> Option<Exec> {
         match v {
             Value::Array(_) => {
-                let argv = crate::files::json::strings(Some(v));
+                let argv = crate::schema::strings(Some(v));
                 (!argv.is_empty()).then_some(Exec::Template(argv))
             }
             Value::String(s) => ProfileKind::parse(s).map(|kind| {
@@ -82,7 +82,7 @@ impl Exec {
                         .and_then(Value::as_str)
                         .unwrap_or(kind.name())
                         .to_string(),
-                    args: crate::files::json::strings(o.get("args")),
+                    args: crate::schema::strings(o.get("args")),
                     model: o.get("model").and_then(Value::as_str).map(str::to_string),
                     env: o
                         .get("env")

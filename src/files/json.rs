@@ -75,18 +75,6 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     Ok(v)
 }
 
-/// The strings of a JSON array (other items skipped); empty when `v` is not an array.
-pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// An RFC 6901 pointer rendered for messages: `/a/0/b`, or `(root)`.
 pub(crate) fn show_pointer(p: &str) -> &str {
     if p.is_empty() { "(root)" } else { p }

@@ -20,7 +20,7 @@ pub fn check(plan: &Value, plan_path: &str) -> (Vec<String>, PlanSummary) {
             .unwrap_or_default()
             .to_string()
     };
-    let strings = super::text::strings;
+    let strings = crate::schema::strings;
 
     let friendly = s("friendly-name");
     if let Err(why) = check_branch_component(&friendly) {

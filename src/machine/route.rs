@@ -121,7 +121,7 @@ pub(crate) fn feedback(result: &Value) -> Vec<String> {
 
 /// Files the result says it changed.
 pub(crate) fn files_changed(result: &Value) -> Vec<String> {
-    super::text::strings(result.get("filesChanged"))
+    crate::schema::strings(result.get("filesChanged"))
 }
 
 fn succeeded(result: &Value) -> Option<bool> {

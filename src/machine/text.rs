@@ -158,18 +158,6 @@ pub(crate) fn first_line(s: &str) -> String {
     }
 }
 
-/// The strings of a JSON array (other items skipped); empty when `v` is not an array.
-pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

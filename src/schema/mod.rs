@@ -235,6 +235,18 @@ fn shorten(msg: &str) -> String {
     format!("{}… ({} bytes)", &msg[..end], msg.len())
 }
 
+/// The strings of a JSON array (other items skipped); empty when `v` is not an array.
+pub(crate) fn strings(v: Option<&serde_json::Value>) -> Vec<String> {
+    v.and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

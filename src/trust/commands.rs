@@ -197,7 +197,7 @@ fn exec_entry(pointer: &str, what: &str, v: &Value) -> Named {
         .and_then(Value::as_str)
         .unwrap_or(kind.name())
         .to_string();
-    let args = crate::files::json::strings(o.get("args"));
+    let args = crate::schema::strings(o.get("args"));
     let env = env_of(o.get("env"));
     let mut argv = vec![program.clone()];
     argv.extend(args.iter().cloned());

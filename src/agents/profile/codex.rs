@@ -71,7 +71,7 @@ pub(crate) fn strict_schema(schema: &serde_json::Value) -> serde_json::Value {
         }
         let is_object = out.get("type") == Some(&json!("object")) || out.contains_key("properties");
         if is_object {
-            let required = crate::files::json::strings(out.get("required"));
+            let required = crate::schema::strings(out.get("required"));
             let mut props = out
                 .remove("properties")
                 .and_then(|p| p.as_object().cloned())
