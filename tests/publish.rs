@@ -83,7 +83,7 @@ fn publish_commits_leftovers_pushes_opens_the_pr_and_cleans_up() {
     for part in [
         "Tasks:\n- t1: ".to_string(),
         "Tests:\n- `".to_string(),
-        "\n- tester passed: ".to_string(),
+        "\n- tester ran `cargo test`: exit 0\n- tester passed: ".to_string(),
         "Passes: planner ×1, implementor ×1, reviewer ×1, tester ×1\n".to_string(),
         "Spent: not reported\n".to_string(),
         format!("Swarm-Run: {id}\n"),

@@ -48,6 +48,22 @@ pub(crate) fn find_tool(tool: &str) -> Option<PathBuf> {
     which::which(tool).ok()
 }
 
+/// What the last agent (the tester) said it ran, from its consumed result: `command` and
+/// `exit-code` in the tester's result format.
+fn tester_ran(st: &RunStatus) -> Option<String> {
+    let path = st.swarm.results.get(&st.current_step)?;
+    let v = crate::files::read_json(Path::new(path)).ok()?;
+    let command = v.get("command")?.as_str()?;
+    // Written by an agent: one line, shortened, before it reaches the pull request.
+    let command = text::first_line(command);
+    Some(
+        match v.get("exit-code").and_then(serde_json::Value::as_i64) {
+            Some(code) => format!("- {} ran `{command}`: exit {code}", st.current_step),
+            None => format!("- {} ran `{command}`", st.current_step),
+        },
+    )
+}
+
 fn title_and_body(
     st: &RunStatus,
     policies: &Policies,
@@ -94,6 +110,7 @@ fn title_and_body(
         if lines.is_empty() {
             lines.push("- (the plan names no test command)".to_string());
         }
+        lines.extend(tester_ran(st));
         if let Some(n) = st.swarm.notes.get(&st.current_step)
             && !n.summary.is_empty()
         {
