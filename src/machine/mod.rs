@@ -7,6 +7,7 @@
 //! every crash point can be reasoned about: the executor performs the effects, then appends the
 //! events, then writes `run.status.json` last.
 
+mod action;
 pub mod batch;
 pub(crate) mod budget;
 mod consume;
@@ -25,6 +26,7 @@ pub mod state;
 pub(crate) mod text;
 pub(crate) mod usage;
 
+pub(crate) use action::{ActionKind, action_of};
 pub(crate) use consume::consume;
 pub(crate) use control::{
     Refusal, abort, after_merge, approve, fail_pending, forget_launches, merge_batch,
@@ -563,53 +565,4 @@ pub(crate) fn start(
         }),
     }
     b.done()
-}
-
-/// The action a status stands for (what `next` answers when nothing new arrived).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ActionKind {
-    Invoke,
-    Approve,
-    Publish,
-    Done,
-    Escalated,
-    Failed,
-    Canceled,
-}
-
-impl ActionKind {
-    pub(crate) fn as_str(&self) -> &'static str {
-        match self {
-            ActionKind::Invoke => "invoke",
-            ActionKind::Approve => "approve",
-            ActionKind::Publish => "publish",
-            ActionKind::Done => "done",
-            ActionKind::Escalated => "escalated",
-            ActionKind::Failed => "failed",
-            ActionKind::Canceled => "canceled",
-        }
-    }
-
-    /// Exit code of a command that answers with this action.
-    pub(crate) fn exit_code(&self) -> u8 {
-        match self {
-            ActionKind::Escalated => 4,
-            ActionKind::Failed => 5,
-            _ => 0,
-        }
-    }
-}
-
-pub(crate) fn action_of(st: &RunStatus) -> ActionKind {
-    match st.outcome {
-        Outcome::InProgress if st.swarm.approval.is_some() => ActionKind::Approve,
-        Outcome::InProgress => match st.swarm.phase {
-            Phase::Publish => ActionKind::Publish,
-            _ => ActionKind::Invoke,
-        },
-        Outcome::Completed => ActionKind::Done,
-        Outcome::Failed => ActionKind::Failed,
-        Outcome::Canceled => ActionKind::Canceled,
-        _ => ActionKind::Escalated,
-    }
 }
