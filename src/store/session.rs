@@ -216,6 +216,9 @@ impl Session {
 
     /// A machine context for `run`.
     pub fn ctx<'a>(&'a self, cfg: &'a Workflow, run: &'a RunDir, standards: &'a Path) -> Ctx<'a> {
+        // A policy that does not load stops the command where it is read; here it only means
+        // no limits and no gates.
+        let policies = self.policies().ok();
         Ctx {
             cfg,
             run,
@@ -223,14 +226,12 @@ impl Session {
             standards_path: standards,
             now: now(),
             ids: (0..8).map(|_| uuid::Uuid::new_v4().to_string()).collect(),
-            // A policy that does not load stops the command where it is read; here it only
-            // means no limit.
-            budget: self
-                .policies()
+            budget: policies
+                .as_ref()
                 .map(|p| crate::machine::budget::Budget::of_policy(&p.budget))
                 .unwrap_or_default(),
-            gates: self
-                .policies()
+            gates: policies
+                .as_ref()
                 .map(|p| crate::machine::Gates {
                     plan: p.approval.plan,
                     publish: p.approval.publish,
