@@ -77,29 +77,25 @@ fn copy_includes(root: &Path, wt: &Path) -> Result<usize> {
     Ok(n)
 }
 
-/// How a setup command ended, when it did not succeed.
-enum Ended {
+/// How a command run by [`run_logged`] ended.
+pub(crate) enum Ended {
     Status(std::process::ExitStatus),
     TimedOut(Duration),
 }
 
-fn run_setup(argv: &[String], wt: &Path, run: &RunDir, timeout: Duration) -> Result<()> {
-    let (prog, args) = argv
-        .split_first()
-        .ok_or_else(|| Error::failure("worktree.setupCommand is empty"))?;
-    let log = run.path.join("logs").join(format!(
-        "setup.{}.log",
-        wt.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    atomic::create_dir_all(log.parent().expect("has parent"))?;
-    // Output goes to the log file, not a pipe: a process the command leaves behind cannot keep
-    // git swarm waiting for the pipe to close.
-    let out = std::fs::File::create(&log).map_err(|e| Error::io("create", &log, e))?;
-    let shown = shell_words::join(argv);
+/// Runs `argv` in `dir` in its own process group, stdin empty, stdout and stderr to `log`
+/// (never a pipe: a process the command leaves behind cannot keep git swarm waiting), the
+/// whole group stopped past `timeout`. `Err` with the reason when it could not start.
+pub(crate) fn run_logged(
+    argv: &[String],
+    dir: &Path,
+    log: &Path,
+    timeout: Duration,
+) -> std::result::Result<Ended, String> {
+    let (prog, args) = argv.split_first().ok_or("the command is empty")?;
+    let out = crate::files::safe::create_log(log).map_err(|e| e.to_string())?;
     let handle = duct::cmd(prog, args)
-        .dir(wt)
+        .dir(dir)
         .stdin_null()
         .stderr_to_stdout()
         .stdout_file(out)
@@ -110,28 +106,41 @@ fn run_setup(argv: &[String], wt: &Path, run: &RunDir, timeout: Duration) -> Res
             Ok(())
         })
         .start()
-        .map_err(|e| {
-            Error::failure(format!("the worktree setup command '{shown}' could not start: {e}"))
-                .hint("fix worktree.setupCommand in .swarm/policies.json, then run 'git swarm next' again")
-        })?;
+        .map_err(|e| e.to_string())?;
     let pid = handle.pids().first().copied().unwrap_or(0);
     let deadline = Instant::now() + timeout;
-    let ended = loop {
+    loop {
         match handle.try_wait() {
-            Ok(Some(o)) if o.status.success() => return Ok(()),
-            Ok(Some(o)) => break Ended::Status(o.status),
+            Ok(Some(o)) => return Ok(Ended::Status(o.status)),
             Ok(None) if Instant::now() >= deadline => {
                 // The whole group: `sh -c 'npm ci'` leaves npm and its children otherwise.
                 crate::agents::exec::stop_group(pid, || matches!(handle.try_wait(), Ok(None)));
                 let _ = handle.kill();
-                break Ended::TimedOut(timeout);
+                return Ok(Ended::TimedOut(timeout));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => {
-                return Err(Error::failure(format!(
-                    "could not wait for the worktree setup command '{shown}': {e}"
-                )));
-            }
+            Err(e) => return Err(format!("could not wait for it: {e}")),
+        }
+    }
+}
+
+fn run_setup(argv: &[String], wt: &Path, run: &RunDir, timeout: Duration) -> Result<()> {
+    let log = run.path.join("logs").join(format!(
+        "setup.{}.log",
+        wt.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    atomic::create_dir_all(log.parent().expect("has parent"))?;
+    let shown = shell_words::join(argv);
+    let ended = match run_logged(argv, wt, &log, timeout) {
+        Ok(Ended::Status(s)) if s.success() => return Ok(()),
+        Ok(e) => e,
+        Err(e) => {
+            return Err(Error::failure(format!(
+                "the worktree setup command '{shown}' could not start: {e}"
+            ))
+            .hint("fix worktree.setupCommand in .swarm/policies.json, then run 'git swarm next' again"));
         }
     };
     let text = String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned();

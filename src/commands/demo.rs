@@ -131,6 +131,7 @@ pub(crate) fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
     let (session, run, _) = crate::commands::start::start_run(&demo_ctx, &start)?;
     let opts = crate::driver::runner::Options {
         progress: !ctx.json,
+        follow: false,
     };
     let st = crate::driver::runner::run(&session, &run, &opts)?;
 

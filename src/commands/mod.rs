@@ -4,6 +4,7 @@
 
 pub(crate) mod abort;
 pub(crate) mod approve;
+pub(crate) mod follow;
 pub(crate) mod completions;
 pub(crate) mod demo;
 pub(crate) mod doctor;
@@ -64,6 +65,7 @@ pub(crate) enum Command {
     Next(next::NextArgs),
     Publish(publish::PublishArgs),
     Approve(approve::ApproveArgs),
+    Follow(follow::FollowArgs),
     Run(run::RunArgs),
     Demo(demo::DemoArgs),
     #[command(hide = true)]
@@ -239,6 +241,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Next(a) => next::run(&ctx, a),
         Command::Publish(a) => publish::run(&ctx, a),
         Command::Approve(a) => approve::run(&ctx, a),
+        Command::Follow(a) => follow::run(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::DemoAgent(a) => demo::agent(&ctx, a),

@@ -22,10 +22,16 @@ pub(crate) struct RunArgs {
     /// Continue this run (default: the only run in progress).
     #[arg(long, value_name = "ID", conflicts_with_all = ["task", "task_file"])]
     pub run: Option<String>,
+    /// After publishing, follow the pull request: wait for its checks and reviews, and hand
+    /// failures and comments back to the agents until it is green (policy follow.enabled
+    /// does the same).
+    #[arg(long)]
+    pub follow: bool,
 }
 
 pub(crate) fn run(ctx: &Context, args: RunArgs) -> Result<Output> {
-    let opts = Options::for_terminal(ctx.json);
+    let mut opts = Options::for_terminal(ctx.json);
+    opts.follow = args.follow;
     let (session, run) = if args.task.is_some() || args.task_file.is_some() {
         // Everything the run will make git swarm run is checked before the run exists
         // (`runner::run` checks a run that exists).
@@ -43,7 +49,12 @@ pub(crate) fn run(ctx: &Context, args: RunArgs) -> Result<Output> {
         (session, run)
     } else {
         let session = ctx.session()?;
-        let run = session.active_run(args.run.as_deref())?;
+        // A published run is continued into its follow phase.
+        let run = if args.follow {
+            session.recent_run(args.run.as_deref())?
+        } else {
+            session.active_run(args.run.as_deref())?
+        };
         (session, run)
     };
     let st = runner::run(&session, &run, &opts)?;

@@ -4,6 +4,7 @@
 
 pub(crate) mod effects;
 mod facts;
+pub(crate) mod follow;
 pub mod place;
 pub mod publish;
 pub mod runner;

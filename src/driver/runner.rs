@@ -35,6 +35,8 @@ fn install_ctrl_c() {
 pub struct Options {
     /// Print progress (which agent, how long, the log) on stderr.
     pub progress: bool,
+    /// Go on into the follow phase after publishing (`--follow`, `follow.enabled`).
+    pub follow: bool,
 }
 
 impl Options {
@@ -44,6 +46,7 @@ impl Options {
             progress: !json
                 && (std::io::stderr().is_terminal()
                     || std::env::var_os("GIT_SWARM_PROGRESS").is_some()),
+            follow: false,
         }
     }
 }
@@ -87,6 +90,7 @@ pub fn run(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus>
     // trusted, so an untrusted file refuses now rather than after hours of agent work.
     let config = session.run_config_path(&run.require_status()?);
     crate::trust::require(session, &Use::ALL, Some(&config))?;
+    let follow = opts.follow || session.policies()?.follow.enabled;
     loop {
         if INTERRUPTED.load(Ordering::SeqCst) {
             return Err(interrupted(run));
@@ -103,9 +107,45 @@ pub fn run(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus>
                 let tx = Tx::begin(session, run)?;
                 crate::driver::publish::publish(&tx, &crate::driver::publish::Options::default())?;
             }
+            ActionKind::Done
+                if follow
+                    && st.pr_url.is_some()
+                    && !st.swarm.follow.as_ref().is_some_and(|f| f.done) =>
+            {
+                follow_once(session, run, opts)?;
+            }
             _ => return Ok(st),
         }
     }
+}
+
+/// One read of the pull request in the follow phase; a `wait` sleeps here (Ctrl-C ends it).
+fn follow_once(session: &Session, run: &RunDir, opts: &Options) -> Result<()> {
+    use crate::machine::follow::Answer;
+    let f = crate::driver::follow::follow(&Tx::begin(session, run)?)?;
+    match f.answer {
+        Some(Answer::Wait {
+            seconds,
+            waiting_for,
+        }) => {
+            say(
+                opts,
+                format!("… waiting for {waiting_for}; reading the pull request again in {seconds} s"),
+            );
+            let until = std::time::Instant::now() + Duration::from_secs(seconds);
+            while std::time::Instant::now() < until {
+                if INTERRUPTED.load(Ordering::SeqCst) {
+                    return Err(interrupted(run));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Some(Answer::Invoked) => say(opts, "▶ follow: a fix pass for the pull request's findings"),
+        Some(Answer::Done(why)) => say(opts, format!("✓ follow: {why}")),
+        Some(Answer::Escalated(why)) => say(opts, format!("✗ follow: {why}")),
+        None => {}
+    }
+    Ok(())
 }
 
 fn key(inv: &Invocation) -> String {

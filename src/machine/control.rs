@@ -194,6 +194,16 @@ pub(crate) fn retry(ctx: &mut Ctx, facts: &Facts, st: &RunStatus) -> Result<Tran
             b.ev("RETRY", None, Some(step), "publish again");
             b.st.swarm.phase = Phase::Publish;
         }
+        Resume::Follow => {
+            // Published already: the follow phase goes on from what the branch holds now
+            // (a person may have pushed to it).
+            b.ev("RETRY", None, Some(step), "the follow phase goes on");
+            b.st.outcome = Outcome::Completed;
+            b.st.swarm.phase = Phase::Finished;
+            if let Some(p) = b.st.swarm.publish.as_mut() {
+                p.pushed = None;
+            }
+        }
     }
     Ok(b.done())
 }

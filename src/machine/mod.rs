@@ -11,6 +11,7 @@ mod action;
 pub mod batch;
 pub(crate) mod budget;
 mod consume;
+pub(crate) mod follow;
 mod control;
 pub(crate) mod event;
 pub(crate) mod guard;
@@ -25,6 +26,7 @@ pub mod route;
 pub mod state;
 pub(crate) mod text;
 pub(crate) mod usage;
+pub(crate) mod verify;
 
 pub(crate) use action::{ActionKind, action_of};
 pub(crate) use consume::consume;
@@ -440,6 +442,8 @@ fn new_status(
             passes: Default::default(),
             pending: Vec::new(),
             plan: None,
+            verification: None,
+            follow: None,
             resume: None,
             results: Default::default(),
             notes: Default::default(),

@@ -196,6 +196,12 @@ pub(crate) struct Engine {
     pub tested: Option<Tested>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<PublishState>,
+    /// The verification gate's last run (publishing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::machine::verify::Verification>,
+    /// The follow phase after publishing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow: Option<crate::machine::follow::FollowState>,
     /// Dollars each agent reported spending (beside `step-tokens`), when its CLI reports cost.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub cost_usd: IndexMap<String, f64>,
@@ -427,6 +433,8 @@ pub(crate) enum Resume {
     },
     /// The tester passed but publishing failed (push), re-run `publish`.
     Publish,
+    /// The follow phase stopped for a person: `git swarm follow` goes on.
+    Follow,
     /// A parallel batch stopped: re-issue its workers that have no accepted result.
     Batch,
 }

@@ -16,16 +16,28 @@ pub(crate) enum Use {
     /// What exec mode (`run`) launches as agents and lets them run: a repository config's
     /// `exec` and `env`, the policy's `agents.allowedCommands` and `agents.allowAllCommands`.
     Agents,
+    /// `verify.commands` and `verify.planCommands`: the verification gate before publishing.
+    Verify,
+    /// `follow.stateCommand`: reads the pull request's state in the follow phase.
+    Follow,
 }
 
 impl Use {
-    pub(crate) const ALL: [Use; 3] = [Use::Setup, Use::PullRequest, Use::Agents];
+    pub(crate) const ALL: [Use; 5] = [
+        Use::Setup,
+        Use::PullRequest,
+        Use::Agents,
+        Use::Verify,
+        Use::Follow,
+    ];
 
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Use::Setup => "setup",
             Use::PullRequest => "pull-request",
             Use::Agents => "agents",
+            Use::Verify => "verify",
+            Use::Follow => "follow",
         }
     }
 
@@ -35,6 +47,8 @@ impl Use {
             Use::Setup => "runs in each new worktree (start, next, retry, run)",
             Use::PullRequest => "runs when publish opens the pull request (publish, run)",
             Use::Agents => "applies when exec mode launches agents (run)",
+            Use::Verify => "runs in the run's worktree before it is pushed (publish, run)",
+            Use::Follow => "runs when the follow phase reads the pull request (follow, run)",
         }
     }
 }
@@ -68,6 +82,11 @@ pub(crate) fn in_policy(raw: &Value) -> Vec<Named> {
             Use::PullRequest,
             "pull-request command",
         ),
+        (
+            "/follow/stateCommand",
+            Use::Follow,
+            "pull-request state command",
+        ),
     ] {
         if let Some(v) = raw.pointer(pointer).filter(|v| !v.is_null()) {
             out.push(argv_entry(pointer, used, what, v, Vec::new()));
@@ -91,6 +110,22 @@ pub(crate) fn in_policy(raw: &Value) -> Vec<Named> {
                 shown: crate::git::url::redact(text.trim()),
             });
         }
+    }
+    if let Some(list) = raw.pointer("/verify/commands").and_then(Value::as_array) {
+        for (i, c) in list.iter().enumerate() {
+            let pointer = format!("/verify/commands/{i}");
+            out.push(argv_entry(&pointer, Use::Verify, "verification command", c, Vec::new()));
+        }
+    }
+    if raw.pointer("/verify/planCommands") == Some(&Value::Bool(true)) {
+        out.push(Named {
+            pointer: "/verify/planCommands".into(),
+            used: Use::Verify,
+            what: "the verification gate runs".into(),
+            argv: Vec::new(),
+            env: Vec::new(),
+            shown: "the plan's test-plan-commands, as the planner wrote them".into(),
+        });
     }
     if raw.pointer("/agents/allowAllCommands") == Some(&Value::Bool(true)) {
         out.push(Named {

@@ -81,8 +81,51 @@ pub fn next_step(st: &RunStatus) -> Option<String> {
         (Outcome::DowngradeScope, Some(_)) => {
             format!("{advice}, then run '{retry}' or start a smaller run")
         }
+        (_, Some(Resume::Follow)) => format!("{advice}: run 'git swarm follow --run {id}'"),
         (_, Some(_)) => format!("{advice}, then run '{retry}'"),
     })
+}
+
+/// What `git swarm follow` answers: `wait` (with `retry-after`), or the action the run's
+/// status stands for (a fix pass's `invoke`, `done`, `escalated`).
+pub fn follow(st: &RunStatus, answer: Option<&crate::machine::follow::Answer>) -> Output {
+    use crate::machine::follow::Answer;
+    let mut out = action(st);
+    let fs = st.swarm.follow.clone().unwrap_or_default();
+    let rounds = json!({"rounds": fs.rounds, "passes": fs.passes.len(), "done": fs.done});
+    match answer {
+        Some(Answer::Wait {
+            seconds,
+            waiting_for,
+        }) => {
+            let message = format!("waiting for {waiting_for}; ask again in {seconds} s");
+            out.json["action"] = json!("wait");
+            out.json["retry-after"] = json!(seconds);
+            out.json["waiting-for"] = json!(waiting_for);
+            out.json["message"] = json!(message);
+            out.json["hint"] = json!(format!("git swarm follow --run {}", st.run_id));
+            out.text = format!(
+                "run {}: {message}\nThen: git swarm follow --run {}\n",
+                abbrev(&st.run_id, 8),
+                st.run_id
+            );
+            out.code = 0;
+        }
+        Some(Answer::Done(why)) => {
+            out.json["message"] = json!(format!("follow: {why}"));
+            out.text = format!(
+                "run {}: {why}.\n{}The run has ended.\n",
+                abbrev(&st.run_id, 8),
+                st.pr_url
+                    .as_ref()
+                    .map(|u| format!("Pull request: {u}\n"))
+                    .unwrap_or_default()
+            );
+        }
+        _ => {}
+    }
+    out.json["follow"] = rounds;
+    out
 }
 
 /// At most the first `chars` characters of `s`: a short run id, commit or tree for a person.

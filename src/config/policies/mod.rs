@@ -36,6 +36,56 @@ pub(crate) struct Policies {
     pub gc: Gc,
     pub budget: Budget,
     pub approval: Approval,
+    pub verify: Verify,
+    pub follow: Follow,
+}
+
+/// How long one verification command may run when the policy does not say.
+pub(crate) const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// `verify`: the verification gate git swarm runs itself before pushing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct Verify {
+    /// `verify.commands`: commands of the repository's own, run once trusted.
+    pub commands: Vec<String>,
+    /// `verify.planCommands`: run the planner's `test-plan-commands` without an approved plan.
+    pub plan_commands: bool,
+    /// `verify.timeoutSeconds`; see [`Verify::timeout`].
+    pub timeout_seconds: Option<f64>,
+}
+
+impl Verify {
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout_seconds
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .unwrap_or(DEFAULT_VERIFY_TIMEOUT)
+    }
+}
+
+/// `follow`: the follow phase after publishing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct Follow {
+    /// `follow.enabled`: `git swarm run` follows the pull request by itself.
+    pub enabled: bool,
+    /// `follow.maxRounds` (default 3): fix passes after publishing.
+    pub max_rounds: u32,
+    /// `follow.retryAfterSeconds` (default 60).
+    pub retry_after_seconds: u64,
+    /// `follow.stateCommand`: prints the pull request's state in git swarm's shape.
+    pub state_command: Option<CommandTemplate>,
+}
+
+impl Default for Follow {
+    fn default() -> Self {
+        Follow {
+            enabled: false,
+            max_rounds: 3,
+            retry_after_seconds: 60,
+            state_command: None,
+        }
+    }
 }
 
 /// `approval`: the gates where a run waits for a person (`git swarm approve`).
@@ -276,6 +326,22 @@ impl Policies {
         if let Err(why) = check_remote_name(&self.pr.remote) {
             return Err(Error::failure(format!("{file}: /pr/remote: {why}"))
                 .hint("set pr.remote to the name of a remote of this repository ('git remote' lists them), such as \"origin\""));
+        }
+        for (i, c) in self.verify.commands.iter().enumerate() {
+            if c.contains(['\n', '\r', '\0']) || !matches!(crate::forge::template::split(c), Ok(w) if !w.is_empty()) {
+                return Err(Error::failure(format!(
+                    "{file}: /verify/commands/{i}: must be a command on one line that splits into words, such as \"cargo test --locked\""
+                ))
+                .hint("quote arguments as a shell would; the command never runs through a shell"));
+            }
+        }
+        if let Some(s) = self.verify.timeout_seconds
+            && Duration::try_from_secs_f64(s).is_err()
+        {
+            return Err(Error::failure(format!(
+                "{file}: /verify/timeoutSeconds: must be a positive number of seconds"
+            ))
+            .hint("for example \"timeoutSeconds\": 900"));
         }
         if let Some(s) = self.worktree.setup_timeout_seconds
             && Duration::try_from_secs_f64(s).is_err()

@@ -3,9 +3,10 @@
 //! it is done, so running publish again skips it (and never opens a second pull request).
 
 mod pr;
+mod verify;
 
 use pr::pull_request;
-pub(crate) use pr::{configured_hosts, find_tool};
+pub(crate) use pr::{configured_hosts, find_tool, run_tool, title_and_body};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -193,6 +194,10 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
                 short(&tested.head)
             )));
         }
+        // The tool's own evidence, before anything ships.
+        if let Some(sent_back) = verify::gate(&mut j, w, &tested, &policies)? {
+            return Ok(sent_back);
+        }
         if git::tree_of(w, "HEAD")? != tree {
             let msg_path = run.path.join("commit-message.txt");
             atomic::write(&msg_path, commit_message(&j.st).as_bytes())?;
@@ -304,6 +309,9 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
             shown: format!("{branch} → {} ({})", redact(&remote), short(&tip)),
             tip: tip.clone(),
         });
+        if let Some(msg) = machine::follow::published(&mut j.st, &tip) {
+            j.ev("FOLLOW_PUSHED", msg);
+        }
         j.save()?;
     }
 
@@ -320,6 +328,29 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
     {
         j.warn(w);
         j.save()?;
+    }
+
+    // A fix pass of the follow phase: the comments it addressed are answered, and the pull
+    // request's body tells what each pass fixed.
+    if j.st.swarm.follow.as_ref().is_some_and(|f| !f.passes.is_empty()) && j.st.pr_url.is_some() {
+        let (_, body) = title_and_body(&j.st, &policies, &branch, &base);
+        let log = machine::follow::log(j.st.swarm.follow.as_ref().expect("checked"));
+        let body = format!("{}\n\n{log}", body.trim_end());
+        let before = j.st.swarm.follow.clone();
+        let problems = crate::driver::follow::after_push(session, &mut j.st, &policies, &body);
+        for p in problems {
+            j.warn(warning(
+                "follow-update",
+                format!("the pull request could not be updated: {p}"),
+                None,
+                None,
+                None,
+                "the fix is pushed; answer the comments by hand if needed".to_string(),
+            ));
+        }
+        if j.st.swarm.follow != before || !j.events.is_empty() {
+            j.save()?;
+        }
     }
 
     // 4. The branch is safe on the remote: the worktree can go.

@@ -64,7 +64,7 @@ fn tester_ran(st: &RunStatus) -> Option<String> {
     )
 }
 
-fn title_and_body(
+pub(crate) fn title_and_body(
     st: &RunStatus,
     policies: &Policies,
     branch: &str,
@@ -450,7 +450,7 @@ pub(super) fn pull_request(
 }
 
 /// Runs a forge tool (argv, never a shell) with prompts disabled and a time limit.
-fn run_tool(argv: &[String], cwd: &Path) -> std::result::Result<(bool, String, String), String> {
+pub(crate) fn run_tool(argv: &[String], cwd: &Path) -> std::result::Result<(bool, String, String), String> {
     let (prog, args) = argv.split_first().ok_or("empty command")?;
     let handle = duct::cmd(prog, args)
         .dir(cwd)
