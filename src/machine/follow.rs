@@ -416,5 +416,3 @@ fn short(s: &str) -> &str {
     s.get(..12).unwrap_or(s)
 }
 
-#[cfg(test)]
-mod tests;

@@ -282,5 +282,3 @@ pub(crate) fn passed(st: &mut RunStatus, v: Verification) -> String {
     msg
 }
 
-#[cfg(test)]
-mod tests;

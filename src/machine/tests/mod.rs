@@ -407,3 +407,4 @@ fn approval_goes_forward_without_review_issues() {
 }
 
 mod outcomes;
+mod follow;
