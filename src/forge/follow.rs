@@ -399,13 +399,19 @@ pub(crate) fn first_error_line(excerpt: &str) -> String {
             .iter()
             .any(|w| l.contains(w))
     };
-    lines
+    // A heading ("Failures:") says less than the line under it.
+    let heading = |l: &str| l.split_whitespace().count() < 2;
+    let at = lines
         .iter()
-        .find(|l| !l.starts_with("##[error]") && names(l))
-        .or_else(|| lines.iter().find(|l| names(l)))
-        .or(lines.last())
-        .map(|l| l.trim().to_string())
-        .unwrap_or_default()
+        .position(|l| !l.starts_with("##[error]") && names(l))
+        .or_else(|| lines.iter().position(|l| names(l)));
+    match at {
+        Some(i) if heading(lines[i]) && i + 1 < lines.len() => lines[i + 1],
+        Some(i) => lines[i],
+        None => lines.last().copied().unwrap_or_default(),
+    }
+    .trim()
+    .to_string()
 }
 
 /// A line with what changes between two runs of the same failure removed: URLs, timestamps

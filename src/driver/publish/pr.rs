@@ -116,6 +116,15 @@ pub(crate) fn title_and_body(
         {
             lines.push(format!("- {} passed: {}", st.current_step, n.summary));
         }
+        // The tool's own evidence, on the same content.
+        if let Some(v) = &st.swarm.verification {
+            if v.commands.is_empty() {
+                lines.push("- verified by git swarm: no command to run (set verify.commands)".to_string());
+            }
+            for c in &v.commands {
+                lines.push(format!("- verified by git swarm: {}", c.line()));
+            }
+        }
         lines.join("\n")
     };
     let reviews = {
