@@ -508,3 +508,94 @@ fn a_gate_that_changes_the_worktree_fails() {
     assert_eq!(handoff(&env, &id)["to"], "implementor");
     let _ = Path::new("");
 }
+
+// ---- exec mode: `git swarm run` follows by itself ------------------------------------------
+
+/// gh whose GraphQL answers go round by round: `pr.<n>.json` for the n-th read, then `pr.json`.
+const FAKE_GH_ROUNDS: &str = r#"
+state="$FAKE_STATE"
+case "$1" in
+  pr) echo 'https://github.com/acme/app/pull/9'; exit 0 ;;
+esac
+for a in "$@"; do
+  case "$a" in
+    graphql)
+      n=$(cat "$state/n" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$state/n"
+      f="$state/pr.$n.json"; [ -f "$f" ] || f="$state/pr.json"; cat "$f"; exit 0 ;;
+    repos/*/actions/jobs/*/logs) id=${a%/logs}; id=${id##*/}; cat "$state/log.$id" || exit 1; exit 0 ;;
+    repos/*/replies) echo '{"id": 900}'; exit 0 ;;
+    repos/*/pulls/*) echo '{"number": 9}'; exit 0 ;;
+  esac
+done
+exit 2
+"#;
+
+fn gh_rounds_pr(checks: Value, review: &str) -> String {
+    json!({"data": {"repository": {"pullRequest": {
+        "state": "OPEN", "reviewDecision": review,
+        "commits": {"nodes": [{"commit": {"statusCheckRollup": {"contexts": {"nodes": checks}}}}]},
+        "reviews": {"nodes": []}, "reviewThreads": {"nodes": []}
+    }}}})
+    .to_string()
+}
+
+fn exec_following(policy: Value) -> (common::agents::Exec, PathBuf) {
+    let mut x = common::agents::Exec::new();
+    x.env.fake_tool("gh", FAKE_GH_ROUNDS);
+    let state = x.env.root().join("forge-state");
+    std::fs::create_dir_all(&state).unwrap();
+    x.env.extra_env.push(("FAKE_STATE".into(), state.display().to_string()));
+    write_json(&x.env.work.join(".swarm/policies.json"), &policy);
+    x.env.git(&["add", "-A"]);
+    x.env.git(&["commit", "-qm", "policy"]);
+    let _ = &mut x;
+    (x, state)
+}
+
+#[test]
+fn exec_mode_waits_fixes_the_failing_check_and_ends_green() {
+    let (x, state) = exec_following(json!({"follow": {"enabled": true, "retryAfterSeconds": 1}}));
+    std::fs::write(state.join("pr.1.json"), gh_rounds_pr(json!([gh_check("test", "IN_PROGRESS", None, 5)]), "")).unwrap();
+    std::fs::write(state.join("pr.2.json"), gh_rounds_pr(json!([gh_check("test", "COMPLETED", Some("FAILURE"), 77)]), "")).unwrap();
+    std::fs::write(state.join("log.77"), FAILING_LOG).unwrap();
+    std::fs::write(state.join("pr.json"), gh_rounds_pr(json!([gh_check("test", "COMPLETED", Some("SUCCESS"), 78)]), "APPROVED")).unwrap();
+    let started = std::time::Instant::now();
+    let out = x.run(&["Add a greeting"]);
+    out.code(0);
+    let j = out.json();
+    assert_eq!(j["action"], "done", "{j}");
+    assert!(started.elapsed().as_secs_f64() >= 1.0, "it waited retry-after");
+    let id = j["run-id"].as_str().unwrap();
+    let st = x.env.status(id);
+    assert_eq!(st["swarm"]["follow"]["rounds"], 1);
+    assert_eq!(st["swarm"]["follow"]["done"], true);
+    assert_eq!(std::fs::read_to_string(state.join("n")).unwrap().trim(), "3");
+    let signals: Vec<String> = x.events(id).iter().map(|e| e["signal"].as_str().unwrap().to_string()).collect();
+    for s in ["FOLLOW_WAIT", "FOLLOW_INVOKE", "FOLLOW_PUSHED", "FOLLOW_DONE"] {
+        assert!(signals.contains(&s.to_string()), "{s} in {signals:?}");
+    }
+    // Two implementor passes on one branch, pushed twice, one pull request.
+    let log = x.env.git_in(&x.env.origin, &["log", "--format=%s", "swarm/feature"]);
+    assert_eq!(log.matches("implementor: work").count(), 2, "{log}");
+    let creates = x.env.fake_calls().iter().filter(|(t, a)| t == "gh" && a[0] == "pr").count();
+    assert_eq!(creates, 1);
+    assert_run_files_valid(&x.env, id);
+}
+
+#[test]
+fn exec_mode_stops_when_a_fix_does_not_converge() {
+    let (x, state) = exec_following(json!({"follow": {"retryAfterSeconds": 1}}));
+    std::fs::write(state.join("pr.json"), gh_rounds_pr(json!([gh_check("test", "COMPLETED", Some("FAILURE"), 77)]), "")).unwrap();
+    std::fs::write(state.join("log.77"), FAILING_LOG).unwrap();
+    // Without --follow (and follow.enabled off) the run ends at the pull request.
+    let j = x.run(&["Add a greeting"]).json();
+    assert_eq!(j["action"], "done");
+    assert!(!state.join("n").exists(), "the pull request was not read");
+    let id = j["run-id"].as_str().unwrap().to_string();
+    let out = x.run(&["--follow", "--run", &id]);
+    out.code(4);
+    let j = out.json();
+    assert_eq!(j["outcome"], "needs-human");
+    assert!(j["message"].as_str().unwrap().contains("failed again"), "{j}");
+    assert_eq!(x.env.status(&id)["swarm"]["follow"]["rounds"], 1);
+}
