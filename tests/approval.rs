@@ -125,6 +125,19 @@ fn host_mode_waits_at_both_gates_until_approved_and_a_rejection_replans() {
 fn git_swarm_run_stops_at_a_gate_with_exit_0_and_goes_on_after_approve() {
     let x = Exec::new();
     gates(&x.env);
+    // The plan's test command, which a person approves with the plan: the verification gate
+    // runs it before publishing.
+    let mut cfg = x.env.config();
+    for a in cfg["subagents"].as_array_mut().unwrap() {
+        if let Some(p) = a["env"].get_mut("FAKE_PLAN") {
+            *p = json!(
+                p.as_str()
+                    .unwrap()
+                    .replace("cargo test", "git diff --quiet HEAD")
+            );
+        }
+    }
+    x.env.set_config(&cfg);
     let out = x.run(&["Add a greeting"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     let j = out.json();
@@ -136,4 +149,7 @@ fn git_swarm_run_stops_at_a_gate_with_exit_0_and_goes_on_after_approve() {
     x.env.sj(&["approve", "--run", &id]).code(0);
     let j = x.run(&["--run", &id]).json();
     assert_eq!(j["action"], "done", "{j}");
+    let v = &x.env.status(&id)["swarm"]["verification"];
+    assert_eq!(v["commands"][0]["command"], "git diff --quiet HEAD");
+    assert_eq!(v["commands"][0]["outcome"], "passed", "{v}");
 }

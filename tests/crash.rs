@@ -460,6 +460,10 @@ fn every_failpoint_has_a_test() {
                 "start-before-status",
                 "runner-launch-after",
                 "runner-agent-ended",
+                // tests/follow_crash.rs
+                "follow-read-after",
+                "follow-reply-before",
+                "follow-reply-after",
             ]
             .iter(),
         )

@@ -4,10 +4,10 @@
 
 pub(crate) mod abort;
 pub(crate) mod approve;
-pub(crate) mod follow;
 pub(crate) mod completions;
 pub(crate) mod demo;
 pub(crate) mod doctor;
+pub(crate) mod follow;
 pub(crate) mod forge;
 pub(crate) mod gc;
 pub(crate) mod hook;

@@ -10,10 +10,10 @@ use serde_json::Value;
 use super::publish::{configured_hosts, find_tool, run_tool};
 use crate::config::policies::Policies;
 use crate::error::{Error, Result};
-use crate::forge::follow::{self as pr, PrView};
 use crate::forge::{self, Kind, template};
 use crate::git::url::redact;
 use crate::machine::follow::{Answer, Limits};
+use crate::machine::pr_state::{self as pr, PrView};
 use crate::machine::state::{Outcome, Resume, RunStatus};
 use crate::store::Session;
 
@@ -92,9 +92,9 @@ impl Forge {
                 let base = format!("projects/{p}/merge_requests/{}", self.number);
                 let mr = self.json(&[&base])?;
                 let jobs = match mr.pointer("/head_pipeline/id").and_then(Value::as_u64) {
-                    Some(id) => Some(self.json(&[&format!(
-                        "projects/{p}/pipelines/{id}/jobs?per_page=100"
-                    )])?),
+                    Some(id) => Some(
+                        self.json(&[&format!("projects/{p}/pipelines/{id}/jobs?per_page=100")])?,
+                    ),
                     None => None,
                 };
                 let approvals = self.json(&[&format!("{base}/approvals")]).ok();
@@ -230,11 +230,16 @@ fn read_by_command(
 ) -> Result<PrView> {
     crate::trust::require(session, &[crate::trust::Use::Follow], None)?;
     let file = session.swarm.policies_path();
-    let words = cmd.words().map_err(|e| {
-        Error::failure(format!("{}: /follow/stateCommand: {e}", file.display()))
-    })?;
+    let words = cmd
+        .words()
+        .map_err(|e| Error::failure(format!("{}: /follow/stateCommand: {e}", file.display())))?;
     let url = st.pr_url.clone().unwrap_or_default();
-    let number = url.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
+    let number = url
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
     let ps = st.swarm.publish.clone().unwrap_or_default();
     let argv = template::substitute(
         &words,
@@ -249,9 +254,11 @@ fn read_by_command(
     let (ok, out, err) = run_tool(&argv, &session.ws.root)
         .map_err(|e| Error::failure(format!("follow.stateCommand '{shown}' could not run: {e}")))?;
     if !ok {
-        return Err(Error::failure(format!("follow.stateCommand '{shown}' failed"))
-            .cause(crate::git::url::excerpt(&format!("{out}{err}")))
-            .hint("fix the command (it must print the pull request's state as JSON)"));
+        return Err(
+            Error::failure(format!("follow.stateCommand '{shown}' failed"))
+                .cause(crate::git::url::excerpt(&format!("{out}{err}")))
+                .hint("fix the command (it must print the pull request's state as JSON)"),
+        );
     }
     let v: Value = serde_json::from_str(&out).map_err(|e| {
         Error::failure(format!(
@@ -259,9 +266,8 @@ fn read_by_command(
         ))
         .hint("it must print one JSON object in the shape of schemas/pr-state.schema.json")
     })?;
-    let mut view = pr::from_own(v).map_err(|e| {
-        Error::failure(format!("follow.stateCommand '{shown}': {e}"))
-    })?;
+    let mut view = pr::from_own(v)
+        .map_err(|e| Error::failure(format!("follow.stateCommand '{shown}': {e}")))?;
     for c in &mut view.checks {
         if let Some(l) = c.log.take() {
             c.log = Some(pr::excerpt(&redact(&l)));
@@ -271,7 +277,11 @@ fn read_by_command(
 }
 
 /// Reads the pull request of a published run.
-fn read_view(session: &Session, st: &RunStatus, policies: &Policies) -> Result<(PrView, Option<Forge>)> {
+fn read_view(
+    session: &Session,
+    st: &RunStatus,
+    policies: &Policies,
+) -> Result<(PrView, Option<Forge>)> {
     if let Some(cmd) = &policies.follow.state_command {
         return Ok((read_by_command(session, st, cmd)?, None));
     }
@@ -390,7 +400,11 @@ pub(crate) fn after_push(
         Vec::new()
     } else {
         match forge.read() {
-            Ok(v) => v.comments.iter().flat_map(|c| c.thread_bodies.clone()).collect(),
+            Ok(v) => v
+                .comments
+                .iter()
+                .flat_map(|c| c.thread_bodies.clone())
+                .collect(),
             Err(e) => {
                 problems.push(e.full_message());
                 return problems;
@@ -398,7 +412,10 @@ pub(crate) fn after_push(
         }
     };
     for f in wanted {
-        let (comment, thread) = (f.comment.clone().expect("filtered"), f.thread.clone().expect("filtered"));
+        let (comment, thread) = (
+            f.comment.clone().expect("filtered"),
+            f.thread.clone().expect("filtered"),
+        );
         let marker = pr::reply_marker(&st.run_id, &comment);
         if !posted.iter().any(|b| b.contains(&marker)) {
             let text = format!(
@@ -410,6 +427,7 @@ pub(crate) fn after_push(
                 problems.push(e.full_message());
                 continue;
             }
+            crate::failpoint!("follow-reply-after");
         }
         if let Some(f) = st.swarm.follow.as_mut() {
             f.replied.push(comment);

@@ -130,7 +130,9 @@ fn follow_once(session: &Session, run: &RunDir, opts: &Options) -> Result<()> {
         }) => {
             say(
                 opts,
-                format!("… waiting for {waiting_for}; reading the pull request again in {seconds} s"),
+                format!(
+                    "… waiting for {waiting_for}; reading the pull request again in {seconds} s"
+                ),
             );
             let until = std::time::Instant::now() + Duration::from_secs(seconds);
             while std::time::Instant::now() < until {

@@ -132,7 +132,10 @@ pub(crate) fn open_append(path: &Path) -> Result<File> {
 
 /// Creates (or truncates) a log file for a command's output, without following a symlink.
 pub(crate) fn create_log(path: &Path) -> Result<File> {
-    open_write(path, OpenOptions::new().create(true).write(true).truncate(true))
+    open_write(
+        path,
+        OpenOptions::new().create(true).write(true).truncate(true),
+    )
 }
 
 /// Opens `path` read-write (created if missing, not truncated) without following a symlink;

@@ -1,7 +1,6 @@
 //! Forges: which pull-request tool a remote needs, the argv it is called with, and the web
 //! page to open a pull request by hand. Pure functions; `publish` runs the commands.
 
-pub(crate) mod follow;
 pub(crate) mod template;
 
 use gix::bstr::ByteSlice;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::state::{Outcome, Phase, Resume, RunStatus};
 use super::{Builder, Ctx, Effect, Facts, IssueSpec, Transition};
-use crate::forge::follow::{self as pr, CheckState, PrOpen, PrView, Review};
+use crate::machine::pr_state::{self as pr, CheckState, PrOpen, PrView, Review};
 
 /// The follow phase's bookkeeping, in `run.status.json` (it holds across restarts and
 /// machines).
@@ -101,7 +101,10 @@ impl Finding {
 /// What `git swarm follow` answers.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Answer {
-    Wait { seconds: u64, waiting_for: String },
+    Wait {
+        seconds: u64,
+        waiting_for: String,
+    },
     /// A fix pass was handed out (the action is the invocation's).
     Invoked,
     Done(String),
@@ -182,7 +185,12 @@ pub(crate) fn decide(
     }
     let wait = |b: &mut Builder, fs: &mut FollowState, what: String| {
         if fs.waiting.as_deref() != Some(what.as_str()) {
-            b.ev("FOLLOW_WAIT", None, Some(step), format!("waiting for {what}"));
+            b.ev(
+                "FOLLOW_WAIT",
+                None,
+                Some(step),
+                format!("waiting for {what}"),
+            );
         }
         fs.waiting = Some(what.clone());
         Answer::Wait {
@@ -252,9 +260,14 @@ pub(crate) fn decide(
                         format!(
                             "follow.maxRounds ({}) fix passes were made and the pull request still has findings: {}",
                             limits.max_rounds,
-                            found.iter().map(Finding::summary).collect::<Vec<_>>().join("; ")
+                            found
+                                .iter()
+                                .map(Finding::summary)
+                                .collect::<Vec<_>>()
+                                .join("; ")
                         ),
-                        "fix what is left by hand, or raise follow.maxRounds; then follow again".into(),
+                        "fix what is left by hand, or raise follow.maxRounds; then follow again"
+                            .into(),
                     )
                 } else {
                     invoke(&mut b, &mut fs, found);
@@ -269,7 +282,10 @@ pub(crate) fn decide(
 
 /// A check finding whose fingerprint the last published pass was handed: the pass claimed to
 /// fix it and it is back.
-fn recurring<'f>(fs: &'f FollowState, found: &'f [Finding]) -> Option<(&'f Finding, (u32, &'f Finding))> {
+fn recurring<'f>(
+    fs: &'f FollowState,
+    found: &'f [Finding],
+) -> Option<(&'f Finding, (u32, &'f Finding))> {
     let last = fs.passes.last()?;
     found.iter().filter(|f| f.kind == "check").find_map(|f| {
         last.findings
@@ -322,7 +338,11 @@ fn invoke(b: &mut Builder, fs: &mut FollowState, found: Vec<Finding>) {
             "fix pass {} of {}: {}",
             fs.rounds,
             found.len(),
-            found.iter().map(Finding::summary).collect::<Vec<_>>().join("; ")
+            found
+                .iter()
+                .map(Finding::summary)
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
     );
     fs.pass = Some(Pass {
@@ -343,7 +363,11 @@ fn invoke(b: &mut Builder, fs: &mut FollowState, found: Vec<Finding>) {
         p.commit = None;
         p.pushed = None;
     }
-    let removed = st.swarm.publish.as_ref().is_some_and(|p| p.worktree_removed);
+    let removed = st
+        .swarm
+        .publish
+        .as_ref()
+        .is_some_and(|p| p.worktree_removed);
     if let (true, Some(branch), Some(path)) = (removed, st.branch.clone(), st.worktree_path.clone())
     {
         b.effects.push(Effect::CreateWorktree {
@@ -353,7 +377,12 @@ fn invoke(b: &mut Builder, fs: &mut FollowState, found: Vec<Finding>) {
             adopt: true,
             worker: None,
         });
-        b.ev("WORKTREE_CREATED", None, None, format!("{path} on branch {branch}"));
+        b.ev(
+            "WORKTREE_CREATED",
+            None,
+            None,
+            format!("{path} on branch {branch}"),
+        );
     }
     if let Some(p) = b.st.swarm.publish.as_mut() {
         p.worktree_removed = false;
@@ -390,7 +419,11 @@ pub(crate) fn published(st: &mut RunStatus, commit: &str) -> Option<String> {
         "fix pass {} pushed {}: {}",
         pass.round,
         short(commit),
-        pass.findings.iter().map(Finding::summary).collect::<Vec<_>>().join("; ")
+        pass.findings
+            .iter()
+            .map(Finding::summary)
+            .collect::<Vec<_>>()
+            .join("; ")
     );
     fs.passes.push(pass);
     Some(msg)
@@ -415,4 +448,3 @@ pub(crate) fn log(fs: &FollowState) -> String {
 fn short(s: &str) -> &str {
     s.get(..12).unwrap_or(s)
 }
-

@@ -78,10 +78,10 @@ pub(crate) struct Planned {
 }
 
 fn words(c: &str) -> Result<Vec<String>, String> {
-    match crate::forge::template::split(c) {
+    match shell_words::split(c) {
         Ok(w) if !w.is_empty() => Ok(w),
         Ok(_) => Err("the command is empty".to_string()),
-        Err(e) => Err(e),
+        Err(e) => Err(format!("cannot split {c:?} into words: {e}")),
     }
 }
 
@@ -232,11 +232,20 @@ pub(crate) fn failed(ctx: &mut Ctx, facts: &Facts, st: &RunStatus, v: &Verificat
     let step = b.st.swarm.step;
     let what = format!(
         "the verification gate failed: {}",
-        v.failures().map(Checked::line).collect::<Vec<_>>().join("; ")
+        v.failures()
+            .map(Checked::line)
+            .collect::<Vec<_>>()
+            .join("; ")
     );
     b.ev("VERIFY_FAILED", None, Some(step), what.clone());
     let Some(to) = fixer(b.ctx) else {
-        b.stop(Outcome::NeedsHuman, "verify", format!("{what}; no agent of the workflow edits files to fix it"), None, false);
+        b.stop(
+            Outcome::NeedsHuman,
+            "verify",
+            format!("{what}; no agent of the workflow edits files to fix it"),
+            None,
+            false,
+        );
         return b.done();
     };
     let count = b.st.retry_counts.get(RETRY_KEY).copied().unwrap_or(0);
@@ -281,4 +290,3 @@ pub(crate) fn passed(st: &mut RunStatus, v: Verification) -> String {
     st.swarm.verification = Some(v);
     msg
 }
-

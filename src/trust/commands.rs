@@ -114,7 +114,13 @@ pub(crate) fn in_policy(raw: &Value) -> Vec<Named> {
     if let Some(list) = raw.pointer("/verify/commands").and_then(Value::as_array) {
         for (i, c) in list.iter().enumerate() {
             let pointer = format!("/verify/commands/{i}");
-            out.push(argv_entry(&pointer, Use::Verify, "verification command", c, Vec::new()));
+            out.push(argv_entry(
+                &pointer,
+                Use::Verify,
+                "verification command",
+                c,
+                Vec::new(),
+            ));
         }
     }
     if raw.pointer("/verify/planCommands") == Some(&Value::Bool(true)) {

@@ -34,6 +34,9 @@ _gitswarm() {
             gitswarm,doctor)
                 cmd="gitswarm__subcmd__doctor"
                 ;;
+            gitswarm,follow)
+                cmd="gitswarm__subcmd__follow"
+                ;;
             gitswarm,forge)
                 cmd="gitswarm__subcmd__forge"
                 ;;
@@ -96,6 +99,9 @@ _gitswarm() {
                 ;;
             gitswarm__subcmd__help,doctor)
                 cmd="gitswarm__subcmd__help__subcmd__doctor"
+                ;;
+            gitswarm__subcmd__help,follow)
+                cmd="gitswarm__subcmd__help__subcmd__follow"
                 ;;
             gitswarm__subcmd__help,forge)
                 cmd="gitswarm__subcmd__help__subcmd__forge"
@@ -173,7 +179,7 @@ _gitswarm() {
 
     case "${cmd}" in
         gitswarm)
-            opts="-C -h -V --json --config --color --help --version init start next publish approve run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
+            opts="-C -h -V --json --config --color --help --version init start next publish approve follow run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,6 +372,36 @@ _gitswarm() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gitswarm__subcmd__follow)
+            opts="-C -h --run --json --config --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --run)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gitswarm__subcmd__forge)
             opts="-C -h --remote --url --head --base --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -439,7 +475,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__help)
-            opts="init start next publish approve run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
+            opts="init start next publish approve follow run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -523,6 +559,20 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__help__subcmd__follow)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1085,7 +1135,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__run)
-            opts="-C -h --task-file --run --json --config --color --help"
+            opts="-C -h --task-file --run --follow --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -93,6 +93,17 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(follow)
+_arguments "${_arguments_options[@]}" : \
+'--run=[The run (default\: the most recent run)]:ID:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
 (run)
 _arguments "${_arguments_options[@]}" : \
 '()--task-file=[Start a new run with the task in this file]:FILE:_files' \
@@ -100,6 +111,7 @@ _arguments "${_arguments_options[@]}" : \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
 '-C+[Run as if started in PATH]:PATH:_files' \
 '--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
+'--follow[After publishing, follow the pull request\: wait for its checks and reviews, and hand failures and comments back to the agents until it is green (policy follow.enabled does the same)]' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
@@ -360,6 +372,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(follow)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (run)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -461,6 +477,7 @@ _git-swarm_commands() {
 'next:Advance the run as far as it can without an agent, and print the next action' \
 'publish:Publish a run whose last agent passed\: commit leftovers, push swarm/<name>, open the pull request with the remote'\''s tool, remove the worktree' \
 'approve:Approve the gate a run waits at (policies.approval)\: the accepted plan, or publishing' \
+'follow:Follow a published run'\''s pull request\: read its checks, review and comments, and answer with an action' \
 'run:Exec mode\: start a run (or continue one) and drive it to its end with the agent CLIs of the workflow config'\''s exec templates\: next → launch the agents → next … → publish' \
 'demo:See a whole run in seconds, with simulated agents\: a throwaway repository and origin, a plan with two parallel tasks, a review rejection and its fix, passing tests, and publishing' \
 'demo-agent:Plays a simulated agent (used by the demo'\''s exec templates)' \
@@ -510,6 +527,11 @@ _git-swarm__subcmd__doctor_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm doctor commands' commands "$@"
 }
+(( $+functions[_git-swarm__subcmd__follow_commands] )) ||
+_git-swarm__subcmd__follow_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm follow commands' commands "$@"
+}
 (( $+functions[_git-swarm__subcmd__forge_commands] )) ||
 _git-swarm__subcmd__forge_commands() {
     local commands; commands=()
@@ -528,6 +550,7 @@ _git-swarm__subcmd__help_commands() {
 'next:Advance the run as far as it can without an agent, and print the next action' \
 'publish:Publish a run whose last agent passed\: commit leftovers, push swarm/<name>, open the pull request with the remote'\''s tool, remove the worktree' \
 'approve:Approve the gate a run waits at (policies.approval)\: the accepted plan, or publishing' \
+'follow:Follow a published run'\''s pull request\: read its checks, review and comments, and answer with an action' \
 'run:Exec mode\: start a run (or continue one) and drive it to its end with the agent CLIs of the workflow config'\''s exec templates\: next → launch the agents → next … → publish' \
 'demo:See a whole run in seconds, with simulated agents\: a throwaway repository and origin, a plan with two parallel tasks, a review rejection and its fix, passing tests, and publishing' \
 'demo-agent:Plays a simulated agent (used by the demo'\''s exec templates)' \
@@ -576,6 +599,11 @@ _git-swarm__subcmd__help__subcmd__demo-agent_commands() {
 _git-swarm__subcmd__help__subcmd__doctor_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm help doctor commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__follow_commands] )) ||
+_git-swarm__subcmd__help__subcmd__follow_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help follow commands' commands "$@"
 }
 (( $+functions[_git-swarm__subcmd__help__subcmd__forge_commands] )) ||
 _git-swarm__subcmd__help__subcmd__forge_commands() {

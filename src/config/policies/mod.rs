@@ -328,7 +328,9 @@ impl Policies {
                 .hint("set pr.remote to the name of a remote of this repository ('git remote' lists them), such as \"origin\""));
         }
         for (i, c) in self.verify.commands.iter().enumerate() {
-            if c.contains(['\n', '\r', '\0']) || !matches!(crate::forge::template::split(c), Ok(w) if !w.is_empty()) {
+            if c.contains(['\n', '\r', '\0'])
+                || !matches!(crate::forge::template::split(c), Ok(w) if !w.is_empty())
+            {
                 return Err(Error::failure(format!(
                     "{file}: /verify/commands/{i}: must be a command on one line that splits into words, such as \"cargo test --locked\""
                 ))

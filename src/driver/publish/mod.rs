@@ -332,7 +332,13 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
 
     // A fix pass of the follow phase: the comments it addressed are answered, and the pull
     // request's body tells what each pass fixed.
-    if j.st.swarm.follow.as_ref().is_some_and(|f| !f.passes.is_empty()) && j.st.pr_url.is_some() {
+    if j.st
+        .swarm
+        .follow
+        .as_ref()
+        .is_some_and(|f| !f.passes.is_empty())
+        && j.st.pr_url.is_some()
+    {
         let (_, body) = title_and_body(&j.st, &policies, &branch, &base);
         let log = machine::follow::log(j.st.swarm.follow.as_ref().expect("checked"));
         let body = format!("{}\n\n{log}", body.trim_end());

@@ -119,7 +119,9 @@ pub(crate) fn title_and_body(
         // The tool's own evidence, on the same content.
         if let Some(v) = &st.swarm.verification {
             if v.commands.is_empty() {
-                lines.push("- verified by git swarm: no command to run (set verify.commands)".to_string());
+                lines.push(
+                    "- verified by git swarm: no command to run (set verify.commands)".to_string(),
+                );
             }
             for c in &v.commands {
                 lines.push(format!("- verified by git swarm: {}", c.line()));
@@ -459,7 +461,10 @@ pub(super) fn pull_request(
 }
 
 /// Runs a forge tool (argv, never a shell) with prompts disabled and a time limit.
-pub(crate) fn run_tool(argv: &[String], cwd: &Path) -> std::result::Result<(bool, String, String), String> {
+pub(crate) fn run_tool(
+    argv: &[String],
+    cwd: &Path,
+) -> std::result::Result<(bool, String, String), String> {
     let (prog, args) = argv.split_first().ok_or("empty command")?;
     let handle = duct::cmd(prog, args)
         .dir(cwd)

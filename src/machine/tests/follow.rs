@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::config::policies::{Agents, Verify};
-use crate::forge::follow::{Check, CheckState, Comment, PrOpen, PrView, Review};
 use crate::machine::follow::{self, Answer, Limits};
+use crate::machine::pr_state::{Check, CheckState, Comment, PrOpen, PrView, Review};
 use crate::machine::state::{Outcome, PrState, PublishState, Resume};
 use crate::machine::verify::{self, Checked, Ran, Source, Verification};
 
@@ -16,8 +16,11 @@ const LIMITS: Limits = Limits {
 fn tested(t: &T) -> RunStatus {
     let st = t.at_reviewer();
     let st = t.review(&st, "approved").status;
-    t.consume(&st, t.arrive(&st, json!({"status": "passed", "summary": "ok"})))
-        .status
+    t.consume(
+        &st,
+        t.arrive(&st, json!({"status": "passed", "summary": "ok"})),
+    )
+    .status
 }
 
 /// A run published with pull request 7, its worktree removed.
@@ -80,7 +83,10 @@ fn running_checks_and_awaited_reviews_are_waited_for() {
     let t = T::new();
     let st = published(&t);
     let v = view(
-        vec![check("build", CheckState::Passed, None), check("test", CheckState::Pending, None)],
+        vec![
+            check("build", CheckState::Passed, None),
+            check("test", CheckState::Pending, None),
+        ],
         Review::None,
         vec![],
     );
@@ -93,11 +99,21 @@ fn running_checks_and_awaited_reviews_are_waited_for() {
         }
     );
     assert_eq!(tr.status.outcome, Outcome::Completed);
-    assert_eq!(tr.events.iter().filter(|e| e.signal == "FOLLOW_WAIT").count(), 1);
+    assert_eq!(
+        tr.events
+            .iter()
+            .filter(|e| e.signal == "FOLLOW_WAIT")
+            .count(),
+        1
+    );
     // Asking again for the same thing logs nothing new.
     let (again, _) = decide(&t, &tr.status, &v, LIMITS);
     assert!(again.events.iter().all(|e| e.signal != "FOLLOW_WAIT"));
-    let green = view(vec![check("test", CheckState::Passed, None)], Review::Required, vec![]);
+    let green = view(
+        vec![check("test", CheckState::Passed, None)],
+        Review::Required,
+        vec![],
+    );
     let (_, a) = decide(&t, &tr.status, &green, LIMITS);
     assert!(matches!(a, Answer::Wait { ref waiting_for, .. } if waiting_for == "a review"));
 }
@@ -107,10 +123,36 @@ fn green_and_approved_or_merged_is_done_and_closed_escalates() {
     let t = T::new();
     let st = published(&t);
     for (v, done) in [
-        (view(vec![check("t", CheckState::Passed, None)], Review::Approved, vec![]), true),
-        (view(vec![check("t", CheckState::Skipped, None)], Review::None, vec![]), true),
-        (PrView { state: PrOpen::Merged, ..PrView::default() }, true),
-        (PrView { state: PrOpen::Closed, ..PrView::default() }, false),
+        (
+            view(
+                vec![check("t", CheckState::Passed, None)],
+                Review::Approved,
+                vec![],
+            ),
+            true,
+        ),
+        (
+            view(
+                vec![check("t", CheckState::Skipped, None)],
+                Review::None,
+                vec![],
+            ),
+            true,
+        ),
+        (
+            PrView {
+                state: PrOpen::Merged,
+                ..PrView::default()
+            },
+            true,
+        ),
+        (
+            PrView {
+                state: PrOpen::Closed,
+                ..PrView::default()
+            },
+            false,
+        ),
     ] {
         let (tr, a) = decide(&t, &st, &v, LIMITS);
         if done {
@@ -118,7 +160,10 @@ fn green_and_approved_or_merged_is_done_and_closed_escalates() {
             assert!(tr.status.swarm.follow.as_ref().unwrap().done);
             assert_eq!(action_of(&tr.status), ActionKind::Done);
         } else {
-            assert!(matches!(a, Answer::Escalated(ref w) if w.contains("closed")), "{a:?}");
+            assert!(
+                matches!(a, Answer::Escalated(ref w) if w.contains("closed")),
+                "{a:?}"
+            );
             assert_eq!(tr.status.outcome, Outcome::NeedsHuman);
             assert_eq!(tr.status.swarm.resume, Some(Resume::Follow));
             assert_eq!(action_of(&tr.status).exit_code(), 4);
@@ -131,7 +176,11 @@ fn findings_become_a_fix_pass_on_the_same_branch() {
     let t = T::new();
     let st = published(&t);
     let v = view(
-        vec![check("test", CheckState::Failed, Some("running 3 tests\nerror: assertion failed at src/a.rs:3"))],
+        vec![check(
+            "test",
+            CheckState::Failed,
+            Some("running 3 tests\nerror: assertion failed at src/a.rs:3"),
+        )],
         Review::ChangesRequested,
         vec![comment("11")],
     );
@@ -142,24 +191,41 @@ fn findings_become_a_fix_pass_on_the_same_branch() {
     assert_eq!(action_of(s), ActionKind::Invoke);
     assert_eq!(pending_agent(s), "implementor");
     let fs = s.swarm.follow.as_ref().unwrap();
-    assert_eq!((fs.rounds, fs.addressed.clone()), (1, vec!["11".to_string()]));
+    assert_eq!(
+        (fs.rounds, fs.addressed.clone()),
+        (1, vec!["11".to_string()])
+    );
     assert_eq!(fs.pass.as_ref().unwrap().findings.len(), 2);
     // Pushed again from the same branch and pull request; the worktree is made again.
     let ps = s.swarm.publish.as_ref().unwrap();
-    assert_eq!((ps.pushed.as_deref(), ps.pr, ps.worktree_removed), (None, PrState::Created, false));
-    assert!(tr.effects.iter().any(|e| matches!(e, Effect::CreateWorktree { branch, .. } if branch == "swarm/greet")));
+    assert_eq!(
+        (ps.pushed.as_deref(), ps.pr, ps.worktree_removed),
+        (None, PrState::Created, false)
+    );
+    assert!(
+        tr.effects
+            .iter()
+            .any(|e| matches!(e, Effect::CreateWorktree { branch, .. } if branch == "swarm/greet"))
+    );
     assert!(tr.events.iter().any(|e| e.signal == "FOLLOW_INVOKE"));
     // The handoff carries each finding: the check's excerpt and the comment.
     let handoff = tr
         .effects
         .iter()
         .find_map(|e| match e {
-            Effect::WriteJson { value, .. } if value.get("handoffId").is_some() => Some(value.clone()),
+            Effect::WriteJson { value, .. } if value.get("handoffId").is_some() => {
+                Some(value.clone())
+            }
             _ => None,
         })
         .expect("a handoff is written");
     let fb = handoff["context"]["feedback"].as_array().unwrap();
-    assert!(fb[0].as_str().unwrap().contains("failing check 'test' (https://ci/test)"));
+    assert!(
+        fb[0]
+            .as_str()
+            .unwrap()
+            .contains("failing check 'test' (https://ci/test)")
+    );
     assert!(fb[0].as_str().unwrap().contains("error: assertion failed"));
     assert!(fb[1].as_str().unwrap().contains("@alice on src/a.rs:3"));
     assert!(fb[1].as_str().unwrap().contains("off by one"));
@@ -187,20 +253,48 @@ fn the_same_failure_after_a_fix_escalates_with_both_excerpts() {
     let t = T::new();
     let st = published(&t);
     let first = "2024-05-01T10:00:00Z error: test t1 failed after 1.2s (run 111)";
-    let v = view(vec![check("test", CheckState::Failed, Some(first))], Review::None, vec![]);
+    let v = view(
+        vec![check("test", CheckState::Failed, Some(first))],
+        Review::None,
+        vec![],
+    );
     let mut st = after_pass(&t, &st, &v, "p2");
     assert!(follow::log(st.swarm.follow.as_ref().unwrap()).contains("pass 1 (p2):"));
     let again = "2024-05-02T11:00:00Z error: test t1 failed after 3.4s (run 222)";
-    let mut v2 = view(vec![check("test", CheckState::Failed, Some(again))], Review::None, vec![]);
+    let mut v2 = view(
+        vec![check("test", CheckState::Failed, Some(again))],
+        Review::None,
+        vec![],
+    );
     v2.head = Some("p2".into());
     let (tr, a) = decide(&t, &st, &v2, LIMITS);
-    assert!(matches!(a, Answer::Escalated(ref w) if w.contains("failed again")), "{a:?}");
+    assert!(
+        matches!(a, Answer::Escalated(ref w) if w.contains("failed again")),
+        "{a:?}"
+    );
     assert_eq!(tr.status.outcome, Outcome::NeedsHuman);
-    let w = tr.status.warnings.iter().find(|w| w.reason == "follow-recurring").unwrap();
-    assert!(w.message.contains("run 111") && w.message.contains("run 222"), "{}", w.message);
+    let w = tr
+        .status
+        .warnings
+        .iter()
+        .find(|w| w.reason == "follow-recurring")
+        .unwrap();
+    assert!(
+        w.message.contains("run 111") && w.message.contains("run 222"),
+        "{}",
+        w.message
+    );
     // A different failure is a new finding.
     st.swarm.publish.as_mut().unwrap().pushed = Some("p2".into());
-    let other = view(vec![check("test", CheckState::Failed, Some("error: unresolved import"))], Review::None, vec![]);
+    let other = view(
+        vec![check(
+            "test",
+            CheckState::Failed,
+            Some("error: unresolved import"),
+        )],
+        Review::None,
+        vec![],
+    );
     let mut other = other;
     other.head = Some("p2".into());
     let (_, a) = decide(&t, &st, &other, LIMITS);
@@ -212,15 +306,29 @@ fn max_rounds_bound_the_passes() {
     let t = T::new();
     let mut st = published(&t);
     for (i, e) in ["error: a", "error: b"].iter().enumerate() {
-        let mut v = view(vec![check("test", CheckState::Failed, Some(e))], Review::None, vec![]);
+        let mut v = view(
+            vec![check("test", CheckState::Failed, Some(e))],
+            Review::None,
+            vec![],
+        );
         v.head = st.swarm.publish.as_ref().unwrap().pushed.clone();
         st = after_pass(&t, &st, &v, &format!("c{i}"));
     }
-    let mut v = view(vec![check("test", CheckState::Failed, Some("error: c"))], Review::None, vec![]);
+    let mut v = view(
+        vec![check("test", CheckState::Failed, Some("error: c"))],
+        Review::None,
+        vec![],
+    );
     v.head = Some("c1".into());
-    let limits = Limits { max_rounds: 2, retry_after: 1 };
+    let limits = Limits {
+        max_rounds: 2,
+        retry_after: 1,
+    };
     let (tr, a) = decide(&t, &st, &v, limits);
-    assert!(matches!(a, Answer::Escalated(ref w) if w.contains("follow.maxRounds (2)")), "{a:?}");
+    assert!(
+        matches!(a, Answer::Escalated(ref w) if w.contains("follow.maxRounds (2)")),
+        "{a:?}"
+    );
     assert_eq!(tr.status.swarm.follow.as_ref().unwrap().rounds, 2);
 }
 
@@ -233,7 +341,10 @@ fn addressed_comments_are_not_sent_again() {
     let mut v = v;
     v.head = Some("p2".into());
     let (_, a) = decide(&t, &st, &v, LIMITS);
-    assert!(matches!(a, Answer::Wait { ref waiting_for, .. } if waiting_for.contains("reviewer")), "{a:?}");
+    assert!(
+        matches!(a, Answer::Wait { ref waiting_for, .. } if waiting_for.contains("reviewer")),
+        "{a:?}"
+    );
     // A reply in the thread by the reviewer is a new finding.
     v.comments = vec![comment("12")];
     let (_, a) = decide(&t, &st, &v, LIMITS);
@@ -244,10 +355,17 @@ fn addressed_comments_are_not_sent_again() {
 fn someone_elses_push_escalates_and_following_again_adopts_it() {
     let t = T::new();
     let st = published(&t);
-    let mut v = view(vec![check("t", CheckState::Passed, None)], Review::None, vec![]);
+    let mut v = view(
+        vec![check("t", CheckState::Passed, None)],
+        Review::None,
+        vec![],
+    );
     v.head = Some("other".into());
     let (tr, a) = decide(&t, &st, &v, LIMITS);
-    assert!(matches!(a, Answer::Escalated(ref w) if w.contains("someone else pushed")), "{a:?}");
+    assert!(
+        matches!(a, Answer::Escalated(ref w) if w.contains("someone else pushed")),
+        "{a:?}"
+    );
     // The person looked: following again takes the branch as it is.
     let (tr, a) = decide(&t, &tr.status, &v, LIMITS);
     assert!(matches!(a, Answer::Done(_)), "{a:?}");
@@ -262,7 +380,15 @@ fn someone_elses_push_escalates_and_following_again_adopts_it() {
 fn retry_of_a_follow_escalation_returns_to_the_follow_phase() {
     let t = T::new();
     let st = published(&t);
-    let (tr, _) = decide(&t, &st, &PrView { state: PrOpen::Closed, ..PrView::default() }, LIMITS);
+    let (tr, _) = decide(
+        &t,
+        &st,
+        &PrView {
+            state: PrOpen::Closed,
+            ..PrView::default()
+        },
+        LIMITS,
+    );
     let st = retry(&mut t.ctx(), &t.facts, &tr.status).unwrap().status;
     assert_eq!(st.outcome, Outcome::Completed);
     assert_eq!(st.swarm.resume, None);
@@ -286,7 +412,15 @@ fn with_tests(t: &T, cmds: &[&str]) -> RunStatus {
 #[test]
 fn the_gate_runs_the_policys_commands_and_the_plans_only_with_consent() {
     let t = T::new();
-    let st = with_tests(&t, &["cargo test", "npm run lint -- --fix", "sh -c 'rm -rf ~'", "bad 'quote"]);
+    let st = with_tests(
+        &t,
+        &[
+            "cargo test",
+            "npm run lint -- --fix",
+            "sh -c 'rm -rf ~'",
+            "bad 'quote",
+        ],
+    );
     let none = Agents::default();
     let planned = verify::plan(&st, &verify_policy(&["cargo test"], false), &none, false);
     let shown: Vec<_> = planned
@@ -303,7 +437,13 @@ fn the_gate_runs_the_policys_commands_and_the_plans_only_with_consent() {
         ],
         "the plan's copy of a policy command runs once; the planner's own need consent"
     );
-    assert!(planned[1].argv.as_ref().unwrap_err().contains("written by the planner"));
+    assert!(
+        planned[1]
+            .argv
+            .as_ref()
+            .unwrap_err()
+            .contains("written by the planner")
+    );
     // A trusted prefix covers a command word by word.
     let agents = Agents {
         allowed_commands: vec!["npm run".into(), "sh -c 'echo'".into()],
@@ -323,7 +463,10 @@ fn the_gate_runs_the_policys_commands_and_the_plans_only_with_consent() {
         (&approved, verify_policy(&[], false), true),
         (&st, verify_policy(&[], true), false),
     ] {
-        let ok: Vec<bool> = verify::plan(s, &v, &none, gate).iter().map(|p| p.argv.is_ok()).collect();
+        let ok: Vec<bool> = verify::plan(s, &v, &none, gate)
+            .iter()
+            .map(|p| p.argv.is_ok())
+            .collect();
         assert_eq!(ok, [true, true, true, false]);
     }
     // Approved but without the gate on: the flag alone is no consent.
@@ -341,7 +484,11 @@ fn ran(cmd: &str, outcome: Ran, code: Option<i32>) -> Checked {
         outcome,
         exit_code: code,
         duration_ms: 1500,
-        tail: if outcome == Ran::Failed { "thread 'main' panicked".into() } else { String::new() },
+        tail: if outcome == Ran::Failed {
+            "thread 'main' panicked".into()
+        } else {
+            String::new()
+        },
         why: None,
         log: None,
     }
@@ -354,7 +501,10 @@ fn a_failed_gate_sends_the_work_back_within_the_retry_budget() {
     let v = Verification::judge(
         "7ree".into(),
         "now".into(),
-        vec![ran("cargo build", Ran::Passed, Some(0)), ran("cargo test", Ran::Failed, Some(101))],
+        vec![
+            ran("cargo build", Ran::Passed, Some(0)),
+            ran("cargo test", Ran::Failed, Some(101)),
+        ],
     );
     assert!(!v.passed);
     assert_eq!(v.lines()[1], "`cargo test` failed: exit code 101 (1.5 s)");
@@ -369,25 +519,43 @@ fn a_failed_gate_sends_the_work_back_within_the_retry_budget() {
         .effects
         .iter()
         .find_map(|e| match e {
-            Effect::WriteJson { value, .. } if value.get("handoffId").is_some() => Some(value.clone()),
+            Effect::WriteJson { value, .. } if value.get("handoffId").is_some() => {
+                Some(value.clone())
+            }
             _ => None,
         })
         .unwrap();
     let fb = handoff["context"]["feedback"][0].as_str().unwrap();
-    assert!(fb.contains("`cargo test` failed: exit code 101") && fb.contains("panicked"), "{fb}");
+    assert!(
+        fb.contains("`cargo test` failed: exit code 101") && fb.contains("panicked"),
+        "{fb}"
+    );
     // The workflow allows one retry: the second failure escalates.
     let tr2 = verify::failed(&mut t.ctx(), &t.facts, s, &v);
     assert_eq!(tr2.status.outcome, Outcome::NeedsHuman);
-    assert!(tr2.status.failure_reason.as_deref().unwrap().contains("retries are used up"));
+    assert!(
+        tr2.status
+            .failure_reason
+            .as_deref()
+            .unwrap()
+            .contains("retries are used up")
+    );
     // A pass (or nothing to run) is recorded.
     let mut s = st.clone();
     let none = Verification::judge("7ree".into(), "now".into(), vec![]);
     assert!(none.passed);
-    assert_eq!(verify::passed(&mut s, none), "verification gate: no command to run");
+    assert_eq!(
+        verify::passed(&mut s, none),
+        "verification gate: no command to run"
+    );
     let not_run = Verification::judge(
         "7ree".into(),
         "now".into(),
-        vec![Checked { outcome: Ran::NotRun, why: Some("planner".into()), ..ran("x", Ran::NotRun, None) }],
+        vec![Checked {
+            outcome: Ran::NotRun,
+            why: Some("planner".into()),
+            ..ran("x", Ran::NotRun, None)
+        }],
     );
     assert!(not_run.passed, "commands not run are reported, not failed");
 }

@@ -406,5 +406,5 @@ fn approval_goes_forward_without_review_issues() {
     assert_eq!(st.counter("review-fix-loop-count"), 0);
 }
 
-mod outcomes;
 mod follow;
+mod outcomes;

@@ -35,7 +35,11 @@ fn gh_answers_become_the_pull_request() {
     assert_eq!(v.state, PrOpen::Open);
     assert_eq!(v.head.as_deref(), Some("abc123"));
     assert_eq!(v.review, Review::ChangesRequested);
-    let states: Vec<_> = v.checks.iter().map(|c| (c.name.as_str(), c.state, c.required)).collect();
+    let states: Vec<_> = v
+        .checks
+        .iter()
+        .map(|c| (c.name.as_str(), c.state, c.required))
+        .collect();
     assert_eq!(
         states,
         [
@@ -59,7 +63,8 @@ fn gh_answers_become_the_pull_request() {
 
 #[test]
 fn gh_errors_are_named() {
-    let e = from_gh(&json!({"errors": [{"message": "Could not resolve to a PullRequest"}]})).unwrap_err();
+    let e = from_gh(&json!({"errors": [{"message": "Could not resolve to a PullRequest"}]}))
+        .unwrap_err();
     assert!(e.contains("Could not resolve"), "{e}");
     assert!(from_gh(&json!({"data": {"repository": {"pullRequest": null}}})).is_err());
     let merged = json!({"data": {"repository": {"pullRequest": {"state": "MERGED"}}}});
@@ -90,11 +95,19 @@ fn glab_answers_become_the_pull_request() {
     let states: Vec<_> = v.checks.iter().map(|c| c.state).collect();
     assert_eq!(
         states,
-        [CheckState::Passed, CheckState::Failed, CheckState::Skipped, CheckState::Pending]
+        [
+            CheckState::Passed,
+            CheckState::Failed,
+            CheckState::Skipped,
+            CheckState::Pending
+        ]
     );
     assert_eq!(v.comments.len(), 1);
     assert_eq!(v.comments[0].thread.as_deref(), Some("d1"));
-    assert_eq!((v.comments[0].file.as_deref(), v.comments[0].line), (Some("src/x.rs"), Some(4)));
+    assert_eq!(
+        (v.comments[0].file.as_deref(), v.comments[0].line),
+        (Some("src/x.rs"), Some(4))
+    );
     let merged = from_glab(&json!({"state": "merged"}), None, None, None).unwrap();
     assert_eq!(merged.state, PrOpen::Merged);
     assert!(from_glab(&json!([]), None, None, None).is_err());
@@ -102,7 +115,8 @@ fn glab_answers_become_the_pull_request() {
 
 #[test]
 fn own_shape_is_read_and_errors_point_at_the_schema() {
-    let v = from_own(json!({"state": "open", "checks": [{"name": "ci", "state": "failed"}]})).unwrap();
+    let v =
+        from_own(json!({"state": "open", "checks": [{"name": "ci", "state": "failed"}]})).unwrap();
     assert_eq!(v.checks[0].state, CheckState::Failed);
     let e = from_own(json!({"state": "green"})).unwrap_err();
     assert!(e.contains("pr-state.schema.json"), "{e}");
@@ -116,7 +130,9 @@ fn excerpts_keep_the_failing_steps_last_lines() {
     log.push_str("2024-05-01T10:00:02.0000000Z ##[endgroup]\n");
     log.push_str("2024-05-01T10:00:03.0000000Z ##[group]Run cargo test\n");
     for i in 0..60 {
-        log.push_str(&format!("2024-05-01T10:00:04.0000000Z \u{1b}[32mtest t{i} ... ok\u{1b}[0m\n"));
+        log.push_str(&format!(
+            "2024-05-01T10:00:04.0000000Z \u{1b}[32mtest t{i} ... ok\u{1b}[0m\n"
+        ));
     }
     log.push_str("2024-05-01T10:00:05.0000000Z progress 10%\rprogress 100%\n");
     log.push_str("2024-05-01T10:00:06.0000000Z error[E0308]: mismatched types at src/lib.rs:10\n");
@@ -125,7 +141,10 @@ fn excerpts_keep_the_failing_steps_last_lines() {
     let e = excerpt(&log);
     let lines: Vec<&str> = e.lines().collect();
     assert_eq!(lines.len(), EXCERPT_LINES);
-    assert_eq!(lines.last(), Some(&"##[error]Process completed with exit code 101."));
+    assert_eq!(
+        lines.last(),
+        Some(&"##[error]Process completed with exit code 101.")
+    );
     assert!(lines.contains(&"progress 100%"));
     assert!(!e.contains("checked out") && !e.contains("Post job") && !e.contains('\u{1b}'));
     assert!(!e.contains("2024-05-01"), "timestamps are removed");
@@ -145,7 +164,10 @@ fn fingerprints_ignore_what_changes_between_runs() {
     let a = "2024-05-01T10:00:00Z thread 'main' panicked at src/lib.rs:10:5 after 1.25s (run 123456, commit 0123abcdef) see https://ci/x/1";
     let b = "2024-06-02T11:11:11Z thread 'main' panicked at src/lib.rs:12:9 after 30ms (run 987654, commit fedcba9876) see https://ci/y/2";
     assert_eq!(normalise(a), normalise(b));
-    assert_eq!(normalise(a), "thread main panicked at src/lib.rs:#:# after run commit see");
+    assert_eq!(
+        normalise(a),
+        "thread main panicked at src/lib.rs:#:# after run commit see"
+    );
     assert_eq!(check_fingerprint("test", a), check_fingerprint("test", b));
     assert_ne!(check_fingerprint("test", a), check_fingerprint("lint", a));
     assert_ne!(
@@ -153,8 +175,5 @@ fn fingerprints_ignore_what_changes_between_runs() {
         check_fingerprint("test", "error: unresolved import")
     );
     assert_eq!(comment_fingerprint("11"), "comment:11");
-    assert_eq!(
-        reply_marker("r1", "11"),
-        "<!-- swarm-reply r1 11 -->"
-    );
+    assert_eq!(reply_marker("r1", "11"), "<!-- swarm-reply r1 11 -->");
 }

@@ -135,17 +135,22 @@ pub(crate) fn from_gh(answer: &Value) -> Result<PrView, String> {
     let pr = answer
         .pointer("/data/repository/pullRequest")
         .filter(|v| v.is_object())
-        .ok_or_else(|| match answer.pointer("/errors/0/message").and_then(Value::as_str) {
-            Some(m) => format!("GitHub answered with an error: {m}"),
-            None => "the answer has no /data/repository/pullRequest".to_string(),
-        })?;
+        .ok_or_else(
+            || match answer.pointer("/errors/0/message").and_then(Value::as_str) {
+                Some(m) => format!("GitHub answered with an error: {m}"),
+                None => "the answer has no /data/repository/pullRequest".to_string(),
+            },
+        )?;
     let state = match s(pr, "state") {
         "MERGED" => PrOpen::Merged,
         "CLOSED" => PrOpen::Closed,
         _ => PrOpen::Open,
     };
     let mut checks = Vec::new();
-    for c in nodes(pr, "/commits/nodes/0/commit/statusCheckRollup/contexts/nodes") {
+    for c in nodes(
+        pr,
+        "/commits/nodes/0/commit/statusCheckRollup/contexts/nodes",
+    ) {
         let (name, state, url) = if s(c, "__typename") == "StatusContext" {
             let st = match s(c, "state") {
                 "SUCCESS" => CheckState::Passed,
@@ -169,7 +174,10 @@ pub(crate) fn from_gh(answer: &Value) -> Result<PrView, String> {
             name: name.to_string(),
             state,
             url: (!url.is_empty()).then(|| url.to_string()),
-            required: c.get("isRequired").and_then(Value::as_bool).unwrap_or(false),
+            required: c
+                .get("isRequired")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             job: id_of(c, "databaseId"),
             log: None,
         });
@@ -202,7 +210,10 @@ pub(crate) fn from_gh(answer: &Value) -> Result<PrView, String> {
                 .unwrap_or_default()
                 .to_string(),
             body: s(last, "body").to_string(),
-            resolved: t.get("isResolved").and_then(Value::as_bool).unwrap_or(false),
+            resolved: t
+                .get("isResolved")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             thread_bodies: bodies,
         });
     }
@@ -333,10 +344,7 @@ pub(crate) fn excerpt(log: &str) -> String {
         .iter()
         .position(|l| l.starts_with("##[error]"))
         .map_or(lines.len(), |i| i + 1);
-    let start = lines[..end]
-        .iter()
-        .rposition(|l| is_start(l))
-        .unwrap_or(0);
+    let start = lines[..end].iter().rposition(|l| is_start(l)).unwrap_or(0);
     let step: Vec<&String> = lines[start..end]
         .iter()
         .filter(|l| !l.trim().is_empty() && !l.contains("section_end:"))
@@ -425,7 +433,11 @@ pub(crate) fn normalise(line: &str) -> String {
         }
         let has_digit = w.chars().any(|c| c.is_ascii_digit());
         let hexish = w.len() >= 7 && w.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-        if has_digit && (hexish || w.chars().all(|c| c.is_ascii_digit() || "-:.TZtz+/".contains(c))) {
+        if has_digit
+            && (hexish
+                || w.chars()
+                    .all(|c| c.is_ascii_digit() || "-:.TZtz+/".contains(c)))
+        {
             continue;
         }
         let lower = w.to_ascii_lowercase();
