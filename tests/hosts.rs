@@ -95,7 +95,7 @@ fn claude_code_gets_subagents_a_swarm_command_and_a_stop_hook() {
     let cmd = read(&env, ".claude/commands/swarm.md");
     assert!(cmd.contains("Task: $ARGUMENTS"), "{cmd}");
     assert!(
-        cmd.contains("allowed-tools: Bash(git swarm start:*), Bash(git swarm next:*), Bash(git swarm approve:*), Bash(git swarm publish:*), Bash(git swarm status:*), Bash(git swarm list:*), Bash(git swarm retry:*), Bash(git swarm validate:*), Task, Read"),
+        cmd.contains("allowed-tools: Bash(git swarm start:*), Bash(git swarm next:*), Bash(git swarm approve:*), Bash(git swarm publish:*), Bash(git swarm follow:*), Bash(git swarm status:*), Bash(git swarm list:*), Bash(git swarm retry:*), Bash(git swarm validate:*), Task, Read"),
         "{cmd}"
     );
     assert!(cmd.contains("git swarm next --json"), "{cmd}");
@@ -120,6 +120,7 @@ fn claude_code_gets_subagents_a_swarm_command_and_a_stop_hook() {
             "Bash(git swarm next:*)",
             "Bash(git swarm approve:*)",
             "Bash(git swarm publish:*)",
+            "Bash(git swarm follow:*)",
             "Bash(git swarm status:*)",
             "Bash(git swarm list:*)",
             "Bash(git swarm retry:*)",
@@ -231,7 +232,7 @@ fn existing_files_are_never_overwritten_and_the_hook_is_shown_to_merge() {
     assert_eq!(j["hosts"][0]["hookInstalled"], false);
     let merge = j["hosts"][0]["merge"].as_str().unwrap();
     let members: Value = serde_json::from_str(&format!("{{{merge}}}")).unwrap();
-    assert_eq!(members["permissions"]["allow"][9], "Edit(/.swarm/runs/**)");
+    assert_eq!(members["permissions"]["allow"][10], "Edit(/.swarm/runs/**)");
     for (f, text) in before {
         assert_eq!(read(&env, &f), text, "{f}");
     }

@@ -241,7 +241,8 @@ fn a_failing_tool_is_a_warning_and_a_rerun_retries_the_pr_only() {
 
 #[test]
 fn a_missing_tool_and_an_unknown_host_are_warnings() {
-    let env = github_env();
+    let mut env = github_env();
+    env.without_tool("gh");
     let (_, _) = env.run_to_publish();
     let j = env.sj(&["publish"]).json();
     assert_eq!(j["outcome"], "completed");

@@ -299,6 +299,8 @@ fn the_policy_widening_agent_commands_needs_trust_in_exec_mode() {
     // Host mode runs no agent.
     x.env.start("Add a greeting");
     x.env.sj(&["trust"]).code(0);
+    // Agents may run anything: the verification gate runs the plan's test command too.
+    x.plan_tests("git status --short");
     assert_eq!(x.run(&[]).json()["action"], "done");
 }
 

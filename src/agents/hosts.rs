@@ -53,7 +53,7 @@ fn hook_entries(text: &str) -> serde_json::Value {
 
 /// The `git swarm` subcommands a manager agent runs (and may run without a prompt).
 pub(crate) const MANAGER_COMMANDS: &[&str] = &[
-    "start", "next", "approve", "publish", "status", "list", "retry", "validate",
+    "start", "next", "approve", "publish", "follow", "status", "list", "retry", "validate",
 ];
 
 /// The agents of the default pipeline: (name, pack definition, what it may use in Claude Code;
@@ -113,7 +113,10 @@ wait until all of them have finished.
    - `approve`: show the user `message` and ask them. Yes: run `git swarm approve --json` and \
 act on its answer. No: run `git swarm next --json --reject \"<their words>\"` and act on its answer.
    - `done`, `failed`, `escalated`, `canceled`: stop, and tell the user `message`, plus `hint`, \
-`prUrl` and `warnings` when present.
+`prUrl` and `warnings` when present. When the user asked you to see the pull request through \
+CI and review, after `done` with a `prUrl` run `git swarm follow --json` and act on its answer.
+   - `wait` (from `git swarm follow`): wait `retry-after` seconds, then run \
+`git swarm follow --json` again.
    - an `error` object instead: stop, and tell the user its `message` and `hint`.
 3. After the agents finish, run `git swarm next --json` and go back to step 2.
 
@@ -378,6 +381,7 @@ mod tests {
                 "Bash(git swarm next:*)",
                 "Bash(git swarm approve:*)",
                 "Bash(git swarm publish:*)",
+                "Bash(git swarm follow:*)",
                 "Bash(git swarm status:*)",
                 "Bash(git swarm list:*)",
                 "Bash(git swarm retry:*)",
@@ -390,7 +394,7 @@ mod tests {
         let parsed: serde_json::Value =
             serde_json::from_str(&format!("{{{snippet}}}")).expect("the snippet is JSON members");
         assert_eq!(
-            parsed["permissions"]["allow"][8],
+            parsed["permissions"]["allow"][9],
             "Edit(//src/app-swarm-*/**)"
         );
         assert!(parsed["hooks"]["SubagentStop"].is_array());

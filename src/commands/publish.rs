@@ -60,7 +60,6 @@ pub(crate) fn with_warnings(out: Output, st: &crate::machine::state::RunStatus) 
             w.reason.starts_with("pr-")
                 || w.reason.starts_with("worktree")
                 || w.reason == "nothing-to-publish"
-                || w.reason.starts_with("verify-")
         })
         .collect();
     report::add_warnings(out, &warnings)

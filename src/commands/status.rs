@@ -63,6 +63,12 @@ pub(crate) fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
             "agents": budget.agents.iter().map(|(a, l)| (a.clone(), json!({"maxTokens": l.max_tokens, "maxCostUsd": l.max_cost_usd}))).collect::<serde_json::Map<_, _>>(),
         });
     }
+    if let Some(v) = &st.swarm.verification {
+        j["verification"] = json!(v);
+    }
+    if let Some(f) = &st.swarm.follow {
+        j["follow"] = json!(f);
+    }
     j["counters"] = json!(
         limits
             .iter()
@@ -152,6 +158,27 @@ pub(crate) fn run(ctx: &Context, args: StatusArgs) -> Result<Output> {
         t.push_str(&format!(
             "budget:    {}\n",
             budget_line(&budget, tokens, cost)
+        ));
+    }
+    if let Some(v) = &st.swarm.verification {
+        let verdict = if v.passed { "passed" } else { "failed" };
+        t.push_str(&format!("verified:  {verdict}\n"));
+        for line in v.lines() {
+            t.push_str(&format!("           {line}\n"));
+        }
+    }
+    if let Some(f) = &st.swarm.follow {
+        let state = if f.done {
+            "done".to_string()
+        } else if let Some(w) = &f.waiting {
+            format!("waiting for {w}")
+        } else {
+            "following".to_string()
+        };
+        t.push_str(&format!(
+            "follow:    {state}; {} fix pass(es), {} comment(s) answered\n",
+            f.rounds,
+            f.replied.len()
         ));
     }
     if let Some(r) = &st.failure_reason {

@@ -98,6 +98,18 @@ impl Exec {
         self.env.set_config(&cfg);
     }
 
+    /// The plan's `test-plan-commands` become `cmd` (the verification gate runs them when the
+    /// policy consents).
+    pub fn plan_tests(&self, cmd: &str) {
+        let mut cfg = self.env.config();
+        for a in cfg["subagents"].as_array_mut().unwrap() {
+            if let Some(p) = a["env"].get_mut("FAKE_PLAN") {
+                *p = json!(p.as_str().unwrap().replace("cargo test", cmd));
+            }
+        }
+        self.env.set_config(&cfg);
+    }
+
     pub fn run(&self, args: &[&str]) -> Out {
         let mut a = vec!["run"];
         a.extend_from_slice(args);

@@ -498,6 +498,26 @@ impl Env {
         dir
     }
 
+    /// Takes `tool` off PATH (a PATH of the fake tools and links to every other program of
+    /// PATH's directories), for a machine where it is not installed.
+    pub fn without_tool(&mut self, tool: &str) {
+        let fake = self.fake_bin();
+        let links = self.root().join("path-without-".to_string() + tool);
+        std::fs::create_dir_all(&links).unwrap();
+        let path = std::env::var("PATH").unwrap_or_default();
+        for dir in std::env::split_paths(&path) {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let name = e.file_name();
+                let to = links.join(&name);
+                if name != tool && !to.exists() {
+                    let _ = std::os::unix::fs::symlink(e.path(), &to);
+                }
+            }
+        }
+        let joined = format!("{}:{}", fake.display(), links.display());
+        self.extra_env.push(("PATH".into(), joined));
+    }
+
     /// Installs an executable `name` that logs its argv (one `---` line, then one argument per
     /// line) and answers with `script` (shell code).
     pub fn fake_tool(&mut self, name: &str, script: &str) -> PathBuf {
