@@ -55,7 +55,21 @@ fn tracked() -> usize {
 /// A gh that behaves like the real one: the first call for a branch creates its pull request,
 /// later calls answer that it exists. Each creation leaves a `fake.log.pr.<branch>` file,
 /// written whole (a kill while gh runs must not leave a pull request without its URL).
-const GH: &str = r#"head=""; prev=""
+const GH: &str = r#"if [ "$1" = api ]; then
+  for a in "$@"; do
+    case "$a" in
+      graphql) sed "s|,\"REPLIES\"|$(cat "$FAKE_LOG.replies" 2>/dev/null)|" "$FAKE_LOG.pr.json"; exit 0 ;;
+      repos/*/logs) echo 'error: test hello failed'; exit 0 ;;
+      repos/*/replies)
+        for b in "$@"; do case "$b" in body=*) m=$(printf '%s' "$b" | grep -o '<!-- swarm-reply [^ ]* [^ ]* -->') ;; esac; done
+        printf ',{"databaseId": 900, "body": "%s", "author": {"login": "bot"}}' "$m" >> "$FAKE_LOG.replies"
+        echo '{}'; exit 0 ;;
+      repos/*/pulls/*) echo '{}'; exit 0 ;;
+    esac
+  done
+  exit 2
+fi
+head=""; prev=""
 for a in "$@"; do [ "$prev" = "--head" ] && head="$a"; prev="$a"; done
 mark="$FAKE_LOG.pr.$(printf '%s' "$head" | tr '/' '_')"
 if [ -f "$mark" ]; then
@@ -1512,4 +1526,132 @@ fn named_apart(big: &Big, worker_first: bool) {
     assert_no_debris(&env, &[]);
     assert_run_files_valid(&env, &a);
     assert_run_files_valid(&env, &b);
+}
+
+// ---- the follow phase ----------------------------------------------------------------------
+
+/// A published run whose pull request has a failing check and an open review comment.
+fn followed(env: Env) -> (Env, String) {
+    let id = env.start("Add a greeting");
+    play_planner(&env, &id, &simple_plan(&id));
+    env.sj(&["next"]).code(0);
+    play_implementor(&env, &id, "completed");
+    env.sj(&["next"]).code(0);
+    play_reviewer(&env, &id, "approved");
+    env.sj(&["next"]).code(0);
+    play_tester(&env, &id, "passed");
+    env.sj(&["next"]).code(0);
+    env.sj(&["publish"]).code(0);
+    let tip = env.git(&["rev-parse", "swarm/add-greeting"]);
+    let pr = serde_json::json!({"data": {"repository": {"pullRequest": {
+        "state": "OPEN", "headRefOid": tip, "reviewDecision": "CHANGES_REQUESTED",
+        "commits": {"nodes": [{"commit": {"statusCheckRollup": {"contexts": {"nodes": [
+            {"__typename": "CheckRun", "name": "test", "status": "COMPLETED", "conclusion": "FAILURE", "databaseId": 77}
+        ]}}}}]},
+        "reviews": {"nodes": []},
+        "reviewThreads": {"nodes": [{"id": "T", "isResolved": false, "comments": {"nodes": [
+            {"databaseId": 11, "body": "please return it", "path": "src/lib.rs", "line": 1, "author": {"login": "alice"}},
+            "REPLIES"
+        ]}}]}
+    }}}});
+    std::fs::write(env.root().join("fake.log.pr.json"), pr.to_string()).unwrap();
+    (env, id)
+}
+
+#[test]
+fn follow_handing_out_a_fix_pass_survives_a_group_kill() {
+    let big = Big::new();
+    let state = Prepared::new(&big, followed);
+    let prepare = || {
+        let (env, id) = state.attempt();
+        Case { env, id }
+    };
+    let command = |c: &Case| swarm_cmd(&c.env, &["follow", "--json"]);
+    let check = |c: &Case, _: &Trial| {
+        let (env, id) = (&c.env, c.id.as_str());
+        let out = rerun(env, &["follow", "--run", id]);
+        if let Some(note) = refusal(env, &out) {
+            return Some(note);
+        }
+        out.code(0);
+        assert_eq!(out.json()["invocations"][0]["agent"], "implementor", "{}", out.stdout);
+        assert_eq!(env.status(id)["swarm"]["follow"]["rounds"], 1, "one fix pass");
+        let wt = worktree_of(env, id);
+        assert_whole_worktree(env, &wt, "swarm/add-greeting", &[]);
+        assert_branches(env, &["swarm/add-greeting"]);
+        assert_no_debris(env, &[&wt]);
+        assert_run_files_valid(env, id);
+        None
+    };
+    Sweep {
+        name: "follow (fix pass)",
+        prepare: &prepare,
+        command: &command,
+        check: &check,
+        victims: Victims::Group,
+        interesting: &harness::writes,
+        failpoints: &[],
+        timed: true,
+    }
+    .run();
+}
+
+#[test]
+fn publishing_a_fix_pass_survives_a_group_kill() {
+    let big = Big::new();
+    let state = Prepared::new(&big, |env| {
+        let (env, id) = followed(env);
+        env.sj(&["follow"]).code(0);
+        play_implementor(&env, &id, "completed");
+        env.sj(&["next"]).code(0);
+        play_reviewer(&env, &id, "approved");
+        env.sj(&["next"]).code(0);
+        play_tester(&env, &id, "passed");
+        assert_eq!(env.sj(&["next"]).action(), "publish");
+        (env, id)
+    });
+    let prepare = || {
+        let (env, id) = state.attempt();
+        Case { env, id }
+    };
+    let command = |c: &Case| swarm_cmd(&c.env, &["publish", "--json"]);
+    let check = |c: &Case, _: &Trial| {
+        let (env, id) = (&c.env, c.id.as_str());
+        let out = rerun(env, &["publish", "--run", id]);
+        if let Some(note) = refusal(env, &out) {
+            return Some(note);
+        }
+        out.code(0);
+        assert_published(env, id, "swarm/add-greeting", &[]);
+        assert_eq!(prs(env), 1, "one pull request");
+        let replies = std::fs::read_to_string(env.root().join("fake.log.replies")).unwrap_or_default();
+        assert_eq!(
+            replies.matches(&format!("<!-- swarm-reply {id} 11 -->")).count(),
+            1,
+            "one reply"
+        );
+        let st = env.status(id);
+        assert_eq!(st["swarm"]["follow"]["passes"].as_array().unwrap().len(), 1);
+        assert_eq!(st["swarm"]["follow"]["replied"], serde_json::json!(["11"]));
+        assert_eq!(
+            env.git(&["rev-list", "--count", "main..swarm/add-greeting"]),
+            "2",
+            "two implementor passes, one branch"
+        );
+        assert_branches(env, &["swarm/add-greeting"]);
+        assert_no_debris(env, &[]);
+        assert_run_files_valid(env, id);
+        None
+    };
+    Sweep {
+        name: "publish (fix pass)",
+        prepare: &prepare,
+        command: &command,
+        check: &check,
+        victims: Victims::Group,
+        interesting: &harness::writes,
+        failpoints: &[],
+        timed: true,
+    }
+    .run();
 }
