@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod agents;
+pub mod github;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
