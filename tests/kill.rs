@@ -1574,8 +1574,17 @@ fn follow_handing_out_a_fix_pass_survives_a_group_kill() {
             return Some(note);
         }
         out.code(0);
-        assert_eq!(out.json()["invocations"][0]["agent"], "implementor", "{}", out.stdout);
-        assert_eq!(env.status(id)["swarm"]["follow"]["rounds"], 1, "one fix pass");
+        assert_eq!(
+            out.json()["invocations"][0]["agent"],
+            "implementor",
+            "{}",
+            out.stdout
+        );
+        assert_eq!(
+            env.status(id)["swarm"]["follow"]["rounds"],
+            1,
+            "one fix pass"
+        );
         let wt = worktree_of(env, id);
         assert_whole_worktree(env, &wt, "swarm/add-greeting", &[]);
         assert_branches(env, &["swarm/add-greeting"]);
@@ -1624,9 +1633,12 @@ fn publishing_a_fix_pass_survives_a_group_kill() {
         out.code(0);
         assert_published(env, id, "swarm/add-greeting", &[]);
         assert_eq!(prs(env), 1, "one pull request");
-        let replies = std::fs::read_to_string(env.root().join("fake.log.replies")).unwrap_or_default();
+        let replies =
+            std::fs::read_to_string(env.root().join("fake.log.replies")).unwrap_or_default();
         assert_eq!(
-            replies.matches(&format!("<!-- swarm-reply {id} 11 -->")).count(),
+            replies
+                .matches(&format!("<!-- swarm-reply {id} 11 -->"))
+                .count(),
             1,
             "one reply"
         );
