@@ -58,7 +58,7 @@ fn tracked() -> usize {
 const GH: &str = r#"if [ "$1" = api ]; then
   for a in "$@"; do
     case "$a" in
-      graphql) sed "s|,\"REPLIES\"|$(cat "$FAKE_LOG.replies" 2>/dev/null)|" "$FAKE_LOG.pr.json"; exit 0 ;;
+      graphql) sed "s|,\"REPLIES\"|$(cat "$FAKE_LOG.replies" 2>/dev/null)|" "$FAKE_LOG.follow.json"; exit 0 ;;
       repos/*/logs) echo 'error: test hello failed'; exit 0 ;;
       repos/*/replies)
         for b in "$@"; do case "$b" in body=*) m=$(printf '%s' "$b" | grep -o '<!-- swarm-reply [^ ]* [^ ]* -->') ;; esac; done
@@ -1554,7 +1554,7 @@ fn followed(env: Env) -> (Env, String) {
             "REPLIES"
         ]}}]}
     }}}});
-    std::fs::write(env.root().join("fake.log.pr.json"), pr.to_string()).unwrap();
+    std::fs::write(env.root().join("fake.log.follow.json"), pr.to_string()).unwrap();
     (env, id)
 }
 

@@ -341,7 +341,18 @@ pub(crate) fn follow(tx: &super::Tx) -> Result<Followed> {
     let (view, _) = read_view(session, &st, &policies)?;
     crate::failpoint!("follow-read-after");
     let cfg = tx.config(&st)?;
-    let mut facts = tx.facts(&st, &cfg, &[])?;
+    // Publishing removed the worktree; a fix pass makes it again (finishing or undoing what a
+    // killed attempt left there), so what is there now is not read.
+    let mut probe = st.clone();
+    if st
+        .swarm
+        .publish
+        .as_ref()
+        .is_some_and(|p| p.worktree_removed)
+    {
+        probe.worktree_path = None;
+    }
+    let mut facts = tx.facts(&probe, &cfg, &[])?;
     // A fix pass starts from what was pushed: its worktree is made again on the branch.
     if let Some(b) = &st.branch {
         facts.base_tree = crate::git::tree_of(&session.ws.root, &format!("refs/heads/{b}")).ok();
