@@ -559,3 +559,31 @@ fn a_failed_gate_sends_the_work_back_within_the_retry_budget() {
     );
     assert!(not_run.passed, "commands not run are reported, not failed");
 }
+
+#[test]
+fn budgets_and_the_publish_gate_hold_in_the_follow_phase() {
+    let mut t = T::new();
+    t.gates.publish = true;
+    let mut st = published(&t);
+    st.swarm.publish_approved = true;
+    let v = view(
+        vec![check("test", CheckState::Failed, Some("error: x"))],
+        Review::None,
+        vec![],
+    );
+    // A fix pass must be approved again before it is pushed.
+    let (tr, a) = decide(&t, &st, &v, LIMITS);
+    assert_eq!(a, Answer::Invoked);
+    assert!(!tr.status.swarm.publish_approved);
+    // Over budget: the pass is not handed out.
+    t.budget.run.max_tokens = Some(10);
+    st.step_tokens.insert("implementor".into(), 11);
+    let (tr, _) = decide(&t, &st, &v, LIMITS);
+    assert_eq!(tr.status.outcome, Outcome::NeedsHuman);
+    assert!(
+        tr.status.failure_reason.as_deref().unwrap().starts_with("over budget"),
+        "{:?}",
+        tr.status.failure_reason
+    );
+    assert!(tr.status.swarm.pending.is_empty());
+}
