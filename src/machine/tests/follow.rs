@@ -581,7 +581,11 @@ fn budgets_and_the_publish_gate_hold_in_the_follow_phase() {
     let (tr, _) = decide(&t, &st, &v, LIMITS);
     assert_eq!(tr.status.outcome, Outcome::NeedsHuman);
     assert!(
-        tr.status.failure_reason.as_deref().unwrap().starts_with("over budget"),
+        tr.status
+            .failure_reason
+            .as_deref()
+            .unwrap()
+            .starts_with("over budget"),
         "{:?}",
         tr.status.failure_reason
     );
