@@ -153,6 +153,7 @@ pub(crate) fn sample_launch(
         base_tree: None,
         attempt: 0,
         usage_reported: false,
+        merge_fix: false,
         process: None,
     };
     let st = machine::sample_status(&run.id, &session.ws.root, &cfg.path);

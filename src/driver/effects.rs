@@ -78,6 +78,18 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             merge_workers(session, run, Path::new(into), workers)?
         }
         Effect::RemoveWorktree { path } => remove_worktree(session, run, Path::new(path), false)?,
+        Effect::MergeConflicting { into, worker } => {
+            merge_conflicting(session, run, Path::new(into), worker)?
+        }
+        Effect::ConcludeMerge { into } => {
+            let into = Path::new(into);
+            git_step(
+                session,
+                run,
+                &format!("conclude the resolved merge in {}", into.display()),
+                || git::merge_tree::conclude(into).map(drop),
+            )?;
+        }
     }
     Ok(())
 }
@@ -308,6 +320,68 @@ fn mark(run: &RunDir, path: &str, stage: Stage) -> Result<()> {
 /// middle — the tool and its git killed together — is finished by running it again: a merge
 /// the killed git left half made is undone and made again, a half-removed worktree finished.
 /// Only workers the run's ledger records as its own are touched.
+/// A merge in progress in the run's worktree that this run's conflict merge started (its
+/// `MERGE_HEAD` is the tip of a worker branch the run's ledger records) and whose hand-off an
+/// interruption cut off: it is the run's own, to be made again.
+fn own_conflict_merge(session: &Session, run: &RunDir, into: &Path) -> Option<String> {
+    let head = git::query::rev_parse(into, "MERGE_HEAD").ok()?;
+    let ledger = run.ledger().ok()?;
+    ledger
+        .owned
+        .iter()
+        .filter(|o| o.worker.is_some())
+        .find_map(|o| {
+            let tip = git::query::rev_parse(&session.ws.root, &format!("refs/heads/{}", o.branch));
+            (tip.ok().as_deref() == Some(head.as_str()))
+                .then(|| format!("merge {} leaving its conflicts", o.branch))
+        })
+}
+
+/// Starts merging a worker's branch into the run's worktree, leaving its conflicts in the
+/// files for the merge-fix pass (its leftovers are committed first). A merge of that branch
+/// already in progress (the transition was cut off after it) is undone and made again.
+fn merge_conflicting(
+    session: &Session,
+    run: &RunDir,
+    into: &Path,
+    worker: &(String, String, String),
+) -> Result<()> {
+    let (message, branch, path) = worker;
+    if git::ops::merge_in_progress(into) {
+        if own_conflict_merge(session, run, into).is_none() {
+            return Err(Error::failure(format!(
+                "a merge is in progress in {} that run {} did not start",
+                into.display(),
+                run.id
+            ))
+            .hint(format!(
+                "finish or abort that merge in {} ('git merge --abort'), then run 'git swarm next --run {}'",
+                into.display(),
+                run.id
+            )));
+        }
+        git_step(
+            session,
+            run,
+            &format!("undo the interrupted merge in {}", into.display()),
+            || git::ops::merge_abort(into),
+        )?;
+    }
+    let wt = Path::new(path);
+    if wt.join(".git").is_file() {
+        git_step(session, run, &format!("commit leftovers in {path}"), || {
+            git::ops::commit_all(wt, message)
+        })?;
+    }
+    let subject = format!("Merge {}", message.lines().next().unwrap_or_default());
+    git_step(
+        session,
+        run,
+        &format!("merge {branch} into {} leaving its conflicts", into.display()),
+        || git::merge_tree::merge_leaving_conflicts(into, branch, &subject).map(drop),
+    )
+}
+
 fn merge_workers(
     session: &Session,
     run: &RunDir,
@@ -320,7 +394,8 @@ fn merge_workers(
     // worktree, so that no commit ever takes a half-made merge in — or it is someone's own:
     // the command stops.
     if git::ops::merge_in_progress(into) {
-        let Some(op) = run.ledger()?.op else {
+        let own = own_conflict_merge(session, run, into);
+        let Some(op) = run.ledger()?.op.map(|o| o.what).or(own) else {
             return Err(Error::failure(format!(
                 "a merge is in progress in {} that no interrupted step of run {} left (a conflict, or someone's own merge)",
                 into.display(),
@@ -335,7 +410,7 @@ fn merge_workers(
         crate::cli::style::note(format!(
             "undoing the merge in {} that was interrupted ('{}'), to make it again",
             into.display(),
-            op.what
+            op
         ));
         git_step(
             session,

@@ -302,6 +302,8 @@ pub fn gather_facts(
         deny,
         standards_text,
         base_unpushed: None,
+        merge_prediction: super::predict::batch(session, st),
+        conflict_markers: super::predict::markers(st),
     })
 }
 

@@ -5,6 +5,7 @@
 pub(crate) mod effects;
 mod facts;
 pub(crate) mod follow;
+mod predict;
 pub mod place;
 pub mod publish;
 pub mod runner;
@@ -125,7 +126,12 @@ pub fn advance(tx: &Tx, reject: Option<&str>) -> Result<RunStatus> {
         if present.is_empty() {
             // A complete batch is merged, then the run continues from the merged content:
             // two transitions, each with the facts of its moment.
-            if let Some(batch) = st.swarm.batch.clone().filter(|b| b.complete) {
+            if let Some(batch) = st
+                .swarm
+                .batch
+                .clone()
+                .filter(|b| b.complete && st.swarm.pending.is_empty())
+            {
                 let cfg = session.run_config(&st)?;
                 let facts = gather_facts(session, run, &st, &cfg, &[])?;
                 st = if batch.merged {

@@ -219,6 +219,8 @@ impl Builder<'_, '_> {
             workers,
             complete: false,
             merged: false,
+            merged_workers: Vec::new(),
+            conflict: None,
         });
     }
 
@@ -228,79 +230,11 @@ impl Builder<'_, '_> {
         let Some(batch) = self.st.swarm.batch.clone() else {
             return;
         };
-        // Workers with disjoint scopes never conflict; if two changed the same file anyway
-        // (scopes allowed to overlap), a person merges. One pass over every changed path.
-        let mut first_changer: std::collections::HashMap<&str, usize> =
-            std::collections::HashMap::new();
-        let mut clash = None;
-        'workers: for (i, w) in batch.workers.iter().enumerate() {
-            for p in &w.changed {
-                match first_changer.get(p.as_str()) {
-                    Some(&j) if j != i => {
-                        clash = Some((j, i, p.clone()));
-                        break 'workers;
-                    }
-                    Some(_) => {}
-                    None => {
-                        first_changer.insert(p, i);
-                    }
-                }
-            }
-        }
-        if let Some((ai, bi, p)) = clash {
-            let (a, b) = (&batch.workers[ai], &batch.workers[bi]);
-            self.stop(
-                Outcome::ManualInterventionRequired,
-                &batch.agent,
-                format!(
-                    "workers {} and {} both changed {}; merge branches {} and {} into {} by hand",
-                    a.worker,
-                    b.worker,
-                    super::guard::shown(&p),
-                    a.branch,
-                    b.branch,
-                    self.st.branch.clone().unwrap_or_default()
-                ),
-                None,
-                false,
-            );
-            return;
-        }
+        // Workers that changed the same files are merged as `git merge-tree` predicts: a
+        // true conflict gets a merge-fix pass (see merge_fix.rs), never a guess.
+        let _ = &batch;
         if let Some(b) = self.st.swarm.batch.as_mut() {
             b.complete = true;
-        }
-    }
-
-    /// Merges a complete batch's branches (a transition of its own: the workers' results are
-    /// committed before, so a crash during the merge is finished by merging again).
-    pub(super) fn merge_batch(&mut self) {
-        let Some(batch) = self.st.swarm.batch.clone() else {
-            return;
-        };
-        let into = self.st.worktree_path.clone().unwrap_or_default();
-        self.effects.push(Effect::MergeWorkers {
-            into,
-            workers: batch
-                .workers
-                .iter()
-                .map(|w| {
-                    (
-                        worker_commit_message(&self.st, &w.worker, &w.tasks),
-                        w.branch.clone(),
-                        w.path.clone(),
-                    )
-                })
-                .collect(),
-        });
-        let names: Vec<_> = batch.workers.iter().map(|w| w.worker.clone()).collect();
-        self.ev(
-            "BATCH_MERGED",
-            Some(&batch.agent),
-            Some(batch.step),
-            format!("merged {}", names.join(", ")),
-        );
-        if let Some(b) = self.st.swarm.batch.as_mut() {
-            b.merged = true;
         }
     }
 
@@ -363,6 +297,11 @@ impl Builder<'_, '_> {
         let Some(batch) = self.st.swarm.batch.clone() else {
             return;
         };
+        // Stopped in a merge-fix pass: that pass is handed out again.
+        if batch.conflict.as_ref().is_some_and(|c| !c.resolved) {
+            self.issue_merge_fix(0, vec!["an earlier merge-fix pass did not finish; check the worktree's state and resolve the conflicts".to_string()]);
+            return;
+        }
         let Some(agent) = self.ctx.cfg.agent(&batch.agent).cloned() else {
             return;
         };

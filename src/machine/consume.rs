@@ -152,8 +152,16 @@ impl Builder<'_, '_> {
         if let Some(changed) = &arrival.changed {
             let problems = guard::check(changed, &inv.allowed_files, &self.facts.deny);
             if !problems.is_empty() {
+                if inv.merge_fix {
+                    return self.merge_fixed(inv, arrival.slot, Some(problems.join("; ")));
+                }
                 return self.send_back(inv, arrival.slot, problems, "guard-rail");
             }
+        }
+        if inv.merge_fix {
+            let failed = route::status_failed(&value)
+                .then(|| format!("the pass reported failure: {}", route::summary(&value)));
+            return self.merge_fixed(inv, arrival.slot, failed);
         }
 
         let edits = self.ctx.cfg.agent(&agent).is_some_and(|a| a.edits);

@@ -433,6 +433,7 @@ impl Builder<'_, '_> {
             base_tree: t.base_tree,
             attempt: t.attempt,
             usage_reported: false,
+            merge_fix: false,
             process: None,
         }
     }

@@ -18,6 +18,7 @@ pub(crate) mod guard;
 pub(crate) mod handoff;
 mod issue;
 pub(crate) mod layout;
+mod merge_fix;
 pub(crate) mod pack;
 pub mod plan;
 pub(crate) mod pr_state;
@@ -101,6 +102,20 @@ pub(crate) struct Facts {
     /// At `start`: how many commits of the base are on no remote-tracking branch of the
     /// remote the run will push to, and that remote.
     pub base_unpushed: Option<(u32, String)>,
+    /// For a complete batch about to be merged: each remaining worker's predicted merge, in
+    /// order, up to the first that conflicts (`Err`: it could not be computed).
+    pub merge_prediction: Option<Result<Vec<(String, Predicted)>, String>>,
+    /// The files of the batch's conflict that still hold conflict markers.
+    pub conflict_markers: Vec<String>,
+}
+
+/// What merging one worker's branch would do (`git merge-tree`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Predicted {
+    /// The merge's tree (with conflict markers in conflicting files).
+    pub tree: String,
+    /// The conflicting files (empty: clean).
+    pub conflicts: Vec<String>,
 }
 
 /// The warning of a run whose base commit is not on the remote (its pull request carries the
@@ -117,6 +132,8 @@ impl Default for Facts {
             deny: Vec::new(),
             standards_text: String::new(),
             base_unpushed: None,
+            merge_prediction: None,
+            conflict_markers: Vec::new(),
         }
     }
 }
@@ -184,6 +201,16 @@ pub(crate) enum Effect {
     MergeWorkers {
         into: String,
         workers: Vec<(String, String, String)>,
+    },
+    /// Commit what the worker left, then start merging its branch into the run's worktree,
+    /// leaving the conflicts in the files for a merge-fix pass.
+    MergeConflicting {
+        into: String,
+        worker: (String, String, String),
+    },
+    /// Conclude the merge in progress in the run's worktree with the files as resolved.
+    ConcludeMerge {
+        into: String,
     },
     WriteJson {
         path: PathBuf,

@@ -290,6 +290,9 @@ pub(crate) struct Invocation {
     /// is not counted again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub usage_reported: bool,
+    /// A merge-fix pass: it resolves the conflicts of the batch's `conflict`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub merge_fix: bool,
     /// The agent process exec mode launched for it (so a resumed `run` finds it alive
     /// instead of launching a second one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -350,6 +353,26 @@ pub(crate) struct Batch {
     /// The workers' branches were merged into the run's branch.
     #[serde(default)]
     pub merged: bool,
+    /// Workers whose branches are merged already (a batch merged around a conflict).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_workers: Vec<String>,
+    /// The worker whose merge conflicted, and the pass that resolves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<Conflict>,
+}
+
+/// A worker's merge that conflicts: started in the run's worktree with its conflicts left in
+/// the files, for a merge-fix pass of the editing agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Conflict {
+    pub worker: String,
+    pub files: Vec<String>,
+    /// The merge's predicted tree, conflict markers included (the pass's baseline).
+    pub tree: String,
+    /// The merge-fix pass's result was accepted; the merge is concluded next.
+    #[serde(default)]
+    pub resolved: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

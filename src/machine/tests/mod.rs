@@ -115,6 +115,8 @@ impl T {
                 deny: vec![],
                 standards_text: "- Format with rustfmt before every commit, always.\n".into(),
                 base_unpushed: None,
+                merge_prediction: None,
+                conflict_markers: Vec::new(),
             },
         }
     }
