@@ -148,3 +148,31 @@ fn a_true_conflict_is_resolved_by_a_merge_fix_pass() {
     assert_eq!(env.sj(&["next"]).json()["action"], "publish");
     assert_run_files_valid(&env, &id);
 }
+
+#[test]
+fn exec_mode_resolves_a_conflict_between_workers_and_publishes() {
+    let x = common::agents::Exec::new();
+    x.configure(
+        vec![task("one", &["shared.txt"], &[]), task("two", &["shared.txt"], &[])],
+        &[],
+    );
+    let mut cfg = x.env.config();
+    cfg["parallelization"] = json!({"enabled": true, "rules": [
+        {"maxConcurrent": 2, "requireDisjointFiles": false, "respectDependencies": true}]});
+    x.env.set_config(&cfg);
+    let out = x.run(&["Both write shared.txt"]);
+    out.code(0);
+    let j = out.json();
+    assert_eq!(j["action"], "done", "{j}");
+    let id = j["run-id"].as_str().unwrap();
+    let signals: Vec<String> = x.events(id).iter().map(|e| e["signal"].as_str().unwrap().to_string()).collect();
+    for s in ["MERGE_CONFLICT", "MERGE_RESOLVED", "BATCH_MERGED"] {
+        assert!(signals.contains(&s.to_string()), "{s} in {signals:?}");
+    }
+    // Both workers' lines are in the pushed file, and no marker.
+    let shared = x.env.git(&["show", "swarm/feature:shared.txt"]);
+    assert!(shared.contains("written by w1") && shared.contains("written by w2"), "{shared}");
+    assert!(!shared.contains("<<<<<<<") && !shared.contains(">>>>>>>"), "{shared}");
+    assert!(x.pushed("swarm/feature"));
+    assert_run_files_valid(&x.env, id);
+}

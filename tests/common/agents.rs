@@ -32,7 +32,12 @@ planner)
   ;;
 implementor)
   files=$(allowed)
-  for f in $files; do mkdir -p "$(dirname "$f")"; echo "written by ${SWARM_WORKER:-implementor} at $(date +%s%N)" >> "$f"; done
+  if grep -q 'merge-fix' "$SWARM_HANDOFF"; then
+    # A merge-fix pass keeps both sides: the conflict markers go, every line stays.
+    for f in $files; do [ -f "$f" ] && sed -i -e '/^<<<<<<< /d' -e '/^=======$/d' -e '/^>>>>>>> /d' "$f"; done
+  else
+    for f in $files; do mkdir -p "$(dirname "$f")"; echo "written by ${SWARM_WORKER:-implementor} at $(date +%s%N)" >> "$f"; done
+  fi
   if [ "$FAKE_MODE" = "outside" ] || { [ "$FAKE_MODE" = "outside-once" ] && ! grep -q 'outside context.allowedFiles' "$SWARM_HANDOFF"; }; then
     echo "sneaky" > outside.txt; files="$files outside.txt"
   elif [ "$FAKE_MODE" = "outside-once" ]; then
