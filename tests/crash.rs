@@ -464,6 +464,9 @@ fn every_failpoint_has_a_test() {
                 "follow-read-after",
                 "follow-reply-before",
                 "follow-reply-after",
+                // tests/merge_fix_crash.rs
+                "merge-conflict-after",
+                "merge-conclude-before",
             ]
             .iter(),
         )

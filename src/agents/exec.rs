@@ -409,6 +409,7 @@ mod tests {
             base_tree: None,
             attempt: 0,
             usage_reported: false,
+            merge_fix: false,
             process: None,
         }
     }

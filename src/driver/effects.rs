@@ -377,7 +377,10 @@ fn merge_conflicting(
     git_step(
         session,
         run,
-        &format!("merge {branch} into {} leaving its conflicts", into.display()),
+        &format!(
+            "merge {branch} into {} leaving its conflicts",
+            into.display()
+        ),
         || git::merge_tree::merge_leaving_conflicts(into, branch, &subject).map(drop),
     )
 }

@@ -5,8 +5,8 @@
 pub(crate) mod effects;
 mod facts;
 pub(crate) mod follow;
-mod predict;
 pub mod place;
+mod predict;
 pub mod publish;
 pub mod runner;
 mod tx;

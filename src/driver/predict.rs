@@ -27,7 +27,11 @@ pub(super) fn batch(
     session: &Session,
     st: &RunStatus,
 ) -> Option<std::result::Result<Vec<(String, Predicted)>, String>> {
-    let b = st.swarm.batch.as_ref().filter(|b| b.complete && !b.merged)?;
+    let b = st
+        .swarm
+        .batch
+        .as_ref()
+        .filter(|b| b.complete && !b.merged)?;
     if !st.swarm.pending.is_empty() {
         return None;
     }

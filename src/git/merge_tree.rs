@@ -57,9 +57,14 @@ pub(crate) fn predict(dir: &Path, ours: &str, theirs: &str) -> Result<Predicted>
 /// Starts merging `branch` into the worktree at `dir`, leaving any conflicts in the files (with
 /// markers) for someone to resolve. Returns the files that conflict (empty: it merged cleanly
 /// and is committed).
-pub(crate) fn merge_leaving_conflicts(dir: &Path, branch: &str, message: &str) -> Result<Vec<String>> {
+pub(crate) fn merge_leaving_conflicts(
+    dir: &Path,
+    branch: &str,
+    message: &str,
+) -> Result<Vec<String>> {
     let g = Git::new(dir).args(["merge", "--no-edit", "-q", "-m", message, branch]);
     let out = g.output()?;
+    crate::failpoint!("merge-conflict-after");
     if out.status.success() {
         return Ok(Vec::new());
     }

@@ -24,7 +24,8 @@ impl Builder<'_, '_> {
         // A conflict whose pass was accepted: its merge is concluded first.
         let mut merging = Vec::new();
         if let Some(c) = batch.conflict.as_ref().filter(|c| c.resolved) {
-            self.effects.push(Effect::ConcludeMerge { into: into.clone() });
+            self.effects
+                .push(Effect::ConcludeMerge { into: into.clone() });
             if let Some(w) = batch.workers.iter().find(|w| w.worker == c.worker) {
                 merging.push(label(self, w));
             }
@@ -191,9 +192,11 @@ impl Builder<'_, '_> {
         feedback.extend(extra);
         // Both sides' files: a resolution may need to touch what either task owns.
         let mut allowed = c.files.clone();
-        for w in batch.workers.iter().filter(|w| {
-            w.worker == c.worker || batch.merged_workers.contains(&w.worker)
-        }) {
+        for w in batch
+            .workers
+            .iter()
+            .filter(|w| w.worker == c.worker || batch.merged_workers.contains(&w.worker))
+        {
             for t in plan.tasks.iter().filter(|t| w.tasks.contains(&t.id)) {
                 super::extend_unique(&mut allowed, &t.files);
             }
@@ -210,7 +213,11 @@ impl Builder<'_, '_> {
         let step = self.st.swarm.step;
         let pass = self.next_pass(&agent.name);
         let mut tasks = theirs.tasks.clone();
-        for w in batch.workers.iter().filter(|w| batch.merged_workers.contains(&w.worker)) {
+        for w in batch
+            .workers
+            .iter()
+            .filter(|w| batch.merged_workers.contains(&w.worker))
+        {
             super::extend_unique(&mut tasks, &w.tasks);
         }
         let target = Target {
@@ -267,7 +274,13 @@ impl Builder<'_, '_> {
             self.issue_merge_fix(inv.attempt + 1, vec![why]);
             return super::consume::Flow::Stop;
         }
-        if let Some(c) = self.st.swarm.batch.as_mut().and_then(|b| b.conflict.as_mut()) {
+        if let Some(c) = self
+            .st
+            .swarm
+            .batch
+            .as_mut()
+            .and_then(|b| b.conflict.as_mut())
+        {
             c.resolved = true;
         }
         self.st.swarm.pending.retain(|p| !p.merge_fix);

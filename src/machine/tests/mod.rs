@@ -276,7 +276,9 @@ fn an_accepted_plan_creates_the_worktree_and_hands_off() {
             Effect::RemoveWorktree { .. } => "remove",
             Effect::WriteJson { .. } => "write",
             Effect::WriteText { .. } => "pack",
-            Effect::MergeWorkers { .. } => "merge",
+            Effect::MergeWorkers { .. }
+            | Effect::MergeConflicting { .. }
+            | Effect::ConcludeMerge { .. } => "merge",
         })
         .collect();
     assert_eq!(
