@@ -467,6 +467,8 @@ fn every_failpoint_has_a_test() {
                 // tests/merge_fix_crash.rs
                 "merge-conflict-after",
                 "merge-conclude-before",
+                // tests/sparse.rs
+                "worktree-sparse-before-checkout",
             ]
             .iter(),
         )

@@ -65,6 +65,7 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             path,
             base,
             worker,
+            sparse,
             ..
         } => create_worktree(
             session,
@@ -73,7 +74,17 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             branch,
             base,
             worker.as_deref(),
+            sparse.as_deref(),
         )?,
+        Effect::WidenSparse { path, dirs } => {
+            let p = Path::new(path);
+            git_step(
+                session,
+                run,
+                &format!("widen the sparse worktree {path} by {}", dirs.join(", ")),
+                || git::worktree::widen(p, dirs),
+            )?;
+        }
         Effect::MergeWorkers { into, workers } => {
             merge_workers(session, run, Path::new(into), workers)?
         }
@@ -175,6 +186,7 @@ fn create_worktree(
     branch: &str,
     base: &str,
     worker: Option<&str>,
+    sparse: Option<&[String]>,
 ) -> Result<()> {
     let root = &session.ws.root;
     let path = p.display().to_string();
@@ -296,7 +308,7 @@ fn create_worktree(
         session,
         run,
         &format!("worktree add {path} on {branch}"),
-        || git::worktree::add(root, p, branch, base, branch_exists),
+        || git::worktree::add(root, p, branch, base, branch_exists, sparse),
     )?;
     mark(run, &path, Stage::Created)?;
     crate::agents::worktree_setup::prepare(session, run, p)

@@ -234,6 +234,7 @@ pub(crate) struct Git {
     cwd: PathBuf,
     args: Vec<std::ffi::OsString>,
     env: Vec<(String, String)>,
+    input: Option<Vec<u8>>,
 }
 
 impl Git {
@@ -242,6 +243,7 @@ impl Git {
             cwd: cwd.to_path_buf(),
             args: Vec::new(),
             env: Vec::new(),
+            input: None,
         }
     }
 
@@ -252,6 +254,12 @@ impl Git {
     {
         self.args
             .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        self
+    }
+
+    /// What the command reads on stdin (paths that must never be taken for options).
+    pub(crate) fn input(mut self, bytes: Vec<u8>) -> Git {
+        self.input = Some(bytes);
         self
     }
 
@@ -284,8 +292,12 @@ impl Git {
     pub(crate) fn output(&self) -> Result<std::process::Output> {
         let mut e = duct::cmd("git", &self.args)
             .dir(&self.cwd)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .stdin_null()
+            .env("GIT_TERMINAL_PROMPT", "0");
+        e = match &self.input {
+            Some(bytes) => e.stdin_bytes(bytes.clone()),
+            None => e.stdin_null(),
+        };
+        let mut e = e
             .stdout_capture()
             .stderr_capture()
             .unchecked();

@@ -197,20 +197,62 @@ pub(crate) fn add(
     branch: &str,
     base: &str,
     branch_exists: bool,
+    sparse: Option<&[String]>,
 ) -> Result<()> {
     crate::failpoint!("worktree-add-before");
     // Parallel checkout (git ≥ 2.32; older versions ignore the setting): workers' worktrees
     // are created while agents wait.
-    let git = Git::new(root)
-        .args(["-c", "checkout.workers=0", "worktree", "add", "--quiet"])
-        .arg_path(path);
+    let mut git = Git::new(root).args(["-c", "checkout.workers=0", "worktree", "add", "--quiet"]);
+    if sparse.is_some() {
+        // Checked out below, once the cone is set: only its directories are written.
+        git = git.args(["--no-checkout"]);
+    }
+    let git = git.arg_path(path);
     if branch_exists {
         git.args([branch]).run()?;
     } else {
         git.args(["-b", branch, base]).run()?;
     }
+    if let Some(dirs) = sparse {
+        // Until the checkout below the worktree has no index: an interruption here leaves a
+        // half-made worktree (see `inspect`), undone and made again.
+        set_cone(path, dirs)?;
+        crate::failpoint!("worktree-sparse-before-checkout");
+        Git::new(path)
+            .args(["-c", "checkout.workers=0", "read-tree", "-mu", "HEAD"])
+            .run()?;
+    }
     crate::failpoint!("worktree-add-after");
     Ok(())
+}
+
+/// Sets the cone of the sparse worktree at `path` (directories, relative to its root; the
+/// root's own files are always there). Read on stdin: a directory is never taken for an option.
+pub(crate) fn set_cone(path: &Path, dirs: &[String]) -> Result<()> {
+    let mut list = String::new();
+    for d in dirs {
+        list.push_str(d);
+        list.push('\n');
+    }
+    Git::new(path)
+        .args(["sparse-checkout", "set", "--cone", "--stdin"])
+        .input(list.into_bytes())
+        .run()
+        .map(|_| ())
+}
+
+/// Widens the cone of the sparse worktree at `path` by `dirs` (checked out at once).
+pub(crate) fn widen(path: &Path, dirs: &[String]) -> Result<()> {
+    let mut list = String::new();
+    for d in dirs {
+        list.push_str(d);
+        list.push('\n');
+    }
+    Git::new(path)
+        .args(["sparse-checkout", "add", "--stdin"])
+        .input(list.into_bytes())
+        .run()
+        .map(|_| ())
 }
 
 /// Is `path` a worktree whose `.git` file names an admin folder whose `gitdir` names this

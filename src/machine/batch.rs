@@ -175,12 +175,23 @@ impl Builder<'_, '_> {
             } else {
                 let branch = format!("{run_branch}--{w}");
                 let path = format!("{run_wt}--{w}");
+                // Sparse: the worker's own task's directories (and the policy's).
+                let sparse = self.ctx.sparse.as_ref().map(|extra| {
+                    let files: Vec<String> = plan
+                        .tasks
+                        .iter()
+                        .filter(|t| &t.id == id)
+                        .flat_map(|t| t.files.clone())
+                        .collect();
+                    super::sparse::cone(&files, extra)
+                });
                 self.effects.push(Effect::CreateWorktree {
                     branch: branch.clone(),
                     path: path.clone(),
                     base: run_branch.clone(),
                     adopt: false,
                     worker: Some(w.clone()),
+                    sparse,
                 });
                 (branch, path)
             };

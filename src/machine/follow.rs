@@ -376,6 +376,7 @@ fn invoke(b: &mut Builder, fs: &mut FollowState, found: Vec<Finding>) {
             base: b.st.swarm.base_commit.clone(),
             adopt: true,
             worker: None,
+            sparse: b.st.swarm.sparse.clone(),
         });
         b.ev(
             "WORKTREE_CREATED",

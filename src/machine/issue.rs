@@ -19,12 +19,25 @@ impl Builder<'_, '_> {
         }
         match self.facts.worktree_slot.clone() {
             Some(Ok(slot)) => {
+                // Sparse: the directories the plan touches (and the policy's).
+                let sparse = self.ctx.sparse.as_ref().map(|extra| {
+                    let files = self
+                        .st
+                        .swarm
+                        .plan
+                        .as_ref()
+                        .map(|p| p.files.clone())
+                        .unwrap_or_default();
+                    super::sparse::cone(&files, extra)
+                });
+                self.st.swarm.sparse = sparse.clone();
                 self.effects.push(Effect::CreateWorktree {
                     branch: slot.branch.clone(),
                     path: slot.path.clone(),
                     base: self.st.swarm.base_commit.clone(),
                     adopt: slot.adopt,
                     worker: None,
+                    sparse,
                 });
                 self.ev(
                     "WORKTREE_CREATED",
@@ -225,6 +238,22 @@ impl Builder<'_, '_> {
         pass: u32,
         t: Target,
     ) -> Invocation {
+        // A pass in the run's sparse worktree on files outside its cone widens the cone first.
+        if t.worker.is_none()
+            && self.st.worktree_path.as_deref() == Some(t.cwd.as_str())
+            && let Some(cone) = self.st.swarm.sparse.clone()
+        {
+            let more = super::sparse::missing(&cone, &t.allowed);
+            if !more.is_empty() {
+                self.effects.push(Effect::WidenSparse {
+                    path: t.cwd.clone(),
+                    dirs: more.clone(),
+                });
+                let mut wider = cone;
+                wider.extend(more);
+                self.st.swarm.sparse = Some(super::sparse::cone(&[], &wider));
+            }
+        }
         let cfg = self.ctx.cfg;
         let run = self.ctx.run;
         let to = agent.name.clone();

@@ -19,6 +19,7 @@ pub(crate) mod handoff;
 mod issue;
 pub(crate) mod layout;
 mod merge_fix;
+pub(crate) mod sparse;
 pub(crate) mod pack;
 pub mod plan;
 pub(crate) mod pr_state;
@@ -64,6 +65,8 @@ pub(crate) struct Ctx<'a> {
     pub budget: budget::Budget,
     /// The gates a person must approve (`policies.approval`).
     pub gates: Gates,
+    /// `policies.worktree.sparse`: `None` off, else the directories always included.
+    pub sparse: Option<Vec<String>>,
 }
 
 /// `policies.approval`: where the run waits for a person.
@@ -192,6 +195,13 @@ pub(crate) enum Effect {
         adopt: bool,
         /// The parallel worker it is for (`None`: the run's own worktree).
         worker: Option<String>,
+        /// A sparse (cone) worktree of these directories (`None`: a full checkout).
+        sparse: Option<Vec<String>>,
+    },
+    /// Widens the cone of the sparse worktree `path` by `dirs`.
+    WidenSparse {
+        path: String,
+        dirs: Vec<String>,
     },
     RemoveWorktree {
         path: String,
@@ -472,6 +482,7 @@ fn new_status(
             plan: None,
             verification: None,
             follow: None,
+            sparse: None,
             resume: None,
             results: Default::default(),
             notes: Default::default(),

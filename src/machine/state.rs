@@ -202,6 +202,9 @@ pub(crate) struct Engine {
     /// The follow phase after publishing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow: Option<crate::machine::follow::FollowState>,
+    /// The cone of the run's sparse worktree (`policies.worktree.sparse`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sparse: Option<Vec<String>>,
     /// Dollars each agent reported spending (beside `step-tokens`), when its CLI reports cost.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub cost_usd: IndexMap<String, f64>,

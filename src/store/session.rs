@@ -237,6 +237,7 @@ impl Session {
                     publish: p.approval.publish,
                 })
                 .unwrap_or_default(),
+            sparse: policies.as_ref().and_then(|p| p.worktree.sparse_dirs()),
         }
     }
 }

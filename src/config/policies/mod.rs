@@ -238,6 +238,33 @@ pub(crate) struct Worktree {
     /// `worktree.setupTimeoutSeconds`, positive and finite once loaded; see
     /// [`Worktree::setup_timeout`].
     pub setup_timeout_seconds: Option<f64>,
+    /// `worktree.sparse`: `true`, or the directories every sparse worktree includes.
+    pub sparse: Option<SparsePolicy>,
+}
+
+/// `worktree.sparse` as written.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum SparsePolicy {
+    On(bool),
+    Dirs(Vec<String>),
+}
+
+impl Worktree {
+    /// Sparse worktrees: `None` when off, else the directories always included (normalised:
+    /// no leading or trailing `/`).
+    pub(crate) fn sparse_dirs(&self) -> Option<Vec<String>> {
+        match &self.sparse {
+            None | Some(SparsePolicy::On(false)) => None,
+            Some(SparsePolicy::On(true)) => Some(Vec::new()),
+            Some(SparsePolicy::Dirs(d)) => Some(
+                d.iter()
+                    .map(|x| x.trim().trim_matches('/').to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect(),
+            ),
+        }
+    }
 }
 
 impl Worktree {
@@ -335,6 +362,19 @@ impl Policies {
                     "{file}: /verify/commands/{i}: must be a command on one line that splits into words, such as \"cargo test --locked\""
                 ))
                 .hint("quote arguments as a shell would; the command never runs through a shell"));
+            }
+        }
+        if let Some(SparsePolicy::Dirs(dirs)) = &self.worktree.sparse {
+            for (i, d) in dirs.iter().enumerate() {
+                let bad = d.contains(['\n', '\r', '\0', '\\'])
+                    || d.split('/').any(|c| c == ".." || c == ".git")
+                    || d.trim().trim_matches('/').is_empty();
+                if bad {
+                    return Err(Error::failure(format!(
+                        "{file}: /worktree/sparse/{i}: must be a directory of the repository, such as \"libs/shared\""
+                    ))
+                    .hint("write directories relative to the repository's root, without '..'"));
+                }
             }
         }
         if let Some(s) = self.verify.timeout_seconds

@@ -86,6 +86,7 @@ struct T {
     facts: Facts,
     budget: crate::machine::budget::Budget,
     gates: crate::machine::Gates,
+    sparse: Option<Vec<String>>,
 }
 
 impl T {
@@ -94,6 +95,7 @@ impl T {
             cfg: wf(),
             budget: Default::default(),
             gates: Default::default(),
+            sparse: None,
             run: RunDir {
                 id: RUN.into(),
                 path: PathBuf::from("/w/.swarm/runs").join(RUN),
@@ -133,6 +135,7 @@ impl T {
                 .collect(),
             budget: self.budget.clone(),
             gates: self.gates,
+            sparse: self.sparse.clone(),
         }
     }
 
@@ -272,7 +275,7 @@ fn an_accepted_plan_creates_the_worktree_and_hands_off() {
             Effect::Move { .. } => "move",
             Effect::Sweep { .. } => "sweep",
             Effect::Copy { .. } => "copy",
-            Effect::CreateWorktree { .. } => "worktree",
+            Effect::CreateWorktree { .. } | Effect::WidenSparse { .. } => "worktree",
             Effect::RemoveWorktree { .. } => "remove",
             Effect::WriteJson { .. } => "write",
             Effect::WriteText { .. } => "pack",
