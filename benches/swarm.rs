@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod sparse;
+
 const BIN: &str = env!("CARGO_BIN_EXE_git-swarm");
 
 struct Bench {
@@ -239,6 +241,10 @@ fn main() {
             1.15,
         );
     }
+    // Sparse worktrees: the run's worktree of a plan in 2 directories, and the batch with
+    // sparse workers, in the benchmark's own repository.
+    sparse::worktree_rows(&b, files, rounds);
+    sparse::batch_row(&b, files);
     row(
         "pre-push hook, non-swarm ref",
         median(hook),
