@@ -13,6 +13,17 @@ use crate::config::{ParallelRule, Subagent};
 /// The next batch: tasks not done whose dependencies are done (when the rule respects them),
 /// in plan order, pairwise disjoint in files (when required), at most `max_concurrent`.
 pub fn next_batch(tasks: &[PlanTask], done: &[String], rule: &ParallelRule) -> Vec<String> {
+    next_batch_apart(tasks, done, rule, &[])
+}
+
+/// [`next_batch`], keeping apart pairs of tasks whose work conflicted before (their merge
+/// needed a merge-fix pass): they run one after the other.
+pub(crate) fn next_batch_apart(
+    tasks: &[PlanTask],
+    done: &[String],
+    rule: &ParallelRule,
+    apart: &[[String; 2]],
+) -> Vec<String> {
     let max = rule.max_concurrent.max(1) as usize;
     let done: HashSet<&str> = done.iter().map(String::as_str).collect();
     let mut batch: Vec<&PlanTask> = Vec::new();
@@ -24,6 +35,14 @@ pub fn next_batch(tasks: &[PlanTask], done: &[String], rule: &ParallelRule) -> V
             continue;
         }
         if rule.require_disjoint_files && batch.iter().any(|b| overlap(&b.files, &t.files)) {
+            continue;
+        }
+        let conflicted = |a: &str, b: &str| {
+            apart
+                .iter()
+                .any(|[x, y]| (x == a && y == b) || (x == b && y == a))
+        };
+        if batch.iter().any(|b| conflicted(&b.id, &t.id)) {
             continue;
         }
         batch.push(t);
@@ -123,7 +142,12 @@ impl Builder<'_, '_> {
             .cloned()
             .unwrap_or_default();
         let plan = self.st.swarm.plan.clone().unwrap_or_default();
-        let ids = next_batch(&plan.tasks, &self.st.swarm.done_tasks, &rule);
+        let ids = next_batch_apart(
+            &plan.tasks,
+            &self.st.swarm.done_tasks,
+            &rule,
+            &self.st.swarm.conflicted,
+        );
         if ids.is_empty() {
             let left: Vec<_> = plan
                 .tasks
@@ -502,6 +526,9 @@ mod tests {
             t("d", &["z.rs"], &[]),
         ];
         assert_eq!(next_batch(&tasks, &[], &rule(4, true)), ["a", "d"]);
+        // Tasks whose work conflicted before run apart.
+        let apart = [["a".to_string(), "d".to_string()]];
+        assert_eq!(next_batch_apart(&tasks, &[], &rule(4, true), &apart), ["a"]);
         assert_eq!(
             next_batch(&tasks, &[], &rule(4, false)),
             ["a", "b", "c", "d"]

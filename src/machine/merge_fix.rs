@@ -103,6 +103,21 @@ impl Builder<'_, '_> {
             into: into.clone(),
             worker: label(self, &w),
         });
+        // The tasks on both sides are kept apart in later batches (a re-plan, a retry).
+        for other in batch.workers.iter().filter(|o| {
+            o.worker != worker
+                && (done.contains(&o.worker) || merged_now.contains(&o.worker))
+                && o.changed.iter().any(|f| predicted.conflicts.contains(f))
+        }) {
+            for a in &other.tasks {
+                for t in &w.tasks {
+                    let pair = [a.clone(), t.clone()];
+                    if !self.st.swarm.conflicted.contains(&pair) {
+                        self.st.swarm.conflicted.push(pair);
+                    }
+                }
+            }
+        }
         if let Some(b) = self.st.swarm.batch.as_mut() {
             b.merged_workers.extend(merged_now);
             b.conflict = Some(Conflict {

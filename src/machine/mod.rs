@@ -482,6 +482,7 @@ fn new_status(
             plan: None,
             verification: None,
             follow: None,
+            conflicted: Vec::new(),
             sparse: None,
             resume: None,
             results: Default::default(),

@@ -202,6 +202,9 @@ pub(crate) struct Engine {
     /// The follow phase after publishing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow: Option<crate::machine::follow::FollowState>,
+    /// Pairs of plan tasks whose workers' merge conflicted: later batches keep them apart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicted: Vec<[String; 2]>,
     /// The cone of the run's sparse worktree (`policies.worktree.sparse`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sparse: Option<Vec<String>>,
