@@ -1667,3 +1667,85 @@ fn publishing_a_fix_pass_survives_a_group_kill() {
     }
     .run();
 }
+
+// ---- next: a batch whose merge conflicts, handed to a merge-fix pass ----------------------
+
+#[test]
+fn a_conflicting_merge_survives_a_group_kill() {
+    let big = Big::new();
+    let state = Prepared::new(&big, |env| {
+        let mut cfg = env.config();
+        cfg["parallelization"] = serde_json::json!({"enabled": true, "rules": [
+            {"maxConcurrent": 2, "requireDisjointFiles": false, "respectDependencies": true}]});
+        env.set_config(&cfg);
+        let id = env.start("Both edit README");
+        play_planner(
+            &env,
+            &id,
+            &plan(&id, "both", vec![task("a", &["README.md"], &[]), task("b", &["README.md"], &[])]),
+        );
+        let j = env.sj(&["next"]).json();
+        for (k, inv) in j["invocations"].as_array().unwrap().iter().enumerate() {
+            let cwd = PathBuf::from(inv["cwd"].as_str().unwrap());
+            std::fs::write(cwd.join("README.md"), format!("# app by {k}\n")).unwrap();
+            let h = read_json(Path::new(inv["handoff"].as_str().unwrap()));
+            write_json(
+                Path::new(inv["result"].as_str().unwrap()),
+                &serde_json::json!({"schemaVersion": "1.0", "subagent": "implementor", "status": "completed",
+                    "runId": id, "handoffId": h["handoffId"], "iteration": 1, "summary": "s",
+                    "filesChanged": ["README.md"], "checks": {}}),
+            );
+        }
+        (env, id)
+    });
+    let prepare = || {
+        let (env, id) = state.attempt();
+        Case { env, id }
+    };
+    let command = |c: &Case| swarm_cmd(&c.env, &["next", "--json"]);
+    let check = |c: &Case, _: &Trial| {
+        let (env, id) = (&c.env, c.id.as_str());
+        let out = rerun(env, &["next"]);
+        if let Some(note) = refusal(env, &out) {
+            return Some(note);
+        }
+        out.code(0);
+        let j = out.json();
+        assert_eq!(j["invocations"].as_array().unwrap().len(), 1, "{}", out.stdout);
+        assert_eq!(j["invocations"][0]["agent"], "implementor");
+        let wt = worktree_of(env, id);
+        let text = std::fs::read_to_string(wt.join("README.md")).unwrap();
+        assert_eq!(text.matches("<<<<<<< ").count(), 1, "{text}");
+        assert!(env.git_ok(&wt, &["rev-parse", "-q", "--verify", "MERGE_HEAD"]));
+        assert_eq!(env.status(id)["swarm"]["batch"]["conflict"]["worker"], "w2");
+        // Resolved, the run goes on: one merge commit, the worker gone.
+        std::fs::write(wt.join("README.md"), "# app by both\n").unwrap();
+        let inv = &j["invocations"][0];
+        let h = read_json(Path::new(inv["handoff"].as_str().unwrap()));
+        write_json(
+            Path::new(inv["result"].as_str().unwrap()),
+            &serde_json::json!({"schemaVersion": "1.0", "subagent": "implementor", "status": "completed",
+                "runId": id, "handoffId": h["handoffId"], "iteration": h["iteration"], "summary": "resolved",
+                "filesChanged": ["README.md"], "checks": {}}),
+        );
+        let j = env.sj(&["next", "--run", id]).json();
+        assert_eq!(j["invocations"][0]["agent"], "reviewer", "{j}");
+        assert_eq!(env.git_in(&wt, &["rev-list", "--merges", "--count", "HEAD"]), "1");
+        assert_whole_worktree(env, &wt, "swarm/both", &[]);
+        assert_branches(env, &["swarm/both"]);
+        assert_no_debris(env, &[&wt]);
+        assert_run_files_valid(env, id);
+        None
+    };
+    Sweep {
+        name: "next (conflicting merge)",
+        prepare: &prepare,
+        command: &command,
+        check: &check,
+        victims: Victims::Group,
+        interesting: &harness::writes,
+        failpoints: &[],
+        timed: true,
+    }
+    .run();
+}
