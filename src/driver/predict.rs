@@ -47,6 +47,16 @@ fn predict(
 ) -> Result<Vec<(String, Predicted)>> {
     let root = &session.ws.root;
     let resolved = b.conflict.as_ref().filter(|c| c.resolved);
+    // Workers that changed no path in common (nor a file where another made a directory)
+    // merge cleanly: nothing to predict, no process to run.
+    let disjoint = b.workers.iter().enumerate().all(|(i, x)| {
+        b.workers[i + 1..]
+            .iter()
+            .all(|y| !crate::machine::batch::overlap(&x.changed, &y.changed))
+    });
+    if disjoint && resolved.is_none() {
+        return Ok(Vec::new());
+    }
     // A resolved conflict's merge is concluded before the rest: its content, with both
     // parents, is where the rest merges into.
     let merge_head = match resolved {
