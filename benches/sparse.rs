@@ -43,10 +43,23 @@ pub(crate) fn worktree_rows(b: &Bench, files: usize, rounds: usize) {
         .unwrap();
         let path = b.work.with_file_name(format!("full-{i}"));
         let t = Instant::now();
-        b.run("git", &["worktree", "add", "-q", path.to_str().unwrap(), "-b", &format!("full-{i}")]);
+        b.run(
+            "git",
+            &[
+                "worktree",
+                "add",
+                "-q",
+                path.to_str().unwrap(),
+                "-b",
+                &format!("full-{i}"),
+            ],
+        );
         full.push(t.elapsed());
         ours.push(b.time(BIN, &["next", "--json", "--run", &id]));
-        b.run("git", &["worktree", "remove", "--force", path.to_str().unwrap()]);
+        b.run(
+            "git",
+            &["worktree", "remove", "--force", path.to_str().unwrap()],
+        );
         b.run(BIN, &["abort", "--run", &id, "--json"]);
     }
     set_policy(b, None);

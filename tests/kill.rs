@@ -1682,7 +1682,14 @@ fn a_conflicting_merge_survives_a_group_kill() {
         play_planner(
             &env,
             &id,
-            &plan(&id, "both", vec![task("a", &["README.md"], &[]), task("b", &["README.md"], &[])]),
+            &plan(
+                &id,
+                "both",
+                vec![
+                    task("a", &["README.md"], &[]),
+                    task("b", &["README.md"], &[]),
+                ],
+            ),
         );
         let j = env.sj(&["next"]).json();
         for (k, inv) in j["invocations"].as_array().unwrap().iter().enumerate() {
@@ -1711,7 +1718,12 @@ fn a_conflicting_merge_survives_a_group_kill() {
         }
         out.code(0);
         let j = out.json();
-        assert_eq!(j["invocations"].as_array().unwrap().len(), 1, "{}", out.stdout);
+        assert_eq!(
+            j["invocations"].as_array().unwrap().len(),
+            1,
+            "{}",
+            out.stdout
+        );
         assert_eq!(j["invocations"][0]["agent"], "implementor");
         let wt = worktree_of(env, id);
         let text = std::fs::read_to_string(wt.join("README.md")).unwrap();
@@ -1730,7 +1742,10 @@ fn a_conflicting_merge_survives_a_group_kill() {
         );
         let j = env.sj(&["next", "--run", id]).json();
         assert_eq!(j["invocations"][0]["agent"], "reviewer", "{j}");
-        assert_eq!(env.git_in(&wt, &["rev-list", "--merges", "--count", "HEAD"]), "1");
+        assert_eq!(
+            env.git_in(&wt, &["rev-list", "--merges", "--count", "HEAD"]),
+            "1"
+        );
         assert_whole_worktree(env, &wt, "swarm/both", &[]);
         assert_branches(env, &["swarm/both"]);
         assert_no_debris(env, &[&wt]);

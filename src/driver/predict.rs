@@ -36,12 +36,11 @@ pub(super) fn batch(
         return None;
     }
     let into = st.worktree_path.clone()?;
-    Some(predict(session, st, b, Path::new(&into)).map_err(|e| e.full_message()))
+    Some(predict(session, b, Path::new(&into)).map_err(|e| e.full_message()))
 }
 
 fn predict(
     session: &Session,
-    _st: &RunStatus,
     b: &crate::machine::state::Batch,
     into: &Path,
 ) -> Result<Vec<(String, Predicted)>> {

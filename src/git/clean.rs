@@ -18,7 +18,9 @@ const ENOUGH: usize = 20;
 
 /// The first findings that make the work tree of `repo` dirty (empty: clean).
 pub(crate) fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<Dirt>> {
-    let fast = if std::env::var_os("GIT_SWARM_FULL_STATUS").is_some() {
+    // A sparse index (sparse worktrees) is read by neither walk in process: git says.
+    let sparse = repo.index_or_empty().is_ok_and(|i| i.is_sparse());
+    let fast = if sparse || std::env::var_os("GIT_SWARM_FULL_STATUS").is_some() {
         None
     } else {
         super::clean_fast::dirt(repo, count_untracked).map_err(|e| {
@@ -35,8 +37,42 @@ pub(crate) fn dirt(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<
             d.sort_by(|a, b| a.path.cmp(&b.path));
             Ok(d)
         }
+        None if sparse => by_git(repo, count_untracked),
         None => full(repo, count_untracked),
     }
+}
+
+/// `git status --porcelain -z`, for a work tree whose index is sparse.
+fn by_git(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<Dirt>> {
+    let dir = repo
+        .workdir()
+        .ok_or_else(|| Error::failure("a bare repository has no work tree"))?;
+    let untracked = if count_untracked { "-unormal" } else { "-uno" };
+    let out = super::Git::new(dir)
+        .args(["status", "--porcelain=v1", "-z", "--no-renames", untracked])
+        .run()?;
+    let mut found = Vec::new();
+    for entry in out.split('\0').filter(|e| e.len() > 3) {
+        let (xy, path) = entry.split_at(3);
+        let (x, y) = (xy.as_bytes()[0], xy.as_bytes()[1]);
+        let kind = match (x, y) {
+            (b'?', b'?') => "untracked",
+            (b'U', _) | (_, b'U') | (b'A', b'A') | (b'D', b'D') => "conflict",
+            (_, b'D') => "deleted",
+            (_, b'M') | (_, b'T') => "modified",
+            _ => "staged",
+        };
+        let path = path.trim_end_matches('/').to_string();
+        if ignorable(&path) {
+            continue;
+        }
+        found.push(Dirt { kind, path });
+        if found.len() >= ENOUGH {
+            break;
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
 }
 
 /// The full gix status, for repositories the fast walk does not model.

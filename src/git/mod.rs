@@ -297,10 +297,7 @@ impl Git {
             Some(bytes) => e.stdin_bytes(bytes.clone()),
             None => e.stdin_null(),
         };
-        let mut e = e
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked();
+        let mut e = e.stdout_capture().stderr_capture().unchecked();
         for (k, v) in &self.env {
             e = e.env(k, v);
         }

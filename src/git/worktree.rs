@@ -235,7 +235,13 @@ pub(crate) fn set_cone(path: &Path, dirs: &[String]) -> Result<()> {
         list.push('\n');
     }
     Git::new(path)
-        .args(["sparse-checkout", "set", "--cone", "--stdin"])
+        .args([
+            "sparse-checkout",
+            "set",
+            "--cone",
+            "--sparse-index",
+            "--stdin",
+        ])
         .input(list.into_bytes())
         .run()
         .map(|_| ())

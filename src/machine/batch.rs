@@ -262,12 +262,8 @@ impl Builder<'_, '_> {
     /// All workers of the batch are done: unless two changed the same file, the batch is
     /// complete, and the next transitions merge it and continue from the merged content.
     pub(super) fn complete_batch(&mut self) {
-        let Some(batch) = self.st.swarm.batch.clone() else {
-            return;
-        };
         // Workers that changed the same files are merged as `git merge-tree` predicts: a
         // true conflict gets a merge-fix pass (see merge_fix.rs), never a guess.
-        let _ = &batch;
         if let Some(b) = self.st.swarm.batch.as_mut() {
             b.complete = true;
         }

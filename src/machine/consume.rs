@@ -153,7 +153,7 @@ impl Builder<'_, '_> {
             let problems = guard::check(changed, &inv.allowed_files, &self.facts.deny);
             if !problems.is_empty() {
                 if inv.merge_fix {
-                    return self.merge_fixed(inv, arrival.slot, Some(problems.join("; ")));
+                    return self.merge_fixed(inv, Some(problems.join("; ")));
                 }
                 return self.send_back(inv, arrival.slot, problems, "guard-rail");
             }
@@ -161,7 +161,7 @@ impl Builder<'_, '_> {
         if inv.merge_fix {
             let failed = route::status_failed(&value)
                 .then(|| format!("the pass reported failure: {}", route::summary(&value)));
-            return self.merge_fixed(inv, arrival.slot, failed);
+            return self.merge_fixed(inv, failed);
         }
 
         let edits = self.ctx.cfg.agent(&agent).is_some_and(|a| a.edits);

@@ -256,7 +256,6 @@ impl Builder<'_, '_> {
     pub(super) fn merge_fixed(
         &mut self,
         inv: &Invocation,
-        slot: usize,
         failed: Option<String>,
     ) -> super::consume::Flow {
         let problem = failed.or_else(|| {
@@ -285,7 +284,6 @@ impl Builder<'_, '_> {
                 return super::consume::Flow::Stop;
             }
             self.st.bump_retry(&inv.agent);
-            let _ = slot;
             self.issue_merge_fix(inv.attempt + 1, vec![why]);
             return super::consume::Flow::Stop;
         }

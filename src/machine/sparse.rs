@@ -6,7 +6,11 @@
 pub(crate) fn cone(files: &[String], extra: &[String]) -> Vec<String> {
     let mut dirs: Vec<String> = files
         .iter()
-        .filter_map(|f| f.trim_end_matches('/').rsplit_once('/').map(|(d, _)| d.to_string()))
+        .filter_map(|f| {
+            f.trim_end_matches('/')
+                .rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+        })
         .chain(extra.iter().cloned())
         .filter(|d| !d.is_empty())
         .collect();
@@ -43,12 +47,21 @@ mod tests {
     #[test]
     fn cones_hold_the_directories_of_the_files() {
         assert_eq!(
-            cone(&v(&["src/a.rs", "src/b/c.rs", "README.md", "docs/x.md"]), &v(&["tools"])),
+            cone(
+                &v(&["src/a.rs", "src/b/c.rs", "README.md", "docs/x.md"]),
+                &v(&["tools"])
+            ),
             v(&["docs", "src", "tools"])
         );
         assert_eq!(cone(&v(&["top.txt"]), &[]), Vec::<String>::new());
-        assert_eq!(cone(&v(&["a/b/c.txt", "a/bb/d.txt"]), &[]), v(&["a/b", "a/bb"]));
-        assert_eq!(missing(&v(&["src"]), &v(&["src/x/y.rs", "lib/z.rs", "r.md"])), v(&["lib"]));
+        assert_eq!(
+            cone(&v(&["a/b/c.txt", "a/bb/d.txt"]), &[]),
+            v(&["a/b", "a/bb"])
+        );
+        assert_eq!(
+            missing(&v(&["src"]), &v(&["src/x/y.rs", "lib/z.rs", "r.md"])),
+            v(&["lib"])
+        );
         assert!(missing(&v(&["a"]), &v(&["ab/c.rs"])) == v(&["ab"]));
     }
 }
