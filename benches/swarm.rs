@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[path = "support/sparse.rs"]
 mod sparse;
 
 const BIN: &str = env!("CARGO_BIN_EXE_git-swarm");

@@ -24,7 +24,7 @@ fn overlapping(env: &Env) {
 }
 
 /// Writes `text` into the worker's worktree and its result.
-fn work(env: &Env, id: &str, inv: &Value, file: &str, text: &str) {
+fn work(id: &str, inv: &Value, file: &str, text: &str) {
     let cwd = PathBuf::from(inv["cwd"].as_str().unwrap());
     std::fs::write(cwd.join(file), text).unwrap();
     let h = read_json(Path::new(inv["handoff"].as_str().unwrap()));
@@ -62,14 +62,12 @@ fn compatible_edits_of_one_file_merge_without_a_pass() {
     overlapping(&env);
     let (id, inv) = two_workers(&env);
     work(
-        &env,
         &id,
         &inv[0],
         "notes.txt",
         "line 1 (top)\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\n",
     );
     work(
-        &env,
         &id,
         &inv[1],
         "notes.txt",
@@ -105,14 +103,12 @@ fn a_true_conflict_is_resolved_by_a_merge_fix_pass() {
     let (id, inv) = two_workers(&env);
     let w2 = PathBuf::from(inv[1]["cwd"].as_str().unwrap());
     work(
-        &env,
         &id,
         &inv[0],
         "notes.txt",
         "line 1 by top\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\n",
     );
     work(
-        &env,
         &id,
         &inv[1],
         "notes.txt",

@@ -20,7 +20,7 @@ fn crashed(env: &Env, args: &[&str], point: &str, skip: usize) -> bool {
     out.status.code().is_none()
 }
 
-fn result(env: &Env, id: &str, inv: &Value) {
+fn result(id: &str, inv: &Value) {
     let h = read_json(Path::new(inv["handoff"].as_str().unwrap()));
     write_json(
         Path::new(inv["result"].as_str().unwrap()),
@@ -61,8 +61,8 @@ fn conflicting() -> (Env, String, PathBuf, PathBuf) {
     );
     std::fs::write(w1.join("notes.txt"), "a by top\nb\nc\n").unwrap();
     std::fs::write(w2.join("notes.txt"), "a by bottom\nb\nc\n").unwrap();
-    result(&env, &id, &inv[0]);
-    result(&env, &id, &inv[1]);
+    result(&id, &inv[0]);
+    result(&id, &inv[1]);
     (env, id, w1, w2)
 }
 
@@ -134,7 +134,7 @@ fn a_crash_while_the_resolved_merge_is_concluded_concludes_it_once() {
             let (env, id, w1, w2) = conflicting();
             let inv = check_pass_handed_out(&env, &id, &w1);
             std::fs::write(w1.join("notes.txt"), "a by top and bottom\nb\nc\n").unwrap();
-            result(&env, &id, &inv);
+            result(&id, &inv);
             let hit = crashed(&env, &["next", "--json"], point, skip);
             let out = env.sj(&["next", "--run", &id]);
             out.code(0);
