@@ -489,11 +489,43 @@ fn merge_workers(
                 ))
             })?;
         }
-        // Removed before its branch is deleted: the stage `Removing` then says the merge is
-        // done, and a kill during the removal is finished by the next call.
-        remove_worktree(session, run, wt, true)?;
+        // Merged: its removal is decided (the stage `Removing` says the merge is done) and
+        // carried out by `finish_removals` — after the next agents are launched in exec mode,
+        // at the end of the command otherwise — or by the next call after a kill.
+        let mut l = run.ledger()?;
+        l.mark(path, Stage::Removing);
+        run.save_ledger(&l)?;
+    }
+    Ok(())
+}
+
+/// Removes the worktrees and branches of merged workers whose removal was decided (stage
+/// `Removing` in the run's ledger). Merged means nothing in them can be lost: forced.
+pub(crate) fn finish_removals(session: &Session, run: &RunDir) -> Result<()> {
+    let root = &session.ws.root;
+    let ledger = run.ledger()?;
+    let workers: Vec<&ledger::Owned> = ledger
+        .owned
+        .iter()
+        .filter(|o| o.worker.is_some() && matches!(o.stage, Stage::Removing | Stage::Removed))
+        .collect();
+    if workers.is_empty() {
+        return Ok(());
+    }
+    // A removal cut short between the worktree and the branch leaves the branch: looked up
+    // in process (no git to start on every call).
+    let repo = session.ws.open()?;
+    let todo: Vec<(String, String, Stage)> = workers
+        .iter()
+        .filter(|o| o.stage == Stage::Removing || git::branch_exists(&repo, &o.branch))
+        .map(|o| (o.path.clone(), o.branch.clone(), o.stage))
+        .collect();
+    for (path, branch, stage) in todo {
+        if stage == Stage::Removing {
+            remove_worktree(session, run, Path::new(&path), true)?;
+        }
         git_step(session, run, &format!("branch -D {branch}"), || {
-            git::ops::delete_branch(root, branch)
+            git::ops::delete_branch(root, &branch)
         })?;
     }
     Ok(())

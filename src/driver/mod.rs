@@ -66,6 +66,14 @@ pub fn worktree_lock(
 
 /// Advances an in-progress run as far as it can without an agent. Returns the status after.
 pub fn advance(tx: &Tx, reject: Option<&str>) -> Result<RunStatus> {
+    let st = advance_keeping(tx, reject)?;
+    effects::finish_removals(tx.session, tx.run)?;
+    Ok(st)
+}
+
+/// [`advance`], leaving the removal of merged workers' worktrees to the caller (exec mode
+/// launches the next agents first): `effects::finish_removals`.
+pub fn advance_keeping(tx: &Tx, reject: Option<&str>) -> Result<RunStatus> {
     let (session, run) = (tx.session, tx.run);
     let mut st = tx.status()?;
     if st.outcome.is_in_progress() {

@@ -95,7 +95,10 @@ pub fn run(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus>
         if INTERRUPTED.load(Ordering::SeqCst) {
             return Err(interrupted(run));
         }
-        let st = driver::advance(&Tx::begin(session, run)?, None)?;
+        let st = driver::advance_keeping(&Tx::begin(session, run)?, None)?;
+        if action_of(&st) != ActionKind::Invoke {
+            finish_removals(session, run)?;
+        }
         match action_of(&st) {
             ActionKind::Invoke => {
                 // The files may have changed while the last agents worked.
@@ -148,6 +151,12 @@ fn follow_once(session: &Session, run: &RunDir, opts: &Options) -> Result<()> {
         None => {}
     }
     Ok(())
+}
+
+/// Removes merged workers' worktrees whose removal was decided, under the run's lock.
+fn finish_removals(session: &Session, run: &RunDir) -> Result<()> {
+    let tx = Tx::begin(session, run)?;
+    crate::driver::effects::finish_removals(tx.session, tx.run)
 }
 
 fn key(inv: &Invocation) -> String {
@@ -280,6 +289,8 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
             machine::record_launches(ctx, facts, st, launched)
         })?;
     }
+    // The agents work: merged workers' worktrees go now, off their way.
+    finish_removals(session, run)?;
     let mut ended: Vec<(Running, Exit)> = ended_unwatched
         .into_iter()
         .map(|r| (r, Exit::Unknown))
