@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::*;
 use serde_json::{Value, json};
@@ -735,7 +735,6 @@ fn a_gate_that_changes_the_worktree_fails() {
             .contains("changed files")
     );
     assert_eq!(handoff(&env, &id)["to"], "implementor");
-    let _ = Path::new("");
 }
 
 // ---- exec mode: `git swarm run` follows by itself ------------------------------------------
@@ -779,7 +778,6 @@ fn exec_following(policy: Value) -> (common::agents::Exec, PathBuf) {
     write_json(&x.env.work.join(".swarm/policies.json"), &policy);
     x.env.git(&["add", "-A"]);
     x.env.git(&["commit", "-qm", "policy"]);
-    let _ = &mut x;
     (x, state)
 }
 

@@ -31,15 +31,6 @@ done
 exit 2
 "#;
 
-fn crashed(env: &Env, args: &[&str], point: &str, skip: usize) -> bool {
-    let out = env
-        .command(&env.work, args)
-        .env("FAILPOINTS", format!("{point}={skip}*off->return"))
-        .output()
-        .unwrap();
-    out.status.code().is_none()
-}
-
 fn count(p: &Path, what: &str) -> usize {
     std::fs::read_to_string(p)
         .unwrap_or_default()
@@ -106,7 +97,7 @@ fn a_crash_while_following_hands_out_one_fix_pass() {
     for point in FOLLOW_POINTS {
         for skip in 0..4 {
             let (env, _, id, wt) = published();
-            let hit = crashed(&env, &["follow", "--json"], point, skip);
+            let hit = env.crashed_at(&["follow", "--json"], point, skip);
             check_fix_pass_handed_out(&env, &id, &wt);
             if !hit {
                 break;
@@ -155,7 +146,7 @@ fn a_crash_while_publishing_a_fix_pass_pushes_and_replies_once() {
             env.sj(&["next"]).code(0);
             play_tester(&env, &id, "passed");
             env.sj(&["next"]).code(0);
-            let hit = crashed(&env, &["publish", "--json"], point, skip);
+            let hit = env.crashed_at(&["publish", "--json"], point, skip);
             let out = env.sj(&["publish", "--run", &id]);
             out.code(0);
             assert_eq!(

@@ -11,15 +11,6 @@ use std::path::{Path, PathBuf};
 use common::*;
 use serde_json::{Value, json};
 
-fn crashed(env: &Env, args: &[&str], point: &str, skip: usize) -> bool {
-    let out = env
-        .command(&env.work, args)
-        .env("FAILPOINTS", format!("{point}={skip}*off->return"))
-        .output()
-        .unwrap();
-    out.status.code().is_none()
-}
-
 fn result(id: &str, inv: &Value) {
     let h = read_json(Path::new(inv["handoff"].as_str().unwrap()));
     write_json(
@@ -103,7 +94,7 @@ fn a_crash_while_a_conflict_is_handed_out_hands_it_out_once() {
     for point in HAND_OUT {
         for skip in 0..4 {
             let (env, id, w1, _) = conflicting();
-            let hit = crashed(&env, &["next", "--json"], point, skip);
+            let hit = env.crashed_at(&["next", "--json"], point, skip);
             check_pass_handed_out(&env, &id, &w1);
             if !hit {
                 break;
@@ -135,7 +126,7 @@ fn a_crash_while_the_resolved_merge_is_concluded_concludes_it_once() {
             let inv = check_pass_handed_out(&env, &id, &w1);
             std::fs::write(w1.join("notes.txt"), "a by top and bottom\nb\nc\n").unwrap();
             result(&id, &inv);
-            let hit = crashed(&env, &["next", "--json"], point, skip);
+            let hit = env.crashed_at(&["next", "--json"], point, skip);
             let out = env.sj(&["next", "--run", &id]);
             out.code(0);
             assert_eq!(

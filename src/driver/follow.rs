@@ -72,7 +72,14 @@ impl Forge {
 
     /// The pull request's state, failing checks' logs read and trimmed.
     fn read(&self) -> Result<PrView> {
-        let mut view = match self.kind {
+        let mut view = self.view()?;
+        self.read_logs(&mut view);
+        Ok(view)
+    }
+
+    /// The pull request's state without any job log.
+    fn view(&self) -> Result<PrView> {
+        Ok(match self.kind {
             Kind::GitHub => {
                 let answer = self.json(&[
                     "graphql",
@@ -102,7 +109,12 @@ impl Forge {
                 pr::from_glab(&mr, jobs.as_ref(), approvals.as_ref(), Some(&discussions))
                     .map_err(|e| Error::failure(format!("glab: {e}")))?
             }
-        };
+        })
+    }
+
+    /// Each failing check's log, trimmed to its failing step (a log that cannot be read says
+    /// so in its place).
+    fn read_logs(&self, view: &mut PrView) {
         for c in view
             .checks
             .iter_mut()
@@ -121,7 +133,6 @@ impl Forge {
                 Err(e) => format!("(the log could not be read: {})", e.message),
             });
         }
-        Ok(view)
     }
 
     /// Answers comment `comment` in `thread`.
@@ -410,7 +421,8 @@ pub(crate) fn after_push(
     let posted: Vec<String> = if wanted.is_empty() {
         Vec::new()
     } else {
-        match forge.read() {
+        // The threads only: no job log is needed to find a reply.
+        match forge.view() {
             Ok(v) => v
                 .comments
                 .iter()

@@ -149,19 +149,16 @@ impl Builder<'_, '_> {
             );
         }
         // Guard rails: what changed in the work location since the handoff.
-        if let Some(changed) = &arrival.changed {
-            let problems = guard::check(changed, &inv.allowed_files, &self.facts.deny);
-            if !problems.is_empty() {
-                if inv.merge_fix {
-                    return self.merge_fixed(inv, Some(problems.join("; ")));
-                }
-                return self.send_back(inv, arrival.slot, problems, "guard-rail");
-            }
-        }
+        let problems = arrival
+            .changed
+            .as_ref()
+            .map(|c| guard::check(c, &inv.allowed_files, &self.facts.deny))
+            .unwrap_or_default();
         if inv.merge_fix {
-            let failed = route::status_failed(&value)
-                .then(|| format!("the pass reported failure: {}", route::summary(&value)));
-            return self.merge_fixed(inv, failed);
+            return self.merge_fixed(inv, problems, &value);
+        }
+        if !problems.is_empty() {
+            return self.send_back(inv, arrival.slot, problems, "guard-rail");
         }
 
         let edits = self.ctx.cfg.agent(&agent).is_some_and(|a| a.edits);

@@ -389,14 +389,7 @@ fn invoke(b: &mut Builder, fs: &mut FollowState, found: Vec<Finding>) {
         p.worktree_removed = false;
     }
     b.st.swarm.follow = Some(fs.clone());
-    let Some(to) = b
-        .ctx
-        .cfg
-        .subagents
-        .iter()
-        .find(|a| a.edits && !a.first_step)
-        .map(|a| a.name.clone())
-    else {
+    let Some(to) = super::verify::fixer(b.ctx) else {
         escalate(
             b,
             "no agent of the workflow edits files to fix the pull request's findings".into(),

@@ -251,13 +251,25 @@ impl Builder<'_, '_> {
         self.assigned(&agent.name, step, pass, "merge-fix", None);
     }
 
-    /// The merge-fix pass's result passed validation and the guard rails: markers left send it
-    /// back (within the retry budget); otherwise the merge is concluded by the next transition.
+    /// The merge-fix pass's result passed validation: a guard-rail violation, a reported failure
+    /// or markers left send it back (within the retry budget); otherwise the merge is concluded
+    /// by the next transition.
     pub(super) fn merge_fixed(
         &mut self,
         inv: &Invocation,
-        failed: Option<String>,
+        guard_problems: Vec<String>,
+        value: &serde_json::Value,
     ) -> super::consume::Flow {
+        let failed = (!guard_problems.is_empty())
+            .then(|| guard_problems.join("; "))
+            .or_else(|| {
+                super::route::status_failed(value).then(|| {
+                    format!(
+                        "the pass reported failure: {}",
+                        super::route::summary(value)
+                    )
+                })
+            });
         let problem = failed.or_else(|| {
             (!self.facts.conflict_markers.is_empty()).then(|| {
                 format!(

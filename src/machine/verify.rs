@@ -213,7 +213,7 @@ impl Checked {
 }
 
 /// The agent that fixes what the gate found: the first editing agent after the first step.
-fn fixer(ctx: &Ctx) -> Option<String> {
+pub(super) fn fixer(ctx: &Ctx) -> Option<String> {
     ctx.cfg
         .subagents
         .iter()

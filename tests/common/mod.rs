@@ -272,6 +272,17 @@ impl Env {
         out
     }
 
+    /// Runs `git swarm <args>` with the failpoint `point` armed to abort the process (like
+    /// kill -9) on its `skip+1`th hit; `true` when it hit.
+    pub fn crashed_at(&self, args: &[&str], point: &str, skip: usize) -> bool {
+        let out = self
+            .command(&self.work, args)
+            .env("FAILPOINTS", format!("{point}={skip}*off->return"))
+            .output()
+            .unwrap();
+        out.status.code().is_none()
+    }
+
     /// Starts a run and returns its id.
     pub fn start(&self, task: &str) -> String {
         let out = self.sj(&["start", task]);
