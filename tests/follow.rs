@@ -878,3 +878,27 @@ fn exec_mode_stops_when_a_fix_does_not_converge() {
     );
     assert_eq!(x.env.status(&id)["swarm"]["follow"]["rounds"], 1);
 }
+
+#[test]
+fn an_untrusted_verification_command_never_runs() {
+    let env = Env::new();
+    let marker = env.root().join("ran");
+    write_json(
+        &env.work.join(".swarm/policies.json"),
+        &json!({"verify": {"commands": [format!("touch {}", marker.display())]}}),
+    );
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-qm", "policy"]);
+    let (id, _) = env.run_to_publish();
+    let out = env.sj(&["publish"]);
+    out.code(3);
+    let msg = out.error_message();
+    assert!(msg.contains("/verify/commands/0"), "{msg}");
+    assert!(!marker.exists(), "the command did not run");
+    assert!(on_origin(&env).is_none(), "nothing was pushed");
+    assert_eq!(env.status(&id)["outcome"], "in-progress");
+    // Trusted, it runs.
+    env.swarm(&["trust"]).code(0);
+    env.sj(&["publish"]).code(0);
+    assert!(marker.exists());
+}
