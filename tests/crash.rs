@@ -469,6 +469,11 @@ fn every_failpoint_has_a_test() {
                 "merge-conclude-before",
                 // tests/sparse.rs
                 "worktree-sparse-before-checkout",
+                // tests/spares.rs
+                "spare-add-before",
+                "spare-add-after",
+                "spare-moved",
+                "spare-adopted",
             ]
             .iter(),
         )

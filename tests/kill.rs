@@ -1101,6 +1101,50 @@ fn run_survives_a_group_kill() {
     .run();
 }
 
+/// `run` while its planner works long enough for the spare worktrees to be made, then used for
+/// the run's worktree and its worker's: killed inside every git operation that makes, moves or
+/// checks out a spare (and the rest of the run), it ends as an uninterrupted run, no spare or
+/// worktree left.
+#[test]
+fn run_with_spare_worktrees_survives_a_group_kill() {
+    let big = Big::new();
+    let state = Prepared::new(&big, |env| {
+        let (env, agent) = exec_setup(env);
+        let x = Exec { env, agent };
+        x.configure(
+            vec![task("a", &["a.txt"], &[]), task("b", &["b.txt"], &[])],
+            &[("planner", &[("FAKE_SLEEP", "1")])],
+        );
+        (x.env, x.agent)
+    });
+    let prepare = || {
+        let (env, agent) = state.attempt();
+        Exec { env, agent }
+    };
+    let command = |x: &Exec| swarm_cmd(&x.env, &["run", "Add a greeting", "--json"]);
+    let check = |x: &Exec, _: &Trial| check_run_end(x);
+    Sweep {
+        name: "run (spare worktrees)",
+        prepare: &prepare,
+        command: &command,
+        check: &check,
+        victims: Victims::Group,
+        interesting: &|phase| {
+            [
+                "git worktree add",
+                "git worktree move",
+                "git checkout",
+                "git worktree remove",
+                "git merge",
+            ]
+            .contains(&phase)
+        },
+        failpoints: &[],
+        timed: true,
+    }
+    .run();
+}
+
 /// At a failpoint the tool aborts and the harness kills at once every process it started,
 /// agents included (in their own process groups): the machine going down while agents work.
 #[cfg(feature = "failpoints")]

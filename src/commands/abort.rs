@@ -71,6 +71,8 @@ pub(crate) fn run(ctx: &Context, args: AbortArgs) -> Result<Output> {
     };
     let t = machine::abort(&crate::store::now(), &st, &args.reason, remove);
     tx.apply(&t)?;
+    // Spare worktrees checked out while the planner worked: nothing of anyone's is in them.
+    crate::driver::spares::drop_all(&session, &run)?;
     let mut out = report::action(&t.status);
     if let Some(n) = note {
         out.json["worktree"] = serde_json::json!(n);

@@ -206,6 +206,10 @@ fn create_worktree(
             stage: Stage::Creating,
         });
     }
+    // A spare's use cut short (`spares::adopt`): undone, then the worktree is made anew.
+    if super::spares::undo_use(session, run, &path)? {
+        ledger = run.ledger()?;
+    }
     let owned = ledger.find(&path, branch).is_some();
     let foreign = |why: String| {
         Error::failure(format!(
@@ -217,7 +221,14 @@ fn create_worktree(
             run.id
         ))
     };
-    match git::worktree::inspect(root, p, branch)? {
+    // Nothing at the place and nothing of the run's recorded there: absent, without asking
+    // git for its list (a registration of someone else's there makes git refuse below).
+    let state = if !owned && std::fs::symlink_metadata(p).is_err() {
+        State::Absent
+    } else {
+        git::worktree::inspect(root, p, branch)?
+    };
+    match state {
         State::Complete if owned => {
             mark(run, &path, Stage::Created)?;
             return crate::agents::worktree_setup::prepare(session, run, p);
@@ -235,6 +246,17 @@ fn create_worktree(
             )?;
         }
         State::HalfMade(why) | State::Foreign(why) => return Err(foreign(why)),
+        // A creation of the run's cut short so early that git had made only its record under
+        // `.git/worktrees` (no directory yet): the record is pruned, not left beside the new.
+        State::Absent
+            if ledger
+                .find(&path, branch)
+                .is_some_and(|o| o.stage == Stage::Creating) =>
+        {
+            git_step(session, run, "worktree prune", || {
+                git::worktree::prune(root)
+            })?;
+        }
         State::Absent => {}
     }
     // The last word before git checks anything out: every worktree, the run's and each
@@ -304,12 +326,18 @@ fn create_worktree(
         stage: Stage::Creating,
     });
     run.save_ledger(&ledger)?;
-    git_step(
-        session,
-        run,
-        &format!("worktree add {path} on {branch}"),
-        || git::worktree::add(root, p, branch, base, branch_exists, sparse),
-    )?;
+    // A spare checked out while the planner worked, if there is one: moved here and put on
+    // the branch (only a new branch: an existing one holds work of its own).
+    let spared =
+        !branch_exists && sparse.is_none() && super::spares::adopt(session, run, p, branch, base)?;
+    if !spared {
+        git_step(
+            session,
+            run,
+            &format!("worktree add {path} on {branch}"),
+            || git::worktree::add(root, p, branch, base, branch_exists, sparse),
+        )?;
+    }
     mark(run, &path, Stage::Created)?;
     crate::agents::worktree_setup::prepare(session, run, p)
 }
@@ -502,6 +530,7 @@ fn merge_workers(
 /// Removes the worktrees and branches of merged workers whose removal was decided (stage
 /// `Removing` in the run's ledger). Merged means nothing in them can be lost: forced.
 pub(crate) fn finish_removals(session: &Session, run: &RunDir) -> Result<()> {
+    super::spares::drop_unneeded(session, run)?;
     let root = &session.ws.root;
     let ledger = run.ledger()?;
     let workers: Vec<&ledger::Owned> = ledger
@@ -529,4 +558,21 @@ pub(crate) fn finish_removals(session: &Session, run: &RunDir) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// Removes the git locks an earlier, dead agent left in `inv`'s work tree (no process has them
+/// open), with a note.
+pub(crate) fn release_dead_agents_locks(run: &RunDir, inv: &crate::machine::state::Invocation) {
+    let cwd = Path::new(&inv.cwd);
+    let Ok(ws) = crate::git::discover(cwd) else {
+        return;
+    };
+    for lock in crate::git::locks::remove_stale_of_worktree(&ws.common_dir, cwd) {
+        crate::cli::style::note(format!(
+            "removed {}, left by a git that died with an earlier {} of run {}",
+            lock.display(),
+            inv.who(),
+            run.id
+        ));
+    }
 }

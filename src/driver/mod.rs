@@ -9,6 +9,7 @@ pub mod place;
 mod predict;
 pub mod publish;
 pub mod runner;
+pub(crate) mod spares;
 mod tx;
 
 use std::path::{Path, PathBuf};

@@ -291,6 +291,7 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
     }
     // The agents work: merged workers' worktrees go now, off their way.
     finish_removals(session, run)?;
+    let mut spares = true;
     let mut ended: Vec<(Running, Exit)> = ended_unwatched
         .into_iter()
         .map(|r| (r, Exit::Unknown))
@@ -321,6 +322,11 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
             if running.is_empty() {
                 return Ok(());
             }
+            // While the planner works: the worktrees its plan will need, one between looks.
+            if spares && super::spares::make_one_noting(session, run) {
+                continue;
+            }
+            spares = false;
             std::thread::sleep(Duration::from_millis(25));
             continue;
         }
@@ -517,23 +523,6 @@ fn relaunch(
     Ok(Judged::Relaunched(Box::new(r)))
 }
 
-/// Removes the git locks an earlier, dead agent left in `inv`'s work tree (no process has them
-/// open), with a note.
-fn release_dead_agents_locks(run: &RunDir, inv: &Invocation) {
-    let cwd = Path::new(&inv.cwd);
-    let Ok(ws) = crate::git::discover(cwd) else {
-        return;
-    };
-    for lock in crate::git::locks::remove_stale_of_worktree(&ws.common_dir, cwd) {
-        crate::cli::style::note(format!(
-            "removed {}, left by a git that died with an earlier {} of run {}",
-            lock.display(),
-            inv.who(),
-            run.id
-        ));
-    }
-}
-
 fn start(
     cfg: &Workflow,
     run: &RunDir,
@@ -575,7 +564,7 @@ fn start(
     let log = run.log_path(inv.step, &inv.stem());
     // A git that an earlier agent ran in this work tree may have died with it (killed with
     // the runner's group, out of memory), leaving locks that would fail this agent's git.
-    release_dead_agents_locks(run, inv);
+    super::effects::release_dead_agents_locks(run, inv);
     let r = exec::launch(
         key(inv),
         l,

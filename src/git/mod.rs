@@ -354,6 +354,17 @@ pub(crate) fn content_tree(path: &Path) -> Result<(String, String)> {
         .head_id()
         .map_err(|e| Error::failure(format!("cannot read HEAD of {}: {e}", path.display())))?
         .to_string();
+    // A clean work tree (what an agent that committed its work leaves) is its HEAD's tree:
+    // one status walk instead of hashing into a copy of the index. The walk skips
+    // `.swarm/runs/`, which `git add -A` would not: only when there is none.
+    if !path.join(".swarm/runs").exists() && clean::dirt(&repo, true)?.is_empty() {
+        let tree = repo
+            .head_commit()
+            .and_then(|c| c.tree_id())
+            .map_err(|e| Error::failure(format!("cannot read HEAD of {}: {e}", path.display())))?
+            .to_string();
+        return Ok((head, tree));
+    }
     let index = repo.index_path();
     let dir = index.parent().unwrap_or(path).to_path_buf();
     // Named after this process, so that copies left by a killed one (and git's lock beside

@@ -226,6 +226,56 @@ pub(crate) fn add(
     Ok(())
 }
 
+/// Creates a spare worktree at `path` on a detached HEAD at `commit` (no branch).
+pub(crate) fn add_detached(root: &Path, path: &Path, commit: &str) -> Result<()> {
+    crate::failpoint!("spare-add-before");
+    Git::new(root)
+        .args([
+            "-c",
+            "checkout.workers=0",
+            "worktree",
+            "add",
+            "--quiet",
+            "--detach",
+        ])
+        .arg_path(path)
+        .args([commit])
+        .run()?;
+    crate::failpoint!("spare-add-after");
+    Ok(())
+}
+
+/// Makes the spare worktree at `from` the worktree `to` on a new `branch` from `base`:
+/// `git worktree move`, then `git checkout -b` there (which writes only the files in which
+/// `base` differs from the spare's commit).
+pub(crate) fn adopt_spare(
+    root: &Path,
+    from: &Path,
+    to: &Path,
+    branch: &str,
+    base: &str,
+) -> Result<()> {
+    Git::new(root)
+        .args(["worktree", "move"])
+        .arg_path(from)
+        .arg_path(to)
+        .run()?;
+    crate::failpoint!("spare-moved");
+    Git::new(to)
+        .args([
+            "-c",
+            "checkout.workers=0",
+            "checkout",
+            "-q",
+            "-b",
+            branch,
+            base,
+        ])
+        .run()?;
+    crate::failpoint!("spare-adopted");
+    Ok(())
+}
+
 /// Sets the cone of the sparse worktree at `path` (directories, relative to its root; the
 /// root's own files are always there). Read on stdin: a directory is never taken for an option.
 pub(crate) fn set_cone(path: &Path, dirs: &[String]) -> Result<()> {
@@ -259,6 +309,14 @@ pub(crate) fn widen(path: &Path, dirs: &[String]) -> Result<()> {
         .input(list.into_bytes())
         .run()
         .map(|_| ())
+}
+
+/// Is `path` a whole worktree: registered in place, with an index, not locked (what
+/// `git worktree add` leaves once it finished)?
+pub(crate) fn is_whole(path: &Path) -> bool {
+    registered_in_place(path)
+        && read_gitfile(&path.join(".git"))
+            .is_ok_and(|admin| admin.join("index").is_file() && !admin.join("locked").exists())
 }
 
 /// Is `path` a worktree whose `.git` file names an admin folder whose `gitdir` names this

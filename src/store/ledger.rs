@@ -51,11 +51,29 @@ pub struct Op {
     pub at: String,
 }
 
+/// A spare worktree: made on a detached HEAD while the planner works, so that the run's
+/// worktree and its workers' are ready when the plan is accepted (`crate::driver::spares`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Spare {
+    pub path: String,
+    /// The commit it was checked out at.
+    pub commit: String,
+    /// `Creating` (git may not have finished) or `Created`.
+    pub stage: Stage,
+    /// Being made into the worktree at this path (moved there, then put on its branch): set
+    /// before git starts, cleared with the spare's record once the worktree is complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub into: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ledger {
     #[serde(default)]
     pub owned: Vec<Owned>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spares: Vec<Spare>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<Op>,
 }

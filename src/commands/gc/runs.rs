@@ -61,6 +61,19 @@ impl RunInfo {
             info.branches.extend(branches);
             info.bases.push(s.swarm.base_commit.clone());
         }
+        // What the run's ledger records it made: its worktrees and spare worktrees.
+        if let Ok(ledger) = info.run.ledger() {
+            for o in &ledger.owned {
+                info.paths.push(real(Path::new(&o.path)));
+                info.branches.push(o.branch.clone());
+            }
+            for s in &ledger.spares {
+                info.paths.push(real(Path::new(&s.path)));
+                info.paths
+                    .extend(s.into.as_deref().map(|p| real(Path::new(p))));
+                info.bases.push(s.commit.clone());
+            }
+        }
         if let Ok(intent) = crate::files::read_json(&info.run.worktree_intent_path()) {
             let field = |k: &str| intent.get(k).and_then(Value::as_str).map(str::to_string);
             info.paths

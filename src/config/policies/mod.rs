@@ -240,6 +240,9 @@ pub(crate) struct Worktree {
     pub setup_timeout_seconds: Option<f64>,
     /// `worktree.sparse`: `true`, or the directories every sparse worktree includes.
     pub sparse: Option<SparsePolicy>,
+    /// `worktree.spares`: worktrees checked out while the planner works (`None`: the batch
+    /// size).
+    pub spares: Option<usize>,
 }
 
 /// `worktree.sparse` as written.
