@@ -327,7 +327,7 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
                 continue;
             }
             spares = false;
-            std::thread::sleep(Duration::from_millis(25));
+            std::thread::sleep(Duration::from_millis(10));
             continue;
         }
         for (r, exit) in std::mem::take(&mut ended) {
