@@ -284,6 +284,8 @@ fn a_crash_while_a_tool_without_duplicate_detection_ran_is_not_repeated() {
 
 /// Failpoints a parallel batch passes through when its results are merged.
 const MERGE_POINTS: &[&str] = &[
+    "merge-batch-before-checkout",
+    "merge-batch-after-checkout",
     "merge-before",
     "merge-after",
     "worktree-add-before",
@@ -356,6 +358,39 @@ fn check_merged(env: &Env, id: &str) {
         "{events}"
     );
     assert_run_files_valid(env, id);
+}
+
+/// A batch merge cut short during its checkout (the worktree already at the merge, its branch
+/// not yet): the next call finishes it — unless someone changed a file in the run's worktree
+/// meanwhile that the merge does not write, which is never overwritten: the command stops and
+/// names it, and goes on once the change is gone.
+#[test]
+fn a_cut_short_batch_merge_is_finished_but_never_over_someones_change() {
+    let (env, id) = batch_env();
+    env.sj(&["next"]).code(0);
+    play_workers(&env, &id);
+    assert!(crashed(
+        &env,
+        &["next", "--json"],
+        "merge-batch-after-checkout",
+        0
+    ));
+    let st = env.status(&id);
+    let wt = PathBuf::from(st["worktreePath"].as_str().unwrap());
+    std::fs::write(wt.join("README.md"), "mine\n").unwrap();
+    let out = env.sj(&["next", "--run", &id]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(said.contains("README.md"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(wt.join("README.md")).unwrap(),
+        "mine\n"
+    );
+    env.git_in(&wt, &["checkout", "--", "README.md"]);
+    check_merged(&env, &id);
+    // The merge is the batch's: both workers' branches are parents of the run's branch.
+    let parents = env.git_in(&wt, &["log", "--format=%P", "-1"]);
+    assert_eq!(parents.split_whitespace().count(), 2, "{parents}");
 }
 
 #[test]

@@ -25,6 +25,7 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
         session.swarm.set_active(&run.id, true)?;
     }
     atomic::create_dir_all(&run.archive_dir())?;
+    super::spares::adopt_all(session, run, &t.effects)?;
     for e in &t.effects {
         perform(session, run, e)?;
     }
@@ -86,11 +87,11 @@ fn perform(session: &Session, run: &RunDir, e: &Effect) -> Result<()> {
             )?;
         }
         Effect::MergeWorkers { into, workers } => {
-            merge_workers(session, run, Path::new(into), workers)?
+            super::merging::merge_workers(session, run, Path::new(into), workers)?
         }
         Effect::RemoveWorktree { path } => remove_worktree(session, run, Path::new(path), false)?,
         Effect::MergeConflicting { into, worker } => {
-            merge_conflicting(session, run, Path::new(into), worker)?
+            super::merging::merge_conflicting(session, run, Path::new(into), worker)?
         }
         Effect::ConcludeMerge { into } => {
             let into = Path::new(into);
@@ -223,8 +224,17 @@ fn create_worktree(
     };
     // Nothing at the place and nothing of the run's recorded there: absent, without asking
     // git for its list (a registration of someone else's there makes git refuse below).
+    let made = ledger
+        .find(&path, branch)
+        .is_some_and(|o| o.stage == Stage::Created);
     let state = if !owned && std::fs::symlink_metadata(p).is_err() {
         State::Absent
+    } else if made
+        && git::worktree::is_whole(p)
+        && git::worktree_branch(p).as_deref() == Some(branch)
+    {
+        // Made whole by the run (a spare taken before the effects): nothing to ask git.
+        State::Complete
     } else {
         git::worktree::inspect(root, p, branch)?
     };
@@ -326,18 +336,12 @@ fn create_worktree(
         stage: Stage::Creating,
     });
     run.save_ledger(&ledger)?;
-    // A spare checked out while the planner worked, if there is one: moved here and put on
-    // the branch (only a new branch: an existing one holds work of its own).
-    let spared =
-        !branch_exists && sparse.is_none() && super::spares::adopt(session, run, p, branch, base)?;
-    if !spared {
-        git_step(
-            session,
-            run,
-            &format!("worktree add {path} on {branch}"),
-            || git::worktree::add(root, p, branch, base, branch_exists, sparse),
-        )?;
-    }
+    git_step(
+        session,
+        run,
+        &format!("worktree add {path} on {branch}"),
+        || git::worktree::add(root, p, branch, base, branch_exists, sparse),
+    )?;
     mark(run, &path, Stage::Created)?;
     crate::agents::worktree_setup::prepare(session, run, p)
 }
@@ -349,179 +353,6 @@ fn mark(run: &RunDir, path: &str, stage: Stage) -> Result<()> {
         .any(|o| Path::new(&o.path) == Path::new(path) && o.stage != stage)
     {
         l.mark(path, stage);
-        run.save_ledger(&l)?;
-    }
-    Ok(())
-}
-
-/// Merges a finished batch: each worker's leftovers are committed on its branch, its branch is
-/// merged into the run's worktree, then its worktree and branch are removed. Every step is
-/// skipped when already done, and each git step is recorded before it starts, so a crash in the
-/// middle — the tool and its git killed together — is finished by running it again: a merge
-/// the killed git left half made is undone and made again, a half-removed worktree finished.
-/// Only workers the run's ledger records as its own are touched.
-/// A merge in progress in the run's worktree that this run's conflict merge started (its
-/// `MERGE_HEAD` is the tip of a worker branch the run's ledger records) and whose hand-off an
-/// interruption cut off: it is the run's own, to be made again.
-fn own_conflict_merge(session: &Session, run: &RunDir, into: &Path) -> Option<String> {
-    let head = git::query::rev_parse(into, "MERGE_HEAD").ok()?;
-    let ledger = run.ledger().ok()?;
-    ledger
-        .owned
-        .iter()
-        .filter(|o| o.worker.is_some())
-        .find_map(|o| {
-            let tip = git::query::rev_parse(&session.ws.root, &format!("refs/heads/{}", o.branch));
-            (tip.ok().as_deref() == Some(head.as_str()))
-                .then(|| format!("merge {} leaving its conflicts", o.branch))
-        })
-}
-
-/// Starts merging a worker's branch into the run's worktree, leaving its conflicts in the
-/// files for the merge-fix pass (its leftovers are committed first). A merge of that branch
-/// already in progress (the transition was cut off after it) is undone and made again.
-fn merge_conflicting(
-    session: &Session,
-    run: &RunDir,
-    into: &Path,
-    worker: &(String, String, String),
-) -> Result<()> {
-    let (message, branch, path) = worker;
-    if git::ops::merge_in_progress(into) {
-        if own_conflict_merge(session, run, into).is_none() {
-            return Err(Error::failure(format!(
-                "a merge is in progress in {} that run {} did not start",
-                into.display(),
-                run.id
-            ))
-            .hint(format!(
-                "finish or abort that merge in {} ('git merge --abort'), then run 'git swarm next --run {}'",
-                into.display(),
-                run.id
-            )));
-        }
-        git_step(
-            session,
-            run,
-            &format!("undo the interrupted merge in {}", into.display()),
-            || git::ops::merge_abort(into),
-        )?;
-    }
-    let wt = Path::new(path);
-    if wt.join(".git").is_file() {
-        git_step(session, run, &format!("commit leftovers in {path}"), || {
-            git::ops::commit_all(wt, message)
-        })?;
-    }
-    let subject = format!("Merge {}", message.lines().next().unwrap_or_default());
-    git_step(
-        session,
-        run,
-        &format!(
-            "merge {branch} into {} leaving its conflicts",
-            into.display()
-        ),
-        || git::merge_tree::merge_leaving_conflicts(into, branch, &subject).map(drop),
-    )
-}
-
-fn merge_workers(
-    session: &Session,
-    run: &RunDir,
-    into: &Path,
-    workers: &[(String, String, String)],
-) -> Result<()> {
-    let root = &session.ws.root;
-    // A merge in progress in the run's worktree is one this run's killed git left (the ledger
-    // still records an operation of the run's) — undone before anything else touches the
-    // worktree, so that no commit ever takes a half-made merge in — or it is someone's own:
-    // the command stops.
-    if git::ops::merge_in_progress(into) {
-        let own = own_conflict_merge(session, run, into);
-        let Some(op) = run.ledger()?.op.map(|o| o.what).or(own) else {
-            return Err(Error::failure(format!(
-                "a merge is in progress in {} that no interrupted step of run {} left (a conflict, or someone's own merge)",
-                into.display(),
-                run.id
-            ))
-            .hint(format!(
-                "finish or abort that merge in {} ('git merge --abort'), then run 'git swarm next --run {}'",
-                into.display(),
-                run.id
-            )));
-        };
-        crate::cli::style::note(format!(
-            "undoing the merge in {} that was interrupted ('{}'), to make it again",
-            into.display(),
-            op
-        ));
-        git_step(
-            session,
-            run,
-            &format!("undo the interrupted merge in {}", into.display()),
-            || git::ops::merge_abort(into),
-        )?;
-    }
-    for (message, branch, path) in workers {
-        let wt = Path::new(path);
-        if wt == into {
-            // The worker that worked in the run's worktree: its work only needs committing.
-            git_step(session, run, &format!("commit leftovers in {path}"), || {
-                git::ops::commit_all(wt, message)
-            })?;
-            continue;
-        }
-        let ledger = run.ledger()?;
-        if ledger.find(path, branch).is_none() {
-            return Err(Error::failure(format!(
-                "worker worktree {path} on {branch} is not recorded as run {}'s, so git swarm does not merge or remove it",
-                run.id
-            ))
-            .hint(format!(
-                "look at {path} and {branch}: merge the work by hand if it is this run's, then run 'git swarm next --run {}'",
-                run.id
-            )));
-        }
-        match ledger.stage_of(path) {
-            // Merged, and its removal decided (perhaps cut short): only the removal is left.
-            Some(Stage::Removing) => {
-                remove_worktree(session, run, wt, true)?;
-                git_step(session, run, &format!("branch -D {branch}"), || {
-                    git::ops::delete_branch(root, branch)
-                })?;
-                continue;
-            }
-            Some(Stage::Removed) => {
-                git_step(session, run, &format!("branch -D {branch}"), || {
-                    git::ops::delete_branch(root, branch)
-                })?;
-                continue;
-            }
-            _ => {}
-        }
-        let exists = git::branch_exists(&session.ws.open()?, branch);
-        if wt.join(".git").is_file() {
-            git_step(session, run, &format!("commit leftovers in {path}"), || {
-                git::ops::commit_all(wt, message)
-            })?;
-        }
-        if exists {
-            let subject = format!("Merge {}", message.lines().next().unwrap_or_default());
-            git_step(session, run, &format!("merge {branch} into {}", into.display()), || {
-                git::ops::merge(into, branch, &subject)
-            })
-            .map_err(|e| {
-                e.hint(format!(
-                    "resolve the merge in {} by hand (or 'git merge --abort'), then run 'git swarm next'",
-                    into.display()
-                ))
-            })?;
-        }
-        // Merged: its removal is decided (the stage `Removing` says the merge is done) and
-        // carried out by `finish_removals` — after the next agents are launched in exec mode,
-        // at the end of the command otherwise — or by the next call after a kill.
-        let mut l = run.ledger()?;
-        l.mark(path, Stage::Removing);
         run.save_ledger(&l)?;
     }
     Ok(())

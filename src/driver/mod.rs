@@ -5,6 +5,7 @@
 pub(crate) mod effects;
 mod facts;
 pub(crate) mod follow;
+mod merging;
 pub mod place;
 mod predict;
 pub mod publish;

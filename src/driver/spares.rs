@@ -17,9 +17,10 @@ use super::{Session, Tx, effects::git_step, place};
 use crate::config::Workflow;
 use crate::error::Result;
 use crate::git;
+use crate::machine::Effect;
 use crate::machine::state::RunStatus;
 use crate::store::RunDir;
-use crate::store::ledger::{Spare, Stage};
+use crate::store::ledger::{Owned, Spare, Stage};
 
 /// At most this many spares, whatever the policy says.
 const MAX: usize = 8;
@@ -153,57 +154,161 @@ fn free_place(
     Ok(None)
 }
 
-/// Makes a spare the worktree `to` on a new `branch` from `base` (the caller recorded `to`
-/// as being created). `Ok(false)`: no spare is ready — or git refused to move it (a spare
-/// holding submodules cannot be moved), which spends it — and the caller checks out a new
-/// worktree.
-pub(crate) fn adopt(
-    session: &Session,
-    run: &RunDir,
-    to: &Path,
-    branch: &str,
-    base: &str,
-) -> Result<bool> {
-    let mut ledger = run.ledger()?;
-    let Some(i) = ledger.spares.iter().position(|s| {
-        s.stage == Stage::Created && s.into.is_none() && git::worktree::is_whole(Path::new(&s.path))
-    }) else {
-        return Ok(false);
-    };
-    // Nobody works in a spare (were anything written there, `checkout` would carry it along
-    // or refuse, and the guard rails would find it in the worker's changes).
-    let from = PathBuf::from(&ledger.spares[i].path);
-    let target = to.display().to_string();
-    ledger.spares[i].into = Some(target.clone());
-    run.save_ledger(&ledger)?;
-    if let Some(parent) = to.parent() {
-        crate::files::atomic::create_dir_all(parent)?;
+/// One worktree a transition creates that a spare can become.
+struct Use {
+    from: PathBuf,
+    to: PathBuf,
+    branch: String,
+    /// What the branch starts from, resolved within the transition (a worker's base is the
+    /// run's branch, made in the same transition: its start is used).
+    start: String,
+}
+
+/// Before a transition's effects are performed: every worktree it creates new (nothing at its
+/// place, nothing recorded, no branch yet, not sparse) takes a spare, all at once — recorded
+/// in the run's ledger (the worktree as being created, the spare's `into`) with one write,
+/// then moved and put on their branches in parallel, then recorded as made with one write.
+/// The effects that create them then find them whole. A use git refuses is undone and left to
+/// the effect, which checks out the worktree the ordinary way.
+pub(crate) fn adopt_all(session: &Session, run: &RunDir, effects: &[Effect]) -> Result<()> {
+    let creates: Vec<(&String, &String, &String, &Option<String>)> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::CreateWorktree {
+                branch,
+                path,
+                base,
+                worker,
+                sparse: None,
+                ..
+            } => Some((branch, path, base, worker)),
+            _ => None,
+        })
+        .collect();
+    if creates.is_empty() {
+        return Ok(());
     }
-    let moved = git_step(
+    let mut ledger = run.ledger()?;
+    let mut spares: Vec<PathBuf> = ledger
+        .spares
+        .iter()
+        .filter(|s| s.stage == Stage::Created && s.into.is_none())
+        .map(|s| PathBuf::from(&s.path))
+        .filter(|p| git::worktree::is_whole(p))
+        .collect();
+    if spares.is_empty() {
+        return Ok(());
+    }
+    let root = &session.ws.root;
+    let repo = session.ws.open()?;
+    let mut uses = Vec::new();
+    for (branch, path, base, worker) in creates {
+        let to = PathBuf::from(path);
+        let source = if worker.is_none() {
+            place::Source::Status
+        } else {
+            place::Source::Worker
+        };
+        let fresh = ledger.stage_of(path).is_none()
+            && std::fs::symlink_metadata(&to).is_err()
+            && !git::branch_exists(&repo, branch)
+            && place::confine(root, &to, source).is_ok();
+        if !fresh || spares.is_empty() {
+            continue;
+        }
+        let start = effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::CreateWorktree {
+                    branch: b, base: s, ..
+                } if b == base => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| base.clone());
+        let from = spares.remove(0);
+        // Intent first, as for any worktree of the run's.
+        if worker.is_none() {
+            crate::files::atomic::write_json(
+                &run.worktree_intent_path(),
+                &serde_json::json!({"branch": branch, "path": path, "base": base}),
+            )?;
+        }
+        ledger.set(Owned {
+            path: path.clone(),
+            branch: branch.clone(),
+            worker: worker.clone(),
+            base: base.clone(),
+            stage: Stage::Creating,
+        });
+        for s in ledger
+            .spares
+            .iter_mut()
+            .filter(|s| Path::new(&s.path) == from)
+        {
+            s.into = Some(path.clone());
+        }
+        uses.push(Use {
+            from,
+            to,
+            branch: branch.clone(),
+            start,
+        });
+    }
+    if uses.is_empty() {
+        return Ok(());
+    }
+    run.save_ledger(&ledger)?;
+    let shown: Vec<String> = uses.iter().map(|u| u.to.display().to_string()).collect();
+    let results = git_step(
         session,
         run,
-        &format!(
-            "make the spare {} the worktree {target} on {branch}",
-            from.display()
-        ),
-        || git::worktree::adopt_spare(&session.ws.root, &from, to, branch, base),
-    );
-    if let Err(e) = moved {
+        &format!("make spare worktrees {}", shown.join(", ")),
+        || {
+            Ok(std::thread::scope(|scope| {
+                let handles: Vec<_> = uses
+                    .iter()
+                    .map(|u| {
+                        scope.spawn(move || {
+                            if let Some(parent) = u.to.parent() {
+                                crate::files::atomic::create_dir_all(parent)?;
+                            }
+                            git::worktree::adopt_spare(root, &u.from, &u.to, &u.branch, &u.start)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(crate::error::Error::failure("a spare's move panicked"))
+                        })
+                    })
+                    .collect::<Vec<Result<()>>>()
+            }))
+        },
+    )?;
+    let mut ledger = run.ledger()?;
+    let mut refused = Vec::new();
+    for (u, r) in uses.iter().zip(results) {
+        let to = u.to.display().to_string();
+        match r {
+            Ok(()) => {
+                ledger.spares.retain(|s| Path::new(&s.path) != u.from);
+                ledger.mark(&to, Stage::Created);
+                crate::trace::mark(&format!("spares: {} used for {to}", u.from.display()));
+            }
+            Err(e) => refused.push((to, e)),
+        }
+    }
+    run.save_ledger(&ledger)?;
+    for (to, e) in refused {
         crate::cli::style::note(format!(
-            "could not use the spare worktree {} ({}); checking out {target} instead",
-            from.display(),
+            "could not use a spare worktree for {to} ({}); checking it out instead",
             e.message
         ));
-        undo_use(session, run, &target)?;
-        return Ok(false);
+        undo_use(session, run, &to)?;
     }
-    let mut ledger = run.ledger()?;
-    ledger
-        .spares
-        .retain(|s| s.into.as_deref() != Some(target.as_str()));
-    run.save_ledger(&ledger)?;
-    crate::trace::mark(&format!("spares: {} used for {target}", from.display()));
-    Ok(true)
+    Ok(())
 }
 
 /// A use of a spare for the worktree `to` that was cut short (or refused): the spare, at its

@@ -19,13 +19,23 @@ pub(crate) struct Predicted {
 /// A commit of `tree` with `parents` (objects only: no ref, index or worktree changes), to
 /// stand for content that is not committed yet.
 pub(crate) fn commit_of(dir: &Path, tree: &str, parents: &[&str]) -> Result<String> {
+    commit_with(dir, tree, parents, "git swarm: predicted merge")
+}
+
+/// A commit of `tree` with `parents` and `message`, made as objects only.
+pub(crate) fn commit_with(
+    dir: &Path,
+    tree: &str,
+    parents: &[&str],
+    message: &str,
+) -> Result<String> {
     let mut args = vec!["commit-tree".to_string(), tree.to_string()];
     for p in parents {
         args.push("-p".to_string());
         args.push(p.to_string());
     }
     args.push("-m".to_string());
-    args.push("git swarm: predicted merge".to_string());
+    args.push(message.to_string());
     Ok(Git::new(dir).args(args).run()?.trim().to_string())
 }
 

@@ -7,6 +7,7 @@ mod clean_fast;
 pub(crate) mod gc_ops;
 mod leftovers;
 pub(crate) mod locks;
+pub(crate) mod merge_batch;
 pub(crate) mod merge_tree;
 pub(crate) mod ops;
 pub(crate) mod query;
