@@ -408,7 +408,15 @@ const PLANNER_SECS: &str = "1";
 /// Wall time of a batch of 4 independent 2-second agents: from the batch's hand-out to its
 /// merged result, read from the run's event log. The median of 3 runs.
 fn parallel_batch(b: &Bench) -> Duration {
-    median((0..3).map(|_| batch_once(b)).collect())
+    let runs: Vec<Duration> = (0..3).map(|_| batch_once(b)).collect();
+    eprintln!(
+        "  (batch runs: {})",
+        runs.iter()
+            .map(|d| format!("{:.3} s", d.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    median(runs)
 }
 
 fn batch_once(b: &Bench) -> Duration {
@@ -465,6 +473,20 @@ fn batch_once(b: &Bench) -> Duration {
         .iter()
         .find(|e| e["signal"] == "ALL_WORKERS_COMPLETE")
         .unwrap();
+    if std::env::var_os("SWARM_BENCH_TIMELINE").is_some() {
+        for e in events
+            .iter()
+            .filter(|e| at(e) >= at(first) && at(e) <= at(done))
+        {
+            eprintln!(
+                "    {:>6.3} s  {} {} {}",
+                at(e).duration_since(at(first)).unwrap().as_secs_f64(),
+                e["signal"].as_str().unwrap_or_default(),
+                e["agent"].as_str().unwrap_or_default(),
+                e["worker"].as_str().unwrap_or_default()
+            );
+        }
+    }
     at(done).duration_since(at(first)).unwrap()
 }
 

@@ -1133,9 +1133,12 @@ fn run_with_spare_worktrees_survives_a_group_kill() {
             [
                 "git worktree add",
                 "git worktree move",
+                "git branch",
+                "git symbolic-ref",
                 "git checkout",
+                "git read-tree",
+                "git update-ref",
                 "git worktree remove",
-                "git merge",
             ]
             .contains(&phase)
         },

@@ -157,6 +157,8 @@ fn free_place(
 /// One worktree a transition creates that a spare can become.
 struct Use {
     from: PathBuf,
+    /// The commit the spare is checked out at.
+    commit: String,
     to: PathBuf,
     branch: String,
     /// What the branch starts from, resolved within the transition (a worker's base is the
@@ -226,6 +228,12 @@ pub(crate) fn adopt_all(session: &Session, run: &RunDir, effects: &[Effect]) -> 
             })
             .unwrap_or_else(|| base.clone());
         let from = spares.remove(0);
+        let commit = ledger
+            .spares
+            .iter()
+            .find(|s| Path::new(&s.path) == from)
+            .map(|s| s.commit.clone())
+            .unwrap_or_default();
         // Intent first, as for any worktree of the run's.
         if worker.is_none() {
             crate::files::atomic::write_json(
@@ -249,6 +257,7 @@ pub(crate) fn adopt_all(session: &Session, run: &RunDir, effects: &[Effect]) -> 
         }
         uses.push(Use {
             from,
+            commit,
             to,
             branch: branch.clone(),
             start,
@@ -272,7 +281,9 @@ pub(crate) fn adopt_all(session: &Session, run: &RunDir, effects: &[Effect]) -> 
                             if let Some(parent) = u.to.parent() {
                                 crate::files::atomic::create_dir_all(parent)?;
                             }
-                            git::worktree::adopt_spare(root, &u.from, &u.to, &u.branch, &u.start)
+                            git::worktree::adopt_spare(
+                                root, &u.from, &u.commit, &u.to, &u.branch, &u.start,
+                            )
                         })
                     })
                     .collect();

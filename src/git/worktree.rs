@@ -245,12 +245,14 @@ pub(crate) fn add_detached(root: &Path, path: &Path, commit: &str) -> Result<()>
     Ok(())
 }
 
-/// Makes the spare worktree at `from` the worktree `to` on a new `branch` from `base`:
-/// `git worktree move`, then `git checkout -b` there (which writes only the files in which
-/// `base` differs from the spare's commit).
+/// Makes the spare worktree at `from`, checked out at `commit`, the worktree `to` on a new
+/// `branch` from `base`: `git worktree move`, then — when `base` is the spare's commit — the
+/// branch made there and HEAD pointed at it (nothing to check out), else `git checkout -b`
+/// (which writes only the files in which `base` differs).
 pub(crate) fn adopt_spare(
     root: &Path,
     from: &Path,
+    commit: &str,
     to: &Path,
     branch: &str,
     base: &str,
@@ -261,17 +263,32 @@ pub(crate) fn adopt_spare(
         .arg_path(to)
         .run()?;
     crate::failpoint!("spare-moved");
-    Git::new(to)
-        .args([
-            "-c",
-            "checkout.workers=0",
-            "checkout",
-            "-q",
-            "-b",
-            branch,
-            base,
-        ])
-        .run()?;
+    if super::resolve(root, base).ok().as_deref() == Some(commit) {
+        Git::new(root)
+            .args(["branch", "--no-track", branch, commit])
+            .run()?;
+        Git::new(to)
+            .args([
+                "symbolic-ref",
+                "-m",
+                &format!("checkout: moving from {commit} to {branch}"),
+                "HEAD",
+                &format!("refs/heads/{branch}"),
+            ])
+            .run()?;
+    } else {
+        Git::new(to)
+            .args([
+                "-c",
+                "checkout.workers=0",
+                "checkout",
+                "-q",
+                "-b",
+                branch,
+                base,
+            ])
+            .run()?;
+    }
     crate::failpoint!("spare-adopted");
     Ok(())
 }
