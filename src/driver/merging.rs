@@ -39,16 +39,11 @@ pub(super) fn merge_conflicting(
     let (message, branch, path) = worker;
     if git::ops::merge_in_progress(into) {
         if own_conflict_merge(session, run, into).is_none() {
-            return Err(Error::failure(format!(
-                "a merge is in progress in {} that run {} did not start",
-                into.display(),
-                run.id
-            ))
-            .hint(format!(
-                "finish or abort that merge in {} ('git merge --abort'), then run 'git swarm next --run {}'",
-                into.display(),
-                run.id
-            )));
+            return Err(foreign_merge(
+                into,
+                run,
+                &format!("that run {} did not start", run.id),
+            ));
         }
         git_step(
             session,
@@ -96,16 +91,14 @@ pub(super) fn merge_workers(
     if git::ops::merge_in_progress(into) {
         let own = own_conflict_merge(session, run, into);
         let Some(op) = run.ledger()?.op.map(|o| o.what).or(own) else {
-            return Err(Error::failure(format!(
-                "a merge is in progress in {} that no interrupted step of run {} left (a conflict, or someone's own merge)",
-                into.display(),
-                run.id
-            ))
-            .hint(format!(
-                "finish or abort that merge in {} ('git merge --abort'), then run 'git swarm next --run {}'",
-                into.display(),
-                run.id
-            )));
+            return Err(foreign_merge(
+                into,
+                run,
+                &format!(
+                    "that no interrupted step of run {} left (a conflict, or someone's own merge)",
+                    run.id
+                ),
+            ));
         };
         crate::cli::style::note(format!(
             "undoing the merge in {} that was interrupted ('{}'), to make it again",
@@ -237,4 +230,17 @@ fn merges_of(
             (branch.clone(), subject)
         })
         .collect())
+}
+
+/// A merge in progress in the run's worktree that is not the run's: the command stops.
+fn foreign_merge(into: &Path, run: &RunDir, whose: &str) -> Error {
+    Error::failure(format!(
+        "a merge is in progress in {} {whose}",
+        into.display()
+    ))
+    .hint(format!(
+        "finish or abort that merge in {} ('git merge --abort'), then run 'git swarm next --run {}'",
+        into.display(),
+        run.id
+    ))
 }

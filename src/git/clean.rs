@@ -48,12 +48,8 @@ fn by_git(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<Dirt>> {
         .workdir()
         .ok_or_else(|| Error::failure("a bare repository has no work tree"))?;
     let untracked = if count_untracked { "-unormal" } else { "-uno" };
-    let out = super::Git::new(dir)
-        .args(["status", "--porcelain=v1", "-z", "--no-renames", untracked])
-        .run()?;
     let mut found = Vec::new();
-    for entry in out.split('\0').filter(|e| e.len() > 3) {
-        let (xy, path) = entry.split_at(3);
+    for (xy, path) in status_entries(dir, untracked)? {
         let (x, y) = (xy.as_bytes()[0], xy.as_bytes()[1]);
         let kind = match (x, y) {
             (b'?', b'?') => "untracked",
@@ -73,6 +69,25 @@ fn by_git(repo: &gix::Repository, count_untracked: bool) -> Result<Vec<Dirt>> {
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(found)
+}
+
+/// `git status --porcelain=v1 -z --no-renames` of the work tree at `dir`: `(XY, path)` per
+/// entry. `untracked`: git's `-u` option (`-uno`, `-unormal`, `-uall`).
+pub(crate) fn status_entries(
+    dir: &std::path::Path,
+    untracked: &str,
+) -> Result<Vec<(String, String)>> {
+    let out = super::Git::new(dir)
+        .args(["status", "--porcelain=v1", "-z", "--no-renames", untracked])
+        .run()?;
+    Ok(out
+        .split('\0')
+        .filter(|e| e.len() > 3)
+        .map(|e| {
+            let (xy, path) = e.split_at(3);
+            (xy[..2].to_string(), path.to_string())
+        })
+        .collect())
 }
 
 /// The full gix status, for repositories the fast walk does not model.

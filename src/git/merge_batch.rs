@@ -62,31 +62,13 @@ pub(crate) fn merge_all(dir: &Path, merges: &[(String, String)], cut_short: bool
 /// be to a file the checkout writes, holding that file's content at `head` or at `result` (or
 /// absent) — what the killed checkout can have left. Anything else is someone's, and stops.
 fn check_own_changes(dir: &Path, head: &str, result: &str) -> Result<()> {
-    let touched: HashSet<String> = super::nul_separated(
-        &Git::new(dir)
-            .args([
-                "diff-tree",
-                "-r",
-                "--no-renames",
-                "--name-only",
-                "-z",
-                head,
-                result,
-            ])
-            .run()?,
-    )
-    .into_iter()
-    .collect();
-    let status = Git::new(dir)
-        .args(["status", "--porcelain=v1", "-z", "--no-renames", "-uall"])
-        .run()?;
+    let touched: HashSet<String> = super::diff_paths(dir, head, result)?.into_iter().collect();
     let mut changed = Vec::new();
-    for entry in status.split('\0').filter(|e| e.len() > 3) {
-        let (xy, path) = entry.split_at(3);
-        if touched.contains(path) {
-            changed.push(path.to_string());
-        } else if !xy.starts_with("??") {
-            return Err(foreign(dir, path));
+    for (xy, path) in super::clean::status_entries(dir, "-uall")? {
+        if touched.contains(&path) {
+            changed.push(path);
+        } else if xy != "??" {
+            return Err(foreign(dir, &path));
         }
     }
     if changed.is_empty() {
