@@ -504,6 +504,9 @@ fn every_failpoint_has_a_test() {
                 "merge-conclude-before",
                 // tests/sparse.rs
                 "worktree-sparse-before-checkout",
+                // tests/state_ref.rs
+                "state-ref-before",
+                "state-ref-after",
                 // tests/spares.rs
                 "spare-add-before",
                 "spare-add-after",

@@ -19,6 +19,10 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
     // Agents write in the run folder while a step runs: its folders are checked again right
     // before the tool writes in them.
     run.check_folders()?;
+    // The run's state in git must be the one this folder recorded last: a run that advanced
+    // elsewhere is not advanced here (nothing changes).
+    let repo = session.ws.open()?;
+    let expected = crate::store::state_ref::expected(&repo, run)?;
     crate::store::remove_torn_temp_files(run);
     let active = t.status.outcome.is_in_progress();
     if active {
@@ -35,6 +39,22 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
     events::append(&run.events_path(), &t.events)?;
     run.write_status(&t.status)?;
     crate::store::manager_plan::write(run, &t.status)?;
+    // The run folder as it is now, recorded in git (`refs/swarm/runs/<id>`).
+    crate::store::state_ref::record(
+        &repo,
+        run,
+        &format!(
+            "step {} ({}): {}",
+            t.status.swarm.step,
+            t.status.swarm.seq,
+            t.events
+                .iter()
+                .map(|e| e.signal.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        expected,
+    )?;
     if !active {
         session.swarm.set_active(&run.id, false)?;
     }

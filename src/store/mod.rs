@@ -6,6 +6,7 @@ pub mod ledger;
 pub mod lock;
 pub mod manager_plan;
 pub mod session;
+pub(crate) mod state_ref;
 
 use std::fs;
 use std::path::{Path, PathBuf};

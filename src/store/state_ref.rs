@@ -1,0 +1,267 @@
+//! The run's state in git: after every transition the run folder is recorded as a commit on
+//! `refs/swarm/runs/<id>` — its tree mirrors the folder (`run.status.json` at the root), built
+//! from the files in process (no index, no worktree), and the ref moves with compare-and-swap
+//! from the value the caller read. The ref's history is the run's audit log.
+//!
+//! Recorded: regular files (the tool's temporary files, lock files and anything that is not a
+//! regular file or directory are left out; a symlink is never followed); files under `logs/`
+//! up to their last [`LOG_CAP`] bytes. A stat cache in the run folder (`.state-cache.json`)
+//! keeps unchanged files from being read and hashed again.
+
+use std::collections::BTreeMap;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use gix::ObjectId;
+use gix::objs::tree::{Entry, EntryKind};
+use serde::{Deserialize, Serialize};
+
+use super::RunDir;
+use crate::error::{Error, Result};
+
+/// How much of each log file is recorded (its end).
+pub(crate) const LOG_CAP: u64 = 256 * 1024;
+
+/// The cache of what each file hashed to, by its stat data.
+const CACHE: &str = ".state-cache.json";
+
+pub(crate) fn ref_name(id: &str) -> String {
+    format!("refs/swarm/runs/{id}")
+}
+
+/// The state ref's value, if the run has one.
+pub(crate) fn current(repo: &gix::Repository, id: &str) -> Option<ObjectId> {
+    repo.find_reference(ref_name(id).as_str())
+        .ok()?
+        .peel_to_id()
+        .ok()
+        .map(|i| i.detach())
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Cache {
+    /// The commit this folder last recorded (written before the ref is moved to it).
+    #[serde(default)]
+    head: Option<String>,
+    /// path → (size, mtime in ns, ctime in ns, inode, blob)
+    files: BTreeMap<String, (u64, i128, i128, u64, String)>,
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::failure(format!(
+        "could not record the run's state in git ({what}): {e}"
+    ))
+}
+
+/// The value the state ref must have for this folder to record on it: the commit this folder
+/// recorded last — or that commit's parent, when moving the ref to it was cut short. The ref
+/// at anything else was moved by someone else (another machine, a person): refused, naming
+/// the way back.
+pub(crate) fn expected(repo: &gix::Repository, run: &RunDir) -> Result<Option<ObjectId>> {
+    let cache: Cache = std::fs::read(run.path.join(CACHE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let now = current(repo, &run.id);
+    let ours = cache
+        .head
+        .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok());
+    let parent_of_ours = ours.and_then(|o| {
+        repo.find_object(o)
+            .ok()?
+            .try_into_commit()
+            .ok()?
+            .parent_ids()
+            .next()
+            .map(|p| p.detach())
+    });
+    if now == ours || now == parent_of_ours || (ours.is_none() && now.is_none()) {
+        return Ok(now);
+    }
+    Err(Error::refused(format!(
+        "run {}'s state in git ({}) is not the one this folder recorded last: the run advanced elsewhere",
+        run.id,
+        ref_name(&run.id)
+    ))
+    .hint(format!("run 'git swarm resume {}' to take the state from git", run.id)))
+}
+
+/// Records the run folder as a commit on its state ref, whose value must still be `expected`
+/// (`None`: the ref must not exist). Returns the new value (`expected` itself when nothing
+/// changed). Fails, changing nothing, when the ref moved meanwhile.
+pub(crate) fn record(
+    repo: &gix::Repository,
+    run: &RunDir,
+    message: &str,
+    expected: Option<ObjectId>,
+) -> Result<ObjectId> {
+    let cache_path = run.path.join(CACHE);
+    let old: Cache = std::fs::read(&cache_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let mut new = Cache::default();
+    let tree = write_dir(repo, &run.path, "", &old, &mut new)?
+        .unwrap_or_else(|| ObjectId::empty_tree(repo.object_hash()));
+    if let Some(prev) = expected {
+        let same = repo
+            .find_object(prev)
+            .ok()
+            .and_then(|o| o.try_into_commit().ok())
+            .and_then(|c| c.tree_id().ok())
+            .is_some_and(|t| t.detach() == tree);
+        if same {
+            return Ok(prev);
+        }
+    }
+    let now = gix::date::Time::now_local_or_utc();
+    let who = gix::actor::Signature {
+        name: "git swarm".into(),
+        email: "git-swarm@localhost".into(),
+        time: now,
+    };
+    let commit = gix::objs::Commit {
+        message: message.into(),
+        tree,
+        author: who.clone(),
+        committer: who,
+        encoding: None,
+        parents: expected.into_iter().collect(),
+        extra_headers: Vec::new(),
+    };
+    let id = repo
+        .write_object(&commit)
+        .map_err(|e| failed("write the commit", e))?
+        .detach();
+    // The folder knows its commit before the ref moves: a move cut short is recognised.
+    new.head = Some(id.to_string());
+    crate::files::atomic::write_json(&cache_path, &new)?;
+    crate::failpoint!("state-ref-before");
+    use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
+    let expected_value = match expected {
+        Some(o) => PreviousValue::MustExistAndMatch(gix::refs::Target::Object(o)),
+        None => PreviousValue::MustNotExist,
+    };
+    let name: gix::refs::FullName = ref_name(&run.id)
+        .try_into()
+        .map_err(|e| failed("name the ref", e))?;
+    repo.edit_reference(RefEdit {
+        change: Change::Update {
+            log: LogChange {
+                mode: RefLog::AndReference,
+                force_create_reflog: false,
+                message: message.into(),
+            },
+            expected: expected_value,
+            new: gix::refs::Target::Object(id),
+        },
+        name,
+        deref: false,
+    })
+    .map_err(|e| {
+        Error::refused(format!(
+            "run {}'s state in git ({}) moved while this step ran: {e}",
+            run.id,
+            ref_name(&run.id)
+        ))
+    })?;
+    crate::failpoint!("state-ref-after");
+    Ok(id)
+}
+
+/// Is `name` (in the run folder's top level or below) left out of the record?
+fn left_out(name: &[u8]) -> bool {
+    name == CACHE.as_bytes()
+        || name.ends_with(b".lock")
+        || (name.starts_with(b".") && name.ends_with(b".tmp"))
+}
+
+fn write_dir(
+    repo: &gix::Repository,
+    dir: &Path,
+    rel: &str,
+    old: &Cache,
+    new: &mut Cache,
+) -> Result<Option<ObjectId>> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| failed(&format!("read {}", dir.display()), e))?;
+    let mut tree = gix::objs::Tree::empty();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let bytes = name.as_bytes();
+        if left_out(bytes) {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+            continue;
+        };
+        let path = if rel.is_empty() {
+            name.to_string_lossy().into_owned()
+        } else {
+            format!("{rel}/{}", name.to_string_lossy())
+        };
+        if meta.is_dir() {
+            if let Some(oid) = write_dir(repo, &e.path(), &path, old, new)? {
+                tree.entries.push(Entry {
+                    mode: EntryKind::Tree.into(),
+                    filename: bytes.into(),
+                    oid,
+                });
+            }
+            continue;
+        }
+        if !meta.is_file() {
+            continue;
+        }
+        let stat = (
+            meta.len(),
+            meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+            meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128,
+            meta.ino(),
+        );
+        let cached = old
+            .files
+            .get(&path)
+            .filter(|c| (c.0, c.1, c.2, c.3) == stat);
+        let oid = match cached.and_then(|c| ObjectId::from_hex(c.4.as_bytes()).ok()) {
+            Some(oid) => oid,
+            None => {
+                let data = read_capped(&e.path(), path.starts_with("logs/"))?;
+                repo.write_blob(&data)
+                    .map_err(|err| failed(&format!("store {path}"), err))?
+                    .detach()
+            }
+        };
+        new.files
+            .insert(path, (stat.0, stat.1, stat.2, stat.3, oid.to_string()));
+        let kind = if meta.mode() & 0o111 != 0 {
+            EntryKind::BlobExecutable
+        } else {
+            EntryKind::Blob
+        };
+        tree.entries.push(Entry {
+            mode: kind.into(),
+            filename: bytes.into(),
+            oid,
+        });
+    }
+    if tree.entries.is_empty() {
+        return Ok(None);
+    }
+    tree.entries.sort();
+    Ok(Some(
+        repo.write_object(&tree)
+            .map_err(|e| failed(&format!("store the tree of {}", dir.display()), e))?
+            .detach(),
+    ))
+}
+
+/// A file's bytes (a log's last [`LOG_CAP`] bytes), read as a regular file only.
+fn read_capped(path: &Path, log: bool) -> Result<Vec<u8>> {
+    let data = crate::files::safe::read_regular(path, None)?;
+    if log && data.len() as u64 > LOG_CAP {
+        return Ok(data[data.len() - LOG_CAP as usize..].to_vec());
+    }
+    Ok(data)
+}
