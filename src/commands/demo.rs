@@ -131,7 +131,7 @@ pub(crate) fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
     let (session, run, _) = crate::commands::start::start_run(&demo_ctx, &start)?;
     let opts = crate::driver::runner::Options {
         progress: !ctx.json,
-        follow: false,
+        ..crate::driver::runner::Options::for_terminal(true)
     };
     let st = crate::driver::runner::run(&session, &run, &opts)?;
 

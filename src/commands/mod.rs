@@ -15,12 +15,15 @@ pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod next;
 pub(crate) mod publish;
+pub(crate) mod push;
+pub(crate) mod resume;
 pub(crate) mod retry;
 pub(crate) mod run;
 pub(crate) mod start;
 pub(crate) mod status;
 pub(crate) mod trust;
 pub(crate) mod validate;
+pub(crate) mod work;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -67,6 +70,9 @@ pub(crate) enum Command {
     Approve(approve::ApproveArgs),
     Follow(follow::FollowArgs),
     Run(run::RunArgs),
+    Push(push::PushArgs),
+    Resume(resume::ResumeArgs),
+    Work(work::WorkArgs),
     Demo(demo::DemoArgs),
     #[command(hide = true)]
     DemoAgent(demo::DemoAgentArgs),
@@ -243,6 +249,9 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Approve(a) => approve::run(&ctx, a),
         Command::Follow(a) => follow::run(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
+        Command::Push(a) => push::run(&ctx, a),
+        Command::Resume(a) => resume::run(&ctx, a),
+        Command::Work(a) => work::run(&ctx, a),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::DemoAgent(a) => demo::agent(&ctx, a),
         Command::Status(a) => status::run(&ctx, a),

@@ -27,11 +27,21 @@ pub(crate) struct RunArgs {
     /// does the same).
     #[arg(long)]
     pub follow: bool,
+    /// Stop when a batch of parallel workers is handed out and print it (action invoke,
+    /// each invocation with its worker): the workers run elsewhere ('git swarm work --run ID
+    /// --worker wN' on other clones, e.g. a CI matrix); run this again to merge them and go on.
+    #[arg(long)]
+    pub workers_elsewhere: bool,
+    /// Stop when the run is ready to publish (action publish) instead of publishing.
+    #[arg(long)]
+    pub no_publish: bool,
 }
 
 pub(crate) fn run(ctx: &Context, args: RunArgs) -> Result<Output> {
     let mut opts = Options::for_terminal(ctx.json);
     opts.follow = args.follow;
+    opts.workers_elsewhere = args.workers_elsewhere;
+    opts.no_publish = args.no_publish;
     let (session, run) = if args.task.is_some() || args.task_file.is_some() {
         // Everything the run will make git swarm run is checked before the run exists
         // (`runner::run` checks a run that exists).

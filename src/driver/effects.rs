@@ -23,6 +23,21 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
     // elsewhere is not advanced here (nothing changes).
     let repo = session.ws.open()?;
     let expected = crate::store::state_ref::expected(&repo, run)?;
+    let message = format!(
+        "step {} ({}): {}",
+        t.status.swarm.step,
+        t.status.swarm.seq,
+        t.events
+            .iter()
+            .map(|e| e.signal.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // A run whose state lives on a remote claims the step there first: of two machines
+    // advancing the same state, the one whose claim does not land changes nothing.
+    let expected =
+        crate::store::state_remote::claim(&repo, &session.ws.root, run, expected, &message)?
+            .or(expected);
     crate::store::remove_torn_temp_files(run);
     let active = t.status.outcome.is_in_progress();
     if active {
@@ -40,21 +55,10 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
     run.write_status(&t.status)?;
     crate::store::manager_plan::write(run, &t.status)?;
     // The run folder as it is now, recorded in git (`refs/swarm/runs/<id>`).
-    crate::store::state_ref::record(
-        &repo,
-        run,
-        &format!(
-            "step {} ({}): {}",
-            t.status.swarm.step,
-            t.status.swarm.seq,
-            t.events
-                .iter()
-                .map(|e| e.signal.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        expected,
-    )?;
+    crate::store::state_ref::record(&repo, run, &message, expected)?;
+    if let Some(mut b) = crate::store::state_remote::backing(run) {
+        crate::store::state_remote::push_pending(&repo, &session.ws.root, run, &mut b)?;
+    }
     if !active {
         session.swarm.set_active(&run.id, false)?;
     }
@@ -200,7 +204,7 @@ pub fn git_step<T>(
 /// attempt finds it its own: a complete one is kept, a half-made one (git killed during
 /// `worktree add`) is undone and made again. Nothing the run did not record is adopted: a
 /// worktree, branch or directory of someone else's stops the command, naming what to remove.
-fn create_worktree(
+pub(crate) fn create_worktree(
     session: &Session,
     run: &RunDir,
     p: &Path,

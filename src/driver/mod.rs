@@ -6,6 +6,7 @@ pub(crate) mod effects;
 mod facts;
 pub(crate) mod follow;
 mod merging;
+pub(crate) mod moving;
 pub mod place;
 mod predict;
 pub mod publish;
@@ -79,6 +80,10 @@ pub fn advance_keeping(tx: &Tx, reject: Option<&str>) -> Result<RunStatus> {
     let (session, run) = (tx.session, tx.run);
     let mut st = tx.status()?;
     if st.outcome.is_in_progress() {
+        // A run whose state lives on a remote starts level with it (results of workers
+        // elsewhere taken in; another machine's step refused).
+        crate::store::state_remote::sync(&session.ws.open()?, &session.ws.root, run)?;
+        st = tx.status()?;
         // Any transition may create a worktree and run the policy's setup command in it:
         // refuse before the first one when that command is not trusted.
         crate::trust::require(session, &[crate::trust::Use::Setup], None)?;

@@ -37,6 +37,13 @@ pub struct Options {
     pub progress: bool,
     /// Go on into the follow phase after publishing (`--follow`, `follow.enabled`).
     pub follow: bool,
+    /// Stop when a batch of parallel workers is handed out, leaving them to other machines
+    /// (`git swarm work`).
+    pub workers_elsewhere: bool,
+    /// Stop before publishing.
+    pub no_publish: bool,
+    /// Launch only this worker's invocation (`git swarm work`).
+    pub only_worker: Option<String>,
 }
 
 impl Options {
@@ -47,6 +54,9 @@ impl Options {
                 && (std::io::stderr().is_terminal()
                     || std::env::var_os("GIT_SWARM_PROGRESS").is_some()),
             follow: false,
+            workers_elsewhere: false,
+            no_publish: false,
+            only_worker: None,
         }
     }
 }
@@ -100,6 +110,13 @@ pub fn run(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus>
             finish_removals(session, run)?;
         }
         match action_of(&st) {
+            ActionKind::Invoke
+                if opts.workers_elsewhere
+                    && st.swarm.pending.iter().any(|p| p.worker.is_some()) =>
+            {
+                return Ok(st);
+            }
+            ActionKind::Publish if opts.no_publish => return Ok(st),
             ActionKind::Invoke => {
                 // The files may have changed while the last agents worked.
                 crate::trust::require(session, &[Use::Agents], Some(&config))?;
@@ -120,6 +137,16 @@ pub fn run(session: &Session, run: &RunDir, opts: &Options) -> Result<RunStatus>
             _ => return Ok(st),
         }
     }
+}
+
+/// Runs the agent of one pending worker (`opts.only_worker`) to its end, relaunching it as
+/// `run` would; the run is not advanced.
+pub fn run_worker(session: &Session, run: &RunDir, opts: &Options) -> Result<()> {
+    install_ctrl_c();
+    let st = run.require_status()?;
+    let config = session.run_config_path(&st);
+    crate::trust::require(session, &[Use::Agents], Some(&config))?;
+    run_agents(session, run, &st, opts)
 }
 
 /// One read of the pull request in the follow phase; a `wait` sleeps here (Ctrl-C ends it).
@@ -203,6 +230,13 @@ fn run_agents(session: &Session, run: &RunDir, st: &RunStatus, opts: &Options) -
     let mut launched = Vec::new();
     let mut ended_unwatched: Vec<Running> = Vec::new();
     for (slot, inv) in st.swarm.pending.iter().enumerate() {
+        if opts
+            .only_worker
+            .as_ref()
+            .is_some_and(|w| inv.worker.as_ref() != Some(w))
+        {
+            continue;
+        }
         let k = exec::invocation_key(&st.run_id, inv);
         let has_result = Path::new(&inv.result).exists();
         // An agent that wrote its result may still be finishing (committing, answering its

@@ -21,6 +21,8 @@ impl<'s> Tx<'s> {
     /// may have changed anything since).
     pub fn begin(session: &'s Session, run: &'s RunDir) -> Result<Tx<'s>> {
         let lock = session.lock(run)?;
+        // A kill between the folder's write and its record in git is caught up first.
+        crate::store::state_ref::catch_up(&session.ws.open()?, run)?;
         Ok(Tx {
             session,
             run,

@@ -6,7 +6,10 @@ pub mod ledger;
 pub mod lock;
 pub mod manager_plan;
 pub mod session;
+pub(crate) mod state_move;
 pub(crate) mod state_ref;
+pub(crate) mod state_remote;
+pub(crate) mod state_tree;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -25,6 +25,8 @@ pub(crate) const LOG_CAP: u64 = 256 * 1024;
 
 /// The cache of what each file hashed to, by its stat data.
 const CACHE: &str = ".state-cache.json";
+/// Present while the folder is being written from a state commit (`git swarm resume`).
+pub(crate) const RESUMING: &str = ".state-resuming";
 
 pub(crate) fn ref_name(id: &str) -> String {
     format!("refs/swarm/runs/{id}")
@@ -59,23 +61,9 @@ fn failed(what: &str, e: impl std::fmt::Display) -> Error {
 /// at anything else was moved by someone else (another machine, a person): refused, naming
 /// the way back.
 pub(crate) fn expected(repo: &gix::Repository, run: &RunDir) -> Result<Option<ObjectId>> {
-    let cache: Cache = std::fs::read(run.path.join(CACHE))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
     let now = current(repo, &run.id);
-    let ours = cache
-        .head
-        .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok());
-    let parent_of_ours = ours.and_then(|o| {
-        repo.find_object(o)
-            .ok()?
-            .try_into_commit()
-            .ok()?
-            .parent_ids()
-            .next()
-            .map(|p| p.detach())
-    });
+    let ours = head(run);
+    let parent_of_ours = ours.and_then(|o| parent(repo, o));
     if now == ours || now == parent_of_ours || (ours.is_none() && now.is_none()) {
         return Ok(now);
     }
@@ -97,10 +85,7 @@ pub(crate) fn record(
     expected: Option<ObjectId>,
 ) -> Result<ObjectId> {
     let cache_path = run.path.join(CACHE);
-    let old: Cache = std::fs::read(&cache_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    let old = read_cache(run);
     let mut new = Cache::default();
     let tree = write_dir(repo, &run.path, "", &old, &mut new)?
         .unwrap_or_else(|| ObjectId::empty_tree(repo.object_hash()));
@@ -112,38 +97,43 @@ pub(crate) fn record(
             .and_then(|c| c.tree_id().ok())
             .is_some_and(|t| t.detach() == tree);
         if same {
+            if old.files != new.files || old.head.as_deref() != Some(&prev.to_string()) {
+                new.head = Some(prev.to_string());
+                crate::files::atomic::write_json(&cache_path, &new)?;
+            }
             return Ok(prev);
         }
     }
-    let now = gix::date::Time::now_local_or_utc();
-    let who = gix::actor::Signature {
-        name: "git swarm".into(),
-        email: "git-swarm@localhost".into(),
-        time: now,
-    };
-    let commit = gix::objs::Commit {
-        message: message.into(),
+    let id = super::state_tree::commit(
+        repo,
         tree,
-        author: who.clone(),
-        committer: who,
-        encoding: None,
-        parents: expected.into_iter().collect(),
-        extra_headers: Vec::new(),
-    };
-    let id = repo
-        .write_object(&commit)
-        .map_err(|e| failed("write the commit", e))?
-        .detach();
+        &expected.into_iter().collect::<Vec<_>>(),
+        message,
+    )?;
     // The folder knows its commit before the ref moves: a move cut short is recognised.
     new.head = Some(id.to_string());
     crate::files::atomic::write_json(&cache_path, &new)?;
     crate::failpoint!("state-ref-before");
+    move_ref(repo, &run.id, expected, id, message)?;
+    crate::failpoint!("state-ref-after");
+    Ok(id)
+}
+
+/// Moves the state ref from `from` (`None`: it must not exist) to `to`, refusing when it
+/// holds anything else.
+pub(crate) fn move_ref(
+    repo: &gix::Repository,
+    id: &str,
+    from: Option<ObjectId>,
+    to: ObjectId,
+    message: &str,
+) -> Result<()> {
     use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
-    let expected_value = match expected {
+    let expected_value = match from {
         Some(o) => PreviousValue::MustExistAndMatch(gix::refs::Target::Object(o)),
         None => PreviousValue::MustNotExist,
     };
-    let name: gix::refs::FullName = ref_name(&run.id)
+    let name: gix::refs::FullName = ref_name(id)
         .try_into()
         .map_err(|e| failed("name the ref", e))?;
     repo.edit_reference(RefEdit {
@@ -151,28 +141,125 @@ pub(crate) fn record(
             log: LogChange {
                 mode: RefLog::AndReference,
                 force_create_reflog: false,
-                message: message.into(),
+                message: message.lines().next().unwrap_or_default().into(),
             },
             expected: expected_value,
-            new: gix::refs::Target::Object(id),
+            new: gix::refs::Target::Object(to),
         },
         name,
         deref: false,
     })
     .map_err(|e| {
         Error::refused(format!(
-            "run {}'s state in git ({}) moved while this step ran: {e}",
-            run.id,
-            ref_name(&run.id)
+            "run {id}'s state in git ({}) moved while this step ran: {e}",
+            ref_name(id)
+        ))
+        .hint(format!(
+            "run 'git swarm resume {id}' to take the state from git"
         ))
     })?;
-    crate::failpoint!("state-ref-after");
-    Ok(id)
+    Ok(())
 }
 
-/// Is `name` (in the run folder's top level or below) left out of the record?
+/// Makes `head` the commit this folder recorded last without a commit of its own (a folder
+/// just taken from `head` and adapted to this machine: its paths): the stat cache is made
+/// from the files as they are, so the next transition records from here.
+pub(crate) fn adopt(repo: &gix::Repository, run: &RunDir, head: ObjectId) -> Result<()> {
+    let mut new = Cache::default();
+    write_dir(repo, &run.path, "", &Cache::default(), &mut new)?;
+    new.head = Some(head.to_string());
+    crate::files::atomic::write_json(&run.path.join(CACHE), &new)
+}
+
+/// The commit this folder recorded last (the stat cache's `head`).
+pub(crate) fn head(run: &RunDir) -> Option<ObjectId> {
+    read_cache(run)
+        .head
+        .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok())
+}
+
+/// Makes the folder's recorded commit `head` (the ref is moved by the caller, after).
+pub(crate) fn set_head(run: &RunDir, head: ObjectId, forget_files: bool) -> Result<()> {
+    let mut c = read_cache(run);
+    c.head = Some(head.to_string());
+    if forget_files {
+        c.files.clear();
+    }
+    crate::files::atomic::write_json(&run.path.join(CACHE), &c)
+}
+
+fn read_cache(run: &RunDir) -> Cache {
+    std::fs::read(run.path.join(CACHE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// Brings the state ref level with the folder after an interruption (called with the run's
+/// lock held, before anything else): a ref move cut short is finished; a status written but
+/// never recorded (killed between the two) is recorded now. Costs a stat and a ref read when
+/// there is nothing to do.
+pub(crate) fn catch_up(repo: &gix::Repository, run: &RunDir) -> Result<()> {
+    if let Ok(tip) = std::fs::read_to_string(run.path.join(RESUMING)) {
+        return Err(Error::refused(format!(
+            "taking run {} from git was cut short (at {}); its folder is half written",
+            run.id,
+            tip.trim()
+        ))
+        .hint(format!(
+            "run 'git swarm resume {}' again to finish it",
+            run.id
+        )));
+    }
+    let cache = read_cache(run);
+    let Ok(meta) = std::fs::symlink_metadata(run.status_path()) else {
+        return Ok(());
+    };
+    let ours = cache
+        .head
+        .as_deref()
+        .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok());
+    let now = current(repo, &run.id);
+    if let Some(ours) = ours
+        && now != Some(ours)
+        && now == parent(repo, ours)
+    {
+        move_ref(repo, &run.id, now, ours, "finish a state update cut short")?;
+    }
+    let recorded = cache.files.get("run.status.json").is_some_and(|c| {
+        (c.0, c.1, c.3)
+            == (
+                meta.len(),
+                meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+                meta.ino(),
+            )
+    });
+    if !recorded {
+        let expected = expected(repo, run)?;
+        record(
+            repo,
+            run,
+            "record the folder after an interruption",
+            expected,
+        )?;
+    }
+    Ok(())
+}
+
+fn parent(repo: &gix::Repository, commit: ObjectId) -> Option<ObjectId> {
+    repo.find_object(commit)
+        .ok()?
+        .try_into_commit()
+        .ok()?
+        .parent_ids()
+        .next()
+        .map(|p| p.detach())
+}
+
+/// Is `name` (in the run folder's top level or below) left out of the record? The folder's
+/// own bookkeeping of the record (`.state-*`) belongs to this machine.
 fn left_out(name: &[u8]) -> bool {
-    name == CACHE.as_bytes()
+    name.starts_with(b".state-")
         || name.ends_with(b".lock")
         || (name.starts_with(b".") && name.ends_with(b".tmp"))
 }

@@ -1,0 +1,208 @@
+//! A run taken from a remote onto this clone (`git swarm resume`, and `git swarm work` for one
+//! worker): its state fetched and written into `.swarm/runs/<id>`, its branches fetched, its
+//! worktrees made again here from the pushed branches.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::machine::state::RunStatus;
+use crate::store::ledger::Stage;
+use crate::store::state_remote::{self, Backing};
+use crate::store::{RunDir, Session, state_move, state_ref};
+
+/// Which worktrees the resumed run gets here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Worktrees {
+    /// The run's own and those of its workers in flight (the coordinating machine).
+    All,
+    /// Only this worker's (`git swarm work`).
+    Worker(String),
+}
+
+/// Fetches run `id`'s state from `remote` and makes this clone's copy of the run that
+/// state. A copy here with steps the remote lacks is refused (it would be lost) unless
+/// `force`.
+pub(crate) fn resume(
+    session: &Session,
+    id: &str,
+    remote: &str,
+    force: bool,
+    worktrees: &Worktrees,
+) -> Result<(RunDir, RunStatus)> {
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Error::usage(format!(
+            "'{id}' is not a run id (letters, digits, '-' and '_')"
+        )));
+    }
+    let root = session.ws.root.clone();
+    let repo = session.ws.open()?;
+    crate::git::require_remote(&repo, remote)?;
+    session.swarm.ensure_dirs()?;
+    crate::git::ensure_exclude(&session.ws.common_dir, "/.swarm/runs/")?;
+    let Some(tip) = state_remote::fetch(&root, remote, id)? else {
+        return Err(Error::failure(format!(
+            "the remote '{remote}' has no run {id} ({})",
+            state_ref::ref_name(id)
+        ))
+        .hint(format!(
+            "on the clone that has the run: 'git swarm push --run {id} --remote {remote}'"
+        )));
+    };
+    let run = session.swarm.run(id);
+    crate::files::safe::create_dirs(&root, &run.path)?;
+    let _lock = session.lock(&run)?;
+    let resuming = run.path.join(state_ref::RESUMING).exists();
+    let head = state_ref::head(&run).filter(|_| run.status_path().exists() && !resuming);
+    let up_to_date = head == Some(tip);
+    if let Some(h) = head.filter(|h| *h != tip) {
+        let ours_in_theirs = crate::git::ops::is_ancestor(&root, &h.to_string(), &tip.to_string())?;
+        if !ours_in_theirs && !force {
+            return Err(Error::refused(format!(
+                "this clone's copy of run {id} has steps the remote '{remote}' does not have (its state {} is not in the remote's {})",
+                abbrev(&h.to_string()),
+                abbrev(&tip.to_string())
+            ))
+            .hint(format!(
+                "'git swarm push --run {id}' sends them, if the remote has not moved on; 'git swarm resume {id} --force' drops them for the remote's state"
+            )));
+        }
+    }
+    if !up_to_date {
+        state_move::materialise(&repo, &root, &run, tip)?;
+        let config = session.config_location()?.path;
+        state_move::relocate(&run, &root, &config)?;
+        state_move::settle(&repo, &run, tip)?;
+    }
+    let st = run.require_status()?;
+    let mut b = Backing {
+        remote: remote.to_string(),
+        pushed: Some(tip.to_string()),
+        ..state_remote::backing(&run).unwrap_or_default()
+    };
+    if !up_to_date {
+        b.branches.clear();
+    }
+    fetch_branches(session, &run, &st, &mut b, worktrees)?;
+    state_remote::save(&run, &b)?;
+    session.swarm.set_active(id, st.outcome.is_in_progress())?;
+    if st.outcome.is_in_progress() {
+        make_worktrees(session, &run, &st, worktrees)?;
+    }
+    drop(_lock);
+    Ok((run, st))
+}
+
+fn abbrev(s: &str) -> &str {
+    &s[..s.len().min(12)]
+}
+
+/// The branches of the run that this clone needs: fetched from the remote into local
+/// branches (a branch checked out here is moved in its worktree, only forward).
+fn fetch_branches(
+    session: &Session,
+    run: &RunDir,
+    st: &RunStatus,
+    b: &mut Backing,
+    worktrees: &Worktrees,
+) -> Result<()> {
+    let root = &session.ws.root;
+    let ledger = run.ledger()?;
+    let mut wanted: Vec<(String, Option<String>)> = Vec::new();
+    if *worktrees == Worktrees::All
+        && let Some(branch) = &st.branch
+    {
+        wanted.push((branch.clone(), st.worktree_path.clone()));
+    }
+    for o in &ledger.owned {
+        let Some(w) = &o.worker else { continue };
+        let in_flight = matches!(o.stage, Stage::Creating | Stage::Created);
+        let mine = match worktrees {
+            Worktrees::All => true,
+            Worktrees::Worker(x) => x == w,
+        };
+        if in_flight && mine {
+            wanted.push((o.branch.clone(), Some(o.path.clone())));
+        }
+    }
+    for (branch, path) in wanted {
+        let checked_out = path
+            .as_deref()
+            .filter(|p| Path::new(p).join(".git").exists())
+            .filter(|p| crate::git::worktree_branch(Path::new(p)).as_deref() == Some(&branch));
+        let value = match checked_out {
+            Some(p) => {
+                let git = crate::git::Git::new(root).args([
+                    "fetch",
+                    "--no-tags",
+                    "-q",
+                    "--",
+                    &b.remote,
+                    &state_remote::branch_ref(&run.id, &branch),
+                ]);
+                if git.output()?.status.success() {
+                    crate::git::Git::new(Path::new(p))
+                        .args(["merge", "--ff-only", "-q", "FETCH_HEAD"])
+                        .run()?;
+                }
+                crate::git::resolve(root, &format!("refs/heads/{branch}")).ok()
+            }
+            None => state_remote::fetch_branch(root, &b.remote, &run.id, &branch)?,
+        };
+        if let Some(v) = value {
+            b.branches.insert(branch, v);
+        }
+    }
+    Ok(())
+}
+
+/// Makes the run's worktrees that this clone lacks, from the fetched branches.
+fn make_worktrees(
+    session: &Session,
+    run: &RunDir,
+    st: &RunStatus,
+    worktrees: &Worktrees,
+) -> Result<()> {
+    let repo = session.ws.open()?;
+    if *worktrees == Worktrees::All
+        && let (Some(path), Some(branch)) = (&st.worktree_path, &st.branch)
+        && !Path::new(path).exists()
+        && crate::git::branch_exists(&repo, branch)
+    {
+        super::effects::create_worktree(
+            session,
+            run,
+            Path::new(path),
+            branch,
+            branch,
+            None,
+            st.swarm.sparse.as_deref(),
+        )?;
+    }
+    for o in run.ledger()?.owned {
+        let Some(w) = &o.worker else { continue };
+        let mine = match worktrees {
+            Worktrees::All => true,
+            Worktrees::Worker(x) => x == w,
+        };
+        if mine
+            && matches!(o.stage, Stage::Creating | Stage::Created)
+            && !Path::new(&o.path).exists()
+            && crate::git::branch_exists(&repo, &o.branch)
+        {
+            super::effects::create_worktree(
+                session,
+                run,
+                Path::new(&o.path),
+                &o.branch,
+                &o.branch,
+                Some(w),
+                None,
+            )?;
+        }
+    }
+    Ok(())
+}
