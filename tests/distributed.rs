@@ -228,3 +228,98 @@ fn play_planner_in(env: &Env, dir: &Path, id: &str) {
     );
     let _ = env;
 }
+
+/// An Exec env whose machines all reach the bare origin, with a plan of two parallel tasks.
+fn two_workers(sleep: &str) -> Exec {
+    let x = Exec::new();
+    x.env
+        .git(&["remote", "set-url", "origin", x.env.origin.to_str().unwrap()]);
+    x.configure(
+        vec![task("a", &["a.txt"], &[]), task("b", &["b.txt"], &[])],
+        &[("implementor", &[("FAKE_SLEEP", sleep)])],
+    );
+    x
+}
+
+/// Coordinator: start, push, and run until the batch is handed out.
+fn hand_out(x: &Exec) -> (String, Vec<String>) {
+    let env = &x.env;
+    let id = env.start("Two files");
+    env.sj(&["push", "--run", &id]).code(0);
+    let j = x.run(&["--run", &id, "--workers-elsewhere", "--no-publish"]);
+    j.code(0);
+    let j = j.json();
+    assert_eq!(j["action"], "invoke", "{j}");
+    let workers: Vec<String> = j["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["worker"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(workers, ["w1", "w2"], "{j}");
+    (id, workers)
+}
+
+fn finish(x: &Exec, id: &str) {
+    let j = x.run(&["--run", id, "--workers-elsewhere", "--no-publish"]);
+    j.code(0);
+    let j = j.json();
+    assert_eq!(j["action"], "publish", "{j}");
+    let branch = j["branch"].as_str().unwrap().to_string();
+    for (f, w) in [("a.txt", "w1"), ("b.txt", "w2")] {
+        let text = x.env.git(&["show", &format!("{branch}:{f}")]);
+        assert!(text.contains(&format!("written by {w}")), "{f}: {text}");
+    }
+}
+
+#[test]
+fn workers_run_in_their_own_clones_and_the_coordinator_merges_them() {
+    let x = two_workers("0");
+    let env = &x.env;
+    let (id, workers) = hand_out(&x);
+    for w in &workers {
+        let m = machine(env, &format!("m-{w}"));
+        let out = sj_in(env, &m, &["work", "--run", &id, "--worker", w]);
+        out.code(0);
+        assert_eq!(out.json()["action"], "result recorded", "{}", out.stdout);
+        // Run again: nothing to do.
+        let again = sj_in(env, &m, &["work", "--run", &id, "--worker", w]);
+        again.code(0);
+        assert_ne!(again.json()["action"], "result recorded", "{}", again.stdout);
+    }
+    let subjects = remote_subjects(env, &id);
+    assert_eq!(
+        subjects.iter().filter(|s| s.starts_with("work: ")).count(),
+        2,
+        "{subjects:?}"
+    );
+    finish(&x, &id);
+    // Nothing of the workers' shows up as a branch on the remote.
+    let heads = env.git_in(&env.origin, &["for-each-ref", "--format=%(refname)", "refs/heads"]);
+    assert_eq!(heads.trim(), "refs/heads/main", "{heads}");
+}
+
+#[test]
+fn a_worker_killed_on_one_machine_is_run_again_on_another() {
+    let x = two_workers("3");
+    let env = &x.env;
+    let (id, _) = hand_out(&x);
+    // Machine 1 starts w1 and dies with its agent (the whole process group).
+    let m1 = machine(env, "m1");
+    let mut child = env.command(&m1, &["work", "--run", &id, "--worker", "w1", "--json"]);
+    use std::os::unix::process::CommandExt;
+    child.process_group(0);
+    let child = child.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGKILL);
+    }
+    let before = remote_subjects(env, &id);
+    assert!(!before.iter().any(|s| s.starts_with("work: ")), "{before:?}");
+    // Machine 3 runs it, machine 2 runs w2.
+    for (name, w) in [("m3", "w1"), ("m2", "w2")] {
+        let m = machine(env, name);
+        sj_in(env, &m, &["work", "--run", &id, "--worker", w]).code(0);
+    }
+    finish(&x, &id);
+}

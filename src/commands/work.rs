@@ -106,6 +106,11 @@ pub(crate) fn run(ctx: &Context, args: WorkArgs) -> Result<Output> {
         .into_iter()
         .find(|o| o.worker.as_deref() == Some(args.worker.as_str()))
         .map(|o| (o.branch, o.path))
+        // The batch's first worker works in the run's own worktree.
+        .or_else(|| match (&st.branch, &st.worktree_path) {
+            (Some(b), Some(p)) if *p == inv.cwd => Some((b.clone(), p.clone())),
+            _ => None,
+        })
         .ok_or_else(|| {
             Error::failure(format!(
                 "run {} records no worktree for worker {}",

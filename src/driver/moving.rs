@@ -100,6 +100,48 @@ fn abbrev(s: &str) -> &str {
     &s[..s.len().min(12)]
 }
 
+/// A worktree of the run this clone needs: its branch, its path, the worker it is for (`None`:
+/// the run's own, where the batch's first worker works too).
+struct Needed {
+    branch: String,
+    path: String,
+    worker: Option<String>,
+}
+
+fn needed(run: &RunDir, st: &RunStatus, worktrees: &Worktrees) -> Result<Vec<Needed>> {
+    let ledger = run.ledger()?;
+    let mut out = Vec::new();
+    let own = || match (&st.branch, &st.worktree_path) {
+        (Some(b), Some(p)) => Some(Needed {
+            branch: b.clone(),
+            path: p.clone(),
+            worker: None,
+        }),
+        _ => None,
+    };
+    for o in &ledger.owned {
+        let Some(w) = &o.worker else { continue };
+        let mine = match worktrees {
+            Worktrees::All => true,
+            Worktrees::Worker(x) => x == w,
+        };
+        if mine && matches!(o.stage, Stage::Creating | Stage::Created) {
+            out.push(Needed {
+                branch: o.branch.clone(),
+                path: o.path.clone(),
+                worker: Some(w.clone()),
+            });
+        }
+    }
+    match worktrees {
+        Worktrees::All => out.extend(own()),
+        // A worker without a worktree of its own works in the run's.
+        Worktrees::Worker(_) if out.is_empty() => out.extend(own()),
+        Worktrees::Worker(_) => {}
+    }
+    Ok(out)
+}
+
 /// The branches of the run that this clone needs: fetched from the remote into local
 /// branches (a branch checked out here is moved in its worktree, only forward).
 fn fetch_branches(
@@ -110,44 +152,17 @@ fn fetch_branches(
     worktrees: &Worktrees,
 ) -> Result<()> {
     let root = &session.ws.root;
-    let ledger = run.ledger()?;
-    let mut wanted: Vec<(String, Option<String>)> = Vec::new();
-    if *worktrees == Worktrees::All
-        && let Some(branch) = &st.branch
-    {
-        wanted.push((branch.clone(), st.worktree_path.clone()));
-    }
-    for o in &ledger.owned {
-        let Some(w) = &o.worker else { continue };
-        let in_flight = matches!(o.stage, Stage::Creating | Stage::Created);
-        let mine = match worktrees {
-            Worktrees::All => true,
-            Worktrees::Worker(x) => x == w,
-        };
-        if in_flight && mine {
-            wanted.push((o.branch.clone(), Some(o.path.clone())));
-        }
-    }
-    for (branch, path) in wanted {
-        let checked_out = path
-            .as_deref()
+    for n in needed(run, st, worktrees)? {
+        let (branch, path) = (n.branch, n.path);
+        let checked_out = Some(path.as_str())
             .filter(|p| Path::new(p).join(".git").exists())
             .filter(|p| crate::git::worktree_branch(Path::new(p)).as_deref() == Some(&branch));
         let value = match checked_out {
             Some(p) => {
-                let git = crate::git::Git::new(root).args([
-                    "fetch",
-                    "--no-tags",
-                    "-q",
-                    "--",
-                    &b.remote,
-                    &state_remote::branch_ref(&run.id, &branch),
-                ]);
-                if git.output()?.status.success() {
-                    crate::git::Git::new(Path::new(p))
-                        .args(["merge", "--ff-only", "-q", "FETCH_HEAD"])
-                        .run()?;
-                }
+                let incoming = state_remote::fetch_incoming(root, &b.remote, &run.id, &branch)?;
+                crate::git::Git::new(Path::new(p))
+                    .args(["merge", "--ff-only", "-q", incoming.as_str()])
+                    .run()?;
                 crate::git::resolve(root, &format!("refs/heads/{branch}")).ok()
             }
             None => state_remote::fetch_branch(root, &b.remote, &run.id, &branch)?,
@@ -167,42 +182,23 @@ fn make_worktrees(
     worktrees: &Worktrees,
 ) -> Result<()> {
     let repo = session.ws.open()?;
-    if *worktrees == Worktrees::All
-        && let (Some(path), Some(branch)) = (&st.worktree_path, &st.branch)
-        && !Path::new(path).exists()
-        && crate::git::branch_exists(&repo, branch)
-    {
+    for n in needed(run, st, worktrees)? {
+        if Path::new(&n.path).exists() || !crate::git::branch_exists(&repo, &n.branch) {
+            continue;
+        }
         super::effects::create_worktree(
             session,
             run,
-            Path::new(path),
-            branch,
-            branch,
-            None,
-            st.swarm.sparse.as_deref(),
+            Path::new(&n.path),
+            &n.branch,
+            &n.branch,
+            n.worker.as_deref(),
+            if n.worker.is_none() {
+                st.swarm.sparse.as_deref()
+            } else {
+                None
+            },
         )?;
-    }
-    for o in run.ledger()?.owned {
-        let Some(w) = &o.worker else { continue };
-        let mine = match worktrees {
-            Worktrees::All => true,
-            Worktrees::Worker(x) => x == w,
-        };
-        if mine
-            && matches!(o.stage, Stage::Creating | Stage::Created)
-            && !Path::new(&o.path).exists()
-            && crate::git::branch_exists(&repo, &o.branch)
-        {
-            super::effects::create_worktree(
-                session,
-                run,
-                Path::new(&o.path),
-                &o.branch,
-                &o.branch,
-                Some(w),
-                None,
-            )?;
-        }
     }
     Ok(())
 }

@@ -186,6 +186,23 @@ pub(crate) fn fetch_branch(
     )?))
 }
 
+/// Fetches run `id`'s `branch` from `remote` to `refs/swarm/incoming/<id>/<branch>` (for a
+/// branch checked out here, which git does not fetch into); returns the commit.
+pub(crate) fn fetch_incoming(dir: &Path, remote: &str, id: &str, branch: &str) -> Result<String> {
+    let local = format!("refs/swarm/incoming/{id}/{branch}");
+    Git::new(dir)
+        .args([
+            "fetch",
+            "--no-tags",
+            "-q",
+            "--",
+            remote,
+            &format!("+{}:{local}", branch_ref(id, branch)),
+        ])
+        .run()?;
+    crate::git::resolve(dir, &local)
+}
+
 pub(crate) fn advanced_elsewhere(id: &str) -> Error {
     Error::refused(format!(
         "the run advanced on another machine; run 'git swarm resume {id}'"
@@ -449,27 +466,25 @@ fn take_worker_branch(
             run.id
         )));
     }
+    // Its worktree here: a worker's own, or the run's (where the batch's first worker works).
+    let own = run
+        .load_status()?
+        .filter(|st| st.branch.as_deref() == Some(branch))
+        .and_then(|st| st.worktree_path);
     let worktree = run
         .ledger()?
         .owned
         .into_iter()
-        .find(|o| o.branch == branch && o.worker.is_some() && o.stage == Stage::Created);
-    match worktree.filter(|o| Path::new(&o.path).exists()) {
-        Some(o) => {
-            let wt = Path::new(&o.path);
-            Git::new(root)
-                .args([
-                    "fetch",
-                    "--no-tags",
-                    "-q",
-                    "--",
-                    &b.remote,
-                    &branch_ref(&run.id, branch),
-                ])
-                .run()?;
+        .find(|o| o.branch == branch && o.worker.is_some() && o.stage == Stage::Created)
+        .map(|o| o.path)
+        .or(own);
+    match worktree.filter(|p| Path::new(p).exists()) {
+        Some(p) => {
+            let wt = Path::new(&p);
+            let incoming = fetch_incoming(root, &b.remote, &run.id, branch)?;
             if crate::git::worktree_head(wt).as_deref() != Some(commit) {
                 Git::new(wt)
-                    .args(["merge", "--ff-only", "-q", commit])
+                    .args(["merge", "--ff-only", "-q", incoming.as_str()])
                     .run()?;
             }
         }
