@@ -507,6 +507,11 @@ fn every_failpoint_has_a_test() {
                 // tests/state_ref.rs
                 "state-ref-before",
                 "state-ref-after",
+                // tests/distributed.rs
+                "state-claimed",
+                "state-push-before",
+                "resume-written",
+                "work-before-push",
                 // tests/spares.rs
                 "spare-add-before",
                 "spare-add-after",

@@ -232,8 +232,12 @@ fn play_planner_in(env: &Env, dir: &Path, id: &str) {
 /// An Exec env whose machines all reach the bare origin, with a plan of two parallel tasks.
 fn two_workers(sleep: &str) -> Exec {
     let x = Exec::new();
-    x.env
-        .git(&["remote", "set-url", "origin", x.env.origin.to_str().unwrap()]);
+    x.env.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        x.env.origin.to_str().unwrap(),
+    ]);
     x.configure(
         vec![task("a", &["a.txt"], &[]), task("b", &["b.txt"], &[])],
         &[("implementor", &[("FAKE_SLEEP", sleep)])],
@@ -285,7 +289,12 @@ fn workers_run_in_their_own_clones_and_the_coordinator_merges_them() {
         // Run again: nothing to do.
         let again = sj_in(env, &m, &["work", "--run", &id, "--worker", w]);
         again.code(0);
-        assert_ne!(again.json()["action"], "result recorded", "{}", again.stdout);
+        assert_ne!(
+            again.json()["action"],
+            "result recorded",
+            "{}",
+            again.stdout
+        );
     }
     let subjects = remote_subjects(env, &id);
     assert_eq!(
@@ -295,7 +304,10 @@ fn workers_run_in_their_own_clones_and_the_coordinator_merges_them() {
     );
     finish(&x, &id);
     // Nothing of the workers' shows up as a branch on the remote.
-    let heads = env.git_in(&env.origin, &["for-each-ref", "--format=%(refname)", "refs/heads"]);
+    let heads = env.git_in(
+        &env.origin,
+        &["for-each-ref", "--format=%(refname)", "refs/heads"],
+    );
     assert_eq!(heads.trim(), "refs/heads/main", "{heads}");
 }
 
@@ -315,9 +327,103 @@ fn a_worker_killed_on_one_machine_is_run_again_on_another() {
         libc::kill(-(child.id() as i32), libc::SIGKILL);
     }
     let before = remote_subjects(env, &id);
-    assert!(!before.iter().any(|s| s.starts_with("work: ")), "{before:?}");
+    assert!(
+        !before.iter().any(|s| s.starts_with("work: ")),
+        "{before:?}"
+    );
     // Machine 3 runs it, machine 2 runs w2.
     for (name, w) in [("m3", "w1"), ("m2", "w2")] {
+        let m = machine(env, name);
+        sj_in(env, &m, &["work", "--run", &id, "--worker", w]).code(0);
+    }
+    finish(&x, &id);
+}
+
+/// Runs `git swarm <args>` in `dir` with `point` armed to abort the process on its first hit;
+/// `true` when it hit.
+fn crashed_in(env: &Env, dir: &Path, args: &[&str], point: &str) -> bool {
+    let out = env
+        .command(dir, args)
+        .env("FAILPOINTS", format!("{point}=return"))
+        .output()
+        .unwrap();
+    out.status.code().is_none()
+}
+
+#[test]
+fn a_step_killed_around_its_claim_or_its_push_is_finished_by_the_next_call() {
+    for point in ["state-claimed", "state-push-before"] {
+        let env = Env::new();
+        let id = env.start("Add a greeting");
+        env.sj(&["push", "--run", &id]).code(0);
+        play_planner_in(&env, &env.work, &id);
+        assert!(
+            crashed_in(&env, &env.work, &["next", "--run", &id], point),
+            "{point}"
+        );
+        // The next call takes its own claim (or pushes what it recorded) and goes on.
+        let j = env.sj(&["next", "--run", &id]);
+        j.code(0);
+        assert_eq!(j.json()["action"], "invoke", "{point}: {}", j.stdout);
+        let local = env.git(&["rev-parse", &format!("refs/swarm/runs/{id}")]);
+        assert_eq!(remote_state(&env, &id), local, "{point}");
+        // The recorded state is the folder's, and another machine sees the same step.
+        let b = machine(&env, &format!("b-{point}"));
+        let r = sj_in(&env, &b, &["resume", &id]);
+        r.code(0);
+        assert_eq!(
+            r.json()["invocations"][0]["agent"],
+            "implementor",
+            "{point}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn a_resume_cut_short_refuses_other_commands_until_it_is_done_again() {
+    let env = Env::new();
+    let id = env.start("Add a greeting");
+    env.sj(&["push", "--run", &id]).code(0);
+    let b = machine(&env, "b");
+    assert!(crashed_in(&env, &b, &["resume", &id], "resume-written"));
+    let next = sj_in(&env, &b, &["next", "--run", &id]);
+    next.code(3);
+    assert!(
+        next.error_message().contains("cut short"),
+        "{}",
+        next.stdout
+    );
+    sj_in(&env, &b, &["resume", &id]).code(0);
+    let j = sj_in(&env, &b, &["next", "--run", &id]);
+    j.code(0);
+    assert_eq!(
+        j.json()["invocations"][0]["agent"],
+        "planner",
+        "{}",
+        j.stdout
+    );
+}
+
+#[test]
+fn a_worker_killed_before_its_push_leaves_nothing_and_runs_again_elsewhere() {
+    let x = two_workers("0");
+    let env = &x.env;
+    let (id, _) = hand_out(&x);
+    let state = remote_state(env, &id);
+    let m1 = machine(env, "m1");
+    assert!(crashed_in(
+        env,
+        &m1,
+        &["work", "--run", &id, "--worker", "w2"],
+        "work-before-push"
+    ));
+    assert_eq!(
+        remote_state(env, &id),
+        state,
+        "nothing of the dead worker's pushed"
+    );
+    for (name, w) in [("m2", "w2"), ("m3", "w1")] {
         let m = machine(env, name);
         sj_in(env, &m, &["work", "--run", &id, "--worker", w]).code(0);
     }

@@ -139,47 +139,41 @@ pub(crate) fn run(ctx: &Context, args: WorkArgs) -> Result<Output> {
     let wt = Path::new(&branch.1);
     crate::git::ops::commit_all(wt, &format!("git swarm: {} of run {}", inv.who(), run.id))?;
     let commit = crate::git::resolve(wt, "HEAD")?;
-    let root = &session.ws.root;
-    let pushed = state_remote::push(
-        root,
-        &args.remote,
-        &[Update {
-            src: commit.clone(),
-            dst: state_remote::branch_ref(&run.id, &branch.0),
-            lease: match taken.branches.get(&branch.0) {
-                Some(v) => Lease::Is(v.clone()),
-                None => Lease::Absent,
-            },
-        }],
+    let lease = match taken.branches.get(&branch.0) {
+        Some(v) => Lease::Is(v.clone()),
+        None => Lease::Absent,
+    };
+    crate::failpoint!("work-before-push");
+    let recorded = record_result(
+        &session,
+        &run.id,
+        &args,
+        &inv,
+        &rel,
+        (&branch.0, &commit, lease),
+        &run,
     )?;
-    if let Pushed::Lost(why) = pushed {
-        return Err(Error::refused(format!(
-            "worker {} of run {} was pushed from elsewhere meanwhile ({why})",
-            args.worker, run.id
-        ))
-        .hint("nothing more to do here: the other machine's work stands"));
-    }
-    crate::failpoint!("work-branch-pushed");
-    record_result(
-        &session, &run.id, &args, &inv, &rel, &branch.0, &commit, &run,
-    )?;
-    done("result recorded")
+    done(if recorded {
+        "result recorded"
+    } else {
+        "its result is in already (recorded from elsewhere meanwhile)"
+    })
 }
 
-/// Adds the result (and the agent's log) to the run's state on the remote, on whatever the
-/// state is by then — waiting out another machine's step under way — as long as the worker
-/// is still waited for there.
-#[allow(clippy::too_many_arguments)]
+/// Adds the result (and the agent's log) to the run's state on the remote and pushes the
+/// worker's branch, in one atomic push: on whatever the state is by then — waiting out
+/// another machine's step under way — as long as the worker is still waited for there, and
+/// with a lease on the branch as it was taken (a worker done elsewhere meanwhile wins).
+/// `false`: the result was recorded by another machine meanwhile.
 fn record_result(
     session: &crate::store::Session,
     id: &str,
     args: &WorkArgs,
     inv: &crate::machine::state::Invocation,
     rel: &str,
-    branch: &str,
-    commit: &str,
+    (branch, commit, lease): (&str, &str, Lease),
     run: &crate::store::RunDir,
-) -> Result<()> {
+) -> Result<bool> {
     let root = &session.ws.root;
     let repo = session.ws.open()?;
     let result = repo
@@ -209,6 +203,7 @@ fn record_result(
         None => None,
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(CLAIM_WAIT_SECS);
+    let mut last = None;
     loop {
         let Some(tip) = state_remote::fetch(root, &args.remote, id)? else {
             return Err(Error::failure(format!(
@@ -230,8 +225,17 @@ fn record_result(
         }
         let mut files = state_tree::files_of(&repo, tip)?;
         if files.contains_key(rel) {
-            return Ok(());
+            return Ok(false);
         }
+        if last == Some(tip) {
+            // The state held, so the branch's lease did not: pushed from elsewhere.
+            return Err(Error::refused(format!(
+                "worker {}'s branch {branch} of run {id} moved on '{}' meanwhile, without a result",
+                args.worker, args.remote
+            ))
+            .hint("someone pushed to it by hand; look at it before running this worker again"));
+        }
+        last = Some(tip);
         // Still waited for there (same step and iteration)?
         let status: crate::machine::state::RunStatus = files
             .get("run.status.json")
@@ -271,14 +275,24 @@ fn record_result(
         match state_remote::push(
             root,
             &args.remote,
-            &[Update {
-                src: c.to_string(),
-                dst: state_ref::ref_name(id),
-                lease: Lease::Is(tip.to_string()),
-            }],
+            &[
+                Update {
+                    src: c.to_string(),
+                    dst: state_ref::ref_name(id),
+                    lease: Lease::Is(tip.to_string()),
+                },
+                Update {
+                    src: commit.to_string(),
+                    dst: state_remote::branch_ref(id, branch),
+                    lease: match &lease {
+                        Lease::Is(v) => Lease::Is(v.clone()),
+                        _ => Lease::Absent,
+                    },
+                },
+            ],
         )? {
-            Pushed::Done => return Ok(()),
-            Pushed::Lost(_) => continue,
+            Pushed::Done => return Ok(true),
+            Pushed::Lost => continue,
         }
     }
 }

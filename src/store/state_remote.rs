@@ -38,6 +38,10 @@ pub(crate) struct Backing {
     /// The run's branches as last pushed (or fetched) with the state.
     #[serde(default)]
     pub branches: BTreeMap<String, String>,
+    /// A claim being pushed (recorded before the push: one that landed but was cut short
+    /// before this machine took it is recognised as its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claiming: Option<String>,
 }
 
 impl Backing {
@@ -83,8 +87,8 @@ pub(crate) struct Update {
 /// What a push answered.
 pub(crate) enum Pushed {
     Done,
-    /// Refused for a ref (a lease that did not hold): git's words.
-    Lost(String),
+    /// Refused for a ref (a lease that did not hold).
+    Lost,
 }
 
 /// Pushes `updates` to `remote` atomically: all land or none.
@@ -119,13 +123,8 @@ pub(crate) fn push(dir: &Path, remote: &str, updates: &[Update]) -> Result<Pushe
             "check that the remote '{remote}' can be reached and written to, then run the command again"
         )));
     }
-    Ok(Pushed::Lost(
-        refused
-            .iter()
-            .map(|l| l.split('\t').skip(1).collect::<Vec<_>>().join(" "))
-            .collect::<Vec<_>>()
-            .join("; "),
-    ))
+    crate::trace::mark(&format!("push refused: {}", refused.join("; ")));
+    Ok(Pushed::Lost)
 }
 
 /// Fetches the run's state from `remote` (into `refs/swarm/fetched/<id>`); `None` when the
@@ -238,6 +237,7 @@ pub(crate) fn push_pending(
     run: &RunDir,
     b: &mut Backing,
 ) -> Result<()> {
+    settle_claim(repo, root, run, b)?;
     let Some(head) = state_ref::head(run) else {
         return Ok(());
     };
@@ -274,8 +274,32 @@ pub(crate) fn push_pending(
             save(run, b)?;
             Ok(())
         }
-        Pushed::Lost(_) => Err(advanced_elsewhere(&run.id)),
+        Pushed::Lost => Err(advanced_elsewhere(&run.id)),
     }
+}
+
+/// A claim of this machine's whose push was cut short: taken when it landed (the folder is
+/// the claim's parent's, which the claim does not change), forgotten when it did not.
+fn settle_claim(repo: &gix::Repository, root: &Path, run: &RunDir, b: &mut Backing) -> Result<()> {
+    let Some(claim) = b
+        .claiming
+        .as_deref()
+        .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
+    else {
+        return Ok(());
+    };
+    if fetch(root, &b.remote, &run.id)? == Some(claim) {
+        if state_ref::head(run) != Some(claim) {
+            state_ref::set_head(run, claim, false)?;
+        }
+        let now = state_ref::current(repo, &run.id);
+        if now != Some(claim) {
+            state_ref::move_ref(repo, &run.id, now, claim, "take a claim cut short")?;
+        }
+        b.pushed = Some(claim.to_string());
+    }
+    b.claiming = None;
+    save(run, b)
 }
 
 /// The run's branches (its own and its workers' in flight) whose local value differs from
@@ -346,16 +370,21 @@ pub(crate) fn claim(
                 None => Lease::Absent,
             },
         };
+        b.claiming = Some(claim.to_string());
+        save(run, &b)?;
         match push(root, &b.remote, &[update])? {
             Pushed::Done => {
                 crate::failpoint!("state-claimed");
                 state_ref::set_head(run, claim, false)?;
                 state_ref::move_ref(repo, &run.id, parent, claim, &text)?;
                 b.pushed = Some(claim.to_string());
+                b.claiming = None;
                 save(run, &b)?;
                 return Ok(Some(claim));
             }
-            Pushed::Lost(_) => {
+            Pushed::Lost => {
+                b.claiming = None;
+                save(run, &b)?;
                 let tip = fetch(root, &b.remote, &run.id)?;
                 match tip {
                     Some(tip) if absorb(repo, root, run, &mut b, tip)? => parent = Some(tip),
