@@ -293,7 +293,7 @@ fn main() {
 
     // A run with many archived steps: the reviewer sent back N times through --reject.
     for steps in [10usize, 1000] {
-        let (next_ms, full_ms, rp_ms) = archived_steps(steps);
+        let (next_ms, full_ms, rp_ms, state_ms) = archived_steps(steps);
         row(
             &format!("next, nothing to do ({steps} archived steps)"),
             next_ms,
@@ -307,6 +307,13 @@ fn main() {
             rp_ms,
             "git rev-parse HEAD",
             0.0,
+        );
+        row(
+            &format!("state commit in it ({steps} archived steps)"),
+            state_ms,
+            full_ms,
+            "the whole transition",
+            0.2,
         );
     }
 
@@ -334,9 +341,11 @@ fn main() {
 }
 
 /// A run whose reviewer was sent back `steps` times; returns the median of `next` with nothing
-/// to do, one full transition (a review consumed, the tester's handoff written), and
-/// `git rev-parse HEAD`.
-fn archived_steps(steps: usize) -> (Duration, Duration, Duration) {
+/// to do, one full transition (a review consumed, the tester's handoff written),
+/// `git rev-parse HEAD`, and the time the transition spent on the run's state in git
+/// (checking the state ref, recording the folder as a commit, moving the ref), read from
+/// `GIT_SWARM_TRACE` marks of the same transitions.
+fn archived_steps(steps: usize) -> (Duration, Duration, Duration, Duration) {
     let b = setup(50);
     let cfg_path = b.home.join(".cursor/agents/manager/config.json");
     let mut cfg: serde_json::Value =
@@ -377,12 +386,43 @@ fn archived_steps(steps: usize) -> (Duration, Duration, Duration) {
         next.push(b.time(BIN, &["next", "--json"]));
     }
     // One full transition, measured a few times by going back and forth with --reject.
-    let mut full = Vec::new();
-    for _ in 0..5 {
+    let (mut full, mut state) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
         review(&b);
-        full.push(b.time(BIN, &["next", "--reject", "again", "--json"]));
+        let t = Instant::now();
+        let out = b
+            .cmd(BIN, &["next", "--reject", "again", "--json"])
+            .env("GIT_SWARM_TRACE", "1")
+            .output()
+            .unwrap();
+        full.push(t.elapsed());
+        assert!(out.status.success());
+        state.push(state_time(&String::from_utf8_lossy(&out.stderr)));
     }
-    (median(next), median(full), median(rp))
+    (median(next), median(full), median(rp), median(state))
+}
+
+/// The time between each `state: … start` trace mark and the mark after it, summed.
+fn state_time(trace: &str) -> Duration {
+    let at = |l: &str| -> Option<f64> {
+        l.strip_prefix("trace:")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    let mut total = 0.0;
+    let mut open: Option<f64> = None;
+    for l in trace.lines() {
+        let Some(t) = at(l) else { continue };
+        if let Some(s) = open.take() {
+            total += t - s;
+        }
+        if l.contains("state: ") && l.ends_with(" start") {
+            open = Some(t);
+        }
+    }
+    Duration::from_secs_f64(total / 1000.0)
 }
 
 /// One shell script plays every agent; the implementor workers sleep 2 s.

@@ -67,6 +67,16 @@ pub(crate) fn run(ctx: &Context, args: RunArgs) -> Result<Output> {
         };
         (session, run)
     };
+    if opts.workers_elsewhere && crate::store::state_remote::backing(&run).is_none() {
+        return Err(crate::error::Error::refused(format!(
+            "run {}'s state is not on a remote, so no other machine can run its workers",
+            run.id
+        ))
+        .hint(format!(
+            "run 'git swarm push --run {}' first (or leave out --workers-elsewhere to run them here)",
+            run.id
+        )));
+    }
     let st = runner::run(&session, &run, &opts)?;
     Ok(crate::commands::publish::with_warnings(
         report::action(&st),

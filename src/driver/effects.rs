@@ -22,7 +22,9 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
     // The run's state in git must be the one this folder recorded last: a run that advanced
     // elsewhere is not advanced here (nothing changes).
     let repo = session.ws.open()?;
+    crate::trace::mark("state: expected start");
     let expected = crate::store::state_ref::expected(&repo, run)?;
+    crate::trace::mark("state: expected");
     let message = format!(
         "step {} ({}): {}",
         t.status.swarm.step,

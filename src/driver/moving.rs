@@ -139,6 +139,15 @@ fn needed(run: &RunDir, st: &RunStatus, worktrees: &Worktrees) -> Result<Vec<Nee
         Worktrees::Worker(_) if out.is_empty() => out.extend(own()),
         Worktrees::Worker(_) => {}
     }
+    // The names came from another machine: only names git swarm could have made become git
+    // arguments (the paths are confined where the worktrees are made).
+    if let Some(n) = out.iter().find(|n| !state_remote::plain_branch(&n.branch)) {
+        return Err(Error::failure(format!(
+            "run {}'s state names the branch {:?}, which git swarm would not have made",
+            run.id, n.branch
+        ))
+        .hint("the state was not written by git swarm; take runs only from remotes you trust"));
+    }
     Ok(out)
 }
 
@@ -160,9 +169,7 @@ fn fetch_branches(
         let value = match checked_out {
             Some(p) => {
                 let incoming = state_remote::fetch_incoming(root, &b.remote, &run.id, &branch)?;
-                crate::git::Git::new(Path::new(p))
-                    .args(["merge", "--ff-only", "-q", incoming.as_str()])
-                    .run()?;
+                crate::git::remote_refs::fast_forward(Path::new(p), &incoming)?;
                 crate::git::resolve(root, &format!("refs/heads/{branch}")).ok()
             }
             None => state_remote::fetch_branch(root, &b.remote, &run.id, &branch)?,

@@ -22,6 +22,7 @@ impl<'s> Tx<'s> {
     pub fn begin(session: &'s Session, run: &'s RunDir) -> Result<Tx<'s>> {
         let lock = session.lock(run)?;
         // A kill between the folder's write and its record in git is caught up first.
+        crate::trace::mark("state: open start");
         crate::store::state_ref::catch_up(&session.ws.open()?, run)?;
         Ok(Tx {
             session,

@@ -11,6 +11,7 @@ pub(crate) mod merge_batch;
 pub(crate) mod merge_tree;
 pub(crate) mod ops;
 pub(crate) mod query;
+pub(crate) mod remote_refs;
 pub(crate) mod scratch;
 pub mod url;
 pub(crate) mod worktree;

@@ -74,7 +74,11 @@ pub(crate) fn relocate(run: &RunDir, to: &Path, config_here: &Path) -> Result<Ru
         rewrite_json(&run.path, &from, &to, true)?;
     }
     let mut st = run.require_status()?;
-    if !Path::new(&st.swarm.config).exists() {
+    // The config: one inside this clone (committed, moved with the paths) is kept; any other
+    // path came from another machine and means nothing here — this machine's is used.
+    let inside =
+        Path::new(&st.swarm.config).starts_with(&to) && Path::new(&st.swarm.config).exists();
+    if !inside {
         st.swarm.config = config_here.display().to_string();
     }
     run.write_status(&st)?;

@@ -84,6 +84,18 @@ pub(crate) fn record(
     message: &str,
     expected: Option<ObjectId>,
 ) -> Result<ObjectId> {
+    crate::trace::mark("state: record start");
+    let out = record_inner(repo, run, message, expected);
+    crate::trace::mark("state: recorded");
+    out
+}
+
+fn record_inner(
+    repo: &gix::Repository,
+    run: &RunDir,
+    message: &str,
+    expected: Option<ObjectId>,
+) -> Result<ObjectId> {
     let cache_path = run.path.join(CACHE);
     let old = read_cache(run);
     let mut new = Cache::default();
@@ -200,6 +212,13 @@ fn read_cache(run: &RunDir) -> Cache {
 /// never recorded (killed between the two) is recorded now. Costs a stat and a ref read when
 /// there is nothing to do.
 pub(crate) fn catch_up(repo: &gix::Repository, run: &RunDir) -> Result<()> {
+    crate::trace::mark("state: check start");
+    let out = catch_up_inner(repo, run);
+    crate::trace::mark("state: checked");
+    out
+}
+
+fn catch_up_inner(repo: &gix::Repository, run: &RunDir) -> Result<()> {
     if let Ok(tip) = std::fs::read_to_string(run.path.join(RESUMING)) {
         return Err(Error::refused(format!(
             "taking run {} from git was cut short (at {}); its folder is half written",

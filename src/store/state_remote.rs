@@ -19,7 +19,7 @@ use super::state_ref::{self, ref_name};
 use super::state_tree;
 use super::{RunDir, ledger::Stage};
 use crate::error::{Error, Result};
-use crate::git::Git;
+use crate::git::remote_refs::fetch_ref;
 
 /// This machine's record of the remote that holds the run's state.
 const BACKING: &str = ".state-remote.json";
@@ -68,92 +68,18 @@ pub(crate) fn save(run: &RunDir, b: &Backing) -> Result<()> {
     crate::files::atomic::write_json(&run.path.join(BACKING), b)
 }
 
-/// What the remote must hold for an update to land.
-pub(crate) enum Lease {
-    /// Nothing.
-    Absent,
-    /// This commit.
-    Is(String),
-    /// Anything (the run's own branch, whose state lease guards it).
-    Any,
-}
-
-pub(crate) struct Update {
-    pub src: String,
-    pub dst: String,
-    pub lease: Lease,
-}
-
-/// What a push answered.
-pub(crate) enum Pushed {
-    Done,
-    /// Refused for a ref (a lease that did not hold).
-    Lost,
-}
-
-/// Pushes `updates` to `remote` atomically: all land or none.
-pub(crate) fn push(dir: &Path, remote: &str, updates: &[Update]) -> Result<Pushed> {
-    let mut args: Vec<String> = vec!["push".into(), "--atomic".into(), "--porcelain".into()];
-    for u in updates {
-        match &u.lease {
-            Lease::Absent => args.push(format!("--force-with-lease={}:", u.dst)),
-            Lease::Is(v) => args.push(format!("--force-with-lease={}:{v}", u.dst)),
-            Lease::Any => {}
-        }
-    }
-    args.push("--".into());
-    args.push(remote.to_string());
-    for u in updates {
-        let plus = if matches!(u.lease, Lease::Any) {
-            "+"
-        } else {
-            ""
-        };
-        args.push(format!("{plus}{}:{}", u.src, u.dst));
-    }
-    let git = Git::new(dir).args(&args);
-    let out = git.output()?;
-    if out.status.success() {
-        return Ok(Pushed::Done);
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let refused: Vec<&str> = stdout.lines().filter(|l| l.starts_with('!')).collect();
-    if refused.is_empty() {
-        return Err(git.failed(&out).hint(format!(
-            "check that the remote '{remote}' can be reached and written to, then run the command again"
-        )));
-    }
-    crate::trace::mark(&format!("push refused: {}", refused.join("; ")));
-    Ok(Pushed::Lost)
-}
+pub(crate) use crate::git::remote_refs::{Lease, Pushed, Update, push};
 
 /// Fetches the run's state from `remote` (into `refs/swarm/fetched/<id>`); `None` when the
 /// remote has none.
 pub(crate) fn fetch(dir: &Path, remote: &str, id: &str) -> Result<Option<ObjectId>> {
     let local = format!("refs/swarm/fetched/{id}");
-    let git = Git::new(dir).args([
-        "fetch",
-        "--no-tags",
-        "--no-write-fetch-head",
-        "-q",
-        "--",
-        remote,
-        &format!("+{}:{local}", ref_name(id)),
-    ]);
-    let out = git.output()?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        if err.contains("couldn't find remote ref") {
-            return Ok(None);
-        }
-        return Err(git.failed(&out).hint(format!(
-            "check that the remote '{remote}' can be reached, then run the command again"
-        )));
+    match fetch_ref(dir, remote, &ref_name(id), &local)? {
+        None => Ok(None),
+        Some(v) => Ok(Some(ObjectId::from_hex(v.as_bytes()).map_err(|e| {
+            Error::failure(format!("{local} is not a commit id: {e}"))
+        })?)),
     }
-    Ok(Some(
-        ObjectId::from_hex(crate::git::resolve(dir, &local)?.as_bytes())
-            .map_err(|e| Error::failure(format!("{local} is not a commit id: {e}")))?,
-    ))
 }
 
 /// Fetches run `id`'s `branch` from `remote` into the local branch of that name; `None` when
@@ -164,42 +90,24 @@ pub(crate) fn fetch_branch(
     id: &str,
     branch: &str,
 ) -> Result<Option<String>> {
-    let git = Git::new(dir).args([
-        "fetch",
-        "--no-tags",
-        "-q",
-        "--",
-        remote,
-        &format!("+{}:refs/heads/{branch}", branch_ref(id, branch)),
-    ]);
-    let out = git.output()?;
-    if !out.status.success() {
-        if String::from_utf8_lossy(&out.stderr).contains("couldn't find remote ref") {
-            return Ok(None);
-        }
-        return Err(git.failed(&out));
-    }
-    Ok(Some(crate::git::resolve(
+    fetch_ref(
         dir,
+        remote,
+        &branch_ref(id, branch),
         &format!("refs/heads/{branch}"),
-    )?))
+    )
 }
 
 /// Fetches run `id`'s `branch` from `remote` to `refs/swarm/incoming/<id>/<branch>` (for a
 /// branch checked out here, which git does not fetch into); returns the commit.
 pub(crate) fn fetch_incoming(dir: &Path, remote: &str, id: &str, branch: &str) -> Result<String> {
     let local = format!("refs/swarm/incoming/{id}/{branch}");
-    Git::new(dir)
-        .args([
-            "fetch",
-            "--no-tags",
-            "-q",
-            "--",
-            remote,
-            &format!("+{}:{local}", branch_ref(id, branch)),
-        ])
-        .run()?;
-    crate::git::resolve(dir, &local)
+    fetch_ref(dir, remote, &branch_ref(id, branch), &local)?.ok_or_else(|| {
+        Error::failure(format!(
+            "the remote '{remote}' has no {} for run {id}",
+            branch_ref(id, branch)
+        ))
+    })
 }
 
 pub(crate) fn advanced_elsewhere(id: &str) -> Error {
@@ -512,9 +420,7 @@ fn take_worker_branch(
             let wt = Path::new(&p);
             let incoming = fetch_incoming(root, &b.remote, &run.id, branch)?;
             if crate::git::worktree_head(wt).as_deref() != Some(commit) {
-                Git::new(wt)
-                    .args(["merge", "--ff-only", "-q", incoming.as_str()])
-                    .run()?;
+                crate::git::remote_refs::fast_forward(wt, &incoming)?;
             }
         }
         None => {
@@ -532,7 +438,7 @@ pub(crate) fn hostname() -> String {
 }
 
 /// A branch name git swarm could have made: no option, no `..`, plain characters.
-fn plain_branch(name: &str) -> bool {
+pub(crate) fn plain_branch(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('-')
         && !name.contains("..")

@@ -64,6 +64,12 @@ _gitswarm() {
             gitswarm,publish)
                 cmd="gitswarm__subcmd__publish"
                 ;;
+            gitswarm,push)
+                cmd="gitswarm__subcmd__push"
+                ;;
+            gitswarm,resume)
+                cmd="gitswarm__subcmd__resume"
+                ;;
             gitswarm,retry)
                 cmd="gitswarm__subcmd__retry"
                 ;;
@@ -81,6 +87,9 @@ _gitswarm() {
                 ;;
             gitswarm,validate)
                 cmd="gitswarm__subcmd__validate"
+                ;;
+            gitswarm,work)
+                cmd="gitswarm__subcmd__work"
                 ;;
             gitswarm__subcmd__help,abort)
                 cmd="gitswarm__subcmd__help__subcmd__abort"
@@ -130,6 +139,12 @@ _gitswarm() {
             gitswarm__subcmd__help,publish)
                 cmd="gitswarm__subcmd__help__subcmd__publish"
                 ;;
+            gitswarm__subcmd__help,push)
+                cmd="gitswarm__subcmd__help__subcmd__push"
+                ;;
+            gitswarm__subcmd__help,resume)
+                cmd="gitswarm__subcmd__help__subcmd__resume"
+                ;;
             gitswarm__subcmd__help,retry)
                 cmd="gitswarm__subcmd__help__subcmd__retry"
                 ;;
@@ -147,6 +162,9 @@ _gitswarm() {
                 ;;
             gitswarm__subcmd__help,validate)
                 cmd="gitswarm__subcmd__help__subcmd__validate"
+                ;;
+            gitswarm__subcmd__help,work)
+                cmd="gitswarm__subcmd__help__subcmd__work"
                 ;;
             gitswarm__subcmd__help__subcmd__hook,agent-stop)
                 cmd="gitswarm__subcmd__help__subcmd__hook__subcmd__agent__subcmd__stop"
@@ -179,7 +197,7 @@ _gitswarm() {
 
     case "${cmd}" in
         gitswarm)
-            opts="-C -h -V --json --config --color --help --version init start next publish approve follow run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
+            opts="-C -h -V --json --config --color --help --version init start next publish approve follow run push resume work demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -475,7 +493,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__help)
-            opts="init start next publish approve follow run demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
+            opts="init start next publish approve follow run push resume work demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -740,6 +758,34 @@ _gitswarm() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gitswarm__subcmd__help__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gitswarm__subcmd__help__subcmd__retry)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -811,6 +857,20 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__help__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__help__subcmd__work)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1104,6 +1164,70 @@ _gitswarm() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gitswarm__subcmd__push)
+            opts="-C -h --run --remote --json --config --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --run)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__resume)
+            opts="-C -h --remote --force --json --config --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gitswarm__subcmd__retry)
             opts="-C -h --run --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1135,7 +1259,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__run)
-            opts="-C -h --task-file --run --follow --json --config --color --help"
+            opts="-C -h --task-file --run --follow --workers-elsewhere --no-publish --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1266,6 +1390,44 @@ _gitswarm() {
                     return 0
                     ;;
                 --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__work)
+            opts="-C -h --run --worker --remote --json --config --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --run)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --worker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

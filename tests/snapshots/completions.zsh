@@ -112,10 +112,50 @@ _arguments "${_arguments_options[@]}" : \
 '-C+[Run as if started in PATH]:PATH:_files' \
 '--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
 '--follow[After publishing, follow the pull request\: wait for its checks and reviews, and hand failures and comments back to the agents until it is green (policy follow.enabled does the same)]' \
+'--workers-elsewhere[Stop when a batch of parallel workers is handed out and print it (action invoke, each invocation with its worker)\: the workers run elsewhere ('\''git swarm work --run ID --worker wN'\'' on other clones, e.g. a CI matrix); run this again to merge them and go on]' \
+'--no-publish[Stop when the run is ready to publish (action publish) instead of publishing]' \
 '--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::task -- Start a new run with this task:_default' \
+&& ret=0
+;;
+(push)
+_arguments "${_arguments_options[@]}" : \
+'--run=[The run (default\: the most recent run)]:ID:_default' \
+'--remote=[The remote (default\: the one the run was pushed to or taken from, else origin)]:NAME:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(resume)
+_arguments "${_arguments_options[@]}" : \
+'--remote=[The remote to take it from]:NAME:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
+'--force[Replace a copy here that has steps the remote does not have]' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':id -- The run'\''s id (in full\: it names the state ref):_default' \
+&& ret=0
+;;
+(work)
+_arguments "${_arguments_options[@]}" : \
+'--run=[The run'\''s id (in full)]:ID:_default' \
+'--worker=[The worker (w1, w2, … as the batch names them)]:WORKER:_default' \
+'--remote=[The remote that holds the run]:NAME:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
 (demo)
@@ -380,6 +420,18 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(push)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(resume)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(work)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (demo)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -479,6 +531,9 @@ _git-swarm_commands() {
 'approve:Approve the gate a run waits at (policies.approval)\: the accepted plan, or publishing' \
 'follow:Follow a published run'\''s pull request\: read its checks, review and comments, and answer with an action' \
 'run:Exec mode\: start a run (or continue one) and drive it to its end with the agent CLIs of the workflow config'\''s exec templates\: next → launch the agents → next … → publish' \
+'push:Push a run to a remote, so that it can continue on another clone' \
+'resume:Take a run from a remote onto this clone and continue it here' \
+'work:Run one worker of a run'\''s parallel batch on this clone (a CI job, another machine)' \
 'demo:See a whole run in seconds, with simulated agents\: a throwaway repository and origin, a plan with two parallel tasks, a review rejection and its fix, passing tests, and publishing' \
 'demo-agent:Plays a simulated agent (used by the demo'\''s exec templates)' \
 'status:Show one run in detail\: a timeline of its steps, counters, warnings and paths' \
@@ -552,6 +607,9 @@ _git-swarm__subcmd__help_commands() {
 'approve:Approve the gate a run waits at (policies.approval)\: the accepted plan, or publishing' \
 'follow:Follow a published run'\''s pull request\: read its checks, review and comments, and answer with an action' \
 'run:Exec mode\: start a run (or continue one) and drive it to its end with the agent CLIs of the workflow config'\''s exec templates\: next → launch the agents → next … → publish' \
+'push:Push a run to a remote, so that it can continue on another clone' \
+'resume:Take a run from a remote onto this clone and continue it here' \
+'work:Run one worker of a run'\''s parallel batch on this clone (a CI job, another machine)' \
 'demo:See a whole run in seconds, with simulated agents\: a throwaway repository and origin, a plan with two parallel tasks, a review rejection and its fix, passing tests, and publishing' \
 'demo-agent:Plays a simulated agent (used by the demo'\''s exec templates)' \
 'status:Show one run in detail\: a timeline of its steps, counters, warnings and paths' \
@@ -663,6 +721,16 @@ _git-swarm__subcmd__help__subcmd__publish_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm help publish commands' commands "$@"
 }
+(( $+functions[_git-swarm__subcmd__help__subcmd__push_commands] )) ||
+_git-swarm__subcmd__help__subcmd__push_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help push commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__resume_commands] )) ||
+_git-swarm__subcmd__help__subcmd__resume_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help resume commands' commands "$@"
+}
 (( $+functions[_git-swarm__subcmd__help__subcmd__retry_commands] )) ||
 _git-swarm__subcmd__help__subcmd__retry_commands() {
     local commands; commands=()
@@ -692,6 +760,11 @@ _git-swarm__subcmd__help__subcmd__trust_commands() {
 _git-swarm__subcmd__help__subcmd__validate_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm help validate commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__work_commands] )) ||
+_git-swarm__subcmd__help__subcmd__work_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help work commands' commands "$@"
 }
 (( $+functions[_git-swarm__subcmd__hook_commands] )) ||
 _git-swarm__subcmd__hook_commands() {
@@ -761,6 +834,16 @@ _git-swarm__subcmd__publish_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm publish commands' commands "$@"
 }
+(( $+functions[_git-swarm__subcmd__push_commands] )) ||
+_git-swarm__subcmd__push_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm push commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__resume_commands] )) ||
+_git-swarm__subcmd__resume_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm resume commands' commands "$@"
+}
 (( $+functions[_git-swarm__subcmd__retry_commands] )) ||
 _git-swarm__subcmd__retry_commands() {
     local commands; commands=()
@@ -790,6 +873,11 @@ _git-swarm__subcmd__trust_commands() {
 _git-swarm__subcmd__validate_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm validate commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__work_commands] )) ||
+_git-swarm__subcmd__work_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm work commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_git-swarm" ]; then
