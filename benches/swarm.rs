@@ -136,6 +136,10 @@ fn row(what: &str, ours: Duration, theirs: Duration, baseline: &str, goal: f64) 
 
 fn main() {
     // `cargo bench` passes --bench; a filter argument is not used.
+    if std::env::var("SWARM_BENCH_ONLY").as_deref() == Ok("transitions") {
+        transition_rows();
+        return;
+    }
     let files: usize = std::env::var("SWARM_BENCH_FILES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -291,7 +295,35 @@ fn main() {
         0.0,
     );
 
-    // A run with many archived steps: the reviewer sent back N times through --reject.
+    transition_rows();
+
+    // list with 1,000 runs.
+    let many = setup(50);
+    for i in 0..1000 {
+        let out = many
+            .cmd(BIN, &["start", &format!("run {i}"), "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    let (mut rp, mut ls) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        rp.push(many.time("git", &["rev-parse", "HEAD"]));
+        ls.push(many.time(BIN, &["list", "--json"]));
+    }
+    row(
+        "list with 1,000 runs",
+        median(ls),
+        median(rp),
+        "git rev-parse HEAD",
+        0.0,
+    );
+}
+
+/// A run with many archived steps (the reviewer sent back N times through --reject): `next`
+/// with nothing to do, one full transition, and the state commit's share of it.
+/// (`SWARM_BENCH_ONLY=transitions` runs only these rows.)
+fn transition_rows() {
     for steps in [10usize, 1000] {
         let (next_ms, full_ms, rp_ms, state_ms) = archived_steps(steps);
         row(
@@ -316,28 +348,6 @@ fn main() {
             0.2,
         );
     }
-
-    // list with 1,000 runs.
-    let many = setup(50);
-    for i in 0..1000 {
-        let out = many
-            .cmd(BIN, &["start", &format!("run {i}"), "--json"])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-    }
-    let (mut rp, mut ls) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        rp.push(many.time("git", &["rev-parse", "HEAD"]));
-        ls.push(many.time(BIN, &["list", "--json"]));
-    }
-    row(
-        "list with 1,000 runs",
-        median(ls),
-        median(rp),
-        "git rev-parse HEAD",
-        0.0,
-    );
 }
 
 /// A run whose reviewer was sent back `steps` times; returns the median of `next` with nothing

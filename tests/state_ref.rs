@@ -35,7 +35,7 @@ fn every_transition_is_a_commit_whose_tree_mirrors_the_run_folder() {
     ]);
     assert!(files.lines().any(|f| f == "events.jsonl"), "{files}");
     assert!(files.lines().any(|f| f.starts_with("handoff")), "{files}");
-    assert!(!files.contains(".state-cache.json"), "{files}");
+    assert!(!files.contains(".state-"), "{files}");
     // Nothing of the user's changed: no index entry, no file in the worktree.
     assert_eq!(env.git(&["status", "--porcelain"]), "");
     assert_eq!(env.git(&["diff", "--cached", "--name-only"]), "");

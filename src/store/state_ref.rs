@@ -5,7 +5,7 @@
 //!
 //! Recorded: regular files (the tool's temporary files, lock files and anything that is not a
 //! regular file or directory are left out; a symlink is never followed); files under `logs/`
-//! up to their last [`LOG_CAP`] bytes. A stat cache in the run folder (`.state-cache.json`)
+//! up to their last [`LOG_CAP`] bytes. A stat cache in the run folder (`.state-cache`, `.state-head`)
 //! keeps unchanged files from being read and hashed again.
 
 use std::collections::BTreeMap;
@@ -23,8 +23,10 @@ use crate::error::{Error, Result};
 /// How much of each log file is recorded (its end).
 pub(crate) const LOG_CAP: u64 = 256 * 1024;
 
-/// The cache of what each file hashed to, by its stat data.
-const CACHE: &str = ".state-cache.json";
+/// The cache of what each file hashed to, by its stat data (one line a file).
+const CACHE: &str = ".state-cache";
+/// The commit the folder recorded last, and the status file's stat data then.
+const HEAD: &str = ".state-head";
 /// Present while the folder is being written from a state commit (`git swarm resume`).
 pub(crate) const RESUMING: &str = ".state-resuming";
 
@@ -41,13 +43,89 @@ pub(crate) fn current(repo: &gix::Repository, id: &str) -> Option<ObjectId> {
         .map(|i| i.detach())
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Stat data of a file: size, mtime and ctime in ns, inode.
+type Stat = (u64, i128, i128, u64);
+
+#[derive(Debug, Clone, Default, PartialEq)]
 struct Cache {
-    /// The commit this folder last recorded (written before the ref is moved to it).
-    #[serde(default)]
+    /// path → (stat, blob)
+    files: BTreeMap<String, (Stat, ObjectId)>,
+}
+
+/// What the folder recorded last: small, read by every command that takes the run's lock.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Head {
+    /// The commit (written before the ref is moved to it).
     head: Option<String>,
-    /// path → (size, mtime in ns, ctime in ns, inode, blob)
-    files: BTreeMap<String, (u64, i128, i128, u64, String)>,
+    /// `run.status.json`'s stat data when it was recorded.
+    status: Option<Stat>,
+}
+
+fn stat_of(meta: &std::fs::Metadata) -> Stat {
+    (
+        meta.len(),
+        meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+        meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128,
+        meta.ino(),
+    )
+}
+
+/// Writes a file of the folder's own bookkeeping: replaced by rename (a reader sees the old
+/// or the new), not flushed to disk — like git's refs, it is as durable as the page cache,
+/// and a lost or torn one only costs hashing the files again.
+fn write_own(run: &RunDir, name: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = run.path.join(format!("{name}.tmp"));
+    let target = run.path.join(name);
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, &target).map_err(|e| Error::io("replace", &target, e))
+}
+
+fn read_head(run: &RunDir) -> Head {
+    std::fs::read(run.path.join(HEAD))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+fn write_head(run: &RunDir, h: &Head) -> Result<()> {
+    let bytes = serde_json::to_vec(h).map_err(|e| failed("serialise the head", e))?;
+    write_own(run, HEAD, &bytes)
+}
+
+fn read_cache(run: &RunDir) -> Cache {
+    let mut c = Cache::default();
+    let Ok(text) = std::fs::read_to_string(run.path.join(CACHE)) else {
+        return c;
+    };
+    for line in text.lines() {
+        let mut f = line.splitn(6, ' ');
+        let parsed = (|| {
+            let stat = (
+                f.next()?.parse().ok()?,
+                f.next()?.parse().ok()?,
+                f.next()?.parse().ok()?,
+                f.next()?.parse().ok()?,
+            );
+            let oid = ObjectId::from_hex(f.next()?.as_bytes()).ok()?;
+            Some((f.next()?.to_string(), (stat, oid)))
+        })();
+        match parsed {
+            Some((path, v)) => {
+                c.files.insert(path, v);
+            }
+            // A torn cache is no cache.
+            None => return Cache::default(),
+        }
+    }
+    c
+}
+
+fn write_cache(run: &RunDir, c: &Cache) -> Result<()> {
+    let mut out = String::with_capacity(c.files.len() * 96);
+    for (path, ((a, b, cc, d), oid)) in &c.files {
+        out.push_str(&format!("{a} {b} {cc} {d} {oid} {path}\n"));
+    }
+    write_own(run, CACHE, out.as_bytes())
 }
 
 fn failed(what: &str, e: impl std::fmt::Display) -> Error {
@@ -96,11 +174,14 @@ fn record_inner(
     message: &str,
     expected: Option<ObjectId>,
 ) -> Result<ObjectId> {
-    let cache_path = run.path.join(CACHE);
     let old = read_cache(run);
     let mut new = Cache::default();
     let tree = write_dir(repo, &run.path, "", &old, &mut new)?
         .unwrap_or_else(|| ObjectId::empty_tree(repo.object_hash()));
+    let status = new.files.get("run.status.json").map(|(st, _)| *st);
+    if new != old {
+        write_cache(run, &new)?;
+    }
     if let Some(prev) = expected {
         let same = repo
             .find_object(prev)
@@ -109,9 +190,12 @@ fn record_inner(
             .and_then(|c| c.tree_id().ok())
             .is_some_and(|t| t.detach() == tree);
         if same {
-            if old.files != new.files || old.head.as_deref() != Some(&prev.to_string()) {
-                new.head = Some(prev.to_string());
-                crate::files::atomic::write_json(&cache_path, &new)?;
+            let h = Head {
+                head: Some(prev.to_string()),
+                status,
+            };
+            if read_head(run) != h {
+                write_head(run, &h)?;
             }
             return Ok(prev);
         }
@@ -123,8 +207,13 @@ fn record_inner(
         message,
     )?;
     // The folder knows its commit before the ref moves: a move cut short is recognised.
-    new.head = Some(id.to_string());
-    crate::files::atomic::write_json(&cache_path, &new)?;
+    write_head(
+        run,
+        &Head {
+            head: Some(id.to_string()),
+            status,
+        },
+    )?;
     crate::failpoint!("state-ref-before");
     move_ref(repo, &run.id, expected, id, message)?;
     crate::failpoint!("state-ref-after");
@@ -179,32 +268,29 @@ pub(crate) fn move_ref(
 pub(crate) fn adopt(repo: &gix::Repository, run: &RunDir, head: ObjectId) -> Result<()> {
     let mut new = Cache::default();
     write_dir(repo, &run.path, "", &Cache::default(), &mut new)?;
-    new.head = Some(head.to_string());
-    crate::files::atomic::write_json(&run.path.join(CACHE), &new)
+    write_cache(run, &new)?;
+    write_head(
+        run,
+        &Head {
+            head: Some(head.to_string()),
+            status: new.files.get("run.status.json").map(|(st, _)| *st),
+        },
+    )
 }
 
-/// The commit this folder recorded last (the stat cache's `head`).
+/// The commit this folder recorded last.
 pub(crate) fn head(run: &RunDir) -> Option<ObjectId> {
-    read_cache(run)
+    read_head(run)
         .head
         .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok())
 }
 
-/// Makes the folder's recorded commit `head` (the ref is moved by the caller, after).
-pub(crate) fn set_head(run: &RunDir, head: ObjectId, forget_files: bool) -> Result<()> {
-    let mut c = read_cache(run);
-    c.head = Some(head.to_string());
-    if forget_files {
-        c.files.clear();
-    }
-    crate::files::atomic::write_json(&run.path.join(CACHE), &c)
-}
-
-fn read_cache(run: &RunDir) -> Cache {
-    std::fs::read(run.path.join(CACHE))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
+/// Makes the folder's recorded commit `head`, a commit of the folder as it is (the ref is
+/// moved by the caller, after).
+pub(crate) fn set_head(run: &RunDir, head: ObjectId) -> Result<()> {
+    let mut h = read_head(run);
+    h.head = Some(head.to_string());
+    write_head(run, &h)
 }
 
 /// Brings the state ref level with the folder after an interruption (called with the run's
@@ -230,11 +316,11 @@ fn catch_up_inner(repo: &gix::Repository, run: &RunDir) -> Result<()> {
             run.id
         )));
     }
-    let cache = read_cache(run);
+    let recorded = read_head(run);
     let Ok(meta) = std::fs::symlink_metadata(run.status_path()) else {
         return Ok(());
     };
-    let ours = cache
+    let ours = recorded
         .head
         .as_deref()
         .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok());
@@ -245,15 +331,7 @@ fn catch_up_inner(repo: &gix::Repository, run: &RunDir) -> Result<()> {
     {
         move_ref(repo, &run.id, now, ours, "finish a state update cut short")?;
     }
-    let recorded = cache.files.get("run.status.json").is_some_and(|c| {
-        (c.0, c.1, c.3)
-            == (
-                meta.len(),
-                meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
-                meta.ino(),
-            )
-    });
-    if !recorded {
+    if recorded.status != Some(stat_of(&meta)) {
         let expected = expected(repo, run)?;
         record(
             repo,
@@ -320,18 +398,10 @@ fn write_dir(
         if !meta.is_file() {
             continue;
         }
-        let stat = (
-            meta.len(),
-            meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
-            meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128,
-            meta.ino(),
-        );
-        let cached = old
-            .files
-            .get(&path)
-            .filter(|c| (c.0, c.1, c.2, c.3) == stat);
-        let oid = match cached.and_then(|c| ObjectId::from_hex(c.4.as_bytes()).ok()) {
-            Some(oid) => oid,
+        let stat = stat_of(&meta);
+        let cached = old.files.get(&path).filter(|c| c.0 == stat);
+        let oid = match cached {
+            Some((_, oid)) => *oid,
             None => {
                 let data = read_capped(&e.path(), path.starts_with("logs/"))?;
                 repo.write_blob(&data)
@@ -339,8 +409,7 @@ fn write_dir(
                     .detach()
             }
         };
-        new.files
-            .insert(path, (stat.0, stat.1, stat.2, stat.3, oid.to_string()));
+        new.files.insert(path, (stat, oid));
         let kind = if meta.mode() & 0o111 != 0 {
             EntryKind::BlobExecutable
         } else {

@@ -198,7 +198,7 @@ fn settle_claim(repo: &gix::Repository, root: &Path, run: &RunDir, b: &mut Backi
     };
     if fetch(root, &b.remote, &run.id)? == Some(claim) {
         if state_ref::head(run) != Some(claim) {
-            state_ref::set_head(run, claim, false)?;
+            state_ref::set_head(run, claim)?;
         }
         let now = state_ref::current(repo, &run.id);
         if now != Some(claim) {
@@ -283,7 +283,7 @@ pub(crate) fn claim(
         match push(root, &b.remote, &[update])? {
             Pushed::Done => {
                 crate::failpoint!("state-claimed");
-                state_ref::set_head(run, claim, false)?;
+                state_ref::set_head(run, claim)?;
                 state_ref::move_ref(repo, &run.id, parent, claim, &text)?;
                 b.pushed = Some(claim.to_string());
                 b.claiming = None;
@@ -364,7 +364,7 @@ fn absorb(
             take_worker_branch(root, run, b, &branch, &commit)?;
         }
     }
-    state_ref::set_head(run, tip, false)?;
+    state_ref::set_head(run, tip)?;
     let local = state_ref::current(repo, &run.id);
     state_ref::move_ref(
         repo,
