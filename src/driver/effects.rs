@@ -21,7 +21,7 @@ pub fn apply(session: &Session, run: &RunDir, t: &Transition) -> Result<()> {
     run.check_folders()?;
     // The run's state in git must be the one this folder recorded last: a run that advanced
     // elsewhere is not advanced here (nothing changes).
-    let repo = session.ws.open()?;
+    let repo = session.repo()?;
     crate::trace::mark("state: expected start");
     let expected = crate::store::state_ref::expected(&repo, run)?;
     crate::trace::mark("state: expected");

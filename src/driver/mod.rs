@@ -82,7 +82,7 @@ pub fn advance_keeping(tx: &Tx, reject: Option<&str>) -> Result<RunStatus> {
     if st.outcome.is_in_progress() {
         // A run whose state lives on a remote starts level with it (results of workers
         // elsewhere taken in; another machine's step refused).
-        crate::store::state_remote::sync(&session.ws.open()?, &session.ws.root, run)?;
+        crate::store::state_remote::sync(&session.repo()?, &session.ws.root, run)?;
         st = tx.status()?;
         // Any transition may create a worktree and run the policy's setup command in it:
         // refuse before the first one when that command is not trusted.

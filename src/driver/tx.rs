@@ -23,7 +23,7 @@ impl<'s> Tx<'s> {
         let lock = session.lock(run)?;
         // A kill between the folder's write and its record in git is caught up first.
         crate::trace::mark("state: open start");
-        crate::store::state_ref::catch_up(&session.ws.open()?, run)?;
+        crate::store::state_ref::catch_up(&session.repo()?, run)?;
         Ok(Tx {
             session,
             run,

@@ -20,6 +20,9 @@ pub struct Session {
     pub config_flag: Option<PathBuf>,
     /// What one transaction reads, each once: see [`Snapshot`].
     snapshot: Snapshot,
+    /// The repository, opened once per process (refs and objects are read from disk on each
+    /// look-up, so it never answers from an old state).
+    repo: std::cell::OnceCell<gix::Repository>,
 }
 
 /// What a transaction is judged by, read once per transaction: the run's config (with its
@@ -66,11 +69,21 @@ impl Session {
             swarm,
             config_flag,
             snapshot: Snapshot::default(),
+            repo: std::cell::OnceCell::new(),
         })
     }
 
     pub fn home(&self) -> Result<PathBuf> {
         home_dir()
+    }
+
+    /// The repository (opened on first use, then shared by the process).
+    pub(crate) fn repo(&self) -> Result<gix::Repository> {
+        if let Some(r) = self.repo.get() {
+            return Ok(r.clone());
+        }
+        let r = self.ws.open()?;
+        Ok(self.repo.get_or_init(|| r).clone())
     }
 
     /// Where the workflow config is for a new run (flag, env, git config, default).

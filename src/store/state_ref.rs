@@ -57,6 +57,9 @@ struct Cache {
 struct Head {
     /// The commit (written before the ref is moved to it).
     head: Option<String>,
+    /// Its tree.
+    #[serde(default)]
+    tree: Option<String>,
     /// `run.status.json`'s stat data when it was recorded.
     status: Option<Stat>,
 }
@@ -176,41 +179,54 @@ fn record_inner(
 ) -> Result<ObjectId> {
     let old = read_cache(run);
     let mut new = Cache::default();
-    let tree = write_dir(repo, &run.path, "", &old, &mut new)?
+    let mut pending = Pending::new();
+    let tree = write_dir(repo, &run.path, "", &old, &mut new, &mut pending)?
         .unwrap_or_else(|| ObjectId::empty_tree(repo.object_hash()));
+    crate::trace::mark("state: tree written");
     let status = new.files.get("run.status.json").map(|(st, _)| *st);
     if new != old {
         write_cache(run, &new)?;
     }
+    crate::trace::mark("state: cache written");
+    let recorded = read_head(run);
     if let Some(prev) = expected {
-        let same = repo
-            .find_object(prev)
-            .ok()
-            .and_then(|o| o.try_into_commit().ok())
-            .and_then(|c| c.tree_id().ok())
-            .is_some_and(|t| t.detach() == tree);
+        // The tree the folder recorded last is known without reading the commit.
+        let same = if recorded.head.as_deref() == Some(prev.to_string().as_str())
+            && recorded.tree.is_some()
+        {
+            recorded.tree.as_deref() == Some(tree.to_string().as_str())
+        } else {
+            repo.find_object(prev)
+                .ok()
+                .and_then(|o| o.try_into_commit().ok())
+                .and_then(|c| c.tree_id().ok())
+                .is_some_and(|t| t.detach() == tree)
+        };
         if same {
             let h = Head {
                 head: Some(prev.to_string()),
+                tree: Some(tree.to_string()),
                 status,
             };
-            if read_head(run) != h {
+            if recorded != h {
                 write_head(run, &h)?;
             }
             return Ok(prev);
         }
     }
-    let id = super::state_tree::commit(
-        repo,
-        tree,
-        &expected.into_iter().collect::<Vec<_>>(),
-        message,
-    )?;
+    let commit =
+        super::state_tree::commit_object(tree, &expected.into_iter().collect::<Vec<_>>(), message);
+    let mut buf = Vec::new();
+    gix::objs::WriteTo::write_to(&commit, &mut buf).map_err(|e| failed("write the commit", e))?;
+    let id = hashed(repo, gix::objs::Kind::Commit, buf, &mut pending)?;
+    flush(repo, pending)?;
+    crate::trace::mark("state: objects written");
     // The folder knows its commit before the ref moves: a move cut short is recognised.
     write_head(
         run,
         &Head {
             head: Some(id.to_string()),
+            tree: Some(tree.to_string()),
             status,
         },
     )?;
@@ -267,12 +283,22 @@ pub(crate) fn move_ref(
 /// from the files as they are, so the next transition records from here.
 pub(crate) fn adopt(repo: &gix::Repository, run: &RunDir, head: ObjectId) -> Result<()> {
     let mut new = Cache::default();
-    write_dir(repo, &run.path, "", &Cache::default(), &mut new)?;
+    let mut pending = Pending::new();
+    write_dir(
+        repo,
+        &run.path,
+        "",
+        &Cache::default(),
+        &mut new,
+        &mut pending,
+    )?;
+    flush(repo, pending)?;
     write_cache(run, &new)?;
     write_head(
         run,
         &Head {
             head: Some(head.to_string()),
+            tree: None,
             status: new.files.get("run.status.json").map(|(st, _)| *st),
         },
     )
@@ -290,6 +316,7 @@ pub(crate) fn head(run: &RunDir) -> Option<ObjectId> {
 pub(crate) fn set_head(run: &RunDir, head: ObjectId) -> Result<()> {
     let mut h = read_head(run);
     h.head = Some(head.to_string());
+    h.tree = None;
     write_head(run, &h)
 }
 
@@ -361,12 +388,44 @@ fn left_out(name: &[u8]) -> bool {
         || (name.starts_with(b".") && name.ends_with(b".tmp"))
 }
 
+/// Objects made while a record is built, written all at once at its end.
+type Pending = Vec<(gix::objs::Kind, Vec<u8>, ObjectId)>;
+
+/// Hashes `data` as an object of `kind`, keeping it to be written.
+fn hashed(
+    repo: &gix::Repository,
+    kind: gix::objs::Kind,
+    data: Vec<u8>,
+    out: &mut Pending,
+) -> Result<ObjectId> {
+    let oid = gix::objs::compute_hash(repo.object_hash(), kind, &data)
+        .map_err(|e| failed("hash an object", e))?;
+    out.push((kind, data, oid));
+    Ok(oid)
+}
+
+/// Writes the objects that the repository lacks (a redundant write at worst: the check does
+/// not list the pack folder again).
+fn flush(repo: &gix::Repository, pending: Pending) -> Result<()> {
+    use gix::objs::Write;
+    for (kind, data, oid) in pending {
+        if repo.objects.exists_without_refresh(&oid) {
+            continue;
+        }
+        repo.objects
+            .write_buf_with_known_id(kind, &data, oid)
+            .map_err(|e| failed(&format!("store object {oid}"), e))?;
+    }
+    Ok(())
+}
+
 fn write_dir(
     repo: &gix::Repository,
     dir: &Path,
     rel: &str,
     old: &Cache,
     new: &mut Cache,
+    out: &mut Pending,
 ) -> Result<Option<ObjectId>> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| failed(&format!("read {}", dir.display()), e))?;
@@ -386,7 +445,7 @@ fn write_dir(
             format!("{rel}/{}", name.to_string_lossy())
         };
         if meta.is_dir() {
-            if let Some(oid) = write_dir(repo, &e.path(), &path, old, new)? {
+            if let Some(oid) = write_dir(repo, &e.path(), &path, old, new, out)? {
                 tree.entries.push(Entry {
                     mode: EntryKind::Tree.into(),
                     filename: bytes.into(),
@@ -404,9 +463,7 @@ fn write_dir(
             Some((_, oid)) => *oid,
             None => {
                 let data = read_capped(&e.path(), path.starts_with("logs/"))?;
-                repo.write_blob(&data)
-                    .map_err(|err| failed(&format!("store {path}"), err))?
-                    .detach()
+                hashed(repo, gix::objs::Kind::Blob, data, out)?
             }
         };
         new.files.insert(path, (stat, oid));
@@ -425,11 +482,10 @@ fn write_dir(
         return Ok(None);
     }
     tree.entries.sort();
-    Ok(Some(
-        repo.write_object(&tree)
-            .map_err(|e| failed(&format!("store the tree of {}", dir.display()), e))?
-            .detach(),
-    ))
+    let mut buf = Vec::new();
+    gix::objs::WriteTo::write_to(&tree, &mut buf)
+        .map_err(|e| failed(&format!("store the tree of {}", dir.display()), e))?;
+    Ok(Some(hashed(repo, gix::objs::Kind::Tree, buf, out)?))
 }
 
 /// A file's bytes (a log's last [`LOG_CAP`] bytes), read as a regular file only.

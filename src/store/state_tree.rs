@@ -151,19 +151,18 @@ pub(crate) fn build(repo: &gix::Repository, files: &Files) -> Result<ObjectId> {
         .detach())
 }
 
-/// Writes a commit of `tree` with `parents` (the ref is not touched).
-pub(crate) fn commit(
-    repo: &gix::Repository,
+/// A state commit of `tree` with `parents`, by git swarm, now.
+pub(crate) fn commit_object(
     tree: ObjectId,
     parents: &[ObjectId],
     message: &str,
-) -> Result<ObjectId> {
+) -> gix::objs::Commit {
     let who = gix::actor::Signature {
         name: "git swarm".into(),
         email: "git-swarm@localhost".into(),
-        time: gix::date::Time::now_local_or_utc(),
+        time: gix::date::Time::now_utc(),
     };
-    let commit = gix::objs::Commit {
+    gix::objs::Commit {
         message: message.into(),
         tree,
         author: who.clone(),
@@ -171,7 +170,17 @@ pub(crate) fn commit(
         encoding: None,
         parents: parents.iter().copied().collect(),
         extra_headers: Vec::new(),
-    };
+    }
+}
+
+/// Writes a commit of `tree` with `parents` (the ref is not touched).
+pub(crate) fn commit(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    parents: &[ObjectId],
+    message: &str,
+) -> Result<ObjectId> {
+    let commit = commit_object(tree, parents, message);
     Ok(repo
         .write_object(&commit)
         .map_err(|e| failed("write a commit", e))?
