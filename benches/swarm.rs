@@ -412,23 +412,25 @@ fn archived_steps(steps: usize) -> (Duration, Duration, Duration, Duration) {
     (median(next), median(full), median(rp), median(state))
 }
 
-/// The time between each `state: … start` trace mark and the mark after it, summed.
+/// The time between each `state: … start` trace mark and the next `state: …` mark (the end
+/// of that part, or the start of the next), summed.
 fn state_time(trace: &str) -> Duration {
-    let at = |l: &str| -> Option<f64> {
-        l.strip_prefix("trace:")?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
+    let at = |l: &str| -> Option<(f64, String)> {
+        let rest = l.strip_prefix("trace:")?.trim_start();
+        let (t, what) = rest.split_once(" ms")?;
+        Some((t.trim().parse().ok()?, what.trim().to_string()))
     };
     let mut total = 0.0;
     let mut open: Option<f64> = None;
     for l in trace.lines() {
-        let Some(t) = at(l) else { continue };
+        let Some((t, what)) = at(l) else { continue };
+        if !what.starts_with("state: ") {
+            continue;
+        }
         if let Some(s) = open.take() {
             total += t - s;
         }
-        if l.contains("state: ") && l.ends_with(" start") {
+        if what.ends_with(" start") {
             open = Some(t);
         }
     }

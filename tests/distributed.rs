@@ -321,11 +321,12 @@ fn a_worker_killed_on_one_machine_is_run_again_on_another() {
     let mut child = env.command(&m1, &["work", "--run", &id, "--worker", "w1", "--json"]);
     use std::os::unix::process::CommandExt;
     child.process_group(0);
-    let child = child.spawn().unwrap();
+    let mut child = child.spawn().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
     unsafe {
         libc::kill(-(child.id() as i32), libc::SIGKILL);
     }
+    assert!(!child.wait().unwrap().success(), "killed");
     let before = remote_subjects(env, &id);
     assert!(
         !before.iter().any(|s| s.starts_with("work: ")),

@@ -182,12 +182,12 @@ fn record_inner(
     let mut pending = Pending::new();
     let tree = write_dir(repo, &run.path, "", &old, &mut new, &mut pending)?
         .unwrap_or_else(|| ObjectId::empty_tree(repo.object_hash()));
-    crate::trace::mark("state: tree written");
+    crate::trace::mark("state · tree written");
     let status = new.files.get("run.status.json").map(|(st, _)| *st);
     if new != old {
         write_cache(run, &new)?;
     }
-    crate::trace::mark("state: cache written");
+    crate::trace::mark("state · cache written");
     let recorded = read_head(run);
     if let Some(prev) = expected {
         // The tree the folder recorded last is known without reading the commit.
@@ -220,7 +220,7 @@ fn record_inner(
     gix::objs::WriteTo::write_to(&commit, &mut buf).map_err(|e| failed("write the commit", e))?;
     let id = hashed(repo, gix::objs::Kind::Commit, buf, &mut pending)?;
     flush(repo, pending)?;
-    crate::trace::mark("state: objects written");
+    crate::trace::mark("state · objects written");
     // The folder knows its commit before the ref moves: a move cut short is recognised.
     write_head(
         run,
@@ -230,6 +230,7 @@ fn record_inner(
             status,
         },
     )?;
+    crate::trace::mark("state · head written");
     crate::failpoint!("state-ref-before");
     move_ref(repo, &run.id, expected, id, message)?;
     crate::failpoint!("state-ref-after");
@@ -253,19 +254,30 @@ pub(crate) fn move_ref(
     let name: gix::refs::FullName = ref_name(id)
         .try_into()
         .map_err(|e| failed("name the ref", e))?;
-    repo.edit_reference(RefEdit {
-        change: Change::Update {
-            log: LogChange {
-                mode: RefLog::AndReference,
-                force_create_reflog: false,
-                message: message.lines().next().unwrap_or_default().into(),
+    // The reflog's signature is git swarm's, in UTC (looking up the local time zone costs
+    // more than the whole update).
+    let who = gix::actor::Signature {
+        name: "git swarm".into(),
+        email: "git-swarm@localhost".into(),
+        time: gix::date::Time::now_utc(),
+    };
+    let mut time = gix::date::parse::TimeBuf::default();
+    repo.edit_references_as(
+        Some(RefEdit {
+            change: Change::Update {
+                log: LogChange {
+                    mode: RefLog::AndReference,
+                    force_create_reflog: false,
+                    message: message.lines().next().unwrap_or_default().into(),
+                },
+                expected: expected_value,
+                new: gix::refs::Target::Object(to),
             },
-            expected: expected_value,
-            new: gix::refs::Target::Object(to),
-        },
-        name,
-        deref: false,
-    })
+            name,
+            deref: false,
+        }),
+        Some(who.to_ref(&mut time)),
+    )
     .map_err(|e| {
         Error::refused(format!(
             "run {id}'s state in git ({}) moved while this step ran: {e}",
