@@ -30,7 +30,7 @@ pub(crate) fn run(ctx: &Context, args: PushArgs) -> Result<Output> {
     let run = session.recent_run(args.run.as_deref())?;
     let tx = crate::driver::Tx::begin(&session, &run)?;
     tx.status()?;
-    let repo = session.ws.open()?;
+    let repo = session.repo()?;
     let root = session.ws.root.clone();
     if state_ref::head(&run).is_none() {
         let expected = state_ref::expected(&repo, &run)?;

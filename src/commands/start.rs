@@ -104,7 +104,7 @@ pub(crate) fn start_run(
     // The run will create worktrees: a setup command the user has not trusted refuses the
     // run now, before anything is written (`git swarm run` checks its agents' commands too).
     crate::trust::require(&session, &[crate::trust::Use::Setup], None)?;
-    let repo = session.ws.open()?;
+    let repo = session.repo()?;
     let (base, branch) = git::head(&repo)?;
     crate::trace::mark("start: repository opened");
     let dirt = clean::dirt(&repo, !policies.git.allow_untracked_files)?;

@@ -175,7 +175,7 @@ fn record_result(
     run: &crate::store::RunDir,
 ) -> Result<bool> {
     let root = &session.ws.root;
-    let repo = session.ws.open()?;
+    let repo = session.repo()?;
     let result = repo
         .write_blob(crate::files::safe::read_regular(
             Path::new(&inv.result),

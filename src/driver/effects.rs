@@ -306,7 +306,7 @@ pub(crate) fn create_worktree(
             place::Source::Worker
         },
     )?;
-    let repo = session.ws.open()?;
+    let repo = session.repo()?;
     let mut branch_exists = git::branch_exists(&repo, branch);
     let mut base = base.to_string();
     // Made completely once (the run worked there): the branch holds the run's work.
@@ -400,7 +400,7 @@ pub(crate) fn finish_removals(session: &Session, run: &RunDir) -> Result<()> {
     }
     // A removal cut short between the worktree and the branch leaves the branch: looked up
     // in process (no git to start on every call).
-    let repo = session.ws.open()?;
+    let repo = session.repo()?;
     let todo: Vec<(String, String, Stage)> = workers
         .iter()
         .filter(|o| o.stage == Stage::Removing || git::branch_exists(&repo, &o.branch))

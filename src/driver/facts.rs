@@ -338,7 +338,7 @@ fn probe_slot(
     st: &RunStatus,
     name: &str,
 ) -> Result<Result<Slot, String>> {
-    let repo = match session.ws.open() {
+    let repo = match session.repo() {
         Ok(r) => r,
         Err(e) => return Ok(Err(e.message)),
     };

@@ -221,7 +221,7 @@ fn merges_of(
     into: &Path,
     workers: &[(String, String, String)],
 ) -> Result<Vec<(String, String)>> {
-    let repo = session.ws.open()?;
+    let repo = session.repo()?;
     Ok(workers
         .iter()
         .filter(|(_, branch, path)| Path::new(path) != into && git::branch_exists(&repo, branch))

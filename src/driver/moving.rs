@@ -39,7 +39,7 @@ pub(crate) fn resume(
         )));
     }
     let root = session.ws.root.clone();
-    let repo = session.ws.open()?;
+    let repo = session.repo()?;
     crate::git::require_remote(&repo, remote)?;
     session.swarm.ensure_dirs()?;
     crate::git::ensure_exclude(&session.ws.common_dir, "/.swarm/runs/")?;
@@ -188,7 +188,7 @@ fn make_worktrees(
     st: &RunStatus,
     worktrees: &Worktrees,
 ) -> Result<()> {
-    let repo = session.ws.open()?;
+    let repo = session.repo()?;
     for n in needed(run, st, worktrees)? {
         if Path::new(&n.path).exists() || !crate::git::branch_exists(&repo, &n.branch) {
             continue;

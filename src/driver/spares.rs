@@ -202,7 +202,7 @@ pub(crate) fn adopt_all(session: &Session, run: &RunDir, effects: &[Effect]) -> 
         return Ok(());
     }
     let root = &session.ws.root;
-    let repo = session.ws.open()?;
+    let repo = session.repo()?;
     let mut uses = Vec::new();
     for (branch, path, base, worker) in creates {
         let to = PathBuf::from(path);

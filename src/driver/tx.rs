@@ -22,7 +22,7 @@ impl<'s> Tx<'s> {
     pub fn begin(session: &'s Session, run: &'s RunDir) -> Result<Tx<'s>> {
         let lock = session.lock(run)?;
         // A kill between the folder's write and its record in git is caught up first.
-        crate::trace::mark("state: open start");
+        // (The repository is opened once per process and shared with the rest of the step.)
         crate::store::state_ref::catch_up(&session.repo()?, run)?;
         Ok(Tx {
             session,

@@ -258,7 +258,7 @@ pub fn publish(tx: &crate::driver::Tx, opts: &Options) -> Result<RunStatus> {
 
     // 2. Push.
     let remote = policies.pr.remote.clone();
-    git::require_remote(&session.ws.open()?, &remote).map_err(|e| {
+    git::require_remote(&session.repo()?, &remote).map_err(|e| {
         e.hint(format!(
             "set pr.remote in {} to one of this repository's remotes ('git remote' lists them), or add it with 'git remote add <name> <url>'",
             session.swarm.policies_path().display()
@@ -379,7 +379,7 @@ fn extra_commits(
 ) -> Option<Warning> {
     let root = &session.ws.root;
     let commit = &st.swarm.base_commit;
-    let repo = session.ws.open().ok()?;
+    let repo = session.repo().ok()?;
     let target = format!("refs/remotes/{remote}/{base}");
     let n = if git::ref_exists(&repo, &target) {
         git::commits_not_in(root, commit, &target).ok()?
