@@ -108,7 +108,7 @@ fn coordinate(o: &Options) -> String {
     permissions:
       contents: write
     outputs:
-      run: ${{ steps.drive.outputs.run }}
+      run-id: ${{ steps.drive.outputs.run-id }}
       action: ${{ steps.drive.outputs.action }}
       workers: ${{ steps.drive.outputs.workers }}
 "#,
@@ -161,7 +161,7 @@ else
   # From here on every transition of the run pushes its state (with a lease).
   git swarm push --run "$run" --remote origin
 fi
-echo "run=$run" >> "$GITHUB_OUTPUT"
+echo "run-id=$run" >> "$GITHUB_OUTPUT"
 code=0
 git swarm run --run "$run" --workers-elsewhere --no-publish --json > "$RUNNER_TEMP/action.json" || code=$?
 cat "$RUNNER_TEMP/action.json"
@@ -198,7 +198,7 @@ fn worker(o: &Options) -> String {
     y.push_str(
         r#"      - name: Run the worker
         env:
-          RUN: ${{ needs.coordinate.outputs.run }}
+          RUN: ${{ needs.coordinate.outputs.run-id }}
           WORKER: ${{ matrix.worker }}
         run: git swarm work --run "$RUN" --worker "$WORKER" --remote origin
 
@@ -220,7 +220,7 @@ const CONTINUE: &str = r#"  continue:
       - name: Dispatch this workflow for the run
         env:
           GH_TOKEN: ${{ github.token }}
-          RUN: ${{ needs.coordinate.outputs.run }}
+          RUN: ${{ needs.coordinate.outputs.run-id }}
         run: |
           workflow="${GITHUB_WORKFLOW_REF%@*}"
           gh workflow run "${workflow##*/}" --repo "$GITHUB_REPOSITORY" --ref "$GITHUB_REF_NAME" -f run="$RUN"
@@ -247,7 +247,7 @@ fn publish(o: &Options) -> String {
           # A pull request opened with GITHUB_TOKEN starts no workflow; {PR_TOKEN} (a token
           # allowed to write pull requests) makes your checks run on it.
           GH_TOKEN: ${{{{ secrets.{PR_TOKEN} || github.token }}}}
-          RUN: ${{{{ needs.coordinate.outputs.run }}}}
+          RUN: ${{{{ needs.coordinate.outputs.run-id }}}}
         run: |
           git swarm resume "$RUN" --remote origin
           git swarm publish --run "$RUN" --json
