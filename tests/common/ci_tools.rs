@@ -8,6 +8,7 @@
 //!
 //! Without python3 or npm a test says it skipped — unless `GIT_SWARM_REQUIRE_REAL_CLIS=1`
 //! (CI), which turns the skip into a failure.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
