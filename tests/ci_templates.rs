@@ -436,6 +436,7 @@ fn bad_options_are_refused_by_name_and_write_nothing() {
         (vec!["ci", "gitlab", "--label", "x"], "--label"),
         (vec!["ci", "github", "--agent", "cursor-agent"], "--agent"),
         (vec!["ci", "bitbucket"], "bitbucket"),
+        (vec!["ci", "github", "--output", "a\nb.yml"], "--output"),
     ] {
         let out = env.sj(&args);
         out.code(2);

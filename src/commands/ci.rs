@@ -126,6 +126,12 @@ pub(crate) fn run(ctx: &Context, args: CiArgs) -> Result<Output> {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
+    if file.is_empty() || file.chars().any(char::is_control) {
+        return Err(Error::usage(format!(
+            "--output: {file:?} is not a file name for a workflow"
+        ))
+        .hint("name a file such as .github/workflows/git-swarm.yml, or '-' to print it"));
+    }
     let opts = Options {
         agents: chosen.agents.clone(),
         install,
