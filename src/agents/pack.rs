@@ -44,8 +44,31 @@ pub(crate) fn definition(agent: &str) -> Option<String> {
         .map(|(_, text)| crate::agents::profile::definition_body(text))
 }
 
-/// Installs the pack under `<home>/.cursor/agents/`; returns (written, kept) paths.
-pub(crate) fn install(home: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+/// The pack's workflow config, under `manager/`.
+pub(crate) const CONFIG: &str = "manager/config.json";
+
+/// The pack's workflow config with a top-level `"exec": "<profile>"`, so that exec mode
+/// launches every agent through that built-in profile.
+pub(crate) fn config_with_exec(profile: &str) -> String {
+    let config = FILES
+        .iter()
+        .find(|(rel, _)| *rel == CONFIG)
+        .map(|(_, text)| *text)
+        .expect("the pack has a config");
+    // The first key of the object, so the rest of the file keeps its layout.
+    let body = config
+        .strip_prefix("{\n")
+        .expect("the pack's config starts with an object");
+    format!(
+        "{{\n  \"exec\": {},\n{body}",
+        serde_json::Value::from(profile)
+    )
+}
+
+/// Installs the pack under `<home>/.cursor/agents/`; returns (written, kept) paths. With
+/// `exec`, a config this writes launches its agents through that profile (a config that is
+/// kept is not changed).
+pub(crate) fn install(home: &Path, exec: Option<&str>) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let base = home.join(".cursor/agents");
     let mut written = Vec::new();
     let mut kept = Vec::new();
@@ -56,7 +79,12 @@ pub(crate) fn install(home: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
             continue;
         }
         atomic::create_dir_all(p.parent().expect("has parent"))?;
-        atomic::write(&p, content.as_bytes())?;
+        match exec {
+            Some(profile) if *rel == CONFIG => {
+                atomic::write(&p, config_with_exec(profile).as_bytes())?
+            }
+            _ => atomic::write(&p, content.as_bytes())?,
+        }
         written.push(p);
     }
     Ok((written, kept))
@@ -160,6 +188,23 @@ mod tests {
                     "planner.md does not describe the plan's `{field}`"
                 );
             }
+        }
+    }
+
+    /// The config with an exec is the pack's config plus that one key, and valid.
+    #[test]
+    fn config_with_exec_adds_the_profile_and_stays_valid() {
+        let plain: Value =
+            serde_json::from_str(FILES.iter().find(|(r, _)| *r == CONFIG).expect("config").1)
+                .expect("JSON");
+        for profile in ["claude", "codex", "gemini", "cursor-agent"] {
+            let text = config_with_exec(profile);
+            let mut v: Value = serde_json::from_str(&text).expect("JSON");
+            assert_eq!(v["exec"], profile);
+            let validator = builtin(embedded::CONFIG, "config.schema.json");
+            assert!(violations(&validator, &v).is_empty(), "{profile}");
+            v.as_object_mut().expect("object").remove("exec");
+            assert_eq!(v, plain);
         }
     }
 }

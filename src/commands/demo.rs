@@ -119,6 +119,7 @@ pub(crate) fn run(ctx: &Context, args: DemoArgs) -> Result<Output> {
         &demo_ctx,
         crate::commands::init::InitArgs {
             pack: false,
+            exec: None,
             man: false,
             host: Vec::new(),
         },

@@ -21,6 +21,10 @@ pub(crate) struct InitArgs {
     /// Install the default agent pack under ~/.cursor/agents/.
     #[arg(long)]
     pub pack: bool,
+    /// With --pack: the config it writes launches every agent in exec mode through this
+    /// built-in profile ("exec": PROFILE). A config that exists is kept as it is.
+    #[arg(long, value_name = "PROFILE", requires = "pack", value_parser = ["claude", "codex", "gemini", "cursor-agent"])]
+    pub exec: Option<String>,
     /// Install the git-swarm(1) manual page for this user, so `git swarm --help` (which git
     /// turns into `git help swarm`) opens it.
     #[arg(long)]
@@ -74,7 +78,7 @@ pub(crate) fn run(ctx: &Context, args: InitArgs) -> Result<Output> {
         j["man"] = m.json;
     }
     if args.pack {
-        let p = install_pack()?;
+        let p = install_pack(args.exec.as_deref())?;
         t.push_str(&p.text);
         j["pack"] = p.json;
     }
@@ -176,7 +180,7 @@ fn install_for_machine(args: &InitArgs) -> Result<Output> {
     let mut j = json!({});
     let mut t = String::new();
     if args.pack {
-        let p = install_pack()?;
+        let p = install_pack(args.exec.as_deref())?;
         t.push_str(&p.text);
         j["pack"] = p.json;
     }
@@ -189,10 +193,11 @@ fn install_for_machine(args: &InitArgs) -> Result<Output> {
     Ok(Output::new(j, t))
 }
 
-/// Installs the default agent pack under `~/.cursor/agents/`, keeping every file there.
-fn install_pack() -> Result<Output> {
+/// Installs the default agent pack under `~/.cursor/agents/`, keeping every file there; with
+/// `exec`, the config it writes names that profile.
+fn install_pack(exec: Option<&str>) -> Result<Output> {
     let home = crate::config::paths::home_dir()?;
-    let (written, kept) = crate::agents::pack::install(&home)?;
+    let (written, kept) = crate::agents::pack::install(&home, exec)?;
     let mut t = String::new();
     for p in &written {
         t.push_str(&format!("wrote {}\n", p.display()));
@@ -204,7 +209,27 @@ fn install_pack() -> Result<Output> {
             home.join(".cursor/agents").display()
         ));
     }
-    Ok(Output::new(json!({"written": written, "kept": kept}), t))
+    let config = home
+        .join(".cursor/agents")
+        .join(crate::agents::pack::CONFIG);
+    let exec_set = exec.filter(|_| written.contains(&config));
+    if let Some(profile) = exec {
+        if exec_set.is_some() {
+            t.push_str(&format!(
+                "exec mode launches every agent through the {profile} profile ({})\n",
+                config.display()
+            ));
+        } else {
+            t.push_str(&format!(
+                "note: kept {} as it is; --exec {profile} applies only to a config this writes (set \"exec\": \"{profile}\" in it yourself)\n",
+                config.display()
+            ));
+        }
+    }
+    Ok(Output::new(
+        json!({"written": written, "kept": kept, "exec": exec_set}),
+        t,
+    ))
 }
 
 /// Installs git-swarm.1 where `man` finds it for the running binary: `man` looks in

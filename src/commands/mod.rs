@@ -4,6 +4,7 @@
 
 pub(crate) mod abort;
 pub(crate) mod approve;
+pub(crate) mod ci;
 pub(crate) mod completions;
 pub(crate) mod demo;
 pub(crate) mod doctor;
@@ -85,6 +86,7 @@ pub(crate) enum Command {
     Forge(forge::ForgeArgs),
     Gc(gc::GcArgs),
     Trust(trust::TrustArgs),
+    Ci(ci::CiArgs),
     Hook(hook::HookArgs),
     Completions(completions::CompletionsArgs),
     #[command(hide = true)]
@@ -263,6 +265,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Forge(a) => forge::run(&ctx, a),
         Command::Gc(a) => gc::run(&ctx, a),
         Command::Trust(a) => trust::run(&ctx, a),
+        Command::Ci(a) => ci::run(&ctx, a),
         Command::Hook(a) => hook::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
         Command::Man(a) => completions::man(&ctx, a),

@@ -10,6 +10,16 @@ use crate::error::{Error, IoContext, Result};
 
 /// Writes `bytes` to `path` atomically (temp file + fsync + rename + directory fsync).
 pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_mode(path, bytes, None)
+}
+
+/// Like `write`, for a file meant to be committed and read by others: mode 0644 instead of
+/// the temporary file's 0600.
+pub(crate) fn write_shared(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_mode(path, bytes, Some(0o644))
+}
+
+fn write_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::failure(format!("{} has no parent directory", path.display())))?;
@@ -24,6 +34,12 @@ pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .ctx("create a temporary file in", dir)?;
     tmp.write_all(bytes).ctx("write", tmp.path())?;
+    if let Some(m) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(m))
+            .ctx("set the permissions of", tmp.path())?;
+    }
     tmp.as_file().sync_data().ctx("flush", tmp.path())?;
     crate::failpoint!("atomic-write-before-rename");
     tmp.persist(path)

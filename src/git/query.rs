@@ -118,6 +118,14 @@ pub(crate) fn ignored_files(root: &Path, exclude_from: Option<&str>) -> Result<V
     Ok(super::nul_separated(&out))
 }
 
+/// Is `rel` (a path relative to `root`) in the index of the work tree at `root`?
+pub(crate) fn is_tracked(root: &Path, rel: &str) -> bool {
+    Git::new(root)
+        .args(["ls-files", "-z", "--error-unmatch", "--", rel])
+        .run()
+        .is_ok()
+}
+
 /// `git --version`, as git prints it.
 pub(crate) fn version(cwd: &Path) -> Result<String> {
     Git::new(cwd).args(["--version"]).run()

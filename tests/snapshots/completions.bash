@@ -22,6 +22,9 @@ _gitswarm() {
             gitswarm,approve)
                 cmd="gitswarm__subcmd__approve"
                 ;;
+            gitswarm,ci)
+                cmd="gitswarm__subcmd__ci"
+                ;;
             gitswarm,completions)
                 cmd="gitswarm__subcmd__completions"
                 ;;
@@ -91,11 +94,32 @@ _gitswarm() {
             gitswarm,work)
                 cmd="gitswarm__subcmd__work"
                 ;;
+            gitswarm__subcmd__ci,github)
+                cmd="gitswarm__subcmd__ci__subcmd__github"
+                ;;
+            gitswarm__subcmd__ci,gitlab)
+                cmd="gitswarm__subcmd__ci__subcmd__gitlab"
+                ;;
+            gitswarm__subcmd__ci,help)
+                cmd="gitswarm__subcmd__ci__subcmd__help"
+                ;;
+            gitswarm__subcmd__ci__subcmd__help,github)
+                cmd="gitswarm__subcmd__ci__subcmd__help__subcmd__github"
+                ;;
+            gitswarm__subcmd__ci__subcmd__help,gitlab)
+                cmd="gitswarm__subcmd__ci__subcmd__help__subcmd__gitlab"
+                ;;
+            gitswarm__subcmd__ci__subcmd__help,help)
+                cmd="gitswarm__subcmd__ci__subcmd__help__subcmd__help"
+                ;;
             gitswarm__subcmd__help,abort)
                 cmd="gitswarm__subcmd__help__subcmd__abort"
                 ;;
             gitswarm__subcmd__help,approve)
                 cmd="gitswarm__subcmd__help__subcmd__approve"
+                ;;
+            gitswarm__subcmd__help,ci)
+                cmd="gitswarm__subcmd__help__subcmd__ci"
                 ;;
             gitswarm__subcmd__help,completions)
                 cmd="gitswarm__subcmd__help__subcmd__completions"
@@ -166,6 +190,12 @@ _gitswarm() {
             gitswarm__subcmd__help,work)
                 cmd="gitswarm__subcmd__help__subcmd__work"
                 ;;
+            gitswarm__subcmd__help__subcmd__ci,github)
+                cmd="gitswarm__subcmd__help__subcmd__ci__subcmd__github"
+                ;;
+            gitswarm__subcmd__help__subcmd__ci,gitlab)
+                cmd="gitswarm__subcmd__help__subcmd__ci__subcmd__gitlab"
+                ;;
             gitswarm__subcmd__help__subcmd__hook,agent-stop)
                 cmd="gitswarm__subcmd__help__subcmd__hook__subcmd__agent__subcmd__stop"
                 ;;
@@ -197,7 +227,7 @@ _gitswarm() {
 
     case "${cmd}" in
         gitswarm)
-            opts="-C -h -V --json --config --color --help --version init start next publish approve follow run push resume work demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
+            opts="-C -h -V --json --config --color --help --version init start next publish approve follow run push resume work demo demo-agent status list retry abort validate doctor forge gc trust ci hook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,6 +309,176 @@ _gitswarm() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__ci)
+            opts="-C -h --json --config --color --help github gitlab help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__ci__subcmd__github)
+            opts="-C -h --output --force --agent --install --label --json --config --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -W "claude codex gemini" -- "${cur}"))
+                    return 0
+                    ;;
+                --install)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__ci__subcmd__gitlab)
+            opts="-C -h --output --force --agent --install --max-workers --image --json --config --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -W "claude codex gemini" -- "${cur}"))
+                    return 0
+                    ;;
+                --install)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__ci__subcmd__help)
+            opts="github gitlab help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__ci__subcmd__help__subcmd__github)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__ci__subcmd__help__subcmd__gitlab)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__ci__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -493,7 +693,7 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__help)
-            opts="init start next publish approve follow run push resume work demo demo-agent status list retry abort validate doctor forge gc trust hook completions man help"
+            opts="init start next publish approve follow run push resume work demo demo-agent status list retry abort validate doctor forge gc trust ci hook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -523,6 +723,48 @@ _gitswarm() {
         gitswarm__subcmd__help__subcmd__approve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__help__subcmd__ci)
+            opts="github gitlab"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__help__subcmd__ci__subcmd__github)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitswarm__subcmd__help__subcmd__ci__subcmd__gitlab)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1019,12 +1261,16 @@ _gitswarm() {
             return 0
             ;;
         gitswarm__subcmd__init)
-            opts="-C -h --pack --man --host --json --config --color --help"
+            opts="-C -h --pack --exec --man --host --json --config --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --exec)
+                    COMPREPLY=($(compgen -W "claude codex gemini cursor-agent" -- "${cur}"))
+                    return 0
+                    ;;
                 --host)
                     COMPREPLY=($(compgen -W "claude-code cursor" -- "${cur}"))
                     return 0

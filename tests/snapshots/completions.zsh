@@ -34,6 +34,7 @@ _git-swarm() {
         case $line[1] in
             (init)
 _arguments "${_arguments_options[@]}" : \
+'--exec=[With --pack\: the config it writes launches every agent in exec mode through this built-in profile ("exec"\: PROFILE). A config that exists is kept as it is]:PROFILE:(claude codex gemini cursor-agent)' \
 '*--host=[Also set up an agent host (repeatable)\: subagent definitions, a /swarm command that drives the run, and a hook that advances it when a subagent stops. Files that exist are kept]:HOST:((claude-code\:"Claude Code\: .claude/agents/, .claude/commands/swarm.md, a SubagentStop hook"
 cursor\:"Cursor\: .cursor/agents/, .cursor/commands/swarm.md, a subagentStop hook"))' \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
@@ -287,6 +288,91 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(ci)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+":: :_git-swarm__subcmd__ci_commands" \
+"*::: :->ci" \
+&& ret=0
+
+    case $state in
+    (ci)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:git-swarm-ci-command-$line[1]:"
+        case $line[1] in
+            (github)
+_arguments "${_arguments_options[@]}" : \
+'--output=[Where to write the file ('\''-'\'' prints it instead)]:PATH:_files' \
+'--agent=[The agent CLI the runners install (default\: from the config'\''s exec profile)]:CLI:((claude\:"Claude Code (@anthropic-ai/claude-code), key in ANTHROPIC_API_KEY"
+codex\:"Codex (@openai/codex), key in OPENAI_API_KEY"
+gemini\:"Gemini CLI (@google/gemini-cli), key in GEMINI_API_KEY"))' \
+'--install=[The shell command that installs git swarm on a runner (several lines are several commands). Default\: cargo install --locked git-swarm (on GitLab, after installing Rust with rustup); a prebuilt binary saves minutes per job]:CMD:_default' \
+'--label=[Also start a run when an issue gets this label; the task is the issue'\''s title and body]:NAME:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
+'--force[Overwrite the file if it exists]' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(gitlab)
+_arguments "${_arguments_options[@]}" : \
+'--output=[Where to write the file ('\''-'\'' prints it instead)]:PATH:_files' \
+'--agent=[The agent CLI the runners install (default\: from the config'\''s exec profile)]:CLI:((claude\:"Claude Code (@anthropic-ai/claude-code), key in ANTHROPIC_API_KEY"
+codex\:"Codex (@openai/codex), key in OPENAI_API_KEY"
+gemini\:"Gemini CLI (@google/gemini-cli), key in GEMINI_API_KEY"))' \
+'--install=[The shell command that installs git swarm on a runner (several lines are several commands). Default\: cargo install --locked git-swarm (on GitLab, after installing Rust with rustup); a prebuilt binary saves minutes per job]:CMD:_default' \
+'--max-workers=[Worker jobs per pipeline (default\: the largest maxConcurrent of the config'\''s parallelization rules)]:N:_default' \
+'--image=[The image the jobs run in (it needs git, curl and Node.js for the agent CLIs)]:IMAGE:_default' \
+'--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
+'-C+[Run as if started in PATH]:PATH:_files' \
+'--color=[Colour\: auto (on a terminal, unless NO_COLOR is set), always or never]:WHEN:(auto always never)' \
+'--force[Overwrite the file if it exists]' \
+'--json[Print one JSON object on stdout (errors as {"error"\: {"message", "hint"}})]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_git-swarm__subcmd__ci__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:git-swarm-ci-help-command-$line[1]:"
+        case $line[1] in
+            (github)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(gitlab)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
 (hook)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Use this workflow config instead of ~/.cursor/agents/manager/config.json]:PATH:_files' \
@@ -476,6 +562,30 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(ci)
+_arguments "${_arguments_options[@]}" : \
+":: :_git-swarm__subcmd__help__subcmd__ci_commands" \
+"*::: :->ci" \
+&& ret=0
+
+    case $state in
+    (ci)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:git-swarm-help-ci-command-$line[1]:"
+        case $line[1] in
+            (github)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(gitlab)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (hook)
 _arguments "${_arguments_options[@]}" : \
 ":: :_git-swarm__subcmd__help__subcmd__hook_commands" \
@@ -545,6 +655,7 @@ _git-swarm_commands() {
 'forge:Show what publishing would use for a remote\: its host, owner and repository, the forge, the pull-request tool (and whether it is installed), and the page for a pull request by hand. Credentials in the URL are never shown' \
 'gc:Find what ended runs left behind — worktrees, swarm branches, old run folders, worktrees whose removal was interrupted — and show what would be removed (the default), or remove it with --apply' \
 'trust:Trust the commands this repository'\''s files make git swarm run, after reading them' \
+'ci:Write a CI workflow that runs git swarm on CI runners\: start or continue a run for a task, run each worker of a parallel batch in its own job, start the next round, publish' \
 'hook:What git'\''s hooks run (installed by '\''git swarm init'\'')' \
 'completions:Print a shell completion script for \`git swarm <TAB>\` (and \`git-swarm <TAB>\`)' \
 'man:Print the git-swarm(1) manual page (roff) — what \`git swarm --help\` opens once installed with \`git swarm init --man\`' \
@@ -561,6 +672,49 @@ _git-swarm__subcmd__abort_commands() {
 _git-swarm__subcmd__approve_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm approve commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__ci_commands] )) ||
+_git-swarm__subcmd__ci_commands() {
+    local commands; commands=(
+'github:Write .github/workflows/git-swarm.yml\: a GitHub Actions workflow, started by hand with a task (workflow_dispatch) or, with --label, by labelling an issue' \
+'gitlab:Write .gitlab-ci.yml (or, when that exists, .gitlab/git-swarm.yml to include from it)\: a pipeline started with the variable SWARM_TASK, or SWARM_RUN to continue a run' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'git-swarm ci commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__ci__subcmd__github_commands] )) ||
+_git-swarm__subcmd__ci__subcmd__github_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm ci github commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__ci__subcmd__gitlab_commands] )) ||
+_git-swarm__subcmd__ci__subcmd__gitlab_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm ci gitlab commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__ci__subcmd__help_commands] )) ||
+_git-swarm__subcmd__ci__subcmd__help_commands() {
+    local commands; commands=(
+'github:Write .github/workflows/git-swarm.yml\: a GitHub Actions workflow, started by hand with a task (workflow_dispatch) or, with --label, by labelling an issue' \
+'gitlab:Write .gitlab-ci.yml (or, when that exists, .gitlab/git-swarm.yml to include from it)\: a pipeline started with the variable SWARM_TASK, or SWARM_RUN to continue a run' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'git-swarm ci help commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__ci__subcmd__help__subcmd__github_commands] )) ||
+_git-swarm__subcmd__ci__subcmd__help__subcmd__github_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm ci help github commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__ci__subcmd__help__subcmd__gitlab_commands] )) ||
+_git-swarm__subcmd__ci__subcmd__help__subcmd__gitlab_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm ci help gitlab commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__ci__subcmd__help__subcmd__help_commands] )) ||
+_git-swarm__subcmd__ci__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm ci help help commands' commands "$@"
 }
 (( $+functions[_git-swarm__subcmd__completions_commands] )) ||
 _git-swarm__subcmd__completions_commands() {
@@ -621,6 +775,7 @@ _git-swarm__subcmd__help_commands() {
 'forge:Show what publishing would use for a remote\: its host, owner and repository, the forge, the pull-request tool (and whether it is installed), and the page for a pull request by hand. Credentials in the URL are never shown' \
 'gc:Find what ended runs left behind — worktrees, swarm branches, old run folders, worktrees whose removal was interrupted — and show what would be removed (the default), or remove it with --apply' \
 'trust:Trust the commands this repository'\''s files make git swarm run, after reading them' \
+'ci:Write a CI workflow that runs git swarm on CI runners\: start or continue a run for a task, run each worker of a parallel batch in its own job, start the next round, publish' \
 'hook:What git'\''s hooks run (installed by '\''git swarm init'\'')' \
 'completions:Print a shell completion script for \`git swarm <TAB>\` (and \`git-swarm <TAB>\`)' \
 'man:Print the git-swarm(1) manual page (roff) — what \`git swarm --help\` opens once installed with \`git swarm init --man\`' \
@@ -637,6 +792,24 @@ _git-swarm__subcmd__help__subcmd__abort_commands() {
 _git-swarm__subcmd__help__subcmd__approve_commands() {
     local commands; commands=()
     _describe -t commands 'git-swarm help approve commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__ci_commands] )) ||
+_git-swarm__subcmd__help__subcmd__ci_commands() {
+    local commands; commands=(
+'github:Write .github/workflows/git-swarm.yml\: a GitHub Actions workflow, started by hand with a task (workflow_dispatch) or, with --label, by labelling an issue' \
+'gitlab:Write .gitlab-ci.yml (or, when that exists, .gitlab/git-swarm.yml to include from it)\: a pipeline started with the variable SWARM_TASK, or SWARM_RUN to continue a run' \
+    )
+    _describe -t commands 'git-swarm help ci commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__ci__subcmd__github_commands] )) ||
+_git-swarm__subcmd__help__subcmd__ci__subcmd__github_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help ci github commands' commands "$@"
+}
+(( $+functions[_git-swarm__subcmd__help__subcmd__ci__subcmd__gitlab_commands] )) ||
+_git-swarm__subcmd__help__subcmd__ci__subcmd__gitlab_commands() {
+    local commands; commands=()
+    _describe -t commands 'git-swarm help ci gitlab commands' commands "$@"
 }
 (( $+functions[_git-swarm__subcmd__help__subcmd__completions_commands] )) ||
 _git-swarm__subcmd__help__subcmd__completions_commands() {
