@@ -5,7 +5,7 @@
 //!
 //! Recorded: regular files (the tool's temporary files, lock files and anything that is not a
 //! regular file or directory are left out; a symlink is never followed); files under `logs/`
-//! up to their last [`LOG_CAP`] bytes. A stat cache in the run folder (`.state-cache`, `.state-head`)
+//! up to their last [`LOG_CAP`] bytes. A stat cache in the run folder (`.state-cache`)
 //! keeps unchanged files from being read and hashed again.
 
 use std::collections::BTreeMap;
@@ -23,10 +23,10 @@ use crate::error::{Error, Result};
 /// How much of each log file is recorded (its end).
 pub(crate) const LOG_CAP: u64 = 256 * 1024;
 
-/// The cache of what each file hashed to, by its stat data (one line a file).
+/// What the folder recorded last (its first line: the commit, its tree, the status file's stat
+/// data — all that most commands read) and what each file hashed to, by its stat data (one
+/// line a file).
 const CACHE: &str = ".state-cache";
-/// The commit the folder recorded last, and the status file's stat data then.
-const HEAD: &str = ".state-head";
 /// Present while the folder is being written from a state commit (`git swarm resume`).
 pub(crate) const RESUMING: &str = ".state-resuming";
 
@@ -84,15 +84,15 @@ fn write_own(run: &RunDir, name: &str, bytes: &[u8]) -> Result<()> {
 }
 
 fn read_head(run: &RunDir) -> Head {
-    std::fs::read(run.path.join(HEAD))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
-}
-
-fn write_head(run: &RunDir, h: &Head) -> Result<()> {
-    let bytes = serde_json::to_vec(h).map_err(|e| failed("serialise the head", e))?;
-    write_own(run, HEAD, &bytes)
+    use std::io::BufRead;
+    let Ok(f) = std::fs::File::open(run.path.join(CACHE)) else {
+        return Head::default();
+    };
+    let mut first = String::new();
+    if std::io::BufReader::new(f).read_line(&mut first).is_err() {
+        return Head::default();
+    }
+    serde_json::from_str(first.trim_end()).unwrap_or_default()
 }
 
 fn read_cache(run: &RunDir) -> Cache {
@@ -100,7 +100,7 @@ fn read_cache(run: &RunDir) -> Cache {
     let Ok(text) = std::fs::read_to_string(run.path.join(CACHE)) else {
         return c;
     };
-    for line in text.lines() {
+    for line in text.lines().skip(1) {
         let mut f = line.splitn(6, ' ');
         let parsed = (|| {
             let stat = (
@@ -123,8 +123,10 @@ fn read_cache(run: &RunDir) -> Cache {
     c
 }
 
-fn write_cache(run: &RunDir, c: &Cache) -> Result<()> {
-    let mut out = String::with_capacity(c.files.len() * 96);
+fn write_state(run: &RunDir, h: &Head, c: &Cache) -> Result<()> {
+    let mut out = serde_json::to_string(h).map_err(|e| failed("serialise the head", e))?;
+    out.push('\n');
+    out.reserve(c.files.len() * 96);
     for (path, ((a, b, cc, d), oid)) in &c.files {
         out.push_str(&format!("{a} {b} {cc} {d} {oid} {path}\n"));
     }
@@ -184,10 +186,6 @@ fn record_inner(
         .unwrap_or_else(|| ObjectId::empty_tree(repo.object_hash()));
     crate::trace::mark("state · tree written");
     let status = new.files.get("run.status.json").map(|(st, _)| *st);
-    if new != old {
-        write_cache(run, &new)?;
-    }
-    crate::trace::mark("state · cache written");
     let recorded = read_head(run);
     if let Some(prev) = expected {
         // The tree the folder recorded last is known without reading the commit.
@@ -208,8 +206,8 @@ fn record_inner(
                 tree: Some(tree.to_string()),
                 status,
             };
-            if recorded != h {
-                write_head(run, &h)?;
+            if recorded != h || new != old {
+                write_state(run, &h, &new)?;
             }
             return Ok(prev);
         }
@@ -222,13 +220,14 @@ fn record_inner(
     flush(repo, pending)?;
     crate::trace::mark("state · objects written");
     // The folder knows its commit before the ref moves: a move cut short is recognised.
-    write_head(
+    write_state(
         run,
         &Head {
             head: Some(id.to_string()),
             tree: Some(tree.to_string()),
             status,
         },
+        &new,
     )?;
     crate::trace::mark("state · head written");
     crate::failpoint!("state-ref-before");
@@ -305,14 +304,14 @@ pub(crate) fn adopt(repo: &gix::Repository, run: &RunDir, head: ObjectId) -> Res
         &mut pending,
     )?;
     flush(repo, pending)?;
-    write_cache(run, &new)?;
-    write_head(
+    write_state(
         run,
         &Head {
             head: Some(head.to_string()),
             tree: None,
             status: new.files.get("run.status.json").map(|(st, _)| *st),
         },
+        &new,
     )
 }
 
@@ -329,7 +328,7 @@ pub(crate) fn set_head(run: &RunDir, head: ObjectId) -> Result<()> {
     let mut h = read_head(run);
     h.head = Some(head.to_string());
     h.tree = None;
-    write_head(run, &h)
+    write_state(run, &h, &read_cache(run))
 }
 
 /// Brings the state ref level with the folder after an interruption (called with the run's
