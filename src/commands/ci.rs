@@ -327,6 +327,23 @@ fn yaml_quoted(s: &str) -> String {
 }
 
 /// `text` with every non-empty line indented by `n` spaces (for a literal block).
+/// The shell lines that install the agent CLIs (pinned) and set each one up.
+fn agent_installs(o: &Options) -> String {
+    let mut s = String::new();
+    for a in &o.agents {
+        s.push_str(&format!(
+            "npm install --global --no-audit --no-fund {}@{}\n",
+            a.package(),
+            a.version()
+        ));
+        for line in a.setup() {
+            s.push_str(line);
+            s.push('\n');
+        }
+    }
+    s
+}
+
 fn indent(text: &str, n: usize) -> String {
     let pad = " ".repeat(n);
     text.lines()

@@ -37,13 +37,10 @@ const CLAIM_WAIT_SECS: u64 = 300;
 pub(crate) fn run(ctx: &Context, args: WorkArgs) -> Result<Output> {
     let session = ctx.session()?;
     let here = session.swarm.run(&args.run);
-    if state_remote::backing(&here).is_some() {
+    if let Some(b) = state_remote::backing(&here) {
         return Err(Error::refused(format!(
             "this clone coordinates run {} (its state lives on '{}' from here)",
-            args.run,
-            state_remote::backing(&here)
-                .map(|b| b.remote)
-                .unwrap_or_default()
+            args.run, b.remote
         ))
         .hint("run workers on other clones, or let 'git swarm run' run them here"));
     }
@@ -98,9 +95,7 @@ pub(crate) fn run(ctx: &Context, args: WorkArgs) -> Result<Output> {
     if Path::new(&inv.result).exists() {
         return done("its result is in already");
     }
-    let branch = session
-        .swarm
-        .run(&run.id)
+    let branch = run
         .ledger()?
         .owned
         .into_iter()

@@ -253,13 +253,8 @@ pub(crate) fn move_ref(
     let name: gix::refs::FullName = ref_name(id)
         .try_into()
         .map_err(|e| failed("name the ref", e))?;
-    // The reflog's signature is git swarm's, in UTC (looking up the local time zone costs
-    // more than the whole update).
-    let who = gix::actor::Signature {
-        name: "git swarm".into(),
-        email: "git-swarm@localhost".into(),
-        time: gix::date::Time::now_utc(),
-    };
+    // The reflog's signature is git swarm's (see `state_tree::signature`).
+    let who = super::state_tree::signature();
     let mut time = gix::date::parse::TimeBuf::default();
     repo.edit_references_as(
         Some(RefEdit {

@@ -151,17 +151,23 @@ pub(crate) fn build(repo: &gix::Repository, files: &Files) -> Result<ObjectId> {
         .detach())
 }
 
+/// git swarm, now, in UTC (looking up the local time zone lists all of
+/// `/usr/share/zoneinfo`, which costs more than a whole state update).
+pub(crate) fn signature() -> gix::actor::Signature {
+    gix::actor::Signature {
+        name: "git swarm".into(),
+        email: "git-swarm@localhost".into(),
+        time: gix::date::Time::now_utc(),
+    }
+}
+
 /// A state commit of `tree` with `parents`, by git swarm, now.
 pub(crate) fn commit_object(
     tree: ObjectId,
     parents: &[ObjectId],
     message: &str,
 ) -> gix::objs::Commit {
-    let who = gix::actor::Signature {
-        name: "git swarm".into(),
-        email: "git-swarm@localhost".into(),
-        time: gix::date::Time::now_utc(),
-    };
+    let who = signature();
     gix::objs::Commit {
         message: message.into(),
         tree,

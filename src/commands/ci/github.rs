@@ -286,18 +286,7 @@ fn setup_steps(o: &Options, agents: bool) -> String {
     y.push_str("      - name: Install git swarm\n");
     y.push_str(&run_block(&o.install.join("\n")));
     if agents && !o.agents.is_empty() {
-        let mut s = String::new();
-        for a in &o.agents {
-            s.push_str(&format!(
-                "npm install --global --no-audit --no-fund {}@{}\n",
-                a.package(),
-                a.version()
-            ));
-            for line in a.setup() {
-                s.push_str(line);
-                s.push('\n');
-            }
-        }
+        let s = super::agent_installs(o);
         y.push_str("      - name: Install the agent CLI\n");
         y.push_str(&run_block(s.trim_end()));
     }

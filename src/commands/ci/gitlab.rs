@@ -140,18 +140,7 @@ rm -f "$CI_PROJECT_DIR/swarm.env"
 }
 
 fn agents(o: &Options) -> String {
-    let mut s = String::new();
-    for a in &o.agents {
-        s.push_str(&format!(
-            "npm install --global --no-audit --no-fund {}@{}\n",
-            a.package(),
-            a.version()
-        ));
-        for line in a.setup() {
-            s.push_str(line);
-            s.push('\n');
-        }
-    }
+    let mut s = super::agent_installs(o);
     if s.is_empty() {
         s.push_str("echo \"install the programs your config's exec runs here\"\n");
     }

@@ -22,6 +22,9 @@ use crate::agents::launch::launch_for;
 use crate::agents::launch::timeout_of;
 use crate::trust::Use;
 
+mod follow_wait;
+use follow_wait::follow_once;
+
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 fn install_ctrl_c() {
@@ -147,37 +150,6 @@ pub fn run_worker(session: &Session, run: &RunDir, opts: &Options) -> Result<()>
     let config = session.run_config_path(&st);
     crate::trust::require(session, &[Use::Agents], Some(&config))?;
     run_agents(session, run, &st, opts)
-}
-
-/// One read of the pull request in the follow phase; a `wait` sleeps here (Ctrl-C ends it).
-fn follow_once(session: &Session, run: &RunDir, opts: &Options) -> Result<()> {
-    use crate::machine::follow::Answer;
-    let f = crate::driver::follow::follow(&Tx::begin(session, run)?)?;
-    match f.answer {
-        Some(Answer::Wait {
-            seconds,
-            waiting_for,
-        }) => {
-            say(
-                opts,
-                format!(
-                    "… waiting for {waiting_for}; reading the pull request again in {seconds} s"
-                ),
-            );
-            let until = std::time::Instant::now() + Duration::from_secs(seconds);
-            while std::time::Instant::now() < until {
-                if INTERRUPTED.load(Ordering::SeqCst) {
-                    return Err(interrupted(run));
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-        Some(Answer::Invoked) => say(opts, "▶ follow: a fix pass for the pull request's findings"),
-        Some(Answer::Done(why)) => say(opts, format!("✓ follow: {why}")),
-        Some(Answer::Escalated(why)) => say(opts, format!("✗ follow: {why}")),
-        None => {}
-    }
-    Ok(())
 }
 
 /// Removes merged workers' worktrees whose removal was decided, under the run's lock.
