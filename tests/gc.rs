@@ -571,3 +571,72 @@ fn a_retention_beyond_the_clock_keeps_every_folder() {
         "the canceled run's folder is kept"
     );
 }
+
+/// A gc killed while its git removed a branch's settings left `.git/config.lock` (and the
+/// settings, the branch already gone): the next gc removes what no process holds, drops the
+/// settings, says so — and a lock some process holds open is left alone. Without --apply it
+/// only says what it would do.
+#[test]
+fn what_a_killed_gc_left_is_finished_by_the_next() {
+    let env = Env::new();
+    env.git(&["branch", "swarm/old"]);
+    env.git(&["config", "branch.swarm/old.remote", "origin"]);
+    env.git(&["config", "branch.swarm/old.merge", "refs/heads/swarm/old"]);
+    env.git(&["update-ref", "-d", "refs/heads/swarm/old"]);
+    let runs = env.work.join(".swarm/runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    write_json(
+        &runs.join(".gc.json"),
+        &serde_json::json!({"what": "branch swarm/old", "pid": 1, "at": "2026-01-01T00:00:00Z",
+            "branch": "swarm/old"}),
+    );
+    let git_dir = env.work.join(".git");
+    std::fs::write(git_dir.join("config.lock"), "[core]\n").unwrap();
+    std::fs::write(git_dir.join("packed-refs.lock"), "").unwrap();
+    let _held = std::fs::File::open(git_dir.join("packed-refs.lock")).unwrap();
+
+    let j = env.sj(&["gc"]).json();
+    let config_lock = git_dir.join("config.lock").display().to_string();
+    let found = |j: &Value, kind: &str, target: &str| {
+        j["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == kind && i["target"] == target)
+            .cloned()
+    };
+    let lock = found(&j, "git-lock", &config_lock).unwrap_or_else(|| panic!("{j}"));
+    assert_eq!(lock["action"], "finish", "{j}");
+    assert!(
+        lock["reason"]
+            .as_str()
+            .unwrap()
+            .contains("branch swarm/old")
+    );
+    assert!(found(&j, "settings", "branch.swarm/old").is_some(), "{j}");
+    assert!(
+        git_dir.join("config.lock").exists(),
+        "a dry run changes nothing"
+    );
+    assert!(runs.join(".gc.json").exists());
+
+    let j = env.sj(&["gc", "--apply"]).json();
+    assert!(found(&j, "git-lock", &config_lock).is_some(), "{j}");
+    let packed = git_dir.join("packed-refs.lock").display().to_string();
+    assert!(found(&j, "git-lock", &packed).is_none(), "held open: {j}");
+    assert!(!git_dir.join("config.lock").exists());
+    assert!(git_dir.join("packed-refs.lock").exists(), "held open, kept");
+    assert!(!runs.join(".gc.json").exists());
+    assert!(!env.git_ok(&env.work, &["config", "--get", "branch.swarm/old.remote"]));
+    // Nothing left to finish.
+    std::fs::remove_file(git_dir.join("packed-refs.lock")).unwrap();
+    let j = env.sj(&["gc", "--apply"]).json();
+    assert!(
+        j["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["kind"] != "git-lock" && i["kind"] != "settings"),
+        "{j}"
+    );
+}

@@ -40,7 +40,7 @@ fn conflicting() -> (Env, String, PathBuf, PathBuf) {
             "notes",
             vec![
                 task("top", &["notes.txt"], &[]),
-                task("bottom", &["notes.txt"], &[]),
+                task("bottom", &["notes.txt", "extra.txt"], &[]),
             ],
         ),
     );
@@ -165,4 +165,63 @@ fn a_crash_while_the_resolved_merge_is_concluded_concludes_it_once() {
         hits.iter().any(|h| h == "merge-conclude-before: 0"),
         "{hits:?}"
     );
+}
+
+/// `git merge` killed before it wrote `MERGE_HEAD` (its files, conflict markers too, perhaps
+/// its index, written): the next call puts back exactly what that merge wrote — never taking
+/// it in as the first worker's leftovers — and makes the merge again; a change of anyone
+/// else's there stops it, naming the file, untouched.
+#[test]
+fn a_conflict_merge_killed_before_its_merge_head_is_undone_and_made_again() {
+    for (index_written, someone) in [(false, false), (true, false), (false, true)] {
+        let case = format!("index written: {index_written}, someone's change: {someone}");
+        eprintln!("case: {case}");
+        let (env, id, w1, w2) = conflicting();
+        std::fs::write(w2.join("extra.txt"), "from bottom\n").unwrap();
+        let hit = env.crashed_at(&["next", "--json"], "merge-conflict-after", 0);
+        if !hit {
+            let out = env.sj(&["next", "--run", &id]);
+            panic!("{case}: not hit: {}", out.stdout);
+        }
+        let git_dir = PathBuf::from(env.git_in(&w1, &["rev-parse", "--absolute-git-dir"]));
+        for f in ["MERGE_HEAD", "MERGE_MSG", "MERGE_MODE"] {
+            std::fs::remove_file(git_dir.join(f)).unwrap();
+        }
+        if !index_written {
+            env.git_in(&w1, &["read-tree", "HEAD"]);
+        }
+        // What the killed merge wrote is there: markers, and the added file.
+        let text = std::fs::read_to_string(w1.join("notes.txt")).unwrap();
+        assert!(text.contains("<<<<<<< HEAD"), "{case}: {text}");
+        assert!(w1.join("extra.txt").is_file(), "{case}");
+        if someone {
+            std::fs::write(w1.join("README.md"), "mine\n").unwrap();
+            let out = env.sj(&["next", "--run", &id]);
+            assert_eq!(out.code, 1, "{case}: {}", out.stdout);
+            assert!(out.stdout.contains("README.md"), "{case}: {}", out.stdout);
+            assert_eq!(
+                std::fs::read_to_string(w1.join("README.md")).unwrap(),
+                "mine\n"
+            );
+            assert!(
+                std::fs::read_to_string(w1.join("notes.txt"))
+                    .unwrap()
+                    .contains("<<<<<<< HEAD"),
+                "{case}: nothing is put back while someone's change is there"
+            );
+            env.git_in(&w1, &["checkout", "--", "README.md"]);
+        }
+        check_pass_handed_out(&env, &id, &w1);
+        // The first worker's commit holds its own edit only; the merge brings the rest.
+        let top = env.git_in(&w1, &["show", "HEAD:notes.txt"]);
+        assert_eq!(top, "a by top\nb\nc", "{case}");
+        assert!(
+            !env.git_ok(&w1, &["cat-file", "-e", "HEAD:extra.txt"]),
+            "{case}: the merge's file is no leftover of the first worker"
+        );
+        assert_eq!(
+            std::fs::read_to_string(w1.join("extra.txt")).unwrap(),
+            "from bottom\n"
+        );
+    }
 }

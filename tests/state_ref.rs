@@ -93,3 +93,34 @@ fn a_kill_around_the_ref_update_is_finished_by_the_next_call() {
         assert_eq!(recorded.trim_end(), status.trim_end(), "{point}");
     }
 }
+
+/// Killed inside the ref move itself: the ref's lock file is left. Nobody holds it, so the next
+/// call (holding the run's lock) removes it, says so, and records; a lock some process holds
+/// open is named, never removed, and never taken for a move on another machine (exit 1, not 3).
+#[cfg(feature = "failpoints")]
+#[test]
+fn a_state_ref_lock_left_by_a_killed_move_is_removed_but_a_held_one_is_named() {
+    let env = Env::new();
+    let id = env.start("Add a greeting");
+    play_planner(&env, &id, &simple_plan(&id));
+    assert!(env.crashed_at(&["next", "--json"], "state-ref-before", 0));
+    let lock = env.work.join(format!(".git/refs/swarm/runs/{id}.lock"));
+    std::fs::write(&lock, "0000000000000000000000000000000000000000\n").unwrap();
+    let held = std::fs::File::open(&lock).unwrap();
+    let out = env.sj(&["next"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&lock.display().to_string()),
+        "{}",
+        out.stdout
+    );
+    assert!(lock.exists());
+    drop(held);
+    let out = env.sj(&["next"]);
+    out.code(0);
+    assert!(out.stderr.contains("removed"), "{}", out.stderr);
+    assert!(!lock.exists());
+    let status = std::fs::read_to_string(env.run_dir(&id).join("run.status.json")).unwrap();
+    let recorded = env.git(&["show", &format!("refs/swarm/runs/{id}:run.status.json")]);
+    assert_eq!(recorded.trim_end(), status.trim_end());
+}

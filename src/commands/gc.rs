@@ -26,6 +26,7 @@ use crate::git::{
 use crate::store::lock;
 
 mod directories;
+mod journal;
 mod perform;
 mod runs;
 
@@ -95,6 +96,7 @@ pub(crate) fn run(ctx: &Context, args: GcArgs) -> Result<Output> {
         gone: HashSet::new(),
         items: Vec::new(),
     };
+    gc.finish_cut_short()?;
     gc.worktrees()?;
     gc.directories()?;
     gc.branches()?;
@@ -445,7 +447,7 @@ impl Gc<'_> {
         };
         if self.apply
             && let Some(step) = v.step
-            && let Err(why) = self.perform(&step)
+            && let Err(why) = self.journaled(kind, target, &step)
         {
             item.action = Action::Keep;
             item.reason = why;

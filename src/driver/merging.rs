@@ -27,6 +27,66 @@ fn own_conflict_merge(session: &Session, run: &RunDir, into: &Path) -> Option<St
         })
 }
 
+/// How the ledger names the conflict merge of `branch` into `into`.
+fn conflict_merge_step(branch: &str, into: &Path) -> String {
+    format!(
+        "merge {branch} into {} leaving its conflicts",
+        into.display()
+    )
+}
+
+/// A conflict merge (`git merge` leaving its conflicts) killed before git wrote `MERGE_HEAD`
+/// leaves merged files — conflict markers too — in the run's worktree with no merge in
+/// progress: no commit may take them in as a worker's leftovers. They are checked to be that
+/// merge's own (`git::merge_batch::undo_cut_short`) and put back first; the merge is then made
+/// again as if it never started.
+fn undo_cut_short_conflict_merge(session: &Session, run: &RunDir, into: &Path) -> Result<()> {
+    let Some(op) = run.ledger()?.op else {
+        return Ok(());
+    };
+    if git::ops::merge_in_progress(into) {
+        return Ok(());
+    }
+    let ledger = run.ledger()?;
+    let Some(branch) = ledger
+        .owned
+        .iter()
+        .filter(|o| o.worker.is_some())
+        .map(|o| o.branch.as_str())
+        .find(|b| conflict_merge_step(b, into) == op.what)
+    else {
+        return Ok(());
+    };
+    let undone = git_step(
+        session,
+        run,
+        &format!(
+            "undo the interrupted merge of {branch} in {}",
+            into.display()
+        ),
+        || git::merge_batch::undo_cut_short(into, branch),
+    );
+    // Refused (someone's change is there): the merge stays recorded as cut short, so that the
+    // next call checks again before anything takes its files in.
+    let undone = match undone {
+        Ok(u) => u,
+        Err(e) => {
+            let mut l = run.ledger()?;
+            l.op = Some(op);
+            run.save_ledger(&l)?;
+            return Err(e);
+        }
+    };
+    if !undone.is_empty() {
+        crate::cli::style::note(format!(
+            "put back {} in {} as they were before the merge of {branch} that was interrupted, to make it again",
+            undone.join(", "),
+            into.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Starts merging a worker's branch into the run's worktree, leaving its conflicts in the
 /// files for the merge-fix pass (its leftovers are committed first). A merge of that branch
 /// already in progress (the transition was cut off after it) is undone and made again.
@@ -37,6 +97,7 @@ pub(super) fn merge_conflicting(
     worker: &(String, String, String),
 ) -> Result<()> {
     let (message, branch, path) = worker;
+    undo_cut_short_conflict_merge(session, run, into)?;
     if git::ops::merge_in_progress(into) {
         if own_conflict_merge(session, run, into).is_none() {
             return Err(foreign_merge(
@@ -59,15 +120,9 @@ pub(super) fn merge_conflicting(
         })?;
     }
     let subject = format!("Merge {}", message.lines().next().unwrap_or_default());
-    git_step(
-        session,
-        run,
-        &format!(
-            "merge {branch} into {} leaving its conflicts",
-            into.display()
-        ),
-        || git::merge_tree::merge_leaving_conflicts(into, branch, &subject).map(drop),
-    )
+    git_step(session, run, &conflict_merge_step(branch, into), || {
+        git::merge_tree::merge_leaving_conflicts(into, branch, &subject).map(drop)
+    })
 }
 
 /// Merges a finished batch: each worker's leftovers are committed on its branch, its branch is
@@ -84,6 +139,7 @@ pub(super) fn merge_workers(
     workers: &[(String, String, String)],
 ) -> Result<()> {
     let root = &session.ws.root;
+    undo_cut_short_conflict_merge(session, run, into)?;
     // A merge in progress in the run's worktree is one this run's killed git left (the ledger
     // still records an operation of the run's) — undone before anything else touches the
     // worktree, so that no commit ever takes a half-made merge in — or it is someone's own:

@@ -80,18 +80,30 @@ fn open_by_anyone(candidates: &[PathBuf]) -> HashSet<PathBuf> {
 /// only when the caller's own git operation was interrupted (its record says so): then these
 /// are what its killed git left.
 pub(crate) fn remove_stale(common_dir: &Path) -> Vec<PathBuf> {
+    stale(common_dir)
+        .into_iter()
+        .filter(|l| std::fs::remove_file(l).is_ok())
+        .collect()
+}
+
+/// Removes the lock file `lock` if no process has it open; whether it did.
+pub(crate) fn remove_if_stale(lock: &Path) -> bool {
+    // A process's open files are named by their real paths.
+    let Ok(real) = lock.canonicalize() else {
+        return false;
+    };
+    let one = [real];
+    open_by_anyone(&one).is_empty() && std::fs::remove_file(lock).is_ok()
+}
+
+/// The lock files under `common_dir` that no process has open.
+pub(crate) fn stale(common_dir: &Path) -> Vec<PathBuf> {
     let all = lock_files(common_dir);
     if all.is_empty() {
         return all;
     }
     let held = open_by_anyone(&all);
-    let mut removed = Vec::new();
-    for l in all {
-        if !held.contains(&l) && std::fs::remove_file(&l).is_ok() {
-            removed.push(l);
-        }
-    }
-    removed
+    all.into_iter().filter(|l| !held.contains(l)).collect()
 }
 
 /// Removes the lock files git keeps for the work tree at `worktree` — its index and HEAD

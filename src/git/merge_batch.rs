@@ -34,7 +34,7 @@ pub(crate) fn merge_all(dir: &Path, merges: &[(String, String)], cut_short: bool
     }
     crate::failpoint!("merge-batch-before-checkout");
     if cut_short {
-        check_own_changes(dir, &head, &result)?;
+        check_own_changes(dir, &head, &result, "git swarm's merge of the batch")?;
         Git::new(dir)
             .args(["read-tree", "--reset", "-u", &result])
             .run()?;
@@ -58,21 +58,66 @@ pub(crate) fn merge_all(dir: &Path, merges: &[(String, String)], cut_short: bool
     Ok(true)
 }
 
+/// Undoes a `git merge` of `branch` into the worktree at `dir` that was killed before it wrote
+/// `MERGE_HEAD`: it may have written some of the merge's files (conflict markers included) and
+/// its index, never moved `HEAD`. Every change there must be one that merge writes — checked
+/// file by file against the merge's own result, `git merge-tree` of `HEAD` and `branch`, which
+/// is byte for byte what `git merge` writes — and is put back as `HEAD` has it; anything else
+/// stops the command naming the file, and nothing is overwritten. Returns the files put back.
+pub(crate) fn undo_cut_short(dir: &Path, branch: &str) -> Result<Vec<String>> {
+    let head = super::resolve(dir, "HEAD")?;
+    let result = super::merge_tree::predict(dir, "HEAD", branch)?.tree;
+    let what = format!("git swarm's merge of {branch}");
+    let changed = check_own_changes(dir, &head, &result, &what)?;
+    if changed.is_empty() {
+        return Ok(changed);
+    }
+    Git::new(dir)
+        .args(["read-tree", "--reset", "-u", &head])
+        .run()?;
+    // A file the merge added is untracked again if its index was never written: checked above
+    // to hold the merge's content, it goes.
+    let tracked: HashSet<String> = super::nul_separated(
+        &Git::new(dir)
+            .args([
+                "ls-tree",
+                "-r",
+                "-z",
+                "--name-only",
+                "--full-tree",
+                &head,
+                "--",
+            ])
+            .args(changed.iter().map(String::as_str))
+            .run()?,
+    )
+    .into_iter()
+    .collect();
+    for p in changed.iter().filter(|p| !tracked.contains(*p)) {
+        let path = dir.join(p);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+        }
+    }
+    Ok(changed)
+}
+
 /// After a checkout from `head` to `result` was cut short: every change in the worktree must
 /// be to a file the checkout writes, holding that file's content at `head` or at `result` (or
 /// absent) — what the killed checkout can have left. Anything else is someone's, and stops.
-fn check_own_changes(dir: &Path, head: &str, result: &str) -> Result<()> {
+/// Returns the changed files.
+fn check_own_changes(dir: &Path, head: &str, result: &str, what: &str) -> Result<Vec<String>> {
     let touched: HashSet<String> = super::diff_paths(dir, head, result)?.into_iter().collect();
     let mut changed = Vec::new();
     for (xy, path) in super::clean::status_entries(dir, "-uall")? {
         if touched.contains(&path) {
             changed.push(path);
         } else if xy != "??" {
-            return Err(foreign(dir, &path));
+            return Err(foreign(dir, &path, what));
         }
     }
     if changed.is_empty() {
-        return Ok(());
+        return Ok(changed);
     }
     let blobs = |rev: &str| -> Result<Vec<(String, String)>> {
         let out = Git::new(dir)
@@ -96,7 +141,7 @@ fn check_own_changes(dir: &Path, head: &str, result: &str) -> Result<()> {
         .filter(|p| std::fs::symlink_metadata(dir.join(p)).is_ok())
         .collect();
     if let Some(link) = present.iter().find(|p| dir.join(p).is_symlink()) {
-        return Err(foreign(dir, link));
+        return Err(foreign(dir, link, what));
     }
     let mut input = String::new();
     for p in &present {
@@ -109,15 +154,15 @@ fn check_own_changes(dir: &Path, head: &str, result: &str) -> Result<()> {
         .run()?;
     for (p, id) in present.iter().zip(ids.lines()) {
         if !known.contains(&((*p).clone(), id.trim().to_string())) {
-            return Err(foreign(dir, p));
+            return Err(foreign(dir, p, what));
         }
     }
-    Ok(())
+    Ok(changed)
 }
 
-fn foreign(dir: &Path, path: &str) -> Error {
+fn foreign(dir: &Path, path: &str, what: &str) -> Error {
     Error::failure(format!(
-        "{} was changed in {} while git swarm's merge of the batch there was cut short; it is not the merge's, so it is left as it is",
+        "{} was changed in {} while {what} there was cut short; it is not the merge's, so it is left as it is",
         path,
         dir.display()
     ))

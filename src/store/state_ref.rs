@@ -273,6 +273,18 @@ pub(crate) fn move_ref(
         Some(who.to_ref(&mut time)),
     )
     .map_err(|e| {
+        let lock = ref_lock(repo, id);
+        if lock.is_file() {
+            return Error::failure(format!(
+                "run {id}'s state in git ({}) could not be moved: {} is in the way ({e})",
+                ref_name(id),
+                lock.display()
+            ))
+            .hint(format!(
+                "if no git or git swarm command is working on run {id}, remove {} and run the command again",
+                lock.display()
+            ));
+        }
         Error::refused(format!(
             "run {id}'s state in git ({}) moved while this step ran: {e}",
             ref_name(id)
@@ -282,6 +294,11 @@ pub(crate) fn move_ref(
         ))
     })?;
     Ok(())
+}
+
+/// The lock file of the state ref, as git and gix make it while they move the ref.
+fn ref_lock(repo: &gix::Repository, id: &str) -> std::path::PathBuf {
+    repo.common_dir().join(format!("{}.lock", ref_name(id)))
 }
 
 /// Makes `head` the commit this folder recorded last without a commit of its own (a folder
@@ -348,6 +365,17 @@ fn catch_up_inner(repo: &gix::Repository, run: &RunDir) -> Result<()> {
             "run 'git swarm resume {}' again to finish it",
             run.id
         )));
+    }
+    // A ref move killed half-way (this process's or a git's) leaves the ref's lock file. The
+    // run's lock is held, so no other command of this run moves the ref now: one that no
+    // process has open is the dead one's.
+    let lock = ref_lock(repo, &run.id);
+    if lock.is_file() && crate::git::locks::remove_if_stale(&lock) {
+        crate::cli::style::note(format!(
+            "removed {}, left when a move of run {}'s state in git was interrupted",
+            lock.display(),
+            run.id
+        ));
     }
     let recorded = read_head(run);
     let Ok(meta) = std::fs::symlink_metadata(run.status_path()) else {

@@ -32,6 +32,26 @@ pub(super) enum Step {
 }
 
 impl Gc<'_> {
+    /// Does `step`, recorded before it starts (`super::journal`) so that a gc killed during it
+    /// is finished by the next.
+    pub(super) fn journaled(
+        &self,
+        kind: &str,
+        target: &str,
+        step: &Step,
+    ) -> std::result::Result<(), String> {
+        let runs = &self.session.swarm.runs;
+        let branch = match step {
+            Step::DeleteBranch { name, .. } => Some(name.as_str()),
+            _ => None,
+        };
+        super::journal::begin(runs, &format!("{kind} {target}"), branch)
+            .map_err(|e| format!("could not record the step first: {}", e.full_message()))?;
+        let out = self.perform(step);
+        super::journal::end(runs);
+        out
+    }
+
     /// Re-checks what `step` was decided on, then does it.
     pub(super) fn perform(&self, step: &Step) -> std::result::Result<(), String> {
         let changed = |what: &str| format!("changed while gc ran ({what}); left as it is");
