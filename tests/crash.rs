@@ -532,3 +532,40 @@ fn every_failpoint_has_a_test() {
         "failpoints without a crash test: {untested:?}"
     );
 }
+
+/// `git worktree add` killed right after it made its record under `.git/worktrees` and locked
+/// it `initializing`, before its `gitdir` (git lists no such record and never prunes it, being
+/// locked): the next call removes it as the creation's own — with or without the empty
+/// directory git had made — and makes the worktree once, leaving one record.
+#[test]
+fn a_worktree_record_git_never_finished_is_removed_not_left_beside_the_new_one() {
+    for with_dir in [false, true] {
+        let env = Env::new();
+        let id = env.start("Add a greeting");
+        play_planner(&env, &id, &simple_plan(&id));
+        assert!(crashed(&env, &["next", "--json"], "worktree-add-before", 0));
+        let wt = env.root().join("work-swarm-add-greeting");
+        let record = env.work.join(".git/worktrees/work-swarm-add-greeting");
+        std::fs::create_dir_all(&record).unwrap();
+        std::fs::write(record.join("locked"), "initializing").unwrap();
+        if with_dir {
+            std::fs::create_dir_all(&wt).unwrap();
+        }
+        check_planner_to_implementor(&env, &id);
+        let records: Vec<_> = std::fs::read_dir(env.work.join(".git/worktrees"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(
+            records.len(),
+            1,
+            "with its directory: {with_dir}: {records:?}"
+        );
+        assert!(
+            !env.git(&["worktree", "list", "--porcelain"])
+                .contains("locked"),
+            "with its directory: {with_dir}"
+        );
+    }
+}

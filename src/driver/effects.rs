@@ -278,7 +278,7 @@ pub(crate) fn create_worktree(
                 session,
                 run,
                 &format!("undo the half-made worktree {path}"),
-                || git::worktree::undo_half_made(root, p),
+                || git::worktree::undo_half_made(root, &session.ws.common_dir, p),
             )?;
         }
         State::HalfMade(why) | State::Foreign(why) => return Err(foreign(why)),
@@ -289,7 +289,16 @@ pub(crate) fn create_worktree(
                 .find(&path, branch)
                 .is_some_and(|o| o.stage == Stage::Creating) =>
         {
+            // Killed before git wrote the record's `gitdir`: the record is invisible to git
+            // and, locked, never pruned — removed as the creation's own.
+            let common = &session.ws.common_dir;
             git_step(session, run, "worktree prune", || {
+                for r in git::worktree::forget_unfinished_records(common, p)? {
+                    crate::cli::style::note(format!(
+                        "removed {}, left by the creation of {path} that was cut short",
+                        r.display()
+                    ));
+                }
                 git::worktree::prune(root)
             })?;
         }

@@ -81,7 +81,7 @@ pub(crate) fn make_one(session: &Session, run: &RunDir) -> Result<bool> {
             session,
             run,
             &format!("undo the half-made spare {}", s.path),
-            || git::worktree::undo_half_made(root, &p),
+            || git::worktree::undo_half_made(root, &session.ws.common_dir, &p),
         )?;
     }
     ledger
@@ -348,7 +348,7 @@ pub(crate) fn undo_use(session: &Session, run: &RunDir, to: &str) -> Result<bool
                 session,
                 run,
                 &format!("undo the spare worktree at {p}"),
-                || git::worktree::undo_half_made(root, path),
+                || git::worktree::undo_half_made(root, &session.ws.common_dir, path),
             )?;
         }
     }
@@ -408,7 +408,7 @@ pub(crate) fn drop_all(session: &Session, run: &RunDir) -> Result<()> {
             session,
             run,
             &format!("remove the spare worktree {}", s.path),
-            || git::worktree::undo_half_made(root, &path),
+            || git::worktree::undo_half_made(root, &session.ws.common_dir, &path),
         )?;
         let mut l = run.ledger()?;
         l.spares.retain(|x| x.path != s.path);

@@ -160,7 +160,7 @@ fn leftover_directory(path: &Path) -> bool {
 /// Undoes a half-made worktree of the caller's: unlocks and unregisters it and removes its
 /// directory (whose content is only git's interrupted checkout, or what was left of a removal
 /// the caller had decided). The branch stays.
-pub(crate) fn undo_half_made(root: &Path, path: &Path) -> Result<()> {
+pub(crate) fn undo_half_made(root: &Path, common_dir: &Path, path: &Path) -> Result<()> {
     let _ = Git::new(root)
         .args(["worktree", "unlock"])
         .arg_path(path)
@@ -181,7 +181,55 @@ pub(crate) fn undo_half_made(root: &Path, path: &Path) -> Result<()> {
             ))
         })?;
     }
+    // A record git had not finished (no `gitdir` yet) is invisible to the commands above.
+    forget_unfinished_records(common_dir, path)?;
     prune(root)
+}
+
+/// The records under `.git/worktrees` that a `git worktree add` of `path` killed before it
+/// wrote their `gitdir` leaves: named after the path's last component (with git's number
+/// when taken), holding git's `initializing` lock and no `gitdir` — invisible to `git worktree
+/// list`, and never pruned by git since locked. Removed when no process is creating `path`;
+/// returns them. Call only for a creation of `path` the caller recorded and found cut short.
+pub(crate) fn forget_unfinished_records(common_dir: &Path, path: &Path) -> Result<Vec<PathBuf>> {
+    let Some(base) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Ok(Vec::new());
+    };
+    let Ok(entries) = std::fs::read_dir(common_dir.join("worktrees")) else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = name
+            .strip_prefix(base.as_str())
+            .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()));
+        let dir = e.path();
+        let unfinished = e.file_type().is_ok_and(|t| t.is_dir())
+            && std::fs::symlink_metadata(dir.join("gitdir")).is_err()
+            && std::fs::read_to_string(dir.join("locked"))
+                .is_ok_and(|l| l.trim() == "initializing");
+        if ours && unfinished {
+            found.push(dir);
+        }
+    }
+    if found.is_empty() || super::gc_ops::creation_running(path, None) {
+        return Ok(Vec::new());
+    }
+    for dir in &found {
+        std::fs::remove_dir_all(dir).map_err(|e| {
+            Error::failure(format!(
+                "could not remove {}, left by a 'git worktree add' of {} that was cut short: {e}",
+                dir.display(),
+                path.display()
+            ))
+            .hint(format!(
+                "remove {} by hand, then run the command again",
+                dir.display()
+            ))
+        })?;
+    }
+    Ok(found)
 }
 
 /// `git worktree prune`: forgets registrations whose directories are gone.
