@@ -124,3 +124,30 @@ fn a_state_ref_lock_left_by_a_killed_move_is_removed_but_a_held_one_is_named() {
     let recorded = env.git(&["show", &format!("refs/swarm/runs/{id}:run.status.json")]);
     assert_eq!(recorded.trim_end(), status.trim_end());
 }
+
+/// What agents leave in the run folder is recorded within bounds: a log by its last 256 KiB
+/// (only those are read), a file outside `logs/` over 16 MiB not at all — the transition goes
+/// on either way.
+#[test]
+fn logs_are_recorded_by_their_end_and_huge_files_are_left_out() {
+    let env = Env::new();
+    let id = env.start("Add a greeting");
+    let dir = env.run_dir(&id);
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    let mut log = vec![b'a'; 100 * 1024];
+    log.extend(std::iter::repeat_n(b'z', 256 * 1024));
+    std::fs::write(dir.join("logs/planner.log"), &log).unwrap();
+    let huge = std::fs::File::create(dir.join("dump.bin")).unwrap();
+    huge.set_len(16 * 1024 * 1024 + 1).unwrap();
+    std::fs::write(dir.join("small.txt"), "kept\n").unwrap();
+    play_planner(&env, &id, &simple_plan(&id));
+    env.sj(&["next"]).code(0);
+    let r = format!("refs/swarm/runs/{id}");
+    let size = env.git(&["cat-file", "-s", &format!("{r}:logs/planner.log")]);
+    assert_eq!(size.trim(), (256 * 1024).to_string());
+    let tail = env.git(&["cat-file", "-p", &format!("{r}:logs/planner.log")]);
+    assert!(tail.bytes().all(|b| b == b'z'), "the log's end is recorded");
+    let files = env.git(&["ls-tree", "-r", "--name-only", &r]);
+    assert!(!files.lines().any(|f| f == "dump.bin"), "{files}");
+    assert!(files.lines().any(|f| f == "small.txt"), "{files}");
+}

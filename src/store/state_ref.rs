@@ -22,6 +22,8 @@ use crate::error::{Error, Result};
 
 /// How much of each log file is recorded (its end).
 pub(crate) const LOG_CAP: u64 = 256 * 1024;
+/// Files outside `logs/` larger than this are left out of the record.
+pub(crate) const FILE_CAP: u64 = 16 * 1024 * 1024;
 
 /// What the folder recorded last (its first line: the commit, its tree, the status file's stat
 /// data — all that most commands read) and what each file hashed to, by its stat data (one
@@ -128,7 +130,9 @@ fn write_state(run: &RunDir, h: &Head, c: &Cache) -> Result<()> {
     out.push('\n');
     out.reserve(c.files.len() * 96);
     for (path, ((a, b, cc, d), oid)) in &c.files {
-        out.push_str(&format!("{a} {b} {cc} {d} {oid} {path}\n"));
+        use std::fmt::Write;
+        // Into the one buffer: no string made per line.
+        let _ = writeln!(out, "{a} {b} {cc} {d} {oid} {path}");
     }
     write_own(run, CACHE, out.as_bytes())
 }
@@ -470,14 +474,17 @@ fn write_dir(
         if left_out(bytes) {
             continue;
         }
-        let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+        // Stat data relative to the directory (no walk of the whole path); a symlink is
+        // never followed.
+        let Ok(meta) = e.metadata() else {
             continue;
         };
-        let path = if rel.is_empty() {
-            name.to_string_lossy().into_owned()
-        } else {
-            format!("{rel}/{}", name.to_string_lossy())
-        };
+        let mut path = String::with_capacity(rel.len() + 1 + bytes.len());
+        if !rel.is_empty() {
+            path.push_str(rel);
+            path.push('/');
+        }
+        path.push_str(&name.to_string_lossy());
         if meta.is_dir() {
             if let Some(oid) = write_dir(repo, &e.path(), &path, old, new, out)? {
                 tree.entries.push(Entry {
@@ -491,14 +498,19 @@ fn write_dir(
         if !meta.is_file() {
             continue;
         }
+        let log = path.starts_with("logs/");
+        if !log && meta.len() > FILE_CAP {
+            // Not the run's own (its files are far smaller): an agent's dump is no state.
+            continue;
+        }
         let stat = stat_of(&meta);
         let cached = old.files.get(&path).filter(|c| c.0 == stat);
         let oid = match cached {
             Some((_, oid)) => *oid,
-            None => {
-                let data = read_capped(&e.path(), path.starts_with("logs/"))?;
-                hashed(repo, gix::objs::Kind::Blob, data, out)?
-            }
+            None => match read_capped(&e.path(), log)? {
+                Some(data) => hashed(repo, gix::objs::Kind::Blob, data, out)?,
+                None => continue,
+            },
         };
         new.files.insert(path, (stat, oid));
         let kind = if meta.mode() & 0o111 != 0 {
@@ -522,11 +534,21 @@ fn write_dir(
     Ok(Some(hashed(repo, gix::objs::Kind::Tree, buf, out)?))
 }
 
-/// A file's bytes (a log's last [`LOG_CAP`] bytes), read as a regular file only.
-fn read_capped(path: &Path, log: bool) -> Result<Vec<u8>> {
-    let data = crate::files::safe::read_regular(path, None)?;
-    if log && data.len() as u64 > LOG_CAP {
-        return Ok(data[data.len() - LOG_CAP as usize..].to_vec());
+/// A file's bytes (a log's last [`LOG_CAP`] bytes: only those are read), as a regular file
+/// only; `None` for one outside `logs/` that grew past [`FILE_CAP`] meanwhile.
+fn read_capped(path: &Path, log: bool) -> Result<Option<Vec<u8>>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = crate::files::safe::open_regular(path)?;
+    let io = |e| Error::io("read", path, e);
+    let mut data = Vec::new();
+    if !log {
+        f.take(FILE_CAP + 1).read_to_end(&mut data).map_err(io)?;
+        return Ok((data.len() as u64 <= FILE_CAP).then_some(data));
     }
-    Ok(data)
+    let len = f.metadata().map_err(io)?.len();
+    if len > LOG_CAP {
+        f.seek(SeekFrom::Start(len - LOG_CAP)).map_err(io)?;
+    }
+    f.take(LOG_CAP).read_to_end(&mut data).map_err(io)?;
+    Ok(Some(data))
 }
