@@ -1813,3 +1813,197 @@ fn a_conflicting_merge_survives_a_group_kill() {
     }
     .run();
 }
+
+// ---- runs that move between machines: push, a remote-backed step, resume ------------------
+
+/// A second name for the origin, `shared`, that fetches and pushes straight to it (`origin`
+/// looks like GitHub and only pushes there), as the remote every machine shares.
+fn shared_remote(env: &Env) {
+    env.git(&["remote", "add", "shared", env.origin.to_str().unwrap()]);
+    let rp = env.root().join("receive-pack-detached");
+    env.git(&["config", "remote.shared.receivepack", rp.to_str().unwrap()]);
+}
+
+/// The state ref on the origin, if it has one.
+fn remote_state(env: &Env, id: &str) -> Option<String> {
+    remote_ref(env, &format!("refs/swarm/runs/{id}"))
+}
+
+/// A ref of the origin, if it has it.
+fn remote_ref(env: &Env, name: &str) -> Option<String> {
+    let out = Command::new("git")
+        .args(["rev-parse", "-q", "--verify", name])
+        .current_dir(&env.origin)
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[test]
+fn push_and_a_remote_backed_step_survive_a_group_kill() {
+    let big = Big::new();
+    // `push` itself, then the first step of a remote-backed run: a claim pushed before the
+    // worktree is made, the new state and the run's branch pushed after.
+    for (name, pushed) in [("push", false), ("next (remote-backed)", true)] {
+        let state = Prepared::new(&big, |env| {
+            let id = env.start("Add a greeting");
+            play_planner(&env, &id, &simple_plan(&id));
+            shared_remote(&env);
+            if pushed {
+                env.sj(&["push", "--run", &id, "--remote", "shared"])
+                    .code(0);
+            }
+            (env, id)
+        });
+        let prepare = || {
+            let (env, id) = state.attempt();
+            Case { env, id }
+        };
+        let command = |c: &Case| {
+            if pushed {
+                swarm_cmd(&c.env, &["next", "--json"])
+            } else {
+                swarm_cmd(
+                    &c.env,
+                    &["push", "--run", &c.id, "--remote", "shared", "--json"],
+                )
+            }
+        };
+        let check = |c: &Case, _: &Trial| {
+            let (env, id) = (&c.env, c.id.as_str());
+            let out = if pushed {
+                rerun(env, &["next"])
+            } else {
+                rerun(env, &["push", "--run", id, "--remote", "shared"])
+            };
+            if let Some(note) = refusal(env, &out) {
+                return Some(note);
+            }
+            out.code(0);
+            if !pushed {
+                // Pushed once the rerun ends; the run goes on remote-backed.
+                assert_eq!(
+                    remote_state(env, id),
+                    Some(env.git(&["rev-parse", &format!("refs/swarm/runs/{id}")])),
+                    "the origin has the state"
+                );
+                assert_no_debris(env, &[]);
+                let out = env.sj(&["next"]);
+                out.code(0);
+                assert_eq!(out.json()["invocations"][0]["agent"], "implementor");
+            } else {
+                assert_eq!(out.json()["invocations"][0]["agent"], "implementor");
+                assert_eq!(env.status(id)["swarm"]["seq"], 2, "exactly one transition");
+            }
+            let wt = env.root().join("work-swarm-add-greeting");
+            assert_whole_worktree(env, &wt, "swarm/add-greeting", &[]);
+            assert_no_debris(env, &[&wt]);
+            assert_run_files_valid(env, id);
+            // The origin holds the state this clone recorded, and the run's branch beside it.
+            let local = env.git(&["rev-parse", &format!("refs/swarm/runs/{id}")]);
+            assert_eq!(remote_state(env, id), Some(local), "the origin's state");
+            assert_eq!(
+                remote_ref(env, &format!("refs/swarm/branches/{id}/swarm/add-greeting")),
+                Some(env.git(&["rev-parse", "swarm/add-greeting"])),
+                "the run's branch travels with it"
+            );
+            None
+        };
+        Sweep {
+            name,
+            prepare: &prepare,
+            command: &command,
+            check: &check,
+            victims: Victims::Group,
+            interesting: &|p| harness::writes(p) || p == "git fetch",
+            failpoints: &[],
+            timed: true,
+        }
+        .run();
+    }
+}
+
+/// A run started and pushed on another machine (a clone beside this one), resumed here:
+/// killed anywhere in the fetch, the folder written from the state, or its worktree made,
+/// `resume` run again finishes it, and the run goes on here.
+#[test]
+fn resume_survives_a_group_kill() {
+    let big = Big::new();
+    let state = Prepared::new(&big, |env| {
+        let first = env.root().join("first");
+        env.git_in(
+            &env.root(),
+            &["clone", "-q", env.origin.to_str().unwrap(), "first"],
+        );
+        let id = env
+            .swarm_in(&first, &["start", "Add a greeting", "--json"])
+            .json()["run-id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let run = first.join(".swarm/runs").join(&id);
+        let plan_path = run.join("plan.json");
+        write_json(&plan_path, &simple_plan(&id));
+        write_json(
+            &run.join("planner.result.json"),
+            &serde_json::json!({"subagent": "planner", "status": "complete", "plan-id": id,
+                "plan-path": plan_path.to_str().unwrap()}),
+        );
+        env.swarm_in(&first, &["next", "--json"]).code(0);
+        env.swarm_in(&first, &["push", "--run", &id, "--json"])
+            .code(0);
+        shared_remote(&env);
+        (env, id)
+    });
+    let prepare = || {
+        let (env, id) = state.attempt();
+        Case { env, id }
+    };
+    let command = |c: &Case| swarm_cmd(&c.env, &["resume", &c.id, "--remote", "shared", "--json"]);
+    let check = |c: &Case, _: &Trial| {
+        let (env, id) = (&c.env, c.id.as_str());
+        let out = rerun(env, &["resume", id, "--remote", "shared"]);
+        if let Some(note) = refusal(env, &out) {
+            return Some(note);
+        }
+        out.code(0);
+        let wt = env.root().join("work-swarm-add-greeting");
+        assert_eq!(worktree_of(env, id), wt, "the path is this clone's");
+        assert_whole_worktree(env, &wt, "swarm/add-greeting", &[]);
+        assert_no_debris(env, &[&wt]);
+        assert_run_files_valid(env, id);
+        assert_eq!(
+            remote_state(env, id),
+            Some(env.git(&["rev-parse", &format!("refs/swarm/runs/{id}")])),
+            "the state as the origin has it"
+        );
+        // The run goes on here, remote-backed.
+        play_implementor(env, id, "completed");
+        let out = env.sj(&["next"]);
+        out.code(0);
+        assert_eq!(
+            out.json()["invocations"][0]["agent"],
+            "reviewer",
+            "{}",
+            out.stdout
+        );
+        assert_eq!(
+            remote_state(env, id),
+            Some(env.git(&["rev-parse", &format!("refs/swarm/runs/{id}")]))
+        );
+        None
+    };
+    Sweep {
+        name: "resume",
+        prepare: &prepare,
+        command: &command,
+        check: &check,
+        victims: Victims::Group,
+        interesting: &|p| harness::writes(p) || p == "git fetch",
+        failpoints: &[],
+        timed: true,
+    }
+    .run();
+}

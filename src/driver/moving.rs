@@ -190,7 +190,13 @@ fn make_worktrees(
 ) -> Result<()> {
     let repo = session.repo()?;
     for n in needed(run, st, worktrees)? {
-        if Path::new(&n.path).exists() || !crate::git::branch_exists(&repo, &n.branch) {
+        let p = Path::new(&n.path);
+        let whole = crate::git::worktree::is_whole(p)
+            && crate::git::worktree_branch(p).as_deref() == Some(n.branch.as_str());
+        // Anything else at the place — a worktree whose making was cut short (a `resume`
+        // killed during it), or something of someone's — is for `create_worktree` to judge:
+        // the run's own half-made one is made again, anything else stops the command.
+        if whole || !crate::git::branch_exists(&repo, &n.branch) {
             continue;
         }
         super::effects::create_worktree(

@@ -186,8 +186,15 @@ fn record_inner(
     let old = read_cache(run);
     let mut new = Cache::default();
     let mut pending = Pending::new();
-    let tree = write_dir(repo, &run.path, "", &old, &mut new, &mut pending)?
-        .unwrap_or_else(|| ObjectId::empty_tree(repo.object_hash()));
+    let tree = write_dir(
+        repo.object_hash(),
+        &run.path,
+        "",
+        &old,
+        &mut new,
+        &mut pending,
+    )?
+    .unwrap_or_else(|| ObjectId::empty_tree(repo.object_hash()));
     crate::trace::mark("state · tree written");
     let status = new.files.get("run.status.json").map(|(st, _)| *st);
     let recorded = read_head(run);
@@ -220,7 +227,12 @@ fn record_inner(
         super::state_tree::commit_object(tree, &expected.into_iter().collect::<Vec<_>>(), message);
     let mut buf = Vec::new();
     gix::objs::WriteTo::write_to(&commit, &mut buf).map_err(|e| failed("write the commit", e))?;
-    let id = hashed(repo, gix::objs::Kind::Commit, buf, &mut pending)?;
+    let id = hashed(
+        repo.object_hash(),
+        gix::objs::Kind::Commit,
+        buf,
+        &mut pending,
+    )?;
     flush(repo, pending)?;
     crate::trace::mark("state · objects written");
     // The folder knows its commit before the ref moves: a move cut short is recognised.
@@ -312,7 +324,7 @@ pub(crate) fn adopt(repo: &gix::Repository, run: &RunDir, head: ObjectId) -> Res
     let mut new = Cache::default();
     let mut pending = Pending::new();
     write_dir(
-        repo,
+        repo.object_hash(),
         &run.path,
         "",
         &Cache::default(),
@@ -431,13 +443,13 @@ type Pending = Vec<(gix::objs::Kind, Vec<u8>, ObjectId)>;
 
 /// Hashes `data` as an object of `kind`, keeping it to be written.
 fn hashed(
-    repo: &gix::Repository,
+    hash: gix::hash::Kind,
     kind: gix::objs::Kind,
     data: Vec<u8>,
     out: &mut Pending,
 ) -> Result<ObjectId> {
-    let oid = gix::objs::compute_hash(repo.object_hash(), kind, &data)
-        .map_err(|e| failed("hash an object", e))?;
+    let oid =
+        gix::objs::compute_hash(hash, kind, &data).map_err(|e| failed("hash an object", e))?;
     out.push((kind, data, oid));
     Ok(oid)
 }
@@ -457,8 +469,12 @@ fn flush(repo: &gix::Repository, pending: Pending) -> Result<()> {
     Ok(())
 }
 
+/// The tree of the folder `dir` (`rel` in the record; `None`: nothing recorded in it), its
+/// files' stat data and blobs put into `new`, the objects to write into `out`. At the top
+/// level each subfolder (`archive/`, `logs/`: the ones that grow) is walked on a thread of its
+/// own while the files are looked at here.
 fn write_dir(
-    repo: &gix::Repository,
+    hash: gix::hash::Kind,
     dir: &Path,
     rel: &str,
     old: &Cache,
@@ -467,63 +483,92 @@ fn write_dir(
 ) -> Result<Option<ObjectId>> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| failed(&format!("read {}", dir.display()), e))?;
-    let mut tree = gix::objs::Tree::empty();
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
     for e in entries.flatten() {
-        let name = e.file_name();
-        let bytes = name.as_bytes();
-        if left_out(bytes) {
+        if left_out(e.file_name().as_bytes()) {
             continue;
         }
-        // Stat data relative to the directory (no walk of the whole path); a symlink is
-        // never followed.
-        let Ok(meta) = e.metadata() else {
-            continue;
-        };
-        let mut path = String::with_capacity(rel.len() + 1 + bytes.len());
-        if !rel.is_empty() {
-            path.push_str(rel);
-            path.push('/');
+        // The kind from the directory listing itself; a symlink is never followed.
+        match e.file_type() {
+            Ok(t) if t.is_dir() => dirs.push(e),
+            Ok(t) if t.is_file() => files.push(e),
+            _ => {}
         }
-        path.push_str(&name.to_string_lossy());
-        if meta.is_dir() {
-            if let Some(oid) = write_dir(repo, &e.path(), &path, old, new, out)? {
+    }
+    let mut tree = gix::objs::Tree::empty();
+    let parallel = rel.is_empty() && !dirs.is_empty();
+    let walked = std::thread::scope(|scope| -> Result<()> {
+        let mut threads = Vec::new();
+        if parallel {
+            for e in &dirs {
+                threads.push(scope.spawn(move || {
+                    let (mut c, mut o) = (Cache::default(), Pending::new());
+                    let path = join(rel, e);
+                    let t = write_dir(hash, &e.path(), &path, old, &mut c, &mut o);
+                    (e.file_name(), t, c, o)
+                }));
+            }
+        } else {
+            for e in &dirs {
+                let path = join(rel, e);
+                if let Some(oid) = write_dir(hash, &e.path(), &path, old, new, out)? {
+                    tree.entries.push(tree_entry(e, oid));
+                }
+            }
+        }
+        for e in &files {
+            // Stat data relative to the directory (no walk of the whole path).
+            let Ok(meta) = e.metadata() else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let path = join(rel, e);
+            let log = path.starts_with("logs/");
+            if !log && meta.len() > FILE_CAP {
+                // Not the run's own (its files are far smaller): an agent's dump is no state.
+                continue;
+            }
+            let stat = stat_of(&meta);
+            let cached = old.files.get(&path).filter(|c| c.0 == stat);
+            let oid = match cached {
+                Some((_, oid)) => *oid,
+                None => match read_capped(&e.path(), log)? {
+                    Some(data) => hashed(hash, gix::objs::Kind::Blob, data, out)?,
+                    None => continue,
+                },
+            };
+            new.files.insert(path, (stat, oid));
+            let kind = if meta.mode() & 0o111 != 0 {
+                EntryKind::BlobExecutable
+            } else {
+                EntryKind::Blob
+            };
+            tree.entries.push(Entry {
+                mode: kind.into(),
+                filename: e.file_name().as_bytes().into(),
+                oid,
+            });
+        }
+        for t in threads {
+            let (name, sub, c, o) = t
+                .join()
+                .map_err(|_| failed("walk the folder", "a thread stopped"))?;
+            if let Some(oid) = sub? {
                 tree.entries.push(Entry {
                     mode: EntryKind::Tree.into(),
-                    filename: bytes.into(),
+                    filename: name.as_bytes().into(),
                     oid,
                 });
             }
-            continue;
+            new.files.extend(c.files);
+            out.extend(o);
         }
-        if !meta.is_file() {
-            continue;
-        }
-        let log = path.starts_with("logs/");
-        if !log && meta.len() > FILE_CAP {
-            // Not the run's own (its files are far smaller): an agent's dump is no state.
-            continue;
-        }
-        let stat = stat_of(&meta);
-        let cached = old.files.get(&path).filter(|c| c.0 == stat);
-        let oid = match cached {
-            Some((_, oid)) => *oid,
-            None => match read_capped(&e.path(), log)? {
-                Some(data) => hashed(repo, gix::objs::Kind::Blob, data, out)?,
-                None => continue,
-            },
-        };
-        new.files.insert(path, (stat, oid));
-        let kind = if meta.mode() & 0o111 != 0 {
-            EntryKind::BlobExecutable
-        } else {
-            EntryKind::Blob
-        };
-        tree.entries.push(Entry {
-            mode: kind.into(),
-            filename: bytes.into(),
-            oid,
-        });
-    }
+        Ok(())
+    });
+    walked?;
     if tree.entries.is_empty() {
         return Ok(None);
     }
@@ -531,7 +576,28 @@ fn write_dir(
     let mut buf = Vec::new();
     gix::objs::WriteTo::write_to(&tree, &mut buf)
         .map_err(|e| failed(&format!("store the tree of {}", dir.display()), e))?;
-    Ok(Some(hashed(repo, gix::objs::Kind::Tree, buf, out)?))
+    Ok(Some(hashed(hash, gix::objs::Kind::Tree, buf, out)?))
+}
+
+/// The record's path of the entry `e` of the folder at `rel`.
+fn join(rel: &str, e: &std::fs::DirEntry) -> String {
+    let name = e.file_name();
+    let name = name.to_string_lossy();
+    let mut path = String::with_capacity(rel.len() + 1 + name.len());
+    if !rel.is_empty() {
+        path.push_str(rel);
+        path.push('/');
+    }
+    path.push_str(&name);
+    path
+}
+
+fn tree_entry(e: &std::fs::DirEntry, oid: ObjectId) -> Entry {
+    Entry {
+        mode: EntryKind::Tree.into(),
+        filename: e.file_name().as_bytes().into(),
+        oid,
+    }
 }
 
 /// A file's bytes (a log's last [`LOG_CAP`] bytes: only those are read), as a regular file
