@@ -10,6 +10,7 @@ pub(crate) mod state_move;
 pub(crate) mod state_ref;
 pub(crate) mod state_remote;
 pub(crate) mod state_tree;
+mod state_walk;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -9,21 +9,15 @@
 //! keeps unchanged files from being read and hashed again.
 
 use std::collections::BTreeMap;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 
 use gix::ObjectId;
-use gix::objs::tree::{Entry, EntryKind};
 use serde::{Deserialize, Serialize};
 
 use super::RunDir;
+pub(crate) use super::state_walk::LOG_CAP;
+use super::state_walk::{Pending, flush, hashed, write_dir};
 use crate::error::{Error, Result};
-
-/// How much of each log file is recorded (its end).
-pub(crate) const LOG_CAP: u64 = 256 * 1024;
-/// Files outside `logs/` larger than this are left out of the record.
-pub(crate) const FILE_CAP: u64 = 16 * 1024 * 1024;
 
 /// What the folder recorded last (its first line: the commit, its tree, the status file's stat
 /// data — all that most commands read) and what each file hashed to, by its stat data (one
@@ -46,12 +40,12 @@ pub(crate) fn current(repo: &gix::Repository, id: &str) -> Option<ObjectId> {
 }
 
 /// Stat data of a file: size, mtime and ctime in ns, inode.
-type Stat = (u64, i128, i128, u64);
+pub(super) type Stat = (u64, i128, i128, u64);
 
 #[derive(Debug, Clone, Default, PartialEq)]
-struct Cache {
+pub(super) struct Cache {
     /// path → (stat, blob)
-    files: BTreeMap<String, (Stat, ObjectId)>,
+    pub(super) files: BTreeMap<String, (Stat, ObjectId)>,
 }
 
 /// What the folder recorded last: small, read by every command that takes the run's lock.
@@ -66,7 +60,7 @@ struct Head {
     status: Option<Stat>,
 }
 
-fn stat_of(meta: &std::fs::Metadata) -> Stat {
+pub(super) fn stat_of(meta: &std::fs::Metadata) -> Stat {
     (
         meta.len(),
         meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
@@ -137,7 +131,7 @@ fn write_state(run: &RunDir, h: &Head, c: &Cache) -> Result<()> {
     write_own(run, CACHE, out.as_bytes())
 }
 
-fn failed(what: &str, e: impl std::fmt::Display) -> Error {
+pub(super) fn failed(what: &str, e: impl std::fmt::Display) -> Error {
     Error::failure(format!(
         "could not record the run's state in git ({what}): {e}"
     ))
@@ -428,193 +422,4 @@ fn parent(repo: &gix::Repository, commit: ObjectId) -> Option<ObjectId> {
         .parent_ids()
         .next()
         .map(|p| p.detach())
-}
-
-/// Is `name` (in the run folder's top level or below) left out of the record? The folder's
-/// own bookkeeping of the record (`.state-*`) belongs to this machine.
-fn left_out(name: &[u8]) -> bool {
-    name.starts_with(b".state-")
-        || name.ends_with(b".lock")
-        || (name.starts_with(b".") && name.ends_with(b".tmp"))
-}
-
-/// Objects made while a record is built, written all at once at its end.
-type Pending = Vec<(gix::objs::Kind, Vec<u8>, ObjectId)>;
-
-/// Hashes `data` as an object of `kind`, keeping it to be written.
-fn hashed(
-    hash: gix::hash::Kind,
-    kind: gix::objs::Kind,
-    data: Vec<u8>,
-    out: &mut Pending,
-) -> Result<ObjectId> {
-    let oid =
-        gix::objs::compute_hash(hash, kind, &data).map_err(|e| failed("hash an object", e))?;
-    out.push((kind, data, oid));
-    Ok(oid)
-}
-
-/// Writes the objects that the repository lacks (a redundant write at worst: the check does
-/// not list the pack folder again).
-fn flush(repo: &gix::Repository, pending: Pending) -> Result<()> {
-    use gix::objs::Write;
-    for (kind, data, oid) in pending {
-        if repo.objects.exists_without_refresh(&oid) {
-            continue;
-        }
-        repo.objects
-            .write_buf_with_known_id(kind, &data, oid)
-            .map_err(|e| failed(&format!("store object {oid}"), e))?;
-    }
-    Ok(())
-}
-
-/// The tree of the folder `dir` (`rel` in the record; `None`: nothing recorded in it), its
-/// files' stat data and blobs put into `new`, the objects to write into `out`. At the top
-/// level each subfolder (`archive/`, `logs/`: the ones that grow) is walked on a thread of its
-/// own while the files are looked at here.
-fn write_dir(
-    hash: gix::hash::Kind,
-    dir: &Path,
-    rel: &str,
-    old: &Cache,
-    new: &mut Cache,
-    out: &mut Pending,
-) -> Result<Option<ObjectId>> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| failed(&format!("read {}", dir.display()), e))?;
-    let mut files = Vec::new();
-    let mut dirs = Vec::new();
-    for e in entries.flatten() {
-        if left_out(e.file_name().as_bytes()) {
-            continue;
-        }
-        // The kind from the directory listing itself; a symlink is never followed.
-        match e.file_type() {
-            Ok(t) if t.is_dir() => dirs.push(e),
-            Ok(t) if t.is_file() => files.push(e),
-            _ => {}
-        }
-    }
-    let mut tree = gix::objs::Tree::empty();
-    let parallel = rel.is_empty() && !dirs.is_empty();
-    let walked = std::thread::scope(|scope| -> Result<()> {
-        let mut threads = Vec::new();
-        if parallel {
-            for e in &dirs {
-                threads.push(scope.spawn(move || {
-                    let (mut c, mut o) = (Cache::default(), Pending::new());
-                    let path = join(rel, e);
-                    let t = write_dir(hash, &e.path(), &path, old, &mut c, &mut o);
-                    (e.file_name(), t, c, o)
-                }));
-            }
-        } else {
-            for e in &dirs {
-                let path = join(rel, e);
-                if let Some(oid) = write_dir(hash, &e.path(), &path, old, new, out)? {
-                    tree.entries.push(tree_entry(e, oid));
-                }
-            }
-        }
-        for e in &files {
-            // Stat data relative to the directory (no walk of the whole path).
-            let Ok(meta) = e.metadata() else {
-                continue;
-            };
-            if !meta.is_file() {
-                continue;
-            }
-            let path = join(rel, e);
-            let log = path.starts_with("logs/");
-            if !log && meta.len() > FILE_CAP {
-                // Not the run's own (its files are far smaller): an agent's dump is no state.
-                continue;
-            }
-            let stat = stat_of(&meta);
-            let cached = old.files.get(&path).filter(|c| c.0 == stat);
-            let oid = match cached {
-                Some((_, oid)) => *oid,
-                None => match read_capped(&e.path(), log)? {
-                    Some(data) => hashed(hash, gix::objs::Kind::Blob, data, out)?,
-                    None => continue,
-                },
-            };
-            new.files.insert(path, (stat, oid));
-            let kind = if meta.mode() & 0o111 != 0 {
-                EntryKind::BlobExecutable
-            } else {
-                EntryKind::Blob
-            };
-            tree.entries.push(Entry {
-                mode: kind.into(),
-                filename: e.file_name().as_bytes().into(),
-                oid,
-            });
-        }
-        for t in threads {
-            let (name, sub, c, o) = t
-                .join()
-                .map_err(|_| failed("walk the folder", "a thread stopped"))?;
-            if let Some(oid) = sub? {
-                tree.entries.push(Entry {
-                    mode: EntryKind::Tree.into(),
-                    filename: name.as_bytes().into(),
-                    oid,
-                });
-            }
-            new.files.extend(c.files);
-            out.extend(o);
-        }
-        Ok(())
-    });
-    walked?;
-    if tree.entries.is_empty() {
-        return Ok(None);
-    }
-    tree.entries.sort();
-    let mut buf = Vec::new();
-    gix::objs::WriteTo::write_to(&tree, &mut buf)
-        .map_err(|e| failed(&format!("store the tree of {}", dir.display()), e))?;
-    Ok(Some(hashed(hash, gix::objs::Kind::Tree, buf, out)?))
-}
-
-/// The record's path of the entry `e` of the folder at `rel`.
-fn join(rel: &str, e: &std::fs::DirEntry) -> String {
-    let name = e.file_name();
-    let name = name.to_string_lossy();
-    let mut path = String::with_capacity(rel.len() + 1 + name.len());
-    if !rel.is_empty() {
-        path.push_str(rel);
-        path.push('/');
-    }
-    path.push_str(&name);
-    path
-}
-
-fn tree_entry(e: &std::fs::DirEntry, oid: ObjectId) -> Entry {
-    Entry {
-        mode: EntryKind::Tree.into(),
-        filename: e.file_name().as_bytes().into(),
-        oid,
-    }
-}
-
-/// A file's bytes (a log's last [`LOG_CAP`] bytes: only those are read), as a regular file
-/// only; `None` for one outside `logs/` that grew past [`FILE_CAP`] meanwhile.
-fn read_capped(path: &Path, log: bool) -> Result<Option<Vec<u8>>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = crate::files::safe::open_regular(path)?;
-    let io = |e| Error::io("read", path, e);
-    let mut data = Vec::new();
-    if !log {
-        f.take(FILE_CAP + 1).read_to_end(&mut data).map_err(io)?;
-        return Ok((data.len() as u64 <= FILE_CAP).then_some(data));
-    }
-    let len = f.metadata().map_err(io)?.len();
-    if len > LOG_CAP {
-        f.seek(SeekFrom::Start(len - LOG_CAP)).map_err(io)?;
-    }
-    f.take(LOG_CAP).read_to_end(&mut data).map_err(io)?;
-    Ok(Some(data))
 }
