@@ -324,7 +324,7 @@ fn main() {
 /// with nothing to do, one full transition, and the state commit's share of it.
 /// (`SWARM_BENCH_ONLY=transitions` runs only these rows.)
 fn transition_rows() {
-    for steps in [10usize, 1000] {
+    for steps in [10usize, 100, 1000] {
         let (next_ms, full_ms, rp_ms, state_ms) = archived_steps(steps);
         row(
             &format!("next, nothing to do ({steps} archived steps)"),
@@ -397,7 +397,7 @@ fn archived_steps(steps: usize) -> (Duration, Duration, Duration, Duration) {
     }
     // One full transition, measured a few times by going back and forth with --reject.
     let (mut full, mut state) = (Vec::new(), Vec::new());
-    for _ in 0..7 {
+    for _ in 0..11 {
         review(&b);
         let t = Instant::now();
         let out = b

@@ -207,6 +207,38 @@ pub(crate) fn delete_branch(root: &Path, branch: &str, expected: &str) -> Result
     Ok(())
 }
 
+/// Whether `branch.<branch>.*` settings exist.
+pub(crate) fn has_branch_settings(root: &Path, branch: &str) -> bool {
+    Git::new(root)
+        .args([
+            "config",
+            "--get-regexp",
+            &format!("^{}\\.", regex_quote(&format!("branch.{branch}"))),
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Removes the `branch.<branch>.*` settings.
+pub(crate) fn remove_branch_settings(root: &Path, branch: &str) -> Result<()> {
+    Git::new(root)
+        .args(["config", "--remove-section", &format!("branch.{branch}")])
+        .run()
+        .map(|_| ())
+}
+
+/// `s` with the characters a POSIX extended regular expression gives meaning escaped.
+fn regex_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\^$.|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The `.git` entry of a directory that was (or is) a linked worktree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum DotGit {

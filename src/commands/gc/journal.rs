@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Action, Gc, Item};
 use crate::error::Result;
-use crate::git::{Git, locks};
+use crate::git::{gc_ops, locks};
 
 const FILE: &str = ".gc.json";
 
@@ -77,33 +77,14 @@ impl Gc<'_> {
             });
         }
         if let Some(branch) = record.and_then(|r| r.branch) {
-            let gone = Git::new(&self.root)
-                .args([
-                    "rev-parse",
-                    "-q",
-                    "--verify",
-                    &format!("refs/heads/{branch}"),
-                ])
-                .output()
-                .is_ok_and(|o| o.status.code() == Some(1));
-            let section = format!("branch.{branch}");
-            let has_settings = Git::new(&self.root)
-                .args([
-                    "config",
-                    "--get-regexp",
-                    &format!("^{}\\.", regex_quote(&section)),
-                ])
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if gone && has_settings {
+            let gone = gc_ops::branch_tip(&self.root, &branch).is_none();
+            if gone && gc_ops::has_branch_settings(&self.root, &branch) {
                 if self.apply {
-                    Git::new(&self.root)
-                        .args(["config", "--remove-section", &section])
-                        .run()?;
+                    gc_ops::remove_branch_settings(&self.root, &branch)?;
                 }
                 self.items.push(Item {
                     kind: "settings",
-                    target: section,
+                    target: format!("branch.{branch}"),
                     action: Action::Finish,
                     reason: format!("its branch is gone: gc's {what} was interrupted"),
                 });
@@ -114,16 +95,4 @@ impl Gc<'_> {
         }
         Ok(())
     }
-}
-
-/// `s` with the characters a POSIX extended regular expression gives meaning escaped.
-fn regex_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\^$.|?*+()[]{}".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
