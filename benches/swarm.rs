@@ -360,7 +360,7 @@ fn archived_steps(steps: usize) -> (Duration, Duration, Duration, Duration) {
     let cfg_path = b.home.join(".cursor/agents/manager/config.json");
     let mut cfg: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&cfg_path).unwrap()).unwrap();
-    cfg["retry-control"] = serde_json::json!({"maxRetries": steps + 10});
+    cfg["retry-control"] = serde_json::json!({"maxRetries": steps + 30});
     cfg["parallelization"]["enabled"] = serde_json::json!(false);
     std::fs::write(&cfg_path, cfg.to_string()).unwrap();
     let out = b
