@@ -708,3 +708,98 @@ fn codex_runs_a_whole_pipeline() {
 fn gemini_cli_runs_a_whole_pipeline() {
     whole_run(GEMINI);
 }
+
+/// The same pipeline with its parallel batch on other machines: the coordinator pushes the
+/// run and stops at the batch's hand-out; each worker runs in a clone of its own with the real
+/// CLI (`git swarm work`), pushing its branch and result; the coordinator merges the batch and
+/// runs the rest of the pipeline up to the publish.
+fn distributed_run(cli: Cli) {
+    let bin = match install(cli) {
+        Ok(b) => b,
+        Err(e) => return skip(&format!("{} is not available: {e}", cli.package)),
+    };
+    let server = ModelServer::start(Arc::new(script));
+    let env = scenario_env(cli, &bin, &server);
+    let id = env.start("Write a.txt and b.txt so that test.sh passes");
+    env.sj(&["push", "--run", &id]).code(0);
+    let logs = |dir: &Path| -> String {
+        let mut all = String::new();
+        if let Ok(d) = std::fs::read_dir(dir.join(".swarm/runs").join(&id).join("logs")) {
+            let mut files: Vec<PathBuf> = d.flatten().map(|e| e.path()).collect();
+            files.sort();
+            for f in files {
+                all.push_str(&format!(
+                    "--- {}\n{}\n",
+                    f.display(),
+                    String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default())
+                ));
+            }
+        }
+        all
+    };
+    let coordinate = || -> Value {
+        let out = env.sj(&["run", "--run", &id, "--workers-elsewhere", "--no-publish"]);
+        assert_eq!(
+            out.code,
+            0,
+            "{}\n{}\n{}",
+            out.stdout,
+            out.stderr,
+            logs(&env.work)
+        );
+        out.json()
+    };
+    let j = coordinate();
+    assert_eq!(j["action"], "invoke", "{j:#}\n{}", logs(&env.work));
+    let workers: Vec<String> = j["invocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["worker"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(workers, ["w1", "w2"], "{j:#}");
+    for w in &workers {
+        let name = format!("machine-{w}");
+        env.git_in(
+            &env.root(),
+            &["clone", "-q", env.origin.to_str().unwrap(), &name],
+        );
+        let m = env.root().join(&name);
+        let out = env.swarm_in(&m, &["work", "--run", &id, "--worker", w, "--json"]);
+        assert_eq!(out.code, 0, "{}\n{}\n{}", out.stdout, out.stderr, logs(&m));
+        assert_eq!(out.json()["action"], "result recorded", "{}", out.stdout);
+    }
+    let j = coordinate();
+    assert_eq!(j["action"], "publish", "{j:#}\n{}", logs(&env.work));
+    // What the tester passed: the batch's merge and the review's fix (Codex cannot commit: its
+    // fix is committed by the publish, which this run leaves to a person).
+    let wt = PathBuf::from(env.status(&id)["worktreePath"].as_str().unwrap());
+    let file = |f: &str| std::fs::read_to_string(wt.join(f)).unwrap();
+    assert_eq!(file("a.txt").trim_end(), "alpha, reviewed");
+    assert_eq!(file("b.txt").trim_end(), "beta");
+    let branch = j["branch"].as_str().unwrap().to_string();
+    assert_eq!(env.git(&["show", &format!("{branch}:b.txt")]), "beta");
+    // Each worker's result came through the remote's state, once.
+    let subjects = env.git_in(
+        &env.origin,
+        &["log", "--format=%s", &format!("refs/swarm/runs/{id}")],
+    );
+    assert_eq!(
+        subjects.lines().filter(|s| s.starts_with("work: ")).count(),
+        2,
+        "{subjects}"
+    );
+    let events = std::fs::read_to_string(env.run_dir(&id).join("events.jsonl")).unwrap();
+    assert_eq!(events.matches("\"BATCH_MERGED\"").count(), 1, "{events}");
+    assert_run_files_valid(&env, &id);
+}
+
+#[test]
+fn claude_code_workers_run_on_other_machines() {
+    distributed_run(CLAUDE);
+}
+
+#[test]
+fn codex_workers_run_on_other_machines() {
+    distributed_run(CODEX);
+}
