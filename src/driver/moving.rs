@@ -163,16 +163,22 @@ fn fetch_branches(
     let root = &session.ws.root;
     for n in needed(run, st, worktrees)? {
         let (branch, path) = (n.branch, n.path);
-        let checked_out = Some(path.as_str())
-            .filter(|p| Path::new(p).join(".git").exists())
-            .filter(|p| crate::git::worktree_branch(Path::new(p)).as_deref() == Some(&branch));
-        let value = match checked_out {
-            Some(p) => {
-                let incoming = state_remote::fetch_incoming(root, &b.remote, &run.id, &branch)?;
-                crate::git::remote_refs::fast_forward(Path::new(p), &incoming)?;
-                crate::git::resolve(root, &format!("refs/heads/{branch}")).ok()
+        let p = Path::new(&path);
+        let checked_out =
+            p.join(".git").exists() && crate::git::worktree_branch(p).as_deref() == Some(&branch);
+        let value = if checked_out {
+            // git fetches into no branch checked out in a worktree: through a ref of its own.
+            let incoming = state_remote::fetch_incoming(root, &b.remote, &run.id, &branch)?;
+            if crate::git::worktree::is_whole(p) {
+                crate::git::remote_refs::fast_forward(p, &incoming)?;
+            } else {
+                // Half-made (a resume killed while making it): made again from the branch
+                // afterwards, so only the branch moves.
+                crate::git::remote_refs::fast_forward_ref(root, &branch, &incoming)?;
             }
-            None => state_remote::fetch_branch(root, &b.remote, &run.id, &branch)?,
+            crate::git::resolve(root, &format!("refs/heads/{branch}")).ok()
+        } else {
+            state_remote::fetch_branch(root, &b.remote, &run.id, &branch)?
         };
         if let Some(v) = value {
             b.branches.insert(branch, v);

@@ -97,3 +97,32 @@ pub(crate) fn fast_forward(dir: &Path, rev: &str) -> Result<()> {
         .run()
         .map(|_| ())
 }
+
+/// Moves `refs/heads/<branch>` forward to `rev` as a ref only (its work tree, if any, is not
+/// touched: one half-made is made again from the branch afterwards). A branch that is not an
+/// ancestor of `rev` is an error; one already there is left.
+pub(crate) fn fast_forward_ref(dir: &Path, branch: &str, rev: &str) -> Result<()> {
+    let name = format!("refs/heads/{branch}");
+    let Ok(old) = super::resolve(dir, &name) else {
+        // Not made yet: made, if nothing else made it meanwhile.
+        return Git::new(dir)
+            .args(["update-ref", "-m", "git swarm: resume", &name, rev, ""])
+            .run()
+            .map(|_| ());
+    };
+    if old == rev {
+        return Ok(());
+    }
+    if !super::ops::is_ancestor(dir, &old, rev)? {
+        return Err(crate::error::Error::failure(format!(
+            "{branch} here ({old}) is not behind the remote's ({rev}): it went its own way"
+        ))
+        .hint(format!(
+            "look at {branch} here and at the run's branch on the remote; move {branch} by hand to the commit it should hold, then run the command again"
+        )));
+    }
+    Git::new(dir)
+        .args(["update-ref", "-m", "git swarm: resume", &name, rev, &old])
+        .run()
+        .map(|_| ())
+}
