@@ -430,3 +430,24 @@ fn a_worker_killed_before_its_push_leaves_nothing_and_runs_again_elsewhere() {
     }
     finish(&x, &id);
 }
+
+/// A fetch killed while it moved its ref leaves the ref's lock: the next `resume` removes it
+/// when nobody holds it (and says so) instead of failing on it for ever.
+#[test]
+fn a_lock_left_by_a_killed_fetch_does_not_stop_the_next_resume() {
+    let env = Env::new();
+    let id = env.start("Add a greeting");
+    env.sj(&["push", "--run", &id]).code(0);
+    let m = machine(&env, "m2");
+    let lock = m.join(format!(".git/refs/swarm/fetched/{id}.lock"));
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, "").unwrap();
+    let out = sj_in(&env, &m, &["resume", &id]);
+    out.code(0);
+    assert!(out.stderr.contains("removed"), "{}", out.stderr);
+    assert!(!lock.exists());
+    assert_eq!(
+        env.git_in(&m, &["rev-parse", &format!("refs/swarm/runs/{id}")]),
+        remote_state(&env, &id)
+    );
+}

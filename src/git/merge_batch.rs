@@ -106,7 +106,12 @@ pub(crate) fn undo_cut_short(dir: &Path, branch: &str) -> Result<Vec<String>> {
 /// be to a file the checkout writes, holding that file's content at `head` or at `result` (or
 /// absent) — what the killed checkout can have left. Anything else is someone's, and stops.
 /// Returns the changed files.
-fn check_own_changes(dir: &Path, head: &str, result: &str, what: &str) -> Result<Vec<String>> {
+pub(crate) fn check_own_changes(
+    dir: &Path,
+    head: &str,
+    result: &str,
+    what: &str,
+) -> Result<Vec<String>> {
     let touched: HashSet<String> = super::diff_paths(dir, head, result)?.into_iter().collect();
     let mut changed = Vec::new();
     for (xy, path) in super::clean::status_entries(dir, "-uall")? {

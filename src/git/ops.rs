@@ -17,6 +17,16 @@ pub(crate) fn git_dir(dir: &Path) -> Option<PathBuf> {
     }
 }
 
+/// The common git dir of the work tree at `dir` (where refs live): its git dir, or the one
+/// a linked worktree's `commondir` names.
+pub(crate) fn common_dir(dir: &Path) -> Option<PathBuf> {
+    let g = git_dir(dir)?;
+    match std::fs::read_to_string(g.join("commondir")) {
+        Ok(c) => Some(g.join(c.trim())),
+        Err(_) => Some(g),
+    }
+}
+
 /// Commits everything in `dir` that is not committed (checked in-process; git only runs when
 /// there is something); `true` when it committed.
 pub(crate) fn commit_all(dir: &Path, message: &str) -> Result<bool> {
