@@ -408,10 +408,27 @@ fn assert_no_debris(env: &Env, keep: &[&Path]) {
     let mut want: Vec<PathBuf> = keep.iter().map(|p| p.to_path_buf()).collect();
     want.sort();
     assert_eq!(listed, want, "linked worktrees");
-    let records = std::fs::read_dir(env.work.join(".git/worktrees"))
-        .map(|d| d.count())
-        .unwrap_or(0);
-    assert_eq!(records, keep.len(), "records under .git/worktrees");
+    let records: Vec<String> = std::fs::read_dir(env.work.join(".git/worktrees"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| {
+                    let files: Vec<String> = std::fs::read_dir(e.path())
+                        .map(|f| {
+                            f.flatten()
+                                .map(|f| f.file_name().to_string_lossy().into_owned())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    format!("{} {files:?}", e.file_name().to_string_lossy())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        records.len(),
+        keep.len(),
+        "records under .git/worktrees: {records:?}"
+    );
     let mut beside: Vec<PathBuf> = std::fs::read_dir(env.root())
         .unwrap()
         .flatten()

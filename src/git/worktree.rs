@@ -213,8 +213,28 @@ pub(crate) fn forget_unfinished_records(common_dir: &Path, path: &Path) -> Resul
             found.push(dir);
         }
     }
-    if found.is_empty() || super::gc_ops::creation_running(path, None) {
-        return Ok(Vec::new());
+    if found.is_empty() {
+        return Ok(found);
+    }
+    // The processes of the creation that was cut short may take a moment to be gone (killed,
+    // not yet reaped); one still at work after that is someone's.
+    let mut waited = 0;
+    while super::gc_ops::creation_running(path, None) {
+        if waited == 20 {
+            let names: Vec<String> = found.iter().map(|d| d.display().to_string()).collect();
+            return Err(Error::failure(format!(
+                "a process is still creating the worktree {}, whose record git had not finished ({})",
+                path.display(),
+                names.join(", ")
+            ))
+            .hint(format!(
+                "if no 'git worktree add' of {} is running, remove {} and run the command again",
+                path.display(),
+                names.join(" and ")
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        waited += 1;
     }
     for dir in &found {
         std::fs::remove_dir_all(dir).map_err(|e| {
