@@ -512,6 +512,23 @@ fn scenario_env(cli: Cli, bin: &Path, server: &ModelServer) -> Env {
     env
 }
 
+/// Every agent log of the run folder `run`, each under its path: what a failure shows.
+fn agent_logs(run: &Path) -> String {
+    let mut all = String::new();
+    if let Ok(d) = std::fs::read_dir(run.join("logs")) {
+        let mut files: Vec<PathBuf> = d.flatten().map(|e| e.path()).collect();
+        files.sort();
+        for f in files {
+            all.push_str(&format!(
+                "--- {}\n{}\n",
+                f.display(),
+                String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default())
+            ));
+        }
+    }
+    all
+}
+
 /// Every IPv4/IPv6 address a traced process tree connected to, from `strace -e connect`.
 fn connects(trace: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -578,21 +595,7 @@ fn whole_run(cli: Cli) {
     let j: Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("git swarm run printed no JSON ({e}):\n{stdout}\n{stderr}"));
     let id = j["run-id"].as_str().unwrap_or_default().to_string();
-    let logs = || -> String {
-        let mut all = String::new();
-        if let Ok(d) = std::fs::read_dir(env.run_dir(&id).join("logs")) {
-            let mut files: Vec<PathBuf> = d.flatten().map(|e| e.path()).collect();
-            files.sort();
-            for f in files {
-                all.push_str(&format!(
-                    "--- {}\n{}\n",
-                    f.display(),
-                    String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default())
-                ));
-            }
-        }
-        all
-    };
+    let logs = || agent_logs(&env.run_dir(&id));
     if std::env::var_os("GIT_SWARM_SHOW_AGENT_LOGS").is_some() {
         eprintln!("{}", logs());
     }
@@ -722,21 +725,7 @@ fn distributed_run(cli: Cli) {
     let env = scenario_env(cli, &bin, &server);
     let id = env.start("Write a.txt and b.txt so that test.sh passes");
     env.sj(&["push", "--run", &id]).code(0);
-    let logs = |dir: &Path| -> String {
-        let mut all = String::new();
-        if let Ok(d) = std::fs::read_dir(dir.join(".swarm/runs").join(&id).join("logs")) {
-            let mut files: Vec<PathBuf> = d.flatten().map(|e| e.path()).collect();
-            files.sort();
-            for f in files {
-                all.push_str(&format!(
-                    "--- {}\n{}\n",
-                    f.display(),
-                    String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default())
-                ));
-            }
-        }
-        all
-    };
+    let logs = |dir: &Path| agent_logs(&dir.join(".swarm/runs").join(&id));
     let coordinate = || -> Value {
         let out = env.sj(&["run", "--run", &id, "--workers-elsewhere", "--no-publish"]);
         assert_eq!(

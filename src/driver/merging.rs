@@ -41,13 +41,13 @@ fn conflict_merge_step(branch: &str, into: &Path) -> String {
 /// merge's own (`git::merge_batch::undo_cut_short`) and put back first; the merge is then made
 /// again as if it never started.
 fn undo_cut_short_conflict_merge(session: &Session, run: &RunDir, into: &Path) -> Result<()> {
-    let Some(op) = run.ledger()?.op else {
+    let ledger = run.ledger()?;
+    let Some(op) = ledger.op.clone() else {
         return Ok(());
     };
     if git::ops::merge_in_progress(into) {
         return Ok(());
     }
-    let ledger = run.ledger()?;
     let Some(branch) = ledger
         .owned
         .iter()

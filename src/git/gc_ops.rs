@@ -213,7 +213,7 @@ pub(crate) fn has_branch_settings(root: &Path, branch: &str) -> bool {
         .args([
             "config",
             "--get-regexp",
-            &format!("^{}\\.", regex_quote(&format!("branch.{branch}"))),
+            &format!("^{}\\.", super::regex_literal(&format!("branch.{branch}"))),
         ])
         .output()
         .is_ok_and(|o| o.status.success())
@@ -225,18 +225,6 @@ pub(crate) fn remove_branch_settings(root: &Path, branch: &str) -> Result<()> {
         .args(["config", "--remove-section", &format!("branch.{branch}")])
         .run()
         .map(|_| ())
-}
-
-/// `s` with the characters a POSIX extended regular expression gives meaning escaped.
-fn regex_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\^$.|?*+()[]{}".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The `.git` entry of a directory that was (or is) a linked worktree.

@@ -531,3 +531,16 @@ fn count(out: String) -> Result<u32> {
         ))
     })
 }
+
+/// A regular expression (POSIX extended, as `git config --get-regexp` takes, and the
+/// policies' TOML) matching `text` literally.
+pub(crate) fn regex_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -23,18 +23,6 @@ fn toml_str(s: &str) -> String {
     out
 }
 
-/// A regular expression matching `text` literally.
-fn regex_literal(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The Gemini CLI policy (its policy engine's TOML) for one invocation: shell commands by
 /// prefix (the rest denied with a message), the result file (and the plan) writable, and for
 /// editors, nothing else in the run folder.
@@ -72,7 +60,10 @@ fn gemini_policy(s: &Scope) -> String {
     }
     let path_pattern = |p: &Path| {
         let json = serde_json::to_string(&p.display().to_string()).unwrap_or_default();
-        toml_str(&format!("\"file_path\":{}", regex_literal(&json)))
+        toml_str(&format!(
+            "\"file_path\":{}",
+            crate::git::regex_literal(&json)
+        ))
     };
     let mut writable = vec![s.result.clone()];
     writable.extend(s.plan_file.clone());
@@ -94,7 +85,7 @@ fn gemini_policy(s: &Scope) -> String {
                 tool,
                 &format!(
                     "argsPattern = {}\ndenyMessage = {}\n",
-                    toml_str(&format!("\"file_path\":{}", regex_literal(dir))),
+                    toml_str(&format!("\"file_path\":{}", crate::git::regex_literal(dir))),
                     toml_str("only your result file may be written in the run folder")
                 ),
                 "deny",
